@@ -1,0 +1,9 @@
+module github.com/hindsight-plugins/hindsight
+
+go 1.26.0
+
+require (
+	github.com/jessevdk/go-flags v1.6.1
+	github.com/olorin/nagiosplugin v1.2.0
+	golang.org/x/sys v0.49.0
+)

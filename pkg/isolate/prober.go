@@ -1,0 +1,94 @@
+package isolate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Prober runs requests in child processes. The zero value is not usable;
+// use NewProber.
+type Prober struct {
+	once sync.Once
+	exe  string
+	err  error
+}
+
+// NewProber returns a prober that re-executes the running binary.
+func NewProber() *Prober { return &Prober{} }
+
+// NewProberFor returns a prober that executes exe in probe mode (tests).
+func NewProberFor(exe string) *Prober {
+	p := &Prober{exe: exe}
+	p.once.Do(func() {})
+	return p
+}
+
+func (p *Prober) executable() (string, error) {
+	p.once.Do(func() {
+		p.exe, p.err = os.Executable()
+		if p.err != nil {
+			p.err = fmt.Errorf("find own executable for the isolated prober: %w", p.err)
+		}
+	})
+	return p.exe, p.err
+}
+
+// Do runs req in a child and waits at most budget (and never past ctx's
+// deadline). On timeout the child's process group is sent SIGKILL and the
+// child abandoned: a task in uninterruptible sleep dies only when the
+// filesystem answers, and nothing of ours waits for that. The error is a
+// *TimeoutError, an *OpError (the operation failed with an errno) or a
+// failure to run the probe at all.
+func (p *Prober) Do(ctx context.Context, budget time.Duration, req Request) (Reply, error) {
+	exe, err := p.executable()
+	if err != nil {
+		return Reply{}, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < budget {
+			budget = left
+		}
+	}
+	if budget <= 0 {
+		return Reply{}, &TimeoutError{Req: req, Budget: 0}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return Reply{}, fmt.Errorf("%s: pipe for probe: %w", req, err)
+	}
+	defer r.Close()
+	cmd := exec.Command(exe, childArg, string(req.Op), req.Path, strconv.Itoa(req.Max))
+	cmd.Stdout = w // stdin and stderr stay nil: /dev/null
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		return Reply{}, fmt.Errorf("%s: start probe: %w", req, err)
+	}
+	w.Close() // only the child holds the write end now
+	go cmd.Wait()
+
+	deadline := time.Now().Add(budget)
+	r.SetReadDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { r.SetReadDeadline(time.Now()) })
+	defer stop()
+
+	out, err := io.ReadAll(io.LimitReader(r, 16<<20))
+	if err != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return Reply{}, &TimeoutError{Req: req, Budget: budget}
+		}
+		return Reply{}, fmt.Errorf("%s: read probe reply: %w", req, err)
+	}
+	return decode(req, string(out))
+}

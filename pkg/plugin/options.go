@@ -1,0 +1,71 @@
+package plugin
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultTimeout is monitoring-plugins' DEFAULT_SOCKET_TIMEOUT.
+const DefaultTimeout = 10 * time.Second
+
+// Common holds the options every plugin has.
+type Common struct {
+	Version       bool      `short:"V" long:"version" description:"Print the version and exit"`
+	Verbose       []bool    `short:"v" long:"verbose" description:"More detail in the long output; repeat for more (-vv, -vvv)"`
+	Timeout       Timeout   `short:"t" long:"timeout" default:"10" value-name:"SECONDS[:STATE]" description:"Hard deadline for the whole run; STATE (OK, WARNING, CRITICAL, UNKNOWN) is returned when it passes"`
+	TimeoutResult StateFlag `long:"timeout-result" value-name:"STATE" description:"State to return when the deadline passes (default UNKNOWN; -t N:STATE takes precedence)"`
+	MaxOutput     int       `long:"max-output" default:"4096" base:"10" value-name:"BYTES" description:"Bound on the whole output; use 1024 behind NRPE v2 packets"`
+}
+
+// Timeout is -t SECONDS[:STATE], as nagios-plugins spells it. SECONDS may
+// be fractional; ":STATE" alone keeps the default seconds.
+type Timeout struct {
+	D        time.Duration
+	State    State
+	StateSet bool
+}
+
+// UnmarshalFlag implements flags.Unmarshaler.
+func (t *Timeout) UnmarshalFlag(s string) error {
+	secs, state, hasState := strings.Cut(strings.TrimSpace(s), ":")
+	out := Timeout{D: DefaultTimeout}
+	if secs != "" {
+		f, err := strconv.ParseFloat(secs, 64)
+		if err != nil || f <= 0 || f > 86400 || f != f {
+			return fmt.Errorf("invalid timeout %q: SECONDS must be a number above 0", s)
+		}
+		out.D = time.Duration(f * float64(time.Second))
+	}
+	if hasState {
+		st, err := ParseState(state)
+		if err != nil {
+			return fmt.Errorf("invalid timeout %q: %w", s, err)
+		}
+		out.State, out.StateSet = st, true
+	}
+	*t = out
+	return nil
+}
+
+// MarshalFlag implements flags.Marshaler.
+func (t Timeout) MarshalFlag() (string, error) {
+	s := strconv.FormatFloat(t.D.Seconds(), 'f', -1, 64)
+	if t.StateSet {
+		s += ":" + StateName(t.State)
+	}
+	return s, nil
+}
+
+// ProcRoot is embedded in the options of checks that read /proc, so a
+// plugin in a container can read the host's (as node_exporter's
+// --path.procfs) and tests can point it at a fixture tree.
+type ProcRoot struct {
+	Procfs string `long:"procfs" default:"/proc" value-name:"DIR" description:"Where procfs is mounted"`
+}
+
+// SysRoot is ProcRoot's counterpart for sysfs.
+type SysRoot struct {
+	Sysfs string `long:"sysfs" default:"/sys" value-name:"DIR" description:"Where sysfs is mounted"`
+}

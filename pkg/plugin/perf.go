@@ -1,0 +1,84 @@
+package plugin
+
+import (
+	"math"
+	"strings"
+
+	"github.com/hindsight-plugins/hindsight/pkg/threshold"
+)
+
+// Perf is one performance data item: 'label'=value[UOM];warn;crit;min;max.
+//
+// nagiosplugin.PerfDatum is not used for rendering: it never quotes
+// labels, takes plain numbers for warn and crit where the guidelines allow
+// ranges, and refuses units such as KiB that Icinga 2 understands.
+type Perf struct {
+	Label      string
+	Value      float64
+	UOM        string
+	Warn, Crit threshold.Range
+	Min, Max   float64 // NaN or ±Inf: omitted
+	Unknown    bool    // value undeterminable: rendered as U
+}
+
+// NewPerf returns an item with no thresholds and no bounds.
+func NewPerf(label string, value float64, uom string) Perf {
+	return Perf{Label: label, Value: value, UOM: uom, Min: math.NaN(), Max: math.NaN()}
+}
+
+// WithThresholds sets warn and crit.
+func (p Perf) WithThresholds(warn, crit threshold.Range) Perf {
+	p.Warn, p.Crit = warn, crit
+	return p
+}
+
+// WithBounds sets min and max; NaN leaves one out.
+func (p Perf) WithBounds(min, max float64) Perf {
+	p.Min, p.Max = min, max
+	return p
+}
+
+// String renders the item. Trailing empty fields are dropped; a value
+// that is NaN or infinite renders as U, as the guidelines allow.
+func (p Perf) String() string {
+	var b strings.Builder
+	b.WriteString(quoteLabel(p.Label))
+	b.WriteByte('=')
+	v := threshold.FormatNumber(p.Value)
+	if p.Unknown || v == "" {
+		b.WriteString("U")
+	} else {
+		b.WriteString(v)
+		b.WriteString(p.UOM)
+	}
+	fields := []string{p.Warn.String(), p.Crit.String(), threshold.FormatNumber(p.Min), threshold.FormatNumber(p.Max)}
+	last := len(fields)
+	for last > 0 && fields[last-1] == "" {
+		last--
+	}
+	for _, f := range fields[:last] {
+		b.WriteByte(';')
+		b.WriteString(f)
+	}
+	return b.String()
+}
+
+// quoteLabel quotes a label when it holds anything beyond a safe set:
+// spaces, "=" and quotes must be quoted, and a quote inside is doubled,
+// per the guidelines. Control characters and "|" would break the line
+// for every parser and are replaced.
+func quoteLabel(label string) string {
+	if label == "" {
+		label = "value"
+	}
+	clean := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '|' {
+			return '_'
+		}
+		return r
+	}, label)
+	if strings.ContainsAny(clean, " '=\"\t") {
+		return "'" + strings.ReplaceAll(clean, "'", "''") + "'"
+	}
+	return clean
+}

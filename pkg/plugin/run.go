@@ -1,0 +1,239 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jessevdk/go-flags"
+
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
+)
+
+// version is set at build time from git describe (see the Makefile).
+var version = "dev"
+
+// Version returns the version embedded at build time.
+func Version() string { return version }
+
+// Check is one plugin's logic. The value returned by Plugin.New is the
+// check's option struct (go-flags tags); the runtime fills it in, then
+// calls Run. Run gathers and judges; it never prints and never exits.
+type Check interface {
+	Run(ctx context.Context, env *Env) (Result, error)
+}
+
+// Validator is implemented by checks whose options need checking beyond
+// what go-flags does; an error is an UNKNOWN naming the bad option.
+type Validator interface {
+	Validate() error
+}
+
+// ArgsTaker is implemented by checks that accept positional arguments
+// (check_cert_expiry's host:port). Without it, an argument is an error.
+type ArgsTaker interface {
+	TakeArgs(args []string) error
+}
+
+// Plugin describes one binary for the runtime.
+type Plugin struct {
+	Name    string      // binary name, "check_load"
+	Service string      // first word of the status line, "LOAD"
+	Summary string      // one line: what it checks
+	Usage   string      // after the name in the usage line
+	Group   string      // title of the check's own options in --help
+	Help    string      // printed after the options: notes and examples
+	New     func() Check
+}
+
+// NewParser builds the go-flags parser for p with a fresh check and
+// common options. Exported so that man pages and the Nagios, NRPE and
+// Icinga 2 definitions are generated from the same options as the binary.
+func NewParser(p Plugin) (*flags.Parser, Check, *Common) {
+	check := p.New()
+	common := &Common{}
+	parser := flags.NewNamedParser(p.Name, flags.HelpFlag|flags.PassDoubleDash)
+	parser.Usage = p.Usage
+	parser.ShortDescription = p.Summary
+	parser.LongDescription = p.Summary
+	group := p.Group
+	if group == "" {
+		group = "Check options"
+	}
+	if _, err := parser.AddGroup(group, "", check); err != nil {
+		panic(fmt.Sprintf("%s: bad option definitions: %v", p.Name, err)) // a programming error, caught by every test
+	}
+	if _, err := parser.AddGroup("Plugin options", "", common); err != nil {
+		panic(fmt.Sprintf("%s: bad option definitions: %v", p.Name, err))
+	}
+	return parser, check, common
+}
+
+// Main runs the plugin as a process: it serves the isolated prober's
+// probe mode when re-executed for it, else runs p with os.Args. It returns
+// the exit code; exit is called only by the watchdog, when the deadline
+// passes while the check is still running.
+func Main(p Plugin, exit func(int)) int {
+	if isolate.IsChild(os.Args) {
+		return isolate.ChildMain(os.Args, os.Stdout)
+	}
+	return Runner{Args: os.Args[1:], Stdout: os.Stdout, Exit: exit}.Run(p)
+}
+
+// Runner runs a plugin with given arguments and output, for Main and for
+// tests that drive the whole runtime in-process.
+type Runner struct {
+	Args   []string
+	Stdout io.Writer
+	Exit   func(int) // called by the watchdog only
+}
+
+// Run parses the options, runs the check under the deadline and writes
+// the output. It returns the exit code, 0 to 3.
+func (r Runner) Run(p Plugin) int {
+	parser, check, common := NewParser(p)
+	rest, err := parser.ParseArgs(r.Args)
+	if err != nil {
+		var ferr *flags.Error
+		if errors.As(err, &ferr) && ferr.Type == flags.ErrHelp {
+			r.writeHelp(p, parser)
+			return int(UNKNOWN)
+		}
+		return r.usageError(p, flagMessage(err))
+	}
+	if common.Version {
+		io.WriteString(r.Stdout, p.Name+" (hindsight) "+version+"\n")
+		return int(UNKNOWN)
+	}
+	if len(rest) > 0 {
+		taker, ok := check.(ArgsTaker)
+		if !ok {
+			return r.usageError(p, fmt.Sprintf("unexpected argument %q", rest[0]))
+		}
+		if err := taker.TakeArgs(rest); err != nil {
+			return r.usageError(p, err.Error())
+		}
+	}
+	if v, ok := check.(Validator); ok {
+		if err := v.Validate(); err != nil {
+			return r.usageError(p, err.Error())
+		}
+	}
+	return r.runChecked(p, check, common)
+}
+
+func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
+	timeout := common.Timeout.D
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	timeoutState := UNKNOWN
+	if common.TimeoutResult.Set {
+		timeoutState = common.TimeoutResult.State
+	}
+	if common.Timeout.StateSet {
+		timeoutState = common.Timeout.State
+	}
+	env := &Env{
+		Verbose:  len(common.Verbose),
+		Timeout:  timeout,
+		Deadline: time.Now().Add(timeout),
+		Now:      time.Now,
+		progress: &progress{},
+	}
+	// Probes get the deadline a little early so they can stop cleanly and
+	// the check can say what did not answer; the watchdog is the last resort.
+	margin := min(timeout/10, 250*time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.Background(), env.Deadline.Add(-margin))
+	defer cancel()
+
+	var out gate
+	watchdog := time.AfterFunc(timeout, func() {
+		text := "timed out after " + formatSeconds(timeout)
+		if what := env.progress.describe(); what != "" {
+			text += " while " + what
+		}
+		if out.claim() {
+			io.WriteString(r.Stdout, RenderLine(p.Service, timeoutState, text))
+			r.Exit(int(timeoutState))
+		}
+	})
+	defer watchdog.Stop()
+
+	res, err := runSafely(ctx, check, env)
+	if !out.claim() {
+		select {} // the watchdog is printing and exiting
+	}
+	if err != nil {
+		io.WriteString(r.Stdout, RenderLine(p.Service, UNKNOWN, err.Error()))
+		return int(UNKNOWN)
+	}
+	io.WriteString(r.Stdout, Render(p.Service, res, common.MaxOutput))
+	return int(res.State())
+}
+
+// runSafely turns a panic in the check into an error: a monitor must
+// answer with a status line, never a stack trace.
+func runSafely(ctx context.Context, check Check, env *Env) (res Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("internal error: %v", v)
+		}
+	}()
+	return check.Run(ctx, env)
+}
+
+func (r Runner) usageError(p Plugin, msg string) int {
+	io.WriteString(r.Stdout, RenderLine(p.Service, UNKNOWN, msg))
+	io.WriteString(r.Stdout, "Usage: "+p.Name+" "+p.Usage+" (see "+p.Name+" --help)\n")
+	return int(UNKNOWN)
+}
+
+func (r Runner) writeHelp(p Plugin, parser *flags.Parser) {
+	var b strings.Builder
+	b.WriteString(p.Name + " (hindsight) " + version + " - " + p.Summary + "\n\n")
+	parser.LongDescription = ""
+	parser.WriteHelp(&b)
+	if p.Help != "" {
+		b.WriteString("\n" + strings.TrimRight(p.Help, "\n") + "\n")
+	}
+	b.WriteString("\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for --help, --version and bad options).\n")
+	io.WriteString(r.Stdout, b.String())
+}
+
+// flagMessage makes go-flags' messages one line that names the option:
+// "invalid argument for flag `-w, --warning' (expected ...): ..." keeps
+// its substance, the backquotes go.
+func flagMessage(err error) string {
+	msg := strings.ReplaceAll(err.Error(), "`", "")
+	msg = strings.ReplaceAll(msg, "'", "")
+	return strings.Join(strings.Fields(msg), " ")
+}
+
+func formatSeconds(d time.Duration) string {
+	if d%time.Second == 0 {
+		return itoa(int(d/time.Second)) + "s"
+	}
+	return d.String()
+}
+
+// gate lets exactly one of the main path and the watchdog print.
+type gate struct {
+	mu      sync.Mutex
+	claimed bool
+}
+
+func (g *gate) claim() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.claimed {
+		return false
+	}
+	g.claimed = true
+	return true
+}

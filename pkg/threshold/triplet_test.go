@@ -1,0 +1,84 @@
+package threshold
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseTriplet(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"15,10,5", "15,10,5"},
+		{"5", "5,5,5"},
+		{"1,2", "1,2,2"},
+		{"-1:5,10:,@1:2", "-1:5,10:,@1:2"},
+	}
+	for _, tt := range tests {
+		got, err := ParseTriplet(tt.in)
+		if err != nil || got.String() != tt.want {
+			t.Errorf("ParseTriplet(%q) = %q, %v; want %q", tt.in, got.String(), err, tt.want)
+		}
+	}
+	for _, in := range []string{"", "1,2,3,4", "1,,3", "a,b,c", "5,2:1"} {
+		if _, err := ParseTriplet(in); err == nil {
+			t.Errorf("ParseTriplet(%q): want an error", in)
+		}
+	}
+}
+
+func TestParseDuration(t *testing.T) {
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"90", 90 * time.Second},
+		{"0.5", 500 * time.Millisecond},
+		{"30s", 30 * time.Second},
+		{"5m", 5 * time.Minute},
+		{"1h30m", 90 * time.Minute},
+		{"2d", 48 * time.Hour},
+		{"1d12h", 36 * time.Hour},
+	}
+	for _, tt := range tests {
+		got, err := ParseDuration(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"", "-5", "5x", "d", "1d-2h", "-1m", "NaN"} {
+		if _, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q): want an error", in)
+		}
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	tests := []struct {
+		in   time.Duration
+		want string
+	}{
+		{250 * time.Millisecond, "250ms"},
+		{45 * time.Second, "45s"},
+		{5*time.Minute + 12*time.Second, "5m12s"},
+		{2 * time.Hour, "2h"},
+		{6*24*time.Hour + 2*time.Hour + 5*time.Minute, "6d2h"},
+	}
+	for _, tt := range tests {
+		if got := FormatDuration(tt.in); got != tt.want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFormatNumber(t *testing.T) {
+	tests := []struct {
+		in   float64
+		want string
+	}{
+		{0.26, "0.26"}, {5, "5"}, {0.1 + 0.2, "0.3"}, {1e20, "100000000000000000000"}, {-0.0000001, "0"}, {0.0004, "0.0004"},
+	}
+	for _, tt := range tests {
+		if got := FormatNumber(tt.in); got != tt.want {
+			t.Errorf("FormatNumber(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
