@@ -7,3 +7,5 @@ require (
 	github.com/olorin/nagiosplugin v1.2.0
 	golang.org/x/sys v0.49.0
 )
+
+require github.com/hanwen/go-fuse/v2 v2.12.1

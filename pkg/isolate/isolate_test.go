@@ -1,0 +1,173 @@
+package isolate_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/fusetest"
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+// The test binary doubles as the probe child and as a plugin binary.
+func TestMain(m *testing.M) {
+	if isolate.IsChild(os.Args) {
+		os.Exit(isolate.ChildMain(os.Args, os.Stdout))
+	}
+	if mnt := os.Getenv("HINDSIGHT_TEST_STATFS_PLUGIN"); mnt != "" {
+		os.Args = append([]string{"check_mount"}, os.Args[1:]...)
+		os.Exit(plugin.Main(statfsPlugin(mnt), os.Exit))
+	}
+	os.Exit(m.Run())
+}
+
+type statfsCheck struct{ mount string }
+
+func (c *statfsCheck) Run(ctx context.Context, env *plugin.Env) (plugin.Result, error) {
+	var r plugin.Result
+	done := env.Begin("statfs " + c.mount)
+	defer done()
+	_, err := env.Prober().Do(ctx, env.Budget(0.5), isolate.Request{Op: isolate.Statfs, Path: c.mount})
+	if err != nil {
+		r.Add(plugin.CRITICAL, "mount "+err.Error())
+		return r, nil
+	}
+	r.Add(plugin.OK, "mount "+c.mount+" answered")
+	return r, nil
+}
+
+func statfsPlugin(mnt string) plugin.Plugin {
+	return plugin.Plugin{Name: "check_mount", Service: "MOUNT", New: func() plugin.Check { return &statfsCheck{mount: mnt} }}
+}
+
+func prober(t *testing.T) *isolate.Prober {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return isolate.NewProberFor(exe)
+}
+
+func TestOperations(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a b"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, ctx := prober(t), context.Background()
+
+	r, err := p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.Statfs, Path: dir})
+	if err != nil || r.Statfs.Blocks == 0 || r.Statfs.Bsize == 0 {
+		t.Errorf("statfs: %+v, %v", r.Statfs, err)
+	}
+	r, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.Stat, Path: dir})
+	if err != nil || r.Stat.Mode&syscall.S_IFDIR == 0 || r.Stat.Mtime.IsZero() {
+		t.Errorf("stat: %+v, %v", r.Stat, err)
+	}
+	r, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.Readdir, Path: dir})
+	if err != nil || len(r.Names) != 1 || r.Names[0] != "a b" {
+		t.Errorf("readdir: %q, %v", r.Names, err)
+	}
+	r, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.Read, Path: filepath.Join(dir, "a b"), Max: 3})
+	if err != nil || string(r.Data) != "hel" {
+		t.Errorf("read: %q, %v", r.Data, err)
+	}
+	if _, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.WriteTest, Path: dir}); err != nil {
+		t.Errorf("write-test: %v", err)
+	}
+	if names, _ := os.ReadDir(dir); len(names) != 1 {
+		t.Errorf("write-test left files behind: %v", names)
+	}
+	_, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.Stat, Path: filepath.Join(dir, "missing")})
+	var opErr *isolate.OpError
+	if !errors.As(err, &opErr) || !errors.Is(err, syscall.ENOENT) || !strings.Contains(err.Error(), "stat "+dir+"/missing: no such file or directory") {
+		t.Errorf("stat of a missing file: %v", err)
+	}
+}
+
+// A FIFO nobody writes blocks open(2) for real: the probe must give up
+// within its budget and say what did not answer.
+func TestTimeoutOnBlockingOpen(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := prober(t).Do(context.Background(), 300*time.Millisecond, isolate.Request{Op: isolate.Read, Path: fifo})
+	elapsed := time.Since(start)
+	if !errors.Is(err, isolate.ErrTimeout) || err.Error() != "read "+fifo+": no answer within 300ms" {
+		t.Fatalf("want a timeout, got %v", err)
+	}
+	if elapsed > 500*time.Millisecond {
+		t.Errorf("timeout took %v, budget 300ms", elapsed)
+	}
+}
+
+func TestContextCancelStopsWaiting(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := prober(t).Do(ctx, 10*time.Second, isolate.Request{Op: isolate.Read, Path: fifo})
+	if !errors.Is(err, isolate.ErrTimeout) || time.Since(start) > 500*time.Millisecond {
+		t.Errorf("context deadline not honoured: %v after %v", err, time.Since(start))
+	}
+}
+
+// The case a goroutine cannot handle: a FUSE statfs the daemon has taken
+// and never answers. The prober reports it within budget, and the plugin
+// binary exits and closes its stdout within -t, measured from the caller.
+func TestHungFUSEStatfs(t *testing.T) {
+	if why := fusetest.Available(); why != "" {
+		t.Skip("skipping the hung-FUSE test: " + why)
+	}
+	backing, mnt := t.TempDir(), t.TempDir()
+	ffs, err := fusetest.Mount(backing, mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ffs.Close()
+	ffs.Set(fusetest.OpStatfs, fusetest.Hang)
+
+	start := time.Now()
+	_, err = prober(t).Do(context.Background(), time.Second, isolate.Request{Op: isolate.Statfs, Path: mnt})
+	if !errors.Is(err, isolate.ErrTimeout) || time.Since(start) > 1300*time.Millisecond {
+		t.Fatalf("prober: %v after %v, want a timeout within 1s", err, time.Since(start))
+	}
+
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe, "-t", "2")
+	cmd.Env = append(os.Environ(), "HINDSIGHT_TEST_STATFS_PLUGIN="+mnt)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(stdout) // returns when every holder of the pipe is gone
+	released := time.Since(start)
+	err = cmd.Wait()
+	if released > 2200*time.Millisecond {
+		t.Errorf("caller blocked on the plugin's stdout for %v, deadline 2s", released)
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Errorf("exit: %v, want CRITICAL (2)", err)
+	}
+	want := "MOUNT CRITICAL - mount statfs " + mnt + ": no answer within 1s\n"
+	if string(out) != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+}
