@@ -42,12 +42,12 @@ type ArgsTaker interface {
 
 // Plugin describes one binary for the runtime.
 type Plugin struct {
-	Name    string      // binary name, "check_load"
-	Service string      // first word of the status line, "LOAD"
-	Summary string      // one line: what it checks
-	Usage   string      // after the name in the usage line
-	Group   string      // title of the check's own options in --help
-	Help    string      // printed after the options: notes and examples
+	Name    string // binary name, "check_load"
+	Service string // first word of the status line, "LOAD"
+	Summary string // one line: what it checks
+	Usage   string // after the name in the usage line
+	Group   string // title of the check's own options in --help
+	Help    string // printed after the options: notes and examples
 	New     func() Check
 }
 
