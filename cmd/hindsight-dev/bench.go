@@ -1,0 +1,219 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// Row is one benchmark: our command against a peer's, both run as whole
+// processes, alternately, the way Nagios runs them.
+type Row struct {
+	Name     string
+	Ours     []string // argv; "{bin}" is replaced by the plugin directory
+	Peer     []string // argv of the C counterpart; nil for none
+	Setup    func(l *Lab) error
+	MaxRatio float64 // target: our median / peer median; 0 for none
+	MaxRSS   int64   // target: our peak RSS in KiB; 0 for none
+	MaxWall  time.Duration
+}
+
+// Lab is what setups share: the plugin directory, a scratch directory,
+// variables substituted as {name} in argv, and cleanups.
+type Lab struct {
+	Bin      string
+	Dir      string
+	Vars     map[string]string
+	cleanups []func()
+}
+
+// Cleanup registers f to run after the rows.
+func (l *Lab) Cleanup(f func()) { l.cleanups = append(l.cleanups, f) }
+
+type sample struct {
+	wall time.Duration
+	rss  int64 // KiB
+}
+
+func bench(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	runs := fs.Int("runs", 100, "runs of each command per row")
+	only := fs.String("only", "", "run only rows whose name contains this")
+	if len(args) < 1 {
+		return errors.New("bench needs the directory of the built plugins")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	bin, _ := filepath.Abs(args[0])
+	dir, err := os.MkdirTemp("", "hindsight-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	lab := &Lab{Bin: bin, Dir: dir, Vars: map[string]string{"bin": bin, "dir": dir}}
+	defer func() {
+		for i := len(lab.cleanups) - 1; i >= 0; i-- {
+			lab.cleanups[i]()
+		}
+	}()
+
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Plugin < entries[j].Plugin })
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "ROW\tOURS median\tPEER median\tRATIO\tOURS peak RSS\tPEER peak RSS\tBINARY\tTARGET\t")
+	for _, e := range entries {
+		size := binarySize(filepath.Join(bin, e.Plugin))
+		for _, row := range e.Bench {
+			if *only != "" && !strings.Contains(row.Name, *only) {
+				continue
+			}
+			line, err := benchRow(lab, row, *runs)
+			if err != nil {
+				fmt.Fprintf(tw, "%s\tskipped: %v\t\t\t\t\t\t\t\n", row.Name, err)
+				continue
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", row.Name, line, size)
+		}
+	}
+	return tw.Flush()
+}
+
+func benchRow(lab *Lab, row Row, runs int) (string, error) {
+	if row.Setup != nil {
+		if err := row.Setup(lab); err != nil {
+			return "", err
+		}
+	}
+	ours := expand(row.Ours, lab.Vars)
+	var peer []string
+	if row.Peer != nil {
+		peer = expand(row.Peer, lab.Vars)
+		if _, err := os.Stat(peer[0]); err != nil {
+			return "", fmt.Errorf("peer %s not installed", peer[0])
+		}
+	}
+	var a, b []sample
+	for i := 0; i < runs+1; i++ { // alternate, so drift hits both alike
+		sa, err := measure(ours)
+		if err != nil {
+			return "", err
+		}
+		if i > 0 { // the first run of each warms caches
+			a = append(a, sa)
+		}
+		if peer != nil {
+			sb, err := measure(peer)
+			if err != nil {
+				return "", err
+			}
+			if i > 0 {
+				b = append(b, sb)
+			}
+		}
+	}
+	ma, ra := median(a), peak(a)
+	out := fmt.Sprintf("%s\t", ms(ma))
+	ratio := 0.0
+	if peer != nil {
+		mb := median(b)
+		ratio = float64(ma) / float64(mb)
+		out += fmt.Sprintf("%s\t%.2fx\t%s\t%s", ms(mb), ratio, kib(ra), kib(peak(b)))
+	} else {
+		out += fmt.Sprintf("-\t-\t%s\t-", kib(ra))
+	}
+	out += "\t" + verdict(row, ratio, ma, ra)
+	return out, nil
+}
+
+func verdict(row Row, ratio float64, med time.Duration, rss int64) string {
+	var goals []string
+	ok := true
+	if row.MaxRatio > 0 {
+		goals = append(goals, fmt.Sprintf("<=%.2fx", row.MaxRatio))
+		ok = ok && ratio <= row.MaxRatio
+	}
+	if row.MaxWall > 0 {
+		goals = append(goals, "<="+ms(row.MaxWall))
+		ok = ok && med <= row.MaxWall
+	}
+	if row.MaxRSS > 0 {
+		goals = append(goals, "RSS<"+kib(row.MaxRSS))
+		ok = ok && rss < row.MaxRSS
+	}
+	if len(goals) == 0 {
+		return "-"
+	}
+	mark := "met"
+	if !ok {
+		mark = "MISSED"
+	}
+	return strings.Join(goals, " ") + " " + mark
+}
+
+// measure runs argv once; wall time is from fork to the exit of the
+// process, peak RSS from its rusage. Output is discarded.
+func measure(argv []string) (sample, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return sample{}, err
+	}
+	err := cmd.Wait()
+	wall := time.Since(start)
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		return sample{}, err
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	var rss int64
+	if ru != nil {
+		rss = ru.Maxrss
+	}
+	return sample{wall: wall, rss: rss}, nil
+}
+
+func expand(argv []string, vars map[string]string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		for k, v := range vars {
+			a = strings.ReplaceAll(a, "{"+k+"}", v)
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func median(s []sample) time.Duration {
+	w := make([]time.Duration, len(s))
+	for i, x := range s {
+		w[i] = x.wall
+	}
+	sort.Slice(w, func(i, j int) bool { return w[i] < w[j] })
+	return w[len(w)/2]
+}
+
+func peak(s []sample) int64 {
+	var m int64
+	for _, x := range s {
+		m = max(m, x.rss)
+	}
+	return m
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+func kib(k int64) string        { return fmt.Sprintf("%.1fMiB", float64(k)/1024) }
+func binarySize(p string) string {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fMiB", float64(fi.Size())/(1<<20))
+}

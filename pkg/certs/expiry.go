@@ -1,0 +1,83 @@
+// Package certs loads certificates and judges them: days left, lifetime
+// used, signer. check_cert_expiry and check_http_status -C share it, so a
+// certificate is judged the same way whichever plugin looks at it.
+package certs
+
+import (
+	"crypto/x509"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+// Policy is how dates are judged.
+type Policy struct {
+	WarnDays, CritDays float64 // days left at or below which WARNING, CRITICAL
+	// RenewalAt is the fraction of the lifetime after which an automated
+	// renewal should have replaced the certificate (certbot and the
+	// kubelet renew around 2/3 to 0.7-0.9); past it is WARNING. 0 is off.
+	RenewalAt float64
+}
+
+// Verdict is a judgement of one aspect of a certificate.
+type Verdict struct {
+	State plugin.State
+	Text  string
+}
+
+// DaysLeft is the time to NotAfter in days, negative once expired.
+func DaysLeft(c *x509.Certificate, now time.Time) float64 {
+	return c.NotAfter.Sub(now).Hours() / 24
+}
+
+// LifetimeUsed is the fraction of the validity period that has passed.
+func LifetimeUsed(c *x509.Certificate, now time.Time) float64 {
+	life := c.NotAfter.Sub(c.NotBefore)
+	if life <= 0 {
+		return 1
+	}
+	return float64(now.Sub(c.NotBefore)) / float64(life)
+}
+
+// JudgeDates judges validity dates: not yet valid and expired are
+// CRITICAL, days left against the thresholds, then renewal overdue.
+func JudgeDates(c *x509.Certificate, now time.Time, p Policy) Verdict {
+	left := DaysLeft(c, now)
+	switch {
+	case now.Before(c.NotBefore):
+		return Verdict{plugin.CRITICAL, "not valid until " + c.NotBefore.UTC().Format(time.DateTime) + " UTC"}
+	case left < 0:
+		return Verdict{plugin.CRITICAL, "expired " + Ago(-left) + " ago (" + Date(c.NotAfter) + ")"}
+	case left <= p.CritDays:
+		return Verdict{plugin.CRITICAL, "expires in " + Ago(left) + " (" + Date(c.NotAfter) + ")"}
+	case left <= p.WarnDays:
+		return Verdict{plugin.WARNING, "expires in " + Ago(left) + " (" + Date(c.NotAfter) + ")"}
+	}
+	if p.RenewalAt > 0 {
+		if used := LifetimeUsed(c, now); used >= p.RenewalAt {
+			life := c.NotAfter.Sub(c.NotBefore).Hours() / 24
+			return Verdict{plugin.WARNING, fmt.Sprintf("renewal overdue: %.0f%% of its %.0f-day lifetime used (renewal due at %.0f%%), expires in %s (%s)",
+				math.Floor(used*100), life, p.RenewalAt*100, Ago(left), Date(c.NotAfter))}
+		}
+	}
+	return Verdict{plugin.OK, "expires in " + Ago(left) + " (" + Date(c.NotAfter) + ")"}
+}
+
+// Ago prints a span of days for people: "10.0 days", "5h", "42m".
+func Ago(days float64) string {
+	switch h := days * 24; {
+	case h < 1:
+		return fmt.Sprintf("%.0fm", math.Floor(h*60))
+	case days < 1:
+		return fmt.Sprintf("%.0fh", math.Floor(h))
+	case days < 10:
+		return fmt.Sprintf("%.1f days", math.Floor(days*10)/10)
+	default:
+		return fmt.Sprintf("%.0f days", math.Floor(days))
+	}
+}
+
+// Date prints a certificate date: "2026-12-01".
+func Date(t time.Time) string { return t.UTC().Format(time.DateOnly) }

@@ -1,0 +1,89 @@
+// Package testutil builds and runs plugin binaries for tests that check
+// the real process: exit code, output, and how long a caller waits.
+package testutil
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	mu    sync.Mutex
+	built = map[string]string{}
+	dir   string
+)
+
+// Binary builds ./cmd/NAME of this module once per test process and
+// returns the path of the binary.
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if p, ok := built[name]; ok {
+		return p
+	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "hindsight-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(d, 0o755) // the nagios user must reach it in engine tests
+		dir = d
+	}
+	out := filepath.Join(dir, name)
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "github.com/hindsight-plugins/hindsight/cmd/"+name)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", name, err, msg)
+	}
+	built[name] = out
+	return out
+}
+
+// Result is one finished run of a plugin.
+type Result struct {
+	Code    int
+	Stdout  string
+	Stderr  string
+	Elapsed time.Duration // until stdout was closed by every holder
+}
+
+// Run runs bin with args, with a generous safety limit so a test of
+// "never hangs" fails rather than hangs.
+func Run(t testing.TB, bin string, args ...string) Result {
+	t.Helper()
+	return RunEnv(t, nil, bin, args...)
+}
+
+// RunEnv is Run with extra environment variables.
+func RunEnv(t testing.TB, env []string, bin string, args ...string) Result {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = time.Second
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	err := cmd.Wait()
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), Elapsed: time.Since(start)}
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		res.Code = exit.ExitCode()
+	default:
+		t.Fatalf("run %s: %v", bin, err)
+	}
+	return res
+}
