@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/mounts"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/state"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
@@ -79,8 +80,9 @@ type Check struct {
 
 	// Test hooks: the sysfs root of sample i (0 or 1) and how to wait
 	// between samples, so two fixture snapshots can be fed.
-	sysAt func(sample int) string
-	sleep func(ctx context.Context, d time.Duration) error
+	sysAt  func(sample int) string
+	sleep  func(ctx context.Context, d time.Duration) error
+	prober mounts.Prober // nil: the runtime's isolated prober
 }
 
 // Validate checks the options that go-flags cannot.

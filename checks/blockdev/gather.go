@@ -34,6 +34,7 @@ type run struct {
 	devs    []*devInfo // the devices checked
 	missing []string   // named devices that do not exist
 	arrays  []block.Array
+	mounts  []mounts.Mount // every visible mount
 	fss     []*fsInfo
 	tests   []*pathTest
 	logs    []kmsg.Record
@@ -102,6 +103,7 @@ func (r *run) gather() error {
 		return err
 	}
 	ms = mounts.Latest(ms)
+	r.mounts = ms
 	if err := r.selectFilesystems(ms); err != nil {
 		return err
 	}
@@ -237,7 +239,7 @@ func (r *run) selectDevices(ms []mounts.Mount) {
 		byName[d.Name] = d
 	}
 	chosen, named := map[string]bool{}, map[string]bool{}
-	explicit := len(r.c.Devices) > 0 || len(r.c.Paths) > 0
+	explicit := r.explicit()
 	for _, want := range r.c.Devices {
 		name, ok := r.resolveDevice(want, ms)
 		if !ok {
@@ -348,7 +350,7 @@ func (r *run) probeAll() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			f.probe = mounts.Probe(r.ctx, r.env.Prober(), f.MountPoint, r.budget, mounts.Probes)
+			f.probe = mounts.Probe(r.ctx, r.prober(), f.MountPoint, r.budget, mounts.Probes)
 		}()
 	}
 	for _, p := range r.c.WriteTests {
@@ -363,7 +365,7 @@ func (r *run) probeAll() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			t.res = mounts.Probe(r.ctx, r.env.Prober(), t.path, t.budget, []isolate.Op{t.op})
+			t.res = mounts.Probe(r.ctx, r.prober(), t.path, t.budget, []isolate.Op{t.op})
 		}()
 	}
 	wg.Wait()
@@ -402,6 +404,16 @@ func (r *run) readLog() {
 		r.notes = append(r.notes, "no earlier run: kernel log lines since boot are counted")
 	}
 	r.logs = recs
+}
+
+// explicit reports whether devices or paths were chosen on the command line.
+func (r *run) explicit() bool { return len(r.c.Devices) > 0 || len(r.c.Paths) > 0 }
+
+func (r *run) prober() mounts.Prober {
+	if r.c.prober != nil {
+		return r.c.prober
+	}
+	return r.env.Prober()
 }
 
 func contains(list []string, s string) bool {

@@ -52,8 +52,16 @@ func (r *run) judge() plugin.Result {
 		res.Findings = append(res.Findings, it.finding())
 		counts["devices"][plugin.CRITICAL]++
 	}
+	arrays := map[string]block.Array{}
+	for _, a := range r.arrays {
+		arrays[a.Name] = a
+	}
 	for _, d := range r.devs {
 		it := r.judgeDevice(d)
+		if a, ok := arrays[d.Name]; ok {
+			judgeArray(a, it)
+			delete(arrays, d.Name)
+		}
 		res.Findings = append(res.Findings, it.finding())
 		counts["devices"][it.state]++
 		if d.gone.IsZero() && !unused(d) {
@@ -61,7 +69,11 @@ func (r *run) judge() plugin.Result {
 		}
 	}
 	for _, a := range r.arrays {
-		it := judgeArray(a)
+		if _, ok := arrays[a.Name]; !ok || r.explicit() {
+			continue // judged with its device, or not asked for
+		}
+		it := &item{name: a.Name + " (md)"}
+		judgeArray(a, it)
 		res.Findings = append(res.Findings, it.finding())
 		counts["devices"][it.state]++
 	}
@@ -109,9 +121,9 @@ func (r *run) judgeDevice(d *devInfo) *item {
 	if d.DMSuspended {
 		it.bad(plugin.CRITICAL, "device-mapper device "+orName(d.DMName, d.Name)+" is suspended")
 	}
-	for _, f := range r.fss {
-		if f.node.Disk == d.Name && f.node.RO && !f.ReadOnly() {
-			it.bad(plugin.CRITICAL, fmt.Sprintf("read-only (ro=1) under read-write mount %s", f.MountPoint))
+	for _, m := range r.mounts {
+		if n, ok := r.nodes[m.Dev()]; ok && m.Major != 0 && n.Disk == d.Name && n.RO && !m.ReadOnly() {
+			it.bad(plugin.CRITICAL, fmt.Sprintf("read-only (ro=1) under read-write mount %s", m.MountPoint))
 		}
 	}
 	r.judgeIO(d, it)
@@ -208,8 +220,12 @@ func (r *run) devicePerf(d *devInfo) []plugin.Perf {
 	return []plugin.Perf{await, util, plugin.NewPerf(d.Name+"_inflight", float64(d.cur.InFlight), "").WithBounds(0, nan())}
 }
 
-func judgeArray(a block.Array) *item {
-	it := &item{name: a.Name + " (md " + a.Level + ")"}
+// judgeArray adds an md array's problems to its device's line.
+func judgeArray(a block.Array, it *item) {
+	if a.Level != "" && a.Level != "unknown" {
+		it.name = a.Name + " (md " + a.Level + ")"
+	}
+	okBefore := len(it.problems) == 0
 	switch a.State {
 	case "clean", "active", "active-idle", "write-pending", "read-auto", "":
 	case "readonly":
@@ -235,10 +251,11 @@ func judgeArray(a block.Array) *item {
 	case a.SyncAction != "":
 		it.info = append(it.info, progress)
 	}
-	if len(it.problems) == 0 {
+	if okBefore && len(it.problems) == 0 {
 		it.info = append([]string{fmt.Sprintf("%s, %d/%d members", orName(a.State, "active"), a.Active, a.Disks)}, it.info...)
+	} else if okBefore {
+		it.info = nil
 	}
-	return it
 }
 
 func (r *run) judgeFilesystem(f *fsInfo) *item {
