@@ -70,6 +70,8 @@ type fsInfo struct {
 	expectRW  string     // why it must be rw; "" when not expected
 	ext4      ext4Errors
 	xfsDown   string // kernel log line of an XFS shutdown
+	logCount  int    // filesystem error lines in the kernel log
+	logLast   string
 }
 
 type pathTest struct {
@@ -400,8 +402,14 @@ func (r *run) readLog() {
 			r.next.KmsgSeq = rec.Seq
 		}
 	}
-	if !r.havePrev && len(recs) > 0 && r.env.Verbose > 1 {
-		r.notes = append(r.notes, "no earlier run: kernel log lines since boot are counted")
+	// Without an earlier run there is no "since": lines from before (of
+	// another device that had the same name, perhaps) would make an alert
+	// that clears by itself on the next run. Only the position is kept.
+	if !r.havePrev {
+		if len(recs) > 0 && r.env.Verbose > 0 {
+			r.notes = append(r.notes, "first run: kernel log position recorded; I/O errors logged from now on are reported")
+		}
+		return
 	}
 	r.logs = recs
 }

@@ -296,6 +296,9 @@ func (r *run) judgeFilesystem(f *fsInfo) *item {
 	if f.xfsDown != "" {
 		it.bad(plugin.CRITICAL, "XFS shut down: "+f.xfsDown)
 	}
+	if f.logCount > 0 {
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", plural(f.logCount, "filesystem error line"), f.logLast))
+	}
 	if len(it.problems) == 0 {
 		mode := "rw"
 		if f.ReadOnly() {
@@ -340,10 +343,16 @@ func (r *run) fileLogs() {
 		if kind == logNone {
 			continue
 		}
-		if kind == logXFSShutdown {
+		if kind == logXFSShutdown || kind == logFSError {
 			for _, f := range r.fss {
-				if f.FSType == "xfs" && f.node.Name == node {
+				if f.node.Name != node {
+					continue
+				}
+				if kind == logXFSShutdown {
 					f.xfsDown = rec.Message
+				} else {
+					f.logCount++
+					f.logLast = rec.Message
 				}
 			}
 			continue

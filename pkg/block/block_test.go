@@ -29,11 +29,15 @@ func TestReadDevices(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]func(Device) bool{
-		"sda":  func(d Device) bool { return d.Kind == "scsi" && d.SCSIState == "running" && d.HasIOErr && len(d.Partitions) == 1 },
-		"sdb":  func(d Device) bool { return d.SCSIState == "offline" },
-		"sdc":  func(d Device) bool { return d.RO && d.Partitions[0].RO },
-		"vdb":  func(d Device) bool { return d.Kind == "virtio" && d.VirtioStatus == 0x8f },
-		"dm-0": func(d Device) bool { return d.Kind == "dm" && d.DMSuspended && d.DMName == "vg0-data" && len(d.Slaves) == 1 },
+		"sda": func(d Device) bool {
+			return d.Kind == "scsi" && d.SCSIState == "running" && d.HasIOErr && len(d.Partitions) == 1
+		},
+		"sdb": func(d Device) bool { return d.SCSIState == "offline" },
+		"sdc": func(d Device) bool { return d.RO && d.Partitions[0].RO },
+		"vdb": func(d Device) bool { return d.Kind == "virtio" && d.VirtioStatus == 0x8f },
+		"dm-0": func(d Device) bool {
+			return d.Kind == "dm" && d.DMSuspended && d.DMName == "vg0-data" && len(d.Slaves) == 1
+		},
 	}
 	for name, ok := range want {
 		d, err := r.Read(name)
