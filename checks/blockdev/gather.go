@@ -67,6 +67,7 @@ type fsInfo struct {
 	notFound  bool // named with -p but nothing mounted there
 	probe     mounts.ProbeResult
 	stillHung *hungMount // known hung, its child still stuck: not probed
+	stuckPid  int
 	expectRW  string     // why it must be rw; "" when not expected
 	ext4      ext4Errors
 	xfsDown   string // kernel log line of an XFS shutdown
@@ -82,6 +83,25 @@ type pathTest struct {
 }
 
 func (r *run) gather() error {
+	ms, err := mounts.Read(r.c.Procfs)
+	if err != nil {
+		return err
+	}
+	r.mounts = mounts.Latest(ms)
+	if err := r.selectFilesystems(r.mounts); err != nil {
+		return err
+	}
+	r.budget = time.Duration(r.c.MountTimeout)
+	if r.budget == 0 {
+		r.budget = r.env.Budget(0.3)
+	}
+	// The probes' children take milliseconds to start; sysfs and the
+	// kernel log are read meanwhile.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); r.probeAll() }()
+	defer wg.Wait()
+
 	reader, err := block.NewReader(r.c.Procfs, r.c.sysAt(0))
 	if err != nil {
 		return err
@@ -100,29 +120,12 @@ func (r *run) gather() error {
 		r.all = append(r.all, d)
 	}
 	r.nodes = block.ByDev(r.all)
-	ms, err := mounts.Read(r.c.Procfs)
-	if err != nil {
-		return err
+	for _, f := range r.fss {
+		if f.Major != 0 {
+			f.node = r.nodes[f.Dev()]
+		}
 	}
-	ms = mounts.Latest(ms)
-	r.mounts = ms
-	if err := r.selectFilesystems(ms); err != nil {
-		return err
-	}
-	r.selectDevices(ms)
-
-	r.budget = time.Duration(r.c.MountTimeout)
-	if r.budget == 0 {
-		r.budget = r.env.Budget(0.3)
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); r.probeAll() }()
-	if time.Duration(r.c.SampleInterval) > 0 {
-		r.sampleAgain()
-	}
-	wg.Wait()
-
+	r.selectDevices(r.mounts)
 	r.arrays, err = block.Arrays(r.c.Procfs, r.c.sysAt(0))
 	if err != nil {
 		r.notes = append(r.notes, err.Error())
@@ -132,6 +135,9 @@ func (r *run) gather() error {
 		if f.FSType == "ext4" && f.node.Name != "" {
 			f.ext4 = readExt4Errors(filepath.Join(r.c.sysAt(0), "fs/ext4", f.node.Name))
 		}
+	}
+	if time.Duration(r.c.SampleInterval) > 0 {
+		r.sampleAgain()
 	}
 	return nil
 }
@@ -182,9 +188,6 @@ func (r *run) selectFilesystems(ms []mounts.Mount) error {
 		f := &fsInfo{Mount: m, kind: mounts.KindOf(m), named: named, expectRW: expect[m.MountPoint]}
 		if r.c.ExpectRW {
 			f.expectRW = "--expect-rw"
-		}
-		if m.Major != 0 {
-			f.node = r.nodes[m.Dev()]
 		}
 		r.fss = append(r.fss, f)
 	}
@@ -340,9 +343,10 @@ func (r *run) probeAll() {
 		if f.notFound {
 			continue
 		}
-		if h, ok := r.prev.Hung[f.MountPoint]; ok {
-			if start, alive := procStart(r.c.Procfs, h.Pid); alive && start == h.PidStart {
-				f.stillHung = &h
+		h, knownHung := r.prev.Hung[f.MountPoint]
+		if knownHung {
+			if c, ok := h.stuck(r.c.Procfs); ok {
+				f.stillHung, f.stuckPid = &h, c.Pid
 				r.next.Hung[f.MountPoint] = h
 				continue
 			}
@@ -352,7 +356,11 @@ func (r *run) probeAll() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			f.probe = mounts.Probe(r.ctx, r.prober(), f.MountPoint, r.budget, mounts.Probes)
+			if knownHung { // one child at a time
+				f.probe = mounts.Probe(r.ctx, r.prober(), f.MountPoint, r.budget, mounts.Probes)
+			} else {
+				f.probe = mounts.ProbeParallel(r.ctx, r.prober(), f.MountPoint, r.budget, mounts.Probes)
+			}
 		}()
 	}
 	for _, p := range r.c.WriteTests {
@@ -372,12 +380,15 @@ func (r *run) probeAll() {
 	}
 	wg.Wait()
 	for _, f := range r.fss {
-		if f.probe.Hung {
-			h := hungMount{Since: r.now, Op: string(f.probe.Op), Pid: f.probe.Pid}
+		if f.probe.Hung || len(f.probe.Pids) > 0 {
+			h := hungMount{Since: r.now, Op: string(f.probe.Op)}
 			if old, ok := r.prev.Hung[f.MountPoint]; ok {
 				h.Since = old.Since
 			}
-			h.PidStart, _ = procStart(r.c.Procfs, h.Pid)
+			for _, pid := range f.probe.Pids {
+				start, _ := procStart(r.c.Procfs, pid)
+				h.Children = append(h.Children, probeChild{Pid: pid, Start: start})
+			}
 			r.next.Hung[f.MountPoint] = h
 		}
 	}

@@ -96,7 +96,7 @@ func TestKnownHungMountNotProbedAgain(t *testing.T) {
 	stateFile := filepath.Join(t.TempDir(), "state.json")
 	since := time.Date(2026, 11, 21, 11, 55, 0, 0, time.UTC)
 	prev := saved{BootID: "3c1c2f8e-0b5e-4d9a-9f0e-7b6a1b2c3d4e", At: since,
-		Hung: map[string]hungMount{"/mnt/nfs": {Since: since, Op: "statfs", Pid: 4242, PidStart: 4711}}}
+		Hung: map[string]hungMount{"/mnt/nfs": {Since: since, Op: "statfs", Children: []probeChild{{Pid: 4242, Start: 4711}}}}}
 	if err := state.Save(stateFile, stateKind, stateVersion, prev); err != nil {
 		t.Fatal(err)
 	}

@@ -266,7 +266,7 @@ func (r *run) judgeFilesystem(f *fsInfo) *item {
 	}
 	if h := f.stillHung; h != nil {
 		it.bad(plugin.CRITICAL, fmt.Sprintf("still hung: the %s probe started %s ago (pid %d) has not returned; not probed again",
-			h.Op, threshold.FormatDuration(r.now.Sub(h.Since).Round(time.Second)), h.Pid))
+			h.Op, threshold.FormatDuration(r.now.Sub(h.Since).Round(time.Second)), f.stuckPid))
 	}
 	p := f.probe
 	switch {

@@ -38,10 +38,26 @@ type savedDevice struct {
 // while it exists, says the mount is still hung: no second child is
 // started on it, so stuck children do not pile up run after run.
 type hungMount struct {
-	Since    time.Time `json:"since"`
-	Op       string    `json:"op"`
-	Pid      int       `json:"pid"`
-	PidStart uint64    `json:"pid_start"` // /proc/PID/stat starttime, against pid reuse
+	Since    time.Time    `json:"since"`
+	Op       string       `json:"op"`
+	Children []probeChild `json:"children"`
+}
+
+// probeChild is an abandoned probe child; Start (/proc/PID/stat
+// starttime) guards against the pid being reused.
+type probeChild struct {
+	Pid   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
+
+// stuck returns the first of the children that still exists.
+func (h hungMount) stuck(procRoot string) (probeChild, bool) {
+	for _, c := range h.Children {
+		if start, alive := procStart(procRoot, c.Pid); alive && start == c.Start {
+			return c, true
+		}
+	}
+	return probeChild{}, false
 }
 
 func (r *run) loadState() error {
