@@ -68,7 +68,7 @@ type fsInfo struct {
 	probe     mounts.ProbeResult
 	stillHung *hungMount // known hung, its child still stuck: not probed
 	stuckPid  int
-	expectRW  string     // why it must be rw; "" when not expected
+	expectRW  string // why it must be rw; "" when not expected
 	ext4      ext4Errors
 	xfsDown   string // kernel log line of an XFS shutdown
 	logCount  int    // filesystem error lines in the kernel log
@@ -110,14 +110,8 @@ func (r *run) gather() error {
 	if err != nil {
 		return err
 	}
-	r.t0 = r.env.Now()
 	for _, n := range names {
-		d, err := reader.Read(n)
-		if err != nil {
-			r.notes = append(r.notes, err.Error())
-			continue
-		}
-		r.all = append(r.all, d)
+		r.all = append(r.all, reader.Brief(n))
 	}
 	r.nodes = block.ByDev(r.all)
 	for _, f := range r.fss {
@@ -126,6 +120,20 @@ func (r *run) gather() error {
 		}
 	}
 	r.selectDevices(r.mounts)
+	r.t0 = r.env.Now()
+	kept := r.devs[:0]
+	for _, d := range r.devs {
+		if d.gone.IsZero() {
+			full, err := reader.Detail(d.Device)
+			if err != nil {
+				r.notes = append(r.notes, err.Error())
+				continue
+			}
+			d.Device, d.cur = full, full.Counters
+		}
+		kept = append(kept, d)
+	}
+	r.devs = kept
 	r.arrays, err = block.Arrays(r.c.Procfs, r.c.sysAt(0))
 	if err != nil {
 		r.notes = append(r.notes, err.Error())

@@ -99,21 +99,36 @@ func (r *Reader) Exists(name string) bool {
 	return err == nil
 }
 
-// Read reads one device. Only a missing or unreadable stat file is an
-// error; optional files absent on this kind of device are left empty.
-func (r *Reader) Read(name string) (Device, error) {
+// Brief reads what identifies a device: its number, size, read-only
+// flag and partitions. Enough to map mounts to devices; cheap for the
+// devices that are not checked.
+func (r *Reader) Brief(name string) Device {
 	base := filepath.Join(r.sys, "block", name)
 	d := Device{Name: name, Kind: kindOf(base, name)}
 	d.Dev = readString(filepath.Join(base, "dev"))
 	d.Sectors, _ = readUint(filepath.Join(base, "size"), 10)
 	ro, _ := readUint(filepath.Join(base, "ro"), 10)
 	d.RO = ro == 1
+	d.Partitions = partitions(base, name)
+	return d
+}
+
+// Read reads one device. Only a missing or unreadable stat file is an
+// error; optional files absent on this kind of device are left empty.
+func (r *Reader) Read(name string) (Device, error) {
+	return r.Detail(r.Brief(name))
+}
+
+// Detail adds the counters and the health files of d's kind to a Device
+// from Brief.
+func (r *Reader) Detail(d Device) (Device, error) {
+	name := d.Name
+	base := filepath.Join(r.sys, "block", name)
 	c, err := r.Counters(name)
 	if err != nil {
 		return d, err
 	}
 	d.Counters = c
-	d.Partitions = partitions(base, name)
 	d.Slaves = listDir(filepath.Join(base, "slaves"))
 	switch d.Kind {
 	case "scsi":
