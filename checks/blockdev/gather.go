@@ -218,14 +218,27 @@ func (r *run) selectFilesystems(ms []mounts.Mount) error {
 	if len(r.c.Devices) > 0 {
 		return nil // devices only
 	}
-	for _, m := range ms {
-		if contains(r.c.ExcludePaths, m.MountPoint) || contains(r.c.ExcludeTypes, m.FSType) {
-			continue
-		}
-		if mounts.KindOf(m) == mounts.Block || contains(r.c.IncludeTypes, m.FSType) {
+	// A filesystem bind-mounted elsewhere (/run/netns, a container's
+	// volume) is the same filesystem: probed once, at its own root.
+	seenDev := map[string]bool{}
+	for _, rootFirst := range []bool{true, false} {
+		for _, m := range ms {
+			if (m.Root == "/") != rootFirst || contains(r.c.ExcludePaths, m.MountPoint) || contains(r.c.ExcludeTypes, m.FSType) {
+				continue
+			}
+			if mounts.KindOf(m) != mounts.Block && !contains(r.c.IncludeTypes, m.FSType) {
+				continue
+			}
+			if m.Major != 0 {
+				if seenDev[m.Dev()] {
+					continue
+				}
+				seenDev[m.Dev()] = true
+			}
 			add(m, false)
 		}
 	}
+	sort.SliceStable(r.fss, func(i, j int) bool { return r.fss[i].ID < r.fss[j].ID })
 	return nil
 }
 

@@ -272,7 +272,7 @@ func (r *run) judgeFilesystem(f *fsInfo) *item {
 	switch {
 	case f.stillHung != nil:
 	case p.Hung:
-		text := fmt.Sprintf("no answer to %s in %s", p.Op, threshold.FormatDuration(r.budget))
+		text := fmt.Sprintf("no answer to %s in %s", p.Op, budgetText(r.budget))
 		if h, ok := r.prev.Hung[f.MountPoint]; ok {
 			text += ", hung since " + h.Since.Format("15:04:05")
 		}
@@ -321,7 +321,7 @@ func judgeTest(t *pathTest) *item {
 	p := t.res
 	switch {
 	case p.Hung:
-		it.bad(plugin.CRITICAL, "no answer in "+threshold.FormatDuration(t.budget))
+		it.bad(plugin.CRITICAL, "no answer in "+budgetText(t.budget))
 	case p.Errno != 0:
 		it.bad(plugin.CRITICAL, fmt.Sprintf("%s (%s)", errnoText(p.Errno), errnoName(p.Errno)))
 	case p.Err != nil:
@@ -469,6 +469,14 @@ func stamp(t time.Time) string {
 		return "at an unknown time"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// budgetText keeps the tenths of a budget below a minute: 1.5s, not 1s.
+func budgetText(d time.Duration) string {
+	if d < time.Minute && d%time.Second != 0 && d > time.Second {
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return threshold.FormatDuration(d)
 }
 
 func ms(d time.Duration) string {
