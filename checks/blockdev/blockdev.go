@@ -90,14 +90,14 @@ func (c *Check) Validate() error {
 	if time.Duration(c.MountTimeout) < 0 || time.Duration(c.SampleInterval) < 0 || time.Duration(c.StallTime) < 0 {
 		return errors.New("durations must not be negative")
 	}
-	for _, p := range append(append([]string{}, c.Paths...), c.ExcludePaths...) {
-		if !strings.HasPrefix(p, "/") {
-			return fmt.Errorf("-p/-x %q: give an absolute mount point", p)
-		}
-	}
-	for _, p := range append(append([]string{}, c.WriteTests...), c.ReadTests...) {
-		if !strings.HasPrefix(p, "/") {
-			return fmt.Errorf("--write-test/--read-test %q: give an absolute path", p)
+	for _, opt := range []struct {
+		name  string
+		paths []string
+	}{{"-p", c.Paths}, {"-x", c.ExcludePaths}, {"--write-test", c.WriteTests}, {"--read-test", c.ReadTests}} {
+		for _, p := range opt.paths {
+			if !strings.HasPrefix(p, "/") {
+				return fmt.Errorf("%s %q: give an absolute path", opt.name, p)
+			}
 		}
 	}
 	for _, d := range c.Devices {

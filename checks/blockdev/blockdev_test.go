@@ -303,3 +303,23 @@ func TestFixtures(t *testing.T) {
 		})
 	}
 }
+
+func TestBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"-p", "srv"},
+		{"--read-test", "relative/file"},
+		{"--await-warning", "abc"},
+		{"--mount-timeout", "-1"},
+		{"--sysfs", "/nonexistent/sys"},
+		{"--procfs", "/nonexistent/proc"},
+		{"-d", " "},
+		{"stray-argument"},
+	} {
+		var out strings.Builder
+		code := plugin.Runner{Args: args, Stdout: &out, Exit: func(int) {}}.Run(Plugin)
+		first, _, _ := strings.Cut(out.String(), "\n")
+		if code != 3 || !strings.HasPrefix(first, "BLOCKDEV UNKNOWN - ") {
+			t.Errorf("%v: exit %d, %q; want UNKNOWN with one line", args, code, first)
+		}
+	}
+}
