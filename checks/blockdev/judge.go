@@ -362,7 +362,8 @@ func (r *run) fileLogs() {
 			disk = node
 		}
 		for _, d := range r.devs {
-			if d.Name == disk {
+			// An unused loop device's lines are about an earlier attachment.
+			if d.Name == disk && !unused(d) {
 				d.logCount++
 				d.logLast = rec.Message
 			}
