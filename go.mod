@@ -8,4 +8,9 @@ require (
 	golang.org/x/sys v0.49.0
 )
 
-require github.com/hanwen/go-fuse/v2 v2.12.1
+require (
+	github.com/hanwen/go-fuse/v2 v2.12.1
+	github.com/itchyny/gojq v0.12.20
+)
+
+require github.com/itchyny/timefmt-go v0.1.9 // indirect
