@@ -142,7 +142,7 @@ func (o *Options) judgeHeaders(v *verdict, r *httpprobe.Response) {
 			matched = matched || rule.re.MatchString(val)
 		}
 		if !matched {
-			v.add(plugin.CRITICAL, fmt.Sprintf("header %s: %q does not match %q", rule.name, clip(strings.Join(values, ", "), 60), rule.re.String()))
+			v.add(plugin.CRITICAL, fmt.Sprintf("header %s: '%s' does not match '%s'", rule.name, clip(strings.Join(values, ", "), 60), rule.re.String()))
 		}
 	}
 }
@@ -304,10 +304,17 @@ func tlsNote(t target, cs *tls.ConnectionState) string {
 	return s
 }
 
+// perURLPerfMax is how many URLs get perfdata of their own; beyond it
+// only the aggregates are written, so the findings still fit the output.
+const perURLPerfMax = 10
+
 // perfFor is the perfdata of one URL: every phase for a single URL, the
-// total and status for each of several (the output must stay bounded).
+// total and status for each of a few (the output must stay bounded).
 func (o *Options) perfFor(t target, r *httpprobe.Response, total time.Duration) []plugin.Perf {
 	var out []plugin.Perf
+	if len(o.targets) > perURLPerfMax {
+		return nil
+	}
 	out = append(out, o.timePerf(t, "time", total).WithThresholds(o.Warning, o.Critical))
 	if r == nil {
 		return out
@@ -320,7 +327,9 @@ func (o *Options) perfFor(t target, r *httpprobe.Response, total time.Duration) 
 			o.timePerf(t, "time_firstbyte", r.Timing.FirstByte),
 			plugin.NewPerf("size", float64(len(r.Body)), "B").WithBounds(0, math.NaN()))
 	}
-	out = append(out, plugin.NewPerf(o.label(t, "http_status"), float64(r.Status), ""))
+	if len(o.targets) <= perURLPerfMax {
+		out = append(out, plugin.NewPerf(o.label(t, "http_status"), float64(r.Status), ""))
+	}
 	return out
 }
 
@@ -341,7 +350,9 @@ func (o *Options) assemble(env *plugin.Env, outs []outcome) plugin.Result {
 	var res plugin.Result
 	for _, oc := range outs {
 		res.Add(oc.state, oc.text)
-		res.AddPerf(oc.perf...)
+		if len(outs) <= perURLPerfMax {
+			res.AddPerf(oc.perf...)
+		}
 		for _, n := range oc.notes {
 			res.Note(n)
 		}
@@ -351,6 +362,13 @@ func (o *Options) assemble(env *plugin.Env, outs []outcome) plugin.Result {
 		return res
 	}
 	bad := res.Problems()
+	var slowest time.Duration
+	for _, oc := range outs {
+		slowest = max(slowest, oc.total)
+	}
+	res.AddPerf(
+		plugin.NewPerf("urls_not_ok", float64(len(bad)), "").WithBounds(0, float64(len(outs))),
+		plugin.NewPerf("time_max", math.Round(slowest.Seconds()*1e6)/1e6, "s").WithThresholds(o.Warning, o.Critical).WithBounds(0, math.NaN()))
 	if len(bad) == 0 {
 		slowest := outs[0]
 		for _, oc := range outs[1:] {

@@ -197,6 +197,9 @@ func (o *Options) buildTargets() error {
 			u.Path = "/"
 		}
 		name := u.Host + u.EscapedPath()
+		if u.RawQuery != "" {
+			name += "?" + u.RawQuery
+		}
 		names[name]++
 		if n := names[name]; n > 1 {
 			name += "#" + strconv.Itoa(n)

@@ -51,6 +51,9 @@ func New(cfg Config) *Client {
 	if cfg.Network == "" {
 		cfg.Network = "tcp"
 	}
+	if cfg.TLS != nil {
+		cfg.TLS = cfg.TLS.Clone() // the transport writes NextProtos into it
+	}
 	c := &Client{cfg: cfg}
 	c.transport = &http.Transport{
 		Proxy:               cfg.Proxy,
