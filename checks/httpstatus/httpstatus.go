@@ -64,15 +64,15 @@ Examples:
 
 // Options are check_http_status's options.
 type Options struct {
-	URLs     []string `short:"u" long:"url" value-name:"URL" description:"URL to check; repeat for several, checked concurrently. With -H, a value starting with / is the path (check_http style)"`
-	Host     string   `short:"H" long:"hostname" value-name:"HOST[:PORT]" description:"Host name (virtual host) to build the URL from, monitoring-plugins style"`
-	Port     int      `short:"p" long:"port" base:"10" value-name:"PORT" description:"Port with -H (default 80, or 443 with -S or -C)"`
-	SSL      bool     `short:"S" long:"ssl" description:"Use https with -H"`
-	Path     string   `long:"path" value-name:"PATH" description:"Path with -H (default /)"`
-	IP       string   `short:"I" long:"ip" value-name:"ADDRESS" description:"Connect to this address (ADDR or ADDR:PORT) instead of resolving the host; Host header and SNI stay the URL's"`
-	Resolve  []string `long:"resolve" value-name:"HOST:PORT:ADDR" description:"As curl: connections to HOST:PORT go to ADDR; repeatable"`
-	IPv4     bool     `short:"4" long:"ipv4" description:"Connect over IPv4 only"`
-	IPv6     bool     `short:"6" long:"ipv6" description:"Connect over IPv6 only"`
+	URLs    []string `short:"u" long:"url" value-name:"URL" description:"URL to check; repeat for several, checked concurrently. With -H, a value starting with / is the path (check_http style)"`
+	Host    string   `short:"H" long:"hostname" value-name:"HOST[:PORT]" description:"Host name (virtual host) to build the URL from, monitoring-plugins style"`
+	Port    int      `short:"p" long:"port" base:"10" value-name:"PORT" description:"Port with -H (default 80, or 443 with -S or -C)"`
+	SSL     bool     `short:"S" long:"ssl" description:"Use https with -H"`
+	Path    string   `long:"path" value-name:"PATH" description:"Path with -H (default /)"`
+	IP      string   `short:"I" long:"ip" value-name:"ADDRESS" description:"Connect to this address (ADDR or ADDR:PORT) instead of resolving the host; Host header and SNI stay the URL's"`
+	Resolve []string `long:"resolve" value-name:"HOST:PORT:ADDR" description:"As curl: connections to HOST:PORT go to ADDR; repeatable"`
+	IPv4    bool     `short:"4" long:"ipv4" description:"Connect over IPv4 only"`
+	IPv6    bool     `short:"6" long:"ipv6" description:"Connect over IPv6 only"`
 
 	Expect     StatusSet `short:"e" long:"expect" value-name:"CODES" description:"Expected status codes, classes and ranges: 200,204 or 2xx or 200-299 (default: 2xx and 3xx OK, 4xx and 5xx CRITICAL)"`
 	WarnStatus StatusSet `long:"warn-status" value-name:"CODES" description:"Status codes that are WARNING instead of CRITICAL, e.g. 429"`

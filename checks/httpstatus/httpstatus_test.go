@@ -277,10 +277,10 @@ func TestProxy(t *testing.T) {
 		{"bad proxy", []string{"-u", base + "/text", "--proxy", "::nope"}, 3, []string{`invalid --proxy`}, nil},
 	})
 	mu.Lock()
-	seen = append([]string(nil), seen...)
+	got := append([]string(nil), seen...)
 	mu.Unlock()
-	if len(seen) != 1 || seen[0] != "http://backend.invalid/text" {
-		t.Errorf("proxy saw %q", seen)
+	if len(got) != 1 || got[0] != "http://backend.invalid/text" {
+		t.Errorf("proxy saw %q", got)
 	}
 	// The environment is read once per process: through the binary.
 	bin := testutil.Binary(t, "check_http_status")

@@ -40,8 +40,12 @@ func testMux() *http.ServeMux {
 		}
 		http.Redirect(w, r, "/redirect/"+strconv.Itoa(n-1), http.StatusFound)
 	})
-	mux.HandleFunc("/loop/a", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop/b", http.StatusMovedPermanently) })
-	mux.HandleFunc("/loop/b", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop/a", http.StatusMovedPermanently) })
+	mux.HandleFunc("/loop/a", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop/b", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/loop/b", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop/a", http.StatusMovedPermanently)
+	})
 	mux.HandleFunc("/text", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Version", "1.2.3")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -231,18 +231,18 @@ type tracer struct {
 	url    *url.URL
 	start  time.Time
 
-	mu        sync.Mutex
-	phase     Phase
-	phaseAt   time.Time
-	dnsStart  time.Time
-	conStart  time.Time
-	tlsStart  time.Time
-	dns, con  time.Duration
-	tls       time.Duration
-	firstByte time.Duration
-	addr      string // the address being connected to
-	remoteAddr   string
-	bodyRead  int64
+	mu         sync.Mutex
+	phase      Phase
+	phaseAt    time.Time
+	dnsStart   time.Time
+	conStart   time.Time
+	tlsStart   time.Time
+	dns, con   time.Duration
+	tls        time.Duration
+	firstByte  time.Duration
+	addr       string // the address being connected to
+	remoteAddr string
+	bodyRead   int64
 }
 
 func newTracer(c *Client, u *url.URL) *tracer {
