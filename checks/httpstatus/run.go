@@ -20,6 +20,10 @@ import (
 // check time to say what did not answer before the watchdog fires.
 const requestBudget = 0.8
 
+// maxConnsPerHost bounds the connections to one server: many URLs on one
+// host share them (keep-alive) instead of opening one each.
+const maxConnsPerHost = 6
+
 // Run checks every target concurrently and judges each.
 func (o *Options) Run(ctx context.Context, env *plugin.Env) (plugin.Result, error) {
 	auth, err := o.authorization()
@@ -35,20 +39,33 @@ func (o *Options) Run(ctx context.Context, env *plugin.Env) (plugin.Result, erro
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 
+	clients := map[string]*httpprobe.Client{}
+	clientFor := func(t target) *httpprobe.Client {
+		key := "" // one client for all, but --no-sni verifies per host
+		if o.NoSNI {
+			key = t.url.Hostname()
+		}
+		if clients[key] == nil {
+			c := cfg
+			c.TLS = httpprobe.NoSNIFor(cfg.TLS, t.url.Hostname(), o.tlsOptions())
+			clients[key] = httpprobe.New(c)
+		}
+		return clients[key]
+	}
 	outcomes := make([]outcome, len(o.targets))
 	var wg sync.WaitGroup
 	for i, t := range o.targets {
+		client := clientFor(t)
 		wg.Go(func() {
 			done := env.Begin("requesting " + t.url.Redacted())
 			defer done()
-			c := cfg
-			c.TLS = httpprobe.NoSNIFor(cfg.TLS, t.url.Hostname(), o.tlsOptions())
-			client := httpprobe.New(c)
-			defer client.Close()
 			outcomes[i] = o.checkOne(ctx, env, client, t, header)
 		})
 	}
 	wg.Wait()
+	for _, c := range clients {
+		c.Close()
+	}
 	return o.assemble(env, outcomes), nil
 }
 
@@ -92,7 +109,7 @@ func (o *Options) tlsOptions() httpprobe.TLSOptions {
 }
 
 func (o *Options) clientConfig() (httpprobe.Config, error) {
-	cfg := httpprobe.Config{Network: "tcp", ConnectTo: o.IP}
+	cfg := httpprobe.Config{Network: "tcp", ConnectTo: o.IP, MaxConnsPerHost: maxConnsPerHost}
 	if o.Host == "" {
 		cfg.ConnectTo = "" // -I alone is the host itself
 	}

@@ -2,7 +2,6 @@ package httpstatus
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -16,8 +15,6 @@ type StatusSet struct {
 }
 
 type span struct{ lo, hi int }
-
-var httpPrefix = regexp.MustCompile(`^HTTP/[0-9.]+\s+(\d{3})\b`)
 
 // ParseStatusSet parses a comma-separated list.
 func ParseStatusSet(s string) (StatusSet, error) {
@@ -45,8 +42,9 @@ func (ss *StatusSet) add(s string) error {
 }
 
 func parseSpan(tok string) (span, error) {
-	if m := httpPrefix.FindStringSubmatch(tok); m != nil {
-		tok = m[1]
+	// check_http's "HTTP/1.1 200": the code is the second word.
+	if f := strings.Fields(tok); len(f) >= 2 && strings.HasPrefix(f[0], "HTTP/") {
+		tok = f[1]
 	}
 	lower := strings.ToLower(tok)
 	if len(lower) == 3 && strings.HasSuffix(lower, "xx") && lower[0] >= '1' && lower[0] <= '5' {
@@ -100,19 +98,16 @@ func (ss StatusSet) MarshalFlag() (string, error) { return ss.String(), nil }
 // Size is a byte count: "4MiB", "512k", "1048576".
 type Size int64
 
-var sizeRe = regexp.MustCompile(`^(\d+)\s*([kKmMgG]?)(i?[bB])?$`)
-
 // UnmarshalFlag implements flags.Unmarshaler.
 func (z *Size) UnmarshalFlag(s string) error {
-	m := sizeRe.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
+	t := strings.TrimSpace(s)
+	digits := strings.TrimRight(t, "kKmMgGiIbB ")
+	unit := strings.ToLower(strings.TrimSpace(t[len(digits):]))
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || !validUnit(unit) {
 		return fmt.Errorf("invalid size %q: use bytes or e.g. 512KiB, 4MiB", s)
 	}
-	n, err := strconv.ParseInt(m[1], 10, 64)
-	if err != nil {
-		return fmt.Errorf("invalid size %q: %w", s, err)
-	}
-	switch strings.ToLower(m[2]) {
+	switch unit[:min(1, len(unit))] {
 	case "k":
 		n <<= 10
 	case "m":
@@ -125,6 +120,14 @@ func (z *Size) UnmarshalFlag(s string) error {
 	}
 	*z = Size(n)
 	return nil
+}
+
+func validUnit(u string) bool {
+	switch u {
+	case "", "b", "k", "kb", "kib", "m", "mb", "mib", "g", "gb", "gib":
+		return true
+	}
+	return false
 }
 
 // MarshalFlag implements flags.Marshaler.

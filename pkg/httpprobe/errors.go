@@ -19,7 +19,8 @@ type Phase int
 
 // The phases of a request, in order.
 const (
-	PhaseDNS Phase = iota + 1
+	PhaseWait Phase = iota + 1 // waiting for a free connection to the host
+	PhaseDNS
 	PhaseConnect
 	PhaseTLS
 	PhaseRequest   // sending the request
@@ -29,7 +30,7 @@ const (
 )
 
 var phaseNames = map[Phase]string{
-	PhaseDNS: "dns", PhaseConnect: "connect", PhaseTLS: "tls", PhaseRequest: "request",
+	PhaseWait: "wait", PhaseDNS: "dns", PhaseConnect: "connect", PhaseTLS: "tls", PhaseRequest: "request",
 	PhaseFirstByte: "first byte", PhaseHeaders: "headers", PhaseBody: "body",
 }
 
@@ -56,6 +57,11 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Error() string {
 	wait := fmtDur(e.InPhase)
 	switch e.Phase {
+	case PhaseWait:
+		if e.Timeout {
+			return fmt.Sprintf("no connection to %s free within %s (other requests to it still pending)", e.Addr, wait)
+		}
+		return fmt.Sprintf("no connection to %s: %s", e.Addr, rootCause(e.Err))
 	case PhaseDNS:
 		host := e.URL.Hostname()
 		if e.Timeout {
@@ -107,6 +113,20 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s answered %s but reading the body failed after %d bytes: %s", e.Addr, e.Status, e.Got, rootCause(e.Err))
 	}
 	return rootCause(e.Err)
+}
+
+// isTLSAlert reports an alert from the server, which with TLS 1.3 can
+// arrive after the handshake seemed done (a missing client certificate).
+func isTLSAlert(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error" && op.Err != nil
+}
+
+func clientCertHint(msg string) string {
+	if strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate") {
+		return " (--client-cert/--client-key)"
+	}
+	return ""
 }
 
 func isEOF(err error) bool {
@@ -162,6 +182,10 @@ func DescribeTLSError(err error, now time.Time) string {
 		return "the server did not answer with TLS (plain HTTP on a TLS port?)"
 	case errors.As(err, &alert):
 		return fmt.Sprintf("the server refused the handshake: %v", alert)
+	case isTLSAlert(err):
+		var op *net.OpError
+		errors.As(err, &op)
+		return "the server refused the connection: " + strings.TrimPrefix(op.Err.Error(), "tls: ") + clientCertHint(op.Err.Error())
 	}
 	msg := rootCause(err)
 	return strings.TrimPrefix(msg, "tls: ")

@@ -17,6 +17,7 @@ func (c *Client) Handshake(ctx context.Context, u *url.URL) (*tls.ConnectionStat
 	addr := c.Target(ctx, canonicalAddr(u))
 	tr := newTracer(c, u)
 	tr.addr = addr
+	tr.enter(PhaseConnect)
 	d := net.Dialer{Timeout: c.cfg.ConnectTimeout}
 	raw, err := d.DialContext(ctx, c.cfg.Network, addr)
 	if err != nil {

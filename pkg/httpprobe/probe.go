@@ -38,6 +38,10 @@ type Config struct {
 	Proxy func(*http.Request) (*url.URL, error)
 	// ConnectTimeout bounds one TCP connect; 0 leaves it to the context.
 	ConnectTimeout time.Duration
+	// MaxConnsPerHost bounds connections to one host; further requests
+	// wait for one to be free and reuse it (0: no bound). Fifty URLs on
+	// one server then cost a few connections, not fifty.
+	MaxConnsPerHost int
 }
 
 // Client makes probe requests.
@@ -59,8 +63,8 @@ func New(cfg Config) *Client {
 		Proxy:               cfg.Proxy,
 		DialContext:         c.dial,
 		TLSClientConfig:     cfg.TLS,
-		ForceAttemptHTTP2:   true,
 		MaxIdleConnsPerHost: 64,
+		MaxConnsPerHost:     cfg.MaxConnsPerHost,
 		DisableCompression:  true, // the body checked is the body sent
 	}
 	return c
@@ -247,7 +251,7 @@ type tracer struct {
 
 func newTracer(c *Client, u *url.URL) *tracer {
 	now := time.Now()
-	return &tracer{client: c, url: u, start: now, phase: PhaseConnect, phaseAt: now}
+	return &tracer{client: c, url: u, start: now, phase: PhaseWait, phaseAt: now}
 }
 
 func (t *tracer) enter(p Phase) {
@@ -354,7 +358,7 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 	}
 	var tlsRec tls.RecordHeaderError
 	var certErr *tls.CertificateVerificationError
-	if errors.As(err, &tlsRec) || errors.As(err, &certErr) {
+	if errors.As(err, &tlsRec) || errors.As(err, &certErr) || isTLSAlert(err) {
 		e.Phase = PhaseTLS
 	}
 	return e
