@@ -76,7 +76,7 @@ type Options struct {
 
 	Expect     StatusSet `short:"e" long:"expect" value-name:"CODES" description:"Expected status codes, classes and ranges: 200,204 or 2xx or 200-299 (default: 2xx and 3xx OK, 4xx and 5xx CRITICAL)"`
 	WarnStatus StatusSet `long:"warn-status" value-name:"CODES" description:"Status codes that are WARNING instead of CRITICAL, e.g. 429"`
-	OnRedirect string    `short:"f" long:"onredirect" default:"ok" choice:"ok" choice:"warning" choice:"critical" choice:"follow" choice:"sticky" choice:"stickyport" value-name:"MODE" description:"What a redirect is: a state, or follow it (sticky: keep the address; stickyport: address and port)"`
+	OnRedirect string    `short:"f" long:"onredirect" default:"ok" value-name:"MODE" description:"A redirect is ok, warning or critical, or follow it: follow, sticky (keep the address), stickyport (address and port)"`
 	MaxRedirs  int       `long:"max-redirs" default:"15" base:"10" value-name:"N" description:"Redirects followed at most; more is CRITICAL"`
 
 	String  string `short:"s" long:"string" value-name:"STRING" description:"String the body must contain"`

@@ -48,6 +48,11 @@ func (o *Options) Validate() error {
 	if o.Port < 0 || o.Port > 65535 {
 		return fmt.Errorf("invalid port %d: use 1-65535", o.Port)
 	}
+	switch o.OnRedirect {
+	case "ok", "warning", "critical", "follow", "sticky", "stickyport":
+	default:
+		return fmt.Errorf("invalid --onredirect %q: use ok, warning, critical, follow, sticky or stickyport", o.OnRedirect)
+	}
 	if o.MaxRedirs < 0 {
 		return fmt.Errorf("invalid --max-redirs %d", o.MaxRedirs)
 	}
@@ -59,6 +64,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Invert && o.Regex == "" && o.RegexI == "" {
 		return errors.New("--invert-regex needs -r or -R")
+	}
+	if o.Auth != "" && !strings.Contains(o.Auth, ":") {
+		return errors.New("-a must be USER:PASSWORD") // the value itself is never echoed
 	}
 	if o.MaxBody == 0 {
 		o.MaxBody = 4 << 20
