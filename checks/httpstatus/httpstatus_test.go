@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -340,4 +341,21 @@ func TestHelpSaysTheDifference(t *testing.T) {
 			t.Errorf("--help lacks %q", w)
 		}
 	}
+}
+
+func TestAddressFamily(t *testing.T) {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	srv := &http.Server{Handler: testMux(), ErrorLog: nilLogger()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	p := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	runMatrix(t, []matrixCase{
+		{"-6 literal", []string{"-u", "http://[::1]:" + p + "/text", "-6"}, 0, []string{`http://\[::1\]:\d+/text 200 OK`}, nil},
+		{"-6 via resolve", []string{"-u", "http://v6.test:" + p + "/echo", "--resolve", "v6.test:" + p + ":[::1]", "-6", "-s", "host=v6.test:" + p}, 0, nil, nil},
+		{"-4 cannot reach ::1", []string{"-u", "http://[::1]:" + p + "/text", "-4"}, 2, []string{`connect to \[::1\]:\d+ failed`}, nil},
+		{"-H v6 with -p", []string{"-H", "::1", "-p", p, "--path", "/text"}, 0, nil, nil},
+	})
 }

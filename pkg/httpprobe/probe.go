@@ -351,6 +351,11 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 	}
 	var ne net.Error
 	e.Timeout = errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || (errors.As(err, &ne) && ne.Timeout())
+	// A dial can fail before ConnectStart (no address of the family).
+	var op *net.OpError
+	if e.Phase == PhaseWait && errors.As(err, &op) && op.Op == "dial" {
+		e.Phase = PhaseConnect
+	}
 	// A failed lookup can surface as a dial error before DNSDone marks it.
 	var dns *net.DNSError
 	if errors.As(err, &dns) {
