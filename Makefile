@@ -67,8 +67,9 @@ generate: build
 		echo "generated man page and definitions for $$n"; \
 	done
 
-## install: binaries, man pages and definitions under $(DESTDIR)$(PREFIX); PREFIX=/usr is the packages' layout, which the definitions expect
-install: generate
+## install: what make generate built, under $(DESTDIR)$(PREFIX) (no Go needed: sudo make install works); PREFIX=/usr is the packages' layout, which the definitions expect
+install:
+	@for n in $(PLUGINS); do test -x bin/$$n -a -f packaging/man/$$n.1 || { echo "install: bin/$$n or its man page is missing: run make generate first" >&2; exit 1; }; done
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(PREFIX)/share/man/man1 \
 		$(DESTDIR)$(DOCDIR)/nagios $(DESTDIR)$(DOCDIR)/nrpe $(DESTDIR)$(DOCDIR)/icinga2 \
 		$(DESTDIR)$(PREFIX)/share/icinga2/include/plugins-contrib.d/hindsight
@@ -81,7 +82,7 @@ install: generate
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 
 ## package: dist/hindsight_*.deb and dist/hindsight-*.rpm, built with nfpm (a Go tool, from the module proxy) from a staged install
-package:
+package: generate
 	rm -rf dist/stage
 	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/dist/stage PREFIX=/usr
 	install -m 0644 LICENSE dist/stage/usr/share/doc/hindsight/copyright
