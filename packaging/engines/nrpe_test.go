@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -82,8 +84,8 @@ func (n *NRPE) call(t *testing.T, command string, extra ...string) (string, int)
 	case errors.As(err, &exit) && exit.ExitCode() >= 0:
 		return string(out), exit.ExitCode()
 	}
-	t.Fatalf("check_nrpe -c %s: %v", command, err)
-	return "", 0
+	t.Errorf("check_nrpe -c %s: %v", command, err) // not Fatal: called from goroutines
+	return "", -1
 }
 
 // TestNRPE: every case through nrpe (as the nagios user) and check_nrpe.
@@ -96,7 +98,26 @@ func TestNRPE(t *testing.T) {
 	for _, c := range cases {
 		commands[c.ID()] = shellJoin(append([]string{lab.Bin(c.Plugin)}, lab.Args(c)...))
 	}
+	shipped := shippedNRPELines(t, lab)
+	for name, line := range shipped {
+		commands[name] = line
+	}
 	n := startNRPE(t, lab, commands)
+	// The shipped example lines, uncommented, run on this machine: any
+	// state, but a valid status line and no usage error (an example in
+	// --help that no longer parses).
+	var wg sync.WaitGroup
+	for name := range shipped {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, code := n.call(t, name)
+			if code > 3 || !statusLine.MatchString(out) || strings.Contains(out, "\nUsage: ") {
+				t.Errorf("shipped NRPE line %s (%s): exit %d:\n%s", name, shipped[name], code, out)
+			}
+		}()
+	}
+	wg.Wait()
 	for _, c := range cases {
 		out, code := n.call(t, c.ID())
 		want := refs[c.ID()]
@@ -105,6 +126,39 @@ func TestNRPE(t *testing.T) {
 			t.Errorf("nrpe %s: check_nrpe printed\n%s\nthe plugin printed\n%s", c.ID(), out, want.Stdout)
 		}
 	}
+}
+
+var statusLine = regexp.MustCompile(`^[A-Z0-9_]+ (OK|WARNING|CRITICAL|UNKNOWN) - `)
+
+// shippedNRPELines are the fixed-argument command lines of
+// packaging/nrpe/*.cfg, uncommented and pointed at the lab's binaries.
+func shippedNRPELines(t *testing.T, lab *Lab) map[string]string {
+	t.Helper()
+	lines := map[string]string{}
+	done := map[string]bool{}
+	for _, c := range cases {
+		if done[c.Plugin] {
+			continue
+		}
+		done[c.Plugin] = true
+		b, err := os.ReadFile(shippedFile(t, "nrpe", c.Plugin+".cfg"))
+		must(t, err)
+		for _, line := range strings.Split(string(b), "\n") {
+			rest, ok := strings.CutPrefix(line, "#command[")
+			if !ok || strings.Contains(line, "$ARG") {
+				continue
+			}
+			name, cmd, ok := strings.Cut(rest, "]=")
+			if !ok {
+				t.Fatalf("bad line in packaging/nrpe/%s.cfg: %s", c.Plugin, line)
+			}
+			lines[name] = strings.Replace(cmd, "/usr/lib/nagios/plugins/hindsight/", lab.Plugins+"/hindsight/", 1)
+		}
+	}
+	if len(lines) == 0 {
+		t.Fatal("no command lines in packaging/nrpe")
+	}
+	return lines
 }
 
 // TestNRPEOutputBound: a plugin output larger than NRPE can pass. NRPE
