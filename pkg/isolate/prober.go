@@ -93,7 +93,7 @@ func (p *Prober) Do(ctx context.Context, budget time.Duration, req Request) (Rep
 	if err != nil {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return Reply{}, &TimeoutError{Req: req, Budget: budget}
+			return Reply{}, &TimeoutError{Req: req, Budget: budget, Pid: cmd.Process.Pid}
 		}
 		return Reply{}, fmt.Errorf("%s: read probe reply: %w", req, err)
 	}
