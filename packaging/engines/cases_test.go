@@ -23,4 +23,12 @@ var cases = []Case{
 		Args: []string{"--verbose", "--procfs", "{testdata}/load/container-v2-quota/proc", "--sysfs", "{testdata}/load/container-v2-quota/sys"}},
 	{Plugin: "check_load", Name: "bad_option", State: 3,
 		Args: []string{"--warning", "five", "--procfs", "{testdata}/load/idle-2cpu/proc"}},
+	// Devices named explicitly, so no mount of this machine is probed; the
+	// state file is /dev/null so every run compares with nothing, as the first.
+	{Plugin: "check_blockdev", Name: "ok", State: 0,
+		Args: []string{"--device", "sda", "--device", "vda", "--procfs", "{testdata}/blockdev/healthy/proc", "--sysfs", "{testdata}/blockdev/healthy/sys",
+			"--fstab", "{testdata}/blockdev/healthy/fstab", "--kmsg", "/dev/null", "--state-file", "/dev/null"}},
+	{Plugin: "check_blockdev", Name: "offline_disk", State: 2,
+		Args: []string{"--device", "sda", "--device", "sdb", "--procfs", "{testdata}/blockdev/faulty/proc", "--sysfs", "{testdata}/blockdev/faulty/sys",
+			"--fstab", "{testdata}/blockdev/healthy/fstab", "--kmsg", "/dev/null", "--state-file", "/dev/null"}},
 }
