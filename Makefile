@@ -60,10 +60,11 @@ DOCDIR             = $(PREFIX)/share/doc/hindsight
 generate: build
 	@mkdir -p packaging/man packaging/nagios packaging/nrpe packaging/icinga2
 	@for b in $(BINS); do n=$${b#bin/}; \
-		SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $$b --generate=man > packaging/man/$$n.1 && \
-		$$b --generate=nagios > packaging/nagios/$$n.cfg && \
-		$$b --generate=nrpe > packaging/nrpe/$$n.cfg && \
-		$$b --generate=icinga2 > packaging/icinga2/$$n.conf || { echo "generate: $$b failed" >&2; exit 1; }; \
+		for out in man:man/$$n.1 nagios:nagios/$$n.cfg nrpe:nrpe/$$n.cfg icinga2:icinga2/$$n.conf; do \
+			f=packaging/$${out#*:}; \
+			SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $$b --generate=$${out%%:*} > $$f.tmp || { rm -f $$f.tmp; echo "generate: $$b --generate=$${out%%:*} failed" >&2; exit 1; }; \
+			if cmp -s $$f.tmp $$f; then rm $$f.tmp; else mv $$f.tmp $$f; fi; \
+		done; \
 		echo "generated man page and definitions for $$n"; \
 	done
 
