@@ -1,5 +1,12 @@
 package engines
 
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
 // cases are what every engine runs: each plugin needs at least one OK and
 // one non-OK case. ADDING A PLUGIN IS ADDING ITS ENTRIES HERE (plus
 // `make generate` for its shipped definitions, which the Nagios and
@@ -15,6 +22,12 @@ package engines
 // from one run to the next (timings) needs Volatile: digits are then not
 // compared.
 var cases = []Case{
+	// A loopback server started by the test: /ok answers 200 with a JSON
+	// health body, /forbidden 403 for everything (postmortem 001).
+	{Plugin: "check_http_status", Name: "ok", State: 0, Volatile: true, Setup: httpServer,
+		Args: []string{"--url", "{http}/ok", "--string", "healthy"}},
+	{Plugin: "check_http_status", Name: "forbidden", State: 2, Volatile: true, Setup: httpServer,
+		Args: []string{"--url", "{http}/forbidden", "--expect", "200"}},
 	{Plugin: "check_load", Name: "ok", State: 0,
 		Args: []string{"--procfs", "{testdata}/load/idle-2cpu/proc", "--sysfs", "{testdata}/load/idle-2cpu/sys"}},
 	{Plugin: "check_load", Name: "warning", State: 1,
@@ -31,4 +44,21 @@ var cases = []Case{
 	{Plugin: "check_blockdev", Name: "offline_disk", State: 2,
 		Args: []string{"--device", "sda", "--device", "sdb", "--procfs", "{testdata}/blockdev/faulty/proc", "--sysfs", "{testdata}/blockdev/faulty/sys",
 			"--fstab", "{testdata}/blockdev/healthy/fstab", "--kmsg", "/dev/null", "--state-file", "/dev/null"}},
+}
+
+// httpServer serves the check_http_status cases on a loopback port.
+func httpServer(t *testing.T, lab *Lab) {
+	if lab.Vars["http"] != "" {
+		return
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ok" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"status":"healthy"}`)
+			return
+		}
+		http.Error(w, "Forbidden", http.StatusForbidden)
+	}))
+	t.Cleanup(srv.Close)
+	lab.Vars["http"] = srv.URL
 }
