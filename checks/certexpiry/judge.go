@@ -227,7 +227,7 @@ func summary(r plugin.Result, total int, soonest *x509.Certificate, soonestName 
 		return fmt.Sprintf("%d certificates OK, first to expire: %s in %s (%s)", total, soonestName, certs.Ago(certs.DaysLeft(soonest, now)), certs.Date(soonest.NotAfter))
 	}
 	problems := r.Problems()
-	if len(r.Findings) == 1 {
+	if len(problems) == 1 {
 		return problems[0]
 	}
 	var counts []string
