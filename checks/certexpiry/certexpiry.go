@@ -96,6 +96,9 @@ type Check struct {
 	SignerState    plugin.StateFlag `long:"signer-state" value-name:"STATE" description:"State for a leaf not signed by its CA (--ca, --kubeadm) (default CRITICAL)"`
 
 	args []string
+	// lookup resolves a name to all its addresses (--all-addresses);
+	// tests replace it to give a name several loopback addresses.
+	lookup func(ctx context.Context, host, network string) ([]string, error)
 }
 
 // TakeArgs accepts endpoints as HOST[:PORT] arguments.
@@ -172,6 +175,7 @@ func (c *Check) Run(ctx context.Context, env *plugin.Env) (plugin.Result, error)
 // files, the password, the states.
 type config struct {
 	check                                         *Check
+	lookup                                        func(ctx context.Context, host, network string) ([]string, error)
 	roots                                         *x509.CertPool // nil: the system's
 	rootsGiven                                    bool
 	signers                                       []*x509.Certificate
@@ -193,6 +197,12 @@ func (c *Check) config() (*config, error) {
 		hostState:   stateOr(c.HostnameState, plugin.CRITICAL),
 		weakState:   stateOr(c.WeakState, plugin.CRITICAL),
 		signerState: stateOr(c.SignerState, plugin.CRITICAL),
+	}
+	cfg.lookup = c.lookup
+	if cfg.lookup == nil {
+		cfg.lookup = func(ctx context.Context, host, network string) ([]string, error) {
+			return tlsprobe.LookupAll(ctx, net.DefaultResolver, host, network)
+		}
 	}
 	switch {
 	case c.IPv4:

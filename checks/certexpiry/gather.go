@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
@@ -49,7 +50,8 @@ type source struct {
 // deadline; what has not answered by then is reported by name, so one
 // hung server or mount never hides the other sources.
 type gatherer struct {
-	ctx    context.Context
+	ctx    context.Context // what probes and reads get
+	wctx   context.Context // what wait gives them: a little longer, so a probe names its own timeout
 	cancel context.CancelFunc
 	cfg    *config
 	dialer *net.Dialer
@@ -66,8 +68,10 @@ type gatherer struct {
 
 func newGatherer(ctx context.Context, env *plugin.Env, cfg *config) *gatherer {
 	budget := env.Budget(0.9)
-	ctx, cancel := context.WithTimeout(ctx, budget)
-	return &gatherer{ctx: ctx, cancel: cancel, cfg: cfg, dialer: &net.Dialer{},
+	wctx, wcancel := context.WithTimeout(ctx, budget)
+	pctx, pcancel := context.WithTimeout(wctx, budget-min(budget/20, 100*time.Millisecond))
+	cancel := func() { pcancel(); wcancel() }
+	return &gatherer{ctx: pctx, wctx: wctx, cancel: cancel, cfg: cfg, dialer: &net.Dialer{},
 		sem: make(chan struct{}, 16), pending: map[int]*source{}, within: threshold.FormatDuration(budget)}
 }
 
@@ -106,7 +110,7 @@ func (g *gatherer) wait() []*source {
 	go func() { g.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-g.ctx.Done():
+	case <-g.wctx.Done():
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -179,7 +183,7 @@ func (g *gatherer) endpoint(ep endpoint) {
 		return
 	}
 	g.spawn(&source{name: base, kind: kindEndpoint, errState: plugin.CRITICAL, err: errors.New("resolving: no answer in time")}, func() {
-		addrs, err := tlsprobe.LookupAll(g.ctx, net.DefaultResolver, ep.host, g.cfg.network)
+		addrs, err := g.cfg.lookup(g.ctx, ep.host, g.cfg.network)
 		if err != nil {
 			g.add(&source{name: base, kind: kindEndpoint, err: err, errState: plugin.CRITICAL})
 			return

@@ -17,6 +17,12 @@ import (
 // can be checked.
 func runAt(t *testing.T, now time.Time, args ...string) (int, string) {
 	t.Helper()
+	return runWith(t, now, nil, args...)
+}
+
+// runWith is runAt with a hook to set what options cannot (the resolver).
+func runWith(t *testing.T, now time.Time, hook func(*Check), args ...string) (int, string) {
+	t.Helper()
 	parser, check, _ := plugin.NewParser(Plugin)
 	rest, err := parser.ParseArgs(args)
 	if err != nil {
@@ -29,6 +35,9 @@ func runAt(t *testing.T, now time.Time, args ...string) (int, string) {
 	}
 	if err := check.(plugin.Validator).Validate(); err != nil {
 		return int(plugin.UNKNOWN), plugin.RenderLine(Plugin.Service, plugin.UNKNOWN, err.Error())
+	}
+	if hook != nil {
+		hook(check.(*Check))
 	}
 	env := plugin.NewEnv(5 * time.Second)
 	env.Now = func() time.Time { return now }
