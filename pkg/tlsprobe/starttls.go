@@ -317,7 +317,7 @@ func readBER(r *bufio.Reader) ([]byte, error) {
 	n := int(head[1])
 	if n&0x80 != 0 {
 		k := n & 0x7f
-		if k == 0 || k > 3 {
+		if k == 0 || k > 4 {
 			return nil, errors.New("bad BER length")
 		}
 		lb := make([]byte, k)
@@ -367,7 +367,7 @@ func tlv(b []byte) (content, rest []byte, err error) {
 	n, off := int(b[1]), 2
 	if n&0x80 != 0 {
 		k := n & 0x7f
-		if k == 0 || k > 3 || len(b) < 2+k {
+		if k == 0 || k > 4 || len(b) < 2+k {
 			return nil, nil, errors.New("bad BER length")
 		}
 		n = 0
