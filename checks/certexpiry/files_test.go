@@ -1,6 +1,7 @@
 package certexpiry
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"testing"
@@ -157,4 +158,29 @@ func TestBadOptions(t *testing.T) {
 		code, out := run(t, tt.args...)
 		expect(t, joinArgs(tt.args), code, out, 3, tt.want)
 	}
+}
+
+func TestKubeconfigs(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	ca := certtest.New(t, certtest.Spec{CN: "kubernetes", CA: true, NotAfter: now.Add(certtest.Days(3000))})
+	user := certtest.New(t, certtest.Spec{CN: "jane", Parent: ca, NotAfter: now.Add(certtest.Days(9.5))})
+	write(t, filepath.Join(dir, "home/jane/.kube/jane.crt"), user.PEM())
+	write(t, filepath.Join(dir, "home/jane/.kube/config"), []byte(`clusters:
+- name: prod
+  cluster:
+    certificate-authority-data: `+base64.StdEncoding.EncodeToString(ca.PEM())+`
+users:
+- name: jane
+  user:
+    client-certificate: jane.crt
+`))
+	write(t, filepath.Join(dir, "home/bob/.kube/config"), []byte("users:\n- name: bob\n  user:\n    client-certificate-data: '%%%'\n"))
+	write(t, filepath.Join(dir, "home/eve/.kube/config"), []byte("\tthis: is: not yaml ["))
+	code, out := run(t, "--kubeconfig", dir+"/home/*/.kube/config")
+	expect(t, "kubeconfigs", code, out, 2,
+		"[CRITICAL] "+dir+"/home/jane/.kube/config user jane -> "+dir+"/home/jane/.kube/jane.crt (jane): expires in 9.4 days",
+		"[OK] "+dir+"/home/jane/.kube/config cluster prod (kubernetes)",
+		"[UNKNOWN] "+dir+"/home/bob/.kube/config: user bob client-certificate-data: invalid base64",
+		"[UNKNOWN] "+dir+"/home/eve/.kube/config: not a kubeconfig: yaml:")
 }

@@ -61,7 +61,7 @@ func (c *Check) judge(sources []*source, cfg *config, now time.Time) plugin.Resu
 			total++
 			v := c.judgeCert(s, i, cert, cfg, now)
 			if !caOK && s.kind == kindKubeCA {
-				v.add(cfg.signerState, fmt.Sprintf("not the current CA %s: the CA was replaced, clients trusting only this one reject the API server", s.caName))
+				v.add(cfg.signerState, fmt.Sprintf("a replaced CA, not the current %s: clients trusting only this one reject the API server", s.caName))
 			}
 			pos := ""
 			if len(s.certs) > 1 {
@@ -229,6 +229,11 @@ func summary(r plugin.Result, total int, soonest *x509.Certificate, soonestName 
 	problems := r.Problems()
 	if len(problems) == 1 {
 		return problems[0]
+	}
+	// With several problems each gets its worst verdict only, so that
+	// more of them fit on the pager line.
+	for i, p := range problems {
+		problems[i], _, _ = strings.Cut(p, "; ")
 	}
 	var counts []string
 	for _, x := range []struct {
