@@ -154,3 +154,55 @@ func TestDeadline(t *testing.T) {
 	}
 	expect(t, "deadline", r.Code, r.Stdout, 2, hang+": smtp: waiting for the SMTP greeting: no answer within", stall+": smtp: EHLO: no answer within")
 }
+
+// TestPostgres proves the SSLRequest opening against a real PostgreSQL
+// from Debian, started by the test as the postgres user.
+func TestPostgres(t *testing.T) {
+	pgbin, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
+	runuser, rerr := exec.LookPath("runuser")
+	if len(pgbin) == 0 || rerr != nil {
+		t.Skip("postgresql is not installed (apt-get install postgresql)")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("starting postgres as the postgres user needs root")
+	}
+	bindir := filepath.Dir(pgbin[len(pgbin)-1])
+	bin := testutil.Binary(t, "check_cert_expiry")
+	dir, err := os.MkdirTemp("", "hindsight-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	ca := certtest.New(t, certtest.Spec{CN: "DB CA", CA: true, NotAfter: time.Now().Add(certtest.Days(3650))})
+	leaf := certtest.New(t, certtest.Spec{CN: "db.test", DNS: []string{"db.test"}, Parent: ca, NotAfter: time.Now().Add(certtest.Days(-1.5)), NotBefore: time.Now().Add(-certtest.Days(91.5))})
+	write(t, filepath.Join(dir, "server.crt"), certtest.Bundle(leaf, ca))
+	write(t, filepath.Join(dir, "server.key"), leaf.KeyPEM())
+	os.Chmod(filepath.Join(dir, "server.key"), 0o600)
+	if out, err := exec.Command("chown", "-R", "postgres:postgres", dir).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v %s", err, out)
+	}
+	data := filepath.Join(dir, "data")
+	if out, err := exec.Command(runuser, "-u", "postgres", "--", filepath.Join(bindir, "initdb"), "-D", data, "-A", "trust", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	cmd := exec.Command(runuser, "-u", "postgres", "--", filepath.Join(bindir, "postgres"), "-D", data, "-p", port,
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+dir, "-c", "ssl=on",
+		"-c", "ssl_cert_file="+filepath.Join(dir, "server.crt"), "-c", "ssl_key_file="+filepath.Join(dir, "server.key"))
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		cmd.Wait()
+	})
+	waitListening(t, "127.0.0.1:"+port, log.String)
+	r := testutil.Run(t, bin, "-H", "127.0.0.1:"+port, "-P", "postgres", "--sni", "db.test", "--ca-file", filepath.Join(dir, "server.crt"))
+	want := "CERT CRITICAL - 127.0.0.1:" + port + "#0 (db.test): expired 1.5 days ago"
+	if r.Code != 2 || !strings.HasPrefix(r.Stdout, want) {
+		t.Errorf("postgres: exit %d\n%s\nwant %q\n%s", r.Code, r.Stdout, want, log.String())
+	}
+}
