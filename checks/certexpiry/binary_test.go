@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs/certtest"
+	"github.com/hindsight-plugins/hindsight/pkg/fusetest"
 	"github.com/hindsight-plugins/hindsight/pkg/testutil"
 )
 
@@ -204,5 +205,34 @@ func TestPostgres(t *testing.T) {
 	want := "CERT CRITICAL - 127.0.0.1:" + port + "#0 (db.test): expired 1.5 days ago"
 	if r.Code != 2 || !strings.HasPrefix(r.Stdout, want) {
 		t.Errorf("postgres: exit %d\n%s\nwant %q\n%s", r.Code, r.Stdout, want, log.String())
+	}
+}
+
+// TestHungMount: certificates on a mount that stopped answering (NFS,
+// FUSE) are a finding, the other sources are still judged and the
+// plugin exits on time instead of hanging in uninterruptible sleep.
+func TestHungMount(t *testing.T) {
+	if why := fusetest.Available(); why != "" {
+		t.Skip(why)
+	}
+	bin := testutil.Binary(t, "check_cert_expiry")
+	dir := t.TempDir()
+	c := certtest.New(t, certtest.Spec{CN: "on-nfs", NotAfter: time.Now().Add(certtest.Days(100))})
+	write(t, filepath.Join(dir, "backing", "cert.pem"), c.PEM())
+	good := write(t, filepath.Join(dir, "local.pem"), c.PEM())
+	mnt := filepath.Join(dir, "mnt")
+	os.MkdirAll(mnt, 0o755)
+	fsys, err := fusetest.Mount(filepath.Join(dir, "backing"), mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fsys.Close() })
+	fsys.Set("all", fusetest.Hang)
+	for _, args := range [][]string{{"-f", mnt + "/cert.pem"}, {"-d", mnt}, {"-f", mnt + "/*.pem"}} {
+		r := testutil.Run(t, bin, append(args, "-f", good, "-t", "3")...)
+		if r.Elapsed > 4*time.Second {
+			t.Errorf("%v: took %s with -t 3", args, r.Elapsed)
+		}
+		expect(t, joinArgs(args), r.Code, r.Stdout, 3, "directory "+mnt+" does not answer (hung mount?)", "[OK] "+good)
 	}
 }

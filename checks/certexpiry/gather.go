@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
@@ -64,6 +65,34 @@ type gatherer struct {
 	pending map[int]*source // what is still running, for the timeout report
 	nextID  int
 	within  string // the budget, for messages
+
+	env    *plugin.Env
+	guards sync.Map // directory -> *guard
+}
+
+// guard is the verdict on one directory: does it answer at all?
+type guard struct {
+	once sync.Once
+	err  error
+}
+
+// answers asks an isolated child to list dir before anything of ours
+// opens or reads below it: on a hung NFS or FUSE mount the child blocks
+// in uninterruptible sleep and is abandoned, where a read of our own
+// would keep the plugin from ever exiting. One child per directory keeps
+// a thousand files in one directory at one process.
+func (g *gatherer) answers(dir string) error {
+	v, _ := g.guards.LoadOrStore(dir, &guard{})
+	gd := v.(*guard)
+	gd.once.Do(func() {
+		_, err := g.env.Prober().Do(g.ctx, g.env.Budget(0.5), isolate.Request{Op: isolate.Readdir, Path: dir, Max: 1})
+		if errors.Is(err, isolate.ErrTimeout) {
+			gd.err = fmt.Errorf("directory %s does not answer (hung mount?): %w", dir, err)
+		}
+		// Other errors (missing, permission) are reported by the read
+		// itself, with the file's name.
+	})
+	return gd.err
 }
 
 func newGatherer(ctx context.Context, env *plugin.Env, cfg *config) *gatherer {
@@ -71,7 +100,7 @@ func newGatherer(ctx context.Context, env *plugin.Env, cfg *config) *gatherer {
 	wctx, wcancel := context.WithTimeout(ctx, budget)
 	pctx, pcancel := context.WithTimeout(wctx, budget-min(budget/20, 100*time.Millisecond))
 	cancel := func() { pcancel(); wcancel() }
-	return &gatherer{ctx: pctx, wctx: wctx, cancel: cancel, cfg: cfg, dialer: &net.Dialer{},
+	return &gatherer{ctx: pctx, wctx: wctx, cancel: cancel, cfg: cfg, dialer: &net.Dialer{}, env: env,
 		sem: make(chan struct{}, 16), pending: map[int]*source{}, within: threshold.FormatDuration(budget)}
 }
 
@@ -140,14 +169,20 @@ func (g *gatherer) wait() []*source {
 // most specific: the one read through a kubeconfig, which knows its CA.
 func dedupe(in []*source) []*source {
 	best := map[string]*source{}
+	keys := map[*source]string{}
 	for _, s := range in {
 		if s.path == "" {
 			continue
 		}
 		key := s.path
-		if r, err := filepath.EvalSymlinks(s.path); err == nil {
-			key = r
+		// Only files that were read resolve symlinks: the directory of
+		// one that was not may be a hung mount.
+		if s.err == nil {
+			if r, err := filepath.EvalSymlinks(s.path); err == nil {
+				key = r
+			}
 		}
+		keys[s] = key
 		if b, ok := best[key]; !ok || (b.kind == kindFile && s.kind != kindFile) || (b.signers == nil && s.signers != nil) {
 			best[key] = s
 		}
@@ -155,11 +190,7 @@ func dedupe(in []*source) []*source {
 	var out []*source
 	for _, s := range in {
 		if s.path != "" {
-			key := s.path
-			if r, err := filepath.EvalSymlinks(s.path); err == nil {
-				key = r
-			}
-			if best[key] != s {
+			if best[keys[s]] != s {
 				continue
 			}
 		}
@@ -225,7 +256,11 @@ func (g *gatherer) pattern(p string, explicit bool) {
 		return
 	}
 	g.spawn(&source{name: p, kind: kindFile, errState: plugin.UNKNOWN}, func() {
-		matches, err := glob(p)
+		err := g.answers(globBase(p))
+		var matches []string
+		if err == nil {
+			matches, err = glob(p)
+		}
 		if err != nil {
 			g.add(&source{name: p, kind: kindFile, err: err, errState: plugin.UNKNOWN})
 			return
@@ -247,8 +282,18 @@ func (g *gatherer) pattern(p string, explicit bool) {
 // dir walks a directory for certificate files.
 func (g *gatherer) dir(d string) {
 	g.spawn(&source{name: d, kind: kindFile, errState: plugin.UNKNOWN}, func() {
+		if err := g.answers(d); err != nil {
+			g.add(&source{name: d, kind: kindFile, err: err, errState: plugin.UNKNOWN})
+			return
+		}
 		n := 0
 		err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && e.IsDir() && p != d {
+				if err := g.answers(p); err != nil {
+					g.add(&source{name: p, kind: kindFile, err: err, errState: plugin.UNKNOWN})
+					return filepath.SkipDir
+				}
+			}
 			if err != nil {
 				g.add(&source{name: p, kind: kindFile, err: readErr(err), errState: plugin.UNKNOWN})
 				if p == d {
@@ -284,7 +329,11 @@ func (g *gatherer) file(path, name string, explicit bool, decorate func(*source)
 		case <-g.ctx.Done():
 			return
 		}
-		data, err := readFile(path)
+		err := g.answers(filepath.Dir(path))
+		var data []byte
+		if err == nil {
+			data, err = readFile(path)
+		}
 		if err == nil {
 			s2 := *s
 			s2.certs, _, err = certs.Parse(data, g.cfg.password)
@@ -351,7 +400,11 @@ func (g *gatherer) kubeconfigs(p string, ko *kubeOpts) {
 		return
 	}
 	g.spawn(&source{name: p, kind: kindFile, errState: plugin.UNKNOWN}, func() {
-		matches, err := glob(p)
+		err := g.answers(globBase(p))
+		var matches []string
+		if err == nil {
+			matches, err = glob(p)
+		}
 		if err == nil && len(matches) == 0 {
 			err = errors.New("no file matches")
 		}
@@ -367,7 +420,11 @@ func (g *gatherer) kubeconfigs(p string, ko *kubeOpts) {
 
 func (g *gatherer) kubeconfig(path string, ko *kubeOpts) {
 	g.spawn(&source{name: path, kind: kindFile, errState: plugin.UNKNOWN}, func() {
-		data, err := readFile(path)
+		err := g.answers(filepath.Dir(path))
+		var data []byte
+		if err == nil {
+			data, err = readFile(path)
+		}
 		var refs []certs.KubeCert
 		if err == nil {
 			refs, err = certs.ParseKubeconfig(data, path)
@@ -423,6 +480,24 @@ func (g *gatherer) kubeRef(path string, r certs.KubeCert, ko *kubeOpts) {
 
 func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[") }
 
+// globBase is the directory a glob starts from: its longest prefix
+// without a pattern character.
+func globBase(p string) string {
+	segs := strings.Split(filepath.ToSlash(p), "/")
+	i := 0
+	for i < len(segs) && !hasMeta(segs[i]) {
+		i++
+	}
+	base := strings.Join(segs[:i], "/")
+	switch {
+	case base == "" && strings.HasPrefix(p, "/"):
+		return "/"
+	case base == "":
+		return "."
+	}
+	return base
+}
+
 // glob expands p; "**" matches any number of directories, as in
 // x509-certificate-exporter and shells with globstar.
 func glob(p string) ([]string, error) {
@@ -438,13 +513,7 @@ func glob(p string) ([]string, error) {
 	for i < len(segs) && !hasMeta(segs[i]) {
 		i++
 	}
-	base := strings.Join(segs[:i], "/")
-	switch {
-	case base == "" && strings.HasPrefix(p, "/"):
-		base = "/"
-	case base == "":
-		base = "."
-	}
+	base := globBase(p)
 	for _, s := range segs[i:] {
 		if _, err := filepath.Match(s, ""); err != nil {
 			return nil, fmt.Errorf("bad glob: %w", err)

@@ -2,6 +2,8 @@ package certexpiry
 
 import (
 	"crypto/x509"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +50,10 @@ func (g *gatherer) kubeadm(kdir, kubeletDir string) {
 		g.kubeconfigs(filepath.Join(kdir, "*.conf"), ko)
 
 		kpki := filepath.Join(kubeletDir, "pki")
+		if err := g.answers(kpki); err != nil {
+			g.add(&source{name: kpki, kind: kindFile, err: err, errState: plugin.UNKNOWN})
+			return
+		}
 		withCA := func(s *source) {
 			if ca != nil {
 				s.signers, s.signerName = ca.certs, ca.name
@@ -74,13 +80,17 @@ type kubeCA struct {
 // required (ca.crt: there is no control plane without it; etcd/ca.crt is
 // absent with external etcd).
 func (g *gatherer) kubeCA(path string, required bool) *kubeCA {
-	data, err := readFile(path)
+	err := g.answers(filepath.Dir(path))
+	var data []byte
+	if err == nil {
+		data, err = readFile(path)
+	}
 	var cs []*x509.Certificate
 	if err == nil {
 		cs, _, err = certs.Parse(data, "")
 	}
 	if err != nil {
-		if required || !os.IsNotExist(err) {
+		if required || !errors.Is(err, fs.ErrNotExist) {
 			g.add(&source{name: path + " (CA for the signer check)", kind: kindFile, err: err, errState: plugin.UNKNOWN})
 		}
 		return nil
@@ -90,7 +100,11 @@ func (g *gatherer) kubeCA(path string, required bool) *kubeCA {
 
 // walkKubePKI loads every certificate under pki/ with its signer.
 func (g *gatherer) walkKubePKI(pki string, signer func(rel string) (*kubeCA, bool)) {
-	files, err := glob(filepath.Join(pki, "**", "*.crt"))
+	err := g.answers(pki)
+	var files []string
+	if err == nil {
+		files, err = glob(filepath.Join(pki, "**", "*.crt"))
+	}
 	if err != nil || len(files) == 0 {
 		if err == nil {
 			err = errNoCerts
