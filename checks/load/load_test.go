@@ -142,7 +142,7 @@ func TestStates(t *testing.T) {
 
 func TestTopConsumersLifetime(t *testing.T) {
 	proc := filepath.Join("..", "..", "testdata", "load", "overloaded", "proc")
-	env := plugin.NewEnv(60 * time.Second) // probe children of a -race test binary start slowly
+	env := plugin.NewEnv(60 * time.Second)                               // probe children of a -race test binary start slowly
 	env.Now = func() time.Time { return time.Unix(1700000000+10000, 0) } // 10000 s after boot
 	list, err := topConsumers(context.Background(), env, proc, 3, 0)
 	if err != nil {
