@@ -35,7 +35,7 @@ func (it *item) finding() plugin.Finding {
 	text := it.name
 	switch {
 	case len(it.problems) > 0:
-		text += ": " + strings.Join(it.problems, "; ")
+		text += ": " + strings.Join(it.problems, ", ")
 	case len(it.info) > 0:
 		text += ": " + strings.Join(it.info, ", ")
 	}

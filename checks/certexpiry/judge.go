@@ -228,7 +228,8 @@ func summary(r plugin.Result, total int, soonest *x509.Certificate, soonestName 
 	}
 	problems := r.Problems()
 	if len(problems) == 1 {
-		return problems[0]
+		// Nagios 4 turns ";" in the first line into ":".
+		return strings.ReplaceAll(problems[0], "; ", " / ")
 	}
 	// With several problems each gets its worst verdict only, so that
 	// more of them fit on the pager line.

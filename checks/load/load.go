@@ -229,7 +229,7 @@ func (o *Options) judgePSI(res *plugin.Result, p psi, why string, verbose int) {
 		}
 	}
 	if len(hot) > 0 {
-		res.Summary += "; " + strings.Join(hot, "; ")
+		res.Summary += " / " + strings.Join(hot, " / ")
 	}
 }
 

@@ -32,7 +32,7 @@ func TestRenderDefaultSummary(t *testing.T) {
 	r.Add(CRITICAL, "sdb offline")
 	r.Add(WARNING, "md0 resyncing")
 	got := strings.SplitN(Render("BLOCKDEV", r, 0), "\n", 2)[0]
-	if got != "BLOCKDEV CRITICAL - sdb offline; md0 resyncing" {
+	if got != "BLOCKDEV CRITICAL - sdb offline / md0 resyncing" {
 		t.Errorf("first line %q", got)
 	}
 	var one Result

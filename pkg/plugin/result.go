@@ -65,17 +65,18 @@ func (r Result) Problems() []string {
 	return out
 }
 
-// JoinSummary joins texts with "; ", stopping before max bytes and
-// saying how many were left out, so a first line stays pager-sized.
+// JoinSummary joins texts with " / ", stopping before max bytes and
+// saying how many were left out, so a first line stays pager-sized. Not
+// "; ": Nagios 4 turns every ";" of plugin output into ":".
 func JoinSummary(texts []string, max int) string {
 	var b strings.Builder
 	for i, t := range texts {
 		if i > 0 && b.Len()+2+len(t) > max {
-			b.WriteString("; +" + itoa(len(texts)-i) + " more")
+			b.WriteString(" / +" + itoa(len(texts)-i) + " more")
 			break
 		}
 		if i > 0 {
-			b.WriteString("; ")
+			b.WriteString(" / ")
 		}
 		b.WriteString(t)
 	}
