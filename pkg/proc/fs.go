@@ -1,0 +1,151 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/prometheus/procfs"
+	"golang.org/x/sys/unix"
+)
+
+// UserHZ is the unit of the tick fields of stat (USER_HZ, 100 on every
+// Linux architecture; procfs assumes the same).
+const UserHZ = 100
+
+// FS is a procfs root. Files are opened relative to a directory
+// descriptor, which saves the kernel a path walk per read on the hot path.
+type FS struct {
+	Root string
+	fd   int
+	pfs  procfs.FS
+}
+
+// Open opens the procfs root at root. Close releases it.
+func Open(root string) (*FS, error) {
+	if root == "" {
+		return nil, errors.New("procfs root is empty") // procfs would read the host's /proc instead
+	}
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs // the isolated prober runs in /
+	}
+	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open procfs %s: %w", root, err)
+	}
+	pfs, err := procfs.NewFS(root)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("open procfs %s: %w", root, err)
+	}
+	return &FS{Root: root, fd: fd, pfs: pfs}, nil
+}
+
+// Close releases the root's descriptor.
+func (fs *FS) Close() error { return unix.Close(fs.fd) }
+
+// Path is the full path of rel under the root, for messages and for the
+// isolated prober.
+func (fs *FS) Path(rel string) string { return fs.Root + "/" + rel }
+
+// read reads the file rel into buf (growing it as needed) and returns the
+// bytes read. A proc file is produced whole by the first read(2) when the
+// buffer is large enough, so this is usually open, read, read, close.
+func (fs *FS) read(rel string, buf []byte) ([]byte, error) {
+	fd, err := openat(fs.fd, rel)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: fs.Path(rel), Err: err}
+	}
+	defer unix.Close(fd)
+	n := 0
+	for {
+		if n == len(buf) {
+			buf = append(buf, make([]byte, len(buf)+512)...)
+		}
+		m, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: fs.Path(rel), Err: err}
+		}
+		if m == 0 {
+			return buf[:n], nil
+		}
+		n += m
+	}
+}
+
+func openat(dirfd int, rel string) (int, error) {
+	for {
+		fd, err := unix.Openat(dirfd, rel, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+// IsVanished reports whether err means the task exited between listing
+// and reading: a normal event on a busy machine, not a problem.
+func IsVanished(err error) bool {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ESRCH)
+}
+
+// IsDenied reports whether err means this user may not read the file.
+func IsDenied(err error) bool {
+	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
+}
+
+// SelfPID is the pid "self" points to under the root: our own on the
+// real procfs, the fixture's choice in a fixture tree.
+func (fs *FS) SelfPID() (int, error) {
+	target, err := readlinkat(fs.fd, "self")
+	if err != nil {
+		return 0, &os.PathError{Op: "readlink", Path: fs.Path("self"), Err: err}
+	}
+	pid, err := strconv.Atoi(target)
+	if err != nil {
+		return 0, fmt.Errorf("readlink %s: %q is not a pid", fs.Path("self"), target)
+	}
+	return pid, nil
+}
+
+// BootTime is the boot time in seconds since the epoch, from /proc/stat.
+// Read it once per run: procfs' ProcStat.StartTime re-reads it per call.
+func (fs *FS) BootTime() (uint64, error) {
+	st, err := fs.pfs.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", fs.Path("stat"), err)
+	}
+	return st.BootTime, nil
+}
+
+// HungTaskCount is the kernel hung-task detector's count of reports since
+// boot (kernel.hung_task_detect_count, readable without root).
+func (fs *FS) HungTaskCount() (uint64, error) {
+	kh, err := fs.pfs.KernelHung()
+	if err != nil {
+		return 0, fmt.Errorf("read %s: %w", fs.Path("sys/kernel/hung_task_detect_count"), err)
+	}
+	if kh.HungTaskDetectCount == nil {
+		return 0, fmt.Errorf("read %s: empty", fs.Path("sys/kernel/hung_task_detect_count"))
+	}
+	return *kh.HungTaskDetectCount, nil
+}
+
+func readlinkat(dirfd int, rel string) (string, error) {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Readlinkat(dirfd, rel, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < len(buf) {
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, len(buf)*2)
+	}
+}
