@@ -27,6 +27,7 @@ type dtask struct {
 	lastRan  time.Duration // scheduler clock: since it last went on a CPU
 	ranKnown bool
 	since    time.Time // first seen in D, from the state file (or now)
+	prev     *seen     // the state file's entry, when it still holds
 	prog     proc.Progress
 	progOK   bool
 	frozen   time.Duration // counters unchanged over the sample interval
@@ -132,8 +133,12 @@ func (r *run) judgeD(prev map[string]seen) {
 			if t.ranKnown {
 				t.since = r.now.Add(-t.lastRan)
 			}
-			if s, ok := prev[t.key()]; ok && !t.moved && !r.progressed(t, s) && time.Unix(s.Since, 0).Before(t.since) {
+			if s, ok := prev[t.key()]; ok && !t.moved && !r.progressed(t, s) {
+				t.prev = &s
 				t.since = time.Unix(s.Since, 0)
+				if ran := r.now.Add(-t.lastRan); t.ranKnown && ran.Before(t.since) {
+					t.since = ran // the scheduler clock knows better than the first run that saw it
+				}
 			}
 			switch {
 			case t.moved:
@@ -155,10 +160,11 @@ func (r *run) judgeD(prev map[string]seen) {
 	sort.SliceStable(r.dprocs, func(i, j int) bool { return r.dprocs[i].stuck > r.dprocs[j].stuck })
 }
 
-// progressed says whether a task switched context more often since the
-// last run than a task blocked in one wait would: blk_io_schedule waiters
-// wake once a minute, a process busy with I/O hundreds of times a second.
-// Such a task is in D each time we look, but not stuck.
+// progressed says whether a task switched context more often since it
+// was first seen in D than a task blocked in one wait would:
+// blk_io_schedule waiters wake once a minute, a process busy with I/O
+// hundreds of times a second. Such a task is in D each time we look, but
+// not stuck.
 func (r *run) progressed(t *dtask, s seen) bool {
 	if !t.progOK || s.At == 0 {
 		return false

@@ -302,3 +302,24 @@ func startOf(t *testing.T, pid int) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A run that finds the same tasks in D as the last one writes nothing:
+// the state file is not rewritten (and fsynced) on every run.
+func TestStateFileUnchangedIsNotRewritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := before.ModTime().Add(-time.Hour)
+	os.Chtimes(path, old, old)
+	runFixture(t, 0, stateArgs(path, "1701000060")...)
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.ModTime().Equal(old) {
+		t.Errorf("state file rewritten although nothing changed")
+	}
+}

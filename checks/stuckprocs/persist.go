@@ -23,8 +23,10 @@ type saved struct {
 	KmsgSeq   uint64          `json:"kmsg_seq,omitempty"`
 }
 
-// seen is one task in D: since when, and its context switches when last
-// looked at, to tell a stuck task from one merely busy with I/O.
+// seen is one task in D: since when, and its context switches when first
+// seen, to tell a stuck task from one merely busy with I/O. An entry is
+// written once and kept as is while the task stays stuck, so a run with
+// the same tasks in D as the last one writes nothing.
 type seen struct {
 	Since    int64  `json:"since"` // unix seconds
 	At       int64  `json:"at"`
@@ -67,6 +69,10 @@ func (r *run) saveState(prev saved, hung *hungReport) {
 	for _, d := range r.dprocs {
 		for _, t := range d.tasks {
 			if t.moved {
+				continue
+			}
+			if t.prev != nil && t.prev.Since == t.since.Unix() {
+				next.Tasks[t.key()] = *t.prev
 				continue
 			}
 			next.Tasks[t.key()] = seen{Since: t.since.Unix(), At: r.now.Unix(), Switches: t.prog.Voluntary + t.prog.Involuntary}

@@ -3,7 +3,10 @@ package proc
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -44,39 +47,107 @@ func (st *ScanStats) problem(err error) {
 	}
 }
 
-// Scan calls fn for every process under the root, in directory order.
-// It reads one stat file per process, plus the task directory of a
-// process with more than one thread: a leader can show S or Z while
-// another of its threads is stuck in D. The error is only for a root that
+// Scan calls fn for every process under the root. It reads one stat
+// file per process, plus the task directory of a process with more than
+// one thread: a leader can show S or Z while another of its threads is
+// stuck in D. A big table is read by a few goroutines at once (the cost
+// is all in open and read), but fn is always called from the caller's
+// goroutine, one process at a time. The error is only for a root that
 // cannot be listed at all.
 func (fs *FS) Scan(fn func(p *Process)) (ScanStats, error) {
 	var st ScanStats
-	dirfd, err := unix.Openat(fs.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	names, err := fs.pids()
 	if err != nil {
-		return st, fmt.Errorf("open %s: %w", fs.Root, err)
+		return st, err
 	}
-	dir := os.NewFile(uintptr(dirfd), fs.Root)
-	defer dir.Close()
-	buf := make([]byte, 1024)
-	var p Process
-	for {
-		names, err := dir.Readdirnames(512)
+	workers := 1
+	if len(names) >= parallelFrom {
+		workers = min(runtime.GOMAXPROCS(0), maxWorkers)
+	}
+	if workers == 1 {
+		buf := make([]byte, 1024)
+		var p Process
 		for _, name := range names {
-			if name == "" || name[0] < '0' || name[0] > '9' {
-				continue
+			if fs.readProcess(name, buf, &p, &st) {
+				st.Processes++
+				st.Tasks += p.Threads
+				fn(&p)
 			}
-			if !fs.readProcess(name, buf, &p, &st) {
-				continue
-			}
-			st.Processes++
-			st.Tasks += p.Threads
-			fn(&p)
 		}
-		if err != nil || len(names) == 0 {
-			break // io.EOF, or a listing that broke off: what was seen is judged
+		return st, nil
+	}
+	return fs.scanParallel(names, workers, fn)
+}
+
+const (
+	parallelFrom = 512 // below this, goroutines cost more than they save
+	maxWorkers   = 4
+	chunk        = 128
+)
+
+type batch struct {
+	procs []Process
+	st    ScanStats
+}
+
+func (fs *FS) scanParallel(names []string, workers int, fn func(p *Process)) (ScanStats, error) {
+	var next atomic.Int64
+	out := make(chan batch, workers*2)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 1024)
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(names) {
+					return
+				}
+				b := batch{procs: make([]Process, 0, chunk)}
+				var p Process
+				for _, name := range names[lo:min(lo+chunk, len(names))] {
+					if fs.readProcess(name, buf, &p, &b.st) {
+						b.procs = append(b.procs, p)
+					}
+				}
+				out <- b
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(out) }()
+	var st ScanStats
+	for b := range out {
+		st.Vanished += b.st.Vanished
+		st.Unreadable += b.st.Unreadable
+		st.Malformed += b.st.Malformed
+		for _, pr := range b.st.Problems {
+			if len(st.Problems) < maxProblems {
+				st.Problems = append(st.Problems, pr)
+			}
+		}
+		for i := range b.procs {
+			st.Processes++
+			st.Tasks += b.procs[i].Threads
+			fn(&b.procs[i])
 		}
 	}
 	return st, nil
+}
+
+// pids lists the numeric entries of the root.
+func (fs *FS) pids() ([]string, error) {
+	names, err := fs.list(".")
+	if err != nil {
+		return nil, err
+	}
+	out := names[:0]
+	for _, n := range names {
+		if n != "" && n[0] >= '0' && n[0] <= '9' {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }
 
 // readProcess fills p for the process directory name; false when it
