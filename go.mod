@@ -9,5 +9,3 @@ require (
 )
 
 require github.com/hanwen/go-fuse/v2 v2.12.1
-
-require github.com/prometheus/procfs v0.23.0

@@ -65,8 +65,10 @@ func (r *run) examineD() {
 	for _, d := range r.dprocs {
 		for _, t := range d.tasks {
 			if selfErr == nil {
-				if at, err := r.fs.ExecStart(t.pid, t.PID); err == nil && self >= at {
-					t.lastRan = time.Duration((self - at) * float64(time.Millisecond))
+				// Our own clock lags by up to a tick while we run, so a task
+				// that ran a moment ago can look newer than us: it just ran.
+				if at, err := r.fs.ExecStart(t.pid, t.PID); err == nil {
+					t.lastRan = time.Duration(max(self-at, 0) * float64(time.Millisecond))
 					t.ranKnown = true
 				}
 			}

@@ -133,6 +133,7 @@ func TestRealDState(t *testing.T) {
 	cmd := start(t, vforkHelper(t), "60")
 	pid := cmd.Process.Pid
 	waitState(t, pid, 'D')
+	time.Sleep(100 * time.Millisecond) // in D for longer than --d-warning
 
 	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "--d-critical", "1h", "-s", "D", "-C", "hs-vfork-d", "-c", "0", "-v")
 	expect(t, res, 1,
@@ -202,6 +203,7 @@ func hungDF(t *testing.T) (*exec.Cmd, string) {
 	waitWchan(t, cmd.Process.Pid, "request_wait_answer")
 	cmd.Process.Kill()
 	waitState(t, cmd.Process.Pid, 'D')
+	time.Sleep(100 * time.Millisecond) // in D for longer than the tests' 1ms --d-warning
 	return cmd, mnt
 }
 

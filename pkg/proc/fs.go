@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,13 +21,12 @@ const UserHZ = 100
 type FS struct {
 	Root string
 	fd   int
-	pfs  procfs.FS
 }
 
 // Open opens the procfs root at root. Close releases it.
 func Open(root string) (*FS, error) {
 	if root == "" {
-		return nil, errors.New("procfs root is empty") // procfs would read the host's /proc instead
+		return nil, errors.New("procfs root is empty")
 	}
 	if abs, err := filepath.Abs(root); err == nil {
 		root = abs // the isolated prober runs in /
@@ -37,12 +35,7 @@ func Open(root string) (*FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open procfs %s: %w", root, err)
 	}
-	pfs, err := procfs.NewFS(root)
-	if err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("open procfs %s: %w", root, err)
-	}
-	return &FS{Root: root, fd: fd, pfs: pfs}, nil
+	return &FS{Root: root, fd: fd}, nil
 }
 
 // Close releases the root's descriptor.
@@ -137,16 +130,19 @@ func (fs *FS) BootTime() (uint64, error) {
 }
 
 // HungTaskCount is the kernel hung-task detector's count of reports since
-// boot (kernel.hung_task_detect_count, readable without root).
+// boot (kernel.hung_task_detect_count, readable without root; absent
+// without CONFIG_DETECT_HUNG_TASK).
 func (fs *FS) HungTaskCount() (uint64, error) {
-	kh, err := fs.pfs.KernelHung()
+	const rel = "sys/kernel/hung_task_detect_count"
+	data, err := fs.read(rel, make([]byte, 32))
 	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", fs.Path("sys/kernel/hung_task_detect_count"), err)
+		return 0, err
 	}
-	if kh.HungTaskDetectCount == nil {
-		return 0, fmt.Errorf("read %s: empty", fs.Path("sys/kernel/hung_task_detect_count"))
+	n, err := strconv.ParseUint(string(bytes.TrimSpace(data)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q: %w", fs.Path(rel), bytes.TrimSpace(data), ErrMalformed)
 	}
-	return *kh.HungTaskDetectCount, nil
+	return n, nil
 }
 
 func readlinkat(dirfd int, rel string) (string, error) {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/prometheus/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -84,27 +83,51 @@ type Progress struct {
 
 // Progress reads schedstat and status of a task.
 func (fs *FS) Progress(pid, tid int) (Progress, error) {
-	t, err := fs.thread(pid, tid)
+	dir := TaskDir(pid, tid)
+	data, err := fs.read(dir+"/schedstat", make([]byte, 128))
 	if err != nil {
 		return Progress{}, err
 	}
-	ss, err := t.Schedstat()
-	if err != nil {
-		return Progress{}, fmt.Errorf("read %s: %w", fs.Path(TaskDir(pid, tid)+"/schedstat"), err)
+	f := strings.Fields(string(data))
+	var p Progress
+	if len(f) < 3 {
+		return p, fmt.Errorf("%s: %w", fs.Path(dir+"/schedstat"), ErrMalformed)
 	}
-	status, err := t.NewStatus()
-	if err != nil {
-		return Progress{}, fmt.Errorf("read %s: %w", fs.Path(TaskDir(pid, tid)+"/status"), err)
+	for i, dst := range []*uint64{&p.RunNs, &p.WaitNs, &p.Slices} {
+		if *dst, err = strconv.ParseUint(f[i], 10, 64); err != nil {
+			return p, fmt.Errorf("%s: %w", fs.Path(dir+"/schedstat"), ErrMalformed)
+		}
 	}
-	return Progress{RunNs: ss.RunningNanoseconds, WaitNs: ss.WaitingNanoseconds, Slices: ss.RunTimeslices,
-		Voluntary: status.VoluntaryCtxtSwitches, Involuntary: status.NonVoluntaryCtxtSwitches}, nil
+	st, err := fs.status(dir)
+	if err != nil {
+		return p, err
+	}
+	p.Voluntary, p.Involuntary = st["voluntary_ctxt_switches"], st["nonvoluntary_ctxt_switches"]
+	return p, nil
 }
 
-func (fs *FS) thread(pid, tid int) (procfs.Proc, error) {
-	if tid == 0 || tid == pid {
-		return fs.pfs.Proc(pid)
+// status reads the numeric fields of a status file: the first number of
+// each "Key:\tvalue" line (for Uid the real uid, for VmLck the kB).
+func (fs *FS) status(dir string) (map[string]uint64, error) {
+	data, err := fs.read(dir+"/status", make([]byte, 2048))
+	if err != nil {
+		return nil, err
 	}
-	return fs.pfs.Thread(pid, tid)
+	out := map[string]uint64{}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(val)
+		if len(f) == 0 {
+			continue
+		}
+		if n, err := strconv.ParseUint(f[0], 10, 64); err == nil {
+			out[key] = n
+		}
+	}
+	return out, nil
 }
 
 // Wchan is the kernel function a task sleeps in. It reads "0" when the
@@ -120,15 +143,15 @@ func (fs *FS) Wchan(pid, tid int) (string, error) {
 
 // UID is the real uid of a process, from its status file.
 func (fs *FS) UID(pid int) (uint64, error) {
-	p, err := fs.pfs.Proc(pid)
+	st, err := fs.status(strconv.Itoa(pid))
 	if err != nil {
 		return 0, err
 	}
-	status, err := p.NewStatus()
-	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", fs.Path(strconv.Itoa(pid)+"/status"), err)
+	uid, ok := st["Uid"]
+	if !ok {
+		return 0, fmt.Errorf("%s: no Uid line: %w", fs.Path(strconv.Itoa(pid)+"/status"), ErrMalformed)
 	}
-	return status.UIDs[0], nil
+	return uid, nil
 }
 
 // CmdlinePath is the path of a process's cmdline, for reading it through
@@ -193,32 +216,27 @@ func (fs *FS) statID(rel string) (FileID, error) {
 }
 
 // Cgroups are the cgroup paths of a process (one per hierarchy; one line
-// on a cgroup v2 machine).
+// on a cgroup v2 machine: "0::/system.slice/nginx.service").
 func (fs *FS) Cgroups(pid int) ([]string, error) {
-	p, err := fs.pfs.Proc(pid)
+	data, err := fs.read(strconv.Itoa(pid)+"/cgroup", make([]byte, 512))
 	if err != nil {
 		return nil, err
 	}
-	cgs, err := p.Cgroups()
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", fs.Path(strconv.Itoa(pid)+"/cgroup"), err)
-	}
-	out := make([]string, 0, len(cgs))
-	for _, c := range cgs {
-		out = append(out, c.Path)
+	var out []string
+	for line := range strings.SplitSeq(strings.TrimSpace(string(data)), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) == 3 {
+			out = append(out, parts[2])
+		}
 	}
 	return out, nil
 }
 
 // LockedKiB is VmLck of a process, from its status file.
 func (fs *FS) LockedKiB(pid int) (uint64, error) {
-	p, err := fs.pfs.Proc(pid)
+	st, err := fs.status(strconv.Itoa(pid))
 	if err != nil {
 		return 0, err
 	}
-	status, err := p.NewStatus()
-	if err != nil {
-		return 0, fmt.Errorf("read %s: %w", fs.Path(strconv.Itoa(pid)+"/status"), err)
-	}
-	return status.VmLck / 1024, nil
+	return st["VmLck"], nil
 }
