@@ -9,3 +9,5 @@ require (
 )
 
 require github.com/hanwen/go-fuse/v2 v2.12.1
+
+require github.com/prometheus/procfs v0.23.0

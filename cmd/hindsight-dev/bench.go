@@ -24,6 +24,7 @@ type Row struct {
 	MaxRatio float64 // target: our median / peer median; 0 for none
 	MaxRSS   int64   // target: our peak RSS in KiB; 0 for none
 	MaxWall  time.Duration
+	MaxSize  int64 // target: stripped binary size in bytes; 0 for none
 }
 
 // Lab is what setups share: the plugin directory, a scratch directory,
@@ -68,14 +69,14 @@ func bench(args []string) error {
 
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Plugin < entries[j].Plugin })
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "ROW\tOURS median\tPEER median\tRATIO\tOURS peak RSS\tPEER peak RSS\tBINARY\tTARGET\t")
+	fmt.Fprintln(tw, "ROW\tOURS median\tPEER median\tRATIO\tOURS peak RSS\tPEER peak RSS\tTARGET\tBINARY\t")
 	for _, e := range entries {
 		size := binarySize(filepath.Join(bin, e.Plugin))
 		for _, row := range e.Bench {
 			if *only != "" && !strings.Contains(row.Name, *only) {
 				continue
 			}
-			line, err := benchRow(lab, row, *runs)
+			line, err := benchRow(lab, row, *runs, filepath.Join(bin, e.Plugin))
 			if err != nil {
 				fmt.Fprintf(tw, "%s\tskipped: %v\t\t\t\t\t\t\t\n", row.Name, err)
 				continue
@@ -86,7 +87,7 @@ func bench(args []string) error {
 	return tw.Flush()
 }
 
-func benchRow(lab *Lab, row Row, runs int) (string, error) {
+func benchRow(lab *Lab, row Row, runs int, exe string) (string, error) {
 	if row.Setup != nil {
 		if err := row.Setup(lab); err != nil {
 			return "", err
@@ -119,21 +120,25 @@ func benchRow(lab *Lab, row Row, runs int) (string, error) {
 			}
 		}
 	}
-	ma, ra := median(a), peak(a)
+	ma, ra := median(a), peakRSS(ours, a)
 	out := fmt.Sprintf("%s\t", ms(ma))
 	ratio := 0.0
 	if peer != nil {
 		mb := median(b)
 		ratio = float64(ma) / float64(mb)
-		out += fmt.Sprintf("%s\t%.2fx\t%s\t%s", ms(mb), ratio, kib(ra), kib(peak(b)))
+		out += fmt.Sprintf("%s\t%.2fx\t%s\t%s", ms(mb), ratio, kib(ra), kib(peakRSS(peer, b)))
 	} else {
 		out += fmt.Sprintf("-\t-\t%s\t-", kib(ra))
 	}
-	out += "\t" + verdict(row, ratio, ma, ra)
+	var size int64
+	if fi, err := os.Stat(exe); err == nil {
+		size = fi.Size()
+	}
+	out += "\t" + verdict(row, ratio, ma, ra, size)
 	return out, nil
 }
 
-func verdict(row Row, ratio float64, med time.Duration, rss int64) string {
+func verdict(row Row, ratio float64, med time.Duration, rss, size int64) string {
 	var goals []string
 	ok := true
 	if row.MaxRatio > 0 {
@@ -147,6 +152,10 @@ func verdict(row Row, ratio float64, med time.Duration, rss int64) string {
 	if row.MaxRSS > 0 {
 		goals = append(goals, "RSS<"+kib(row.MaxRSS))
 		ok = ok && rss < row.MaxRSS
+	}
+	if row.MaxSize > 0 {
+		goals = append(goals, fmt.Sprintf("size<%.0fMiB", float64(row.MaxSize)/(1<<20)))
+		ok = ok && size < row.MaxSize
 	}
 	if len(goals) == 0 {
 		return "-"
@@ -178,6 +187,40 @@ func measure(argv []string) (sample, error) {
 		rss = ru.Maxrss
 	}
 	return sample{wall: wall, rss: rss}, nil
+}
+
+// peakRSS measures peak RSS through GNU time, a small C program: a
+// child forked by this Go harness starts with the harness's own RSS as
+// its high-water mark, which would hide the plugin's. Falls back to the
+// rusage of the timed runs when time(1) is missing.
+func peakRSS(argv []string, timed []sample) int64 {
+	gnuTime, err := exec.LookPath("/usr/bin/time")
+	if err != nil {
+		return peak(timed)
+	}
+	var m int64
+	for i := 0; i < 5; i++ {
+		f, err := os.CreateTemp("", "rss")
+		if err != nil {
+			return peak(timed)
+		}
+		f.Close()
+		exec.Command(gnuTime, append([]string{"-f", "%M", "-o", f.Name()}, argv...)...).Run()
+		data, _ := os.ReadFile(f.Name())
+		os.Remove(f.Name())
+		var k int64
+		fmt.Sscan(strings.TrimSpace(lastLine(string(data))), &k)
+		m = max(m, k)
+	}
+	if m == 0 {
+		return peak(timed)
+	}
+	return m
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 func expand(argv []string, vars map[string]string) []string {

@@ -70,6 +70,10 @@ var ErrTimeout = errors.New("no answer")
 type TimeoutError struct {
 	Req    Request
 	Budget time.Duration
+	// Pid is the abandoned child, 0 when none was started. A caller that
+	// remembers it across runs can see whether the child is still stuck
+	// before starting another one on the same hung target.
+	Pid int
 }
 
 func (e *TimeoutError) Error() string {

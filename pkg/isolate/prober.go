@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
@@ -60,12 +61,18 @@ func (p *Prober) Do(ctx context.Context, budget time.Duration, req Request) (Rep
 	if budget <= 0 {
 		return Reply{}, &TimeoutError{Req: req, Budget: 0}
 	}
+	path := req.Path
+	if !filepath.IsAbs(path) { // the child runs in "/", away from any mount
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return Reply{}, fmt.Errorf("%s: pipe for probe: %w", req, err)
 	}
 	defer r.Close()
-	cmd := exec.Command(exe, childArg, string(req.Op), req.Path, strconv.Itoa(req.Max))
+	cmd := exec.Command(exe, childArg, string(req.Op), path, strconv.Itoa(req.Max))
 	cmd.Stdout = w // stdin and stderr stay nil: /dev/null
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
 	cmd.Dir = "/"
@@ -86,7 +93,7 @@ func (p *Prober) Do(ctx context.Context, budget time.Duration, req Request) (Rep
 	if err != nil {
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return Reply{}, &TimeoutError{Req: req, Budget: budget}
+			return Reply{}, &TimeoutError{Req: req, Budget: budget, Pid: cmd.Process.Pid}
 		}
 		return Reply{}, fmt.Errorf("%s: read probe reply: %w", req, err)
 	}

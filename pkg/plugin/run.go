@@ -85,12 +85,15 @@ func Main(p Plugin, exit func(int)) int {
 	return Runner{Args: os.Args[1:], Stdout: os.Stdout, Exit: exit}.Run(p)
 }
 
+// minOutput leaves room for a status line that says something.
+const minOutput = 128
+
 // Runner runs a plugin with given arguments and output, for Main and for
 // tests that drive the whole runtime in-process.
 type Runner struct {
 	Args   []string
 	Stdout io.Writer
-	Exit   func(int) // called by the watchdog only
+	Exit   func(int) // called by the watchdog only; os.Exit when nil
 }
 
 // Run parses the options, runs the check under the deadline and writes
@@ -105,6 +108,9 @@ func (r Runner) Run(p Plugin) int {
 			return int(UNKNOWN)
 		}
 		return r.usageError(p, flagMessage(err))
+	}
+	if common.MaxOutput < minOutput {
+		return r.usageError(p, fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
 	}
 	if common.Version {
 		io.WriteString(r.Stdout, p.Name+" (hindsight) "+version+"\n")
@@ -160,7 +166,11 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 		}
 		if out.claim() {
 			io.WriteString(r.Stdout, RenderLine(p.Service, timeoutState, text))
-			r.Exit(int(timeoutState))
+			exit := r.Exit
+			if exit == nil {
+				exit = os.Exit
+			}
+			exit(int(timeoutState))
 		}
 	})
 	defer watchdog.Stop()

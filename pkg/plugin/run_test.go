@@ -87,6 +87,7 @@ func TestRunBadInput(t *testing.T) {
 		{[]string{"-t", "10:SOMETIMES"}, `invalid state "SOMETIMES"`},
 		{[]string{"--timeout-result", "maybe"}, `invalid state "maybe"`},
 		{[]string{"extra"}, `unexpected argument "extra"`},
+		{[]string{"--max-output", "5"}, "invalid --max-output 5: must be at least 128 bytes"},
 	}
 	for _, tt := range tests {
 		code, out := run(t, tt.args...)

@@ -18,7 +18,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	if t == "" {
 		return 0, fmt.Errorf("invalid duration %q: empty", s)
 	}
-	if f, err := strconv.ParseFloat(t, 64); err == nil && number.MatchString(t) {
+	if f, err := strconv.ParseFloat(t, 64); err == nil && isNumber(t) {
 		if f < 0 {
 			return 0, fmt.Errorf("invalid duration %q: negative", s)
 		}
@@ -27,7 +27,7 @@ func ParseDuration(s string) (time.Duration, error) {
 	var days time.Duration
 	if i := strings.IndexByte(t, 'd'); i > 0 {
 		n, err := strconv.ParseFloat(t[:i], 64)
-		if err != nil || !number.MatchString(t[:i]) {
+		if err != nil || !isNumber(t[:i]) {
 			return 0, fmt.Errorf("invalid duration %q: use e.g. 90s, 5m, 2h, 3d", s)
 		}
 		days = time.Duration(n * 24 * float64(time.Hour))

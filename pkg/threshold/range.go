@@ -7,16 +7,42 @@ package threshold
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 
 	"github.com/olorin/nagiosplugin"
 )
 
-// number is what the guidelines allow for a range bound: a decimal number,
-// optionally signed, optionally in exponent form. strconv.ParseFloat alone
-// would also take "NaN", "Inf", hex floats and underscores.
-var number = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+// isNumber reports whether s is what the guidelines allow for a range
+// bound: a decimal number, optionally signed, optionally with an exponent.
+// strconv.ParseFloat alone would also take "NaN", "Inf", hex floats and
+// underscores. Hand-written because a package-level regexp is compiled at
+// every plugin start.
+func isNumber(s string) bool {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	mantissa, exp := s, ""
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mantissa, exp = s[:i], s[i+1:]
+		if exp != "" && (exp[0] == '+' || exp[0] == '-') {
+			exp = exp[1:]
+		}
+		if exp == "" || !allDigits(exp) {
+			return false
+		}
+	}
+	whole, frac, _ := strings.Cut(mantissa, ".")
+	return (whole != "" || frac != "") && allDigits(whole) && allDigits(frac)
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Range is a threshold in the standard syntax: "10", "10:", "~:10",
 // "10:20", "@10:20". It alerts when a value lies outside [start,end]
@@ -49,10 +75,10 @@ func ParseRange(s string) (Range, error) {
 		start = "0"
 	}
 	end = strings.TrimRight(end, "%")
-	if start != "~" && !number.MatchString(start) {
+	if start != "~" && !isNumber(start) {
 		return Range{}, fmt.Errorf("invalid range %q: start %q is not a number", s, start)
 	}
-	if end != "" && !number.MatchString(end) {
+	if end != "" && !isNumber(end) {
 		return Range{}, fmt.Errorf("invalid range %q: end %q is not a number", s, end)
 	}
 	norm := start + ":" + end

@@ -157,3 +157,15 @@ func FuzzParseRange(f *testing.F) {
 		}
 	})
 }
+
+func TestIsNumber(t *testing.T) {
+	for s, want := range map[string]bool{
+		"1": true, "-1": true, "+1.5": true, ".5": true, "5.": true, "1e3": true, "1E-3": true, "-2.5e+10": true,
+		"": false, "-": false, ".": false, "e3": false, "1e": false, "1e+": false, "1.2.3": false, "0x10": false,
+		"NaN": false, "Inf": false, "1_000": false, " 1": false, "1a": false,
+	} {
+		if got := isNumber(s); got != want {
+			t.Errorf("isNumber(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

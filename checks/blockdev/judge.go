@@ -1,0 +1,508 @@
+package blockdev
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/block"
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
+	"github.com/hindsight-plugins/hindsight/pkg/mounts"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/threshold"
+)
+
+// item collects the problems of one device or filesystem; it becomes one
+// line of long output, at the state of its worst problem.
+type item struct {
+	name     string
+	state    plugin.State
+	problems []string
+	info     []string // what was checked, for OK lines
+}
+
+func (it *item) bad(s plugin.State, text string) {
+	if plugin.Worse(s, it.state) {
+		it.state = s
+	}
+	it.problems = append(it.problems, text)
+}
+
+func (it *item) finding() plugin.Finding {
+	text := it.name
+	switch {
+	case len(it.problems) > 0:
+		text += ": " + strings.Join(it.problems, "; ")
+	case len(it.info) > 0:
+		text += ": " + strings.Join(it.info, ", ")
+	}
+	return plugin.Finding{State: it.state, Text: text}
+}
+
+func (r *run) judge() plugin.Result {
+	var res plugin.Result
+	r.fileLogs()
+	counts := map[string]map[plugin.State]int{"devices": {}, "filesystems": {}}
+	for _, name := range r.missing {
+		it := &item{name: name}
+		it.bad(plugin.CRITICAL, "no such block device")
+		res.Findings = append(res.Findings, it.finding())
+		counts["devices"][plugin.CRITICAL]++
+	}
+	arrays := map[string]block.Array{}
+	for _, a := range r.arrays {
+		arrays[a.Name] = a
+	}
+	for _, d := range r.devs {
+		it := r.judgeDevice(d)
+		if a, ok := arrays[d.Name]; ok {
+			judgeArray(a, it)
+			delete(arrays, d.Name)
+		}
+		res.Findings = append(res.Findings, it.finding())
+		counts["devices"][it.state]++
+		if d.gone.IsZero() && !unused(d) {
+			res.AddPerf(r.devicePerf(d)...)
+		}
+	}
+	for _, a := range r.arrays {
+		if _, ok := arrays[a.Name]; !ok || r.explicit() {
+			continue // judged with its device, or not asked for
+		}
+		it := &item{name: a.Name + " (md)"}
+		judgeArray(a, it)
+		res.Findings = append(res.Findings, it.finding())
+		counts["devices"][it.state]++
+	}
+	for _, f := range r.fss {
+		it := r.judgeFilesystem(f)
+		res.Findings = append(res.Findings, it.finding())
+		counts["filesystems"][it.state]++
+	}
+	for _, t := range r.tests {
+		it := judgeTest(t)
+		res.Findings = append(res.Findings, it.finding())
+		counts["filesystems"][it.state]++
+	}
+	for _, kind := range []string{"devices", "filesystems"} {
+		for _, s := range []plugin.State{plugin.OK, plugin.WARNING, plugin.CRITICAL, plugin.UNKNOWN} {
+			res.AddPerf(plugin.NewPerf(kind+"_"+strings.ToLower(plugin.StateName(s)), float64(counts[kind][s]), "").WithBounds(0, nan()))
+		}
+	}
+	if len(res.Problems()) == 0 {
+		res.Summary = fmt.Sprintf("%s, %s OK", plural(len(r.devs)+len(r.arrays), "device"), plural(len(r.fss)+len(r.tests), "filesystem"))
+	}
+	res.Notes = append(res.Notes, r.notes...)
+	r.remember()
+	return res
+}
+
+func (r *run) judgeDevice(d *devInfo) *item {
+	it := &item{name: d.Name}
+	if d.Kind != "" && d.Kind != "other" {
+		it.name += " (" + d.Kind + ")"
+	}
+	if !d.gone.IsZero() {
+		it.bad(plugin.CRITICAL, "device has gone since "+d.gone.Format("2006-01-02 15:04:05"))
+		return it
+	}
+	if d.SCSIState != "" && d.SCSIState != "running" {
+		it.bad(plugin.CRITICAL, "SCSI device state "+d.SCSIState)
+	}
+	if d.HasVirtio && d.VirtioStatus&(block.VirtioFailed|block.VirtioNeedsReset) != 0 {
+		it.bad(plugin.CRITICAL, fmt.Sprintf("virtio status %#x%s", d.VirtioStatus, virtioFlags(d.VirtioStatus)))
+	}
+	if d.Sectors == 0 && !unused(d) && !removable(r, d) {
+		it.bad(plugin.CRITICAL, "size 0")
+	}
+	if d.DMSuspended {
+		it.bad(plugin.CRITICAL, "device-mapper device "+orName(d.DMName, d.Name)+" is suspended")
+	}
+	for _, m := range r.mounts {
+		if n, ok := r.nodes[m.Dev()]; ok && m.Major != 0 && n.Disk == d.Name && n.RO && !m.ReadOnly() {
+			it.bad(plugin.CRITICAL, fmt.Sprintf("read-only (ro=1) under read-write mount %s", m.MountPoint))
+		}
+	}
+	r.judgeIO(d, it)
+	if d.errGrow > 0 {
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%d I/O errors since the last run (ioerr_cnt %d)", d.errGrow, d.IOErrors))
+	}
+	if d.logCount > 0 {
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", plural(d.logCount, "I/O error line"), d.logLast))
+	}
+	if len(it.problems) == 0 {
+		it.info = append(it.info, deviceInfo(d)...)
+	}
+	return it
+}
+
+// judgeIO judges a stall and await, within the run or against the last.
+func (r *run) judgeIO(d *devInfo, it *item) {
+	prev, hasPrev := r.prev.Devices[d.Name]
+	if !r.sampled && hasPrev && prev.Gone.IsZero() {
+		d.delta = block.Diff(prev.Counters, d.cur, r.now.Sub(prev.At))
+		d.hasDelta = d.delta.Valid
+	}
+	if d.hasDelta && d.delta.Stalled {
+		since := r.now
+		if r.sampled {
+			since = r.t0
+		}
+		// The stall began no later than the last run that saw the same
+		// completions with requests in flight.
+		if hasPrev && prev.Counters.Completed() == d.Counters.Completed() && prev.Counters.InFlight > 0 {
+			since = prev.At
+			if !prev.StallSince.IsZero() {
+				since = prev.StallSince
+			}
+		}
+		end := r.now
+		if r.sampled {
+			end = r.t1
+		}
+		d.stalled, d.stallFor = true, end.Sub(since)
+		if d.stallFor >= time.Duration(r.c.StallTime) {
+			it.bad(plugin.CRITICAL, fmt.Sprintf("I/O stalled on %s for %s, %s in flight", d.Name,
+				threshold.FormatDuration(d.stallFor), plural(int(d.cur.InFlight), "request")))
+		}
+	}
+	if d.hasDelta && d.delta.Completed > 0 {
+		aw := d.delta.AwaitMs
+		switch {
+		case r.c.AwaitCritical.IsSet() && r.c.AwaitCritical.Alerts(aw):
+			it.bad(plugin.CRITICAL, fmt.Sprintf("await %s ms (critical %s)", threshold.FormatNumber(round1(aw)), r.c.AwaitCritical.String()))
+		case r.c.AwaitWarning.IsSet() && r.c.AwaitWarning.Alerts(aw):
+			it.bad(plugin.WARNING, fmt.Sprintf("await %s ms (warning %s)", threshold.FormatNumber(round1(aw)), r.c.AwaitWarning.String()))
+		}
+	}
+	if prev.HasIOErr && d.HasIOErr && d.IOErrors > prev.IOErrors {
+		d.errGrow = d.IOErrors - prev.IOErrors
+	}
+}
+
+func deviceInfo(d *devInfo) []string {
+	var out []string
+	switch {
+	case d.SCSIState != "":
+		out = append(out, "state "+d.SCSIState)
+	case d.HasVirtio:
+		out = append(out, fmt.Sprintf("virtio status %#x", d.VirtioStatus))
+	case d.LoopBacking != "":
+		out = append(out, "backed by "+d.LoopBacking)
+	case unused(d):
+		out = append(out, "unused")
+	}
+	if d.Sectors > 0 {
+		out = append(out, humanBytes(d.Sectors*512))
+	}
+	if d.RO {
+		out = append(out, "read-only")
+	}
+	out = append(out, fmt.Sprintf("%d in flight", d.cur.InFlight))
+	if d.hasDelta {
+		out = append(out, fmt.Sprintf("await %s ms, util %s%%", threshold.FormatNumber(round1(d.delta.AwaitMs)), threshold.FormatNumber(round1(d.delta.UtilPct))))
+	}
+	if d.stalled {
+		out = append(out, fmt.Sprintf("no completions for %s", threshold.FormatDuration(d.stallFor)))
+	}
+	return out
+}
+
+func (r *run) devicePerf(d *devInfo) []plugin.Perf {
+	await := plugin.NewPerf(d.Name+"_await", round1(d.delta.AwaitMs), "ms").WithThresholds(r.c.AwaitWarning, r.c.AwaitCritical).WithBounds(0, nan())
+	util := plugin.NewPerf(d.Name+"_util", round1(d.delta.UtilPct), "%").WithBounds(0, 100)
+	if !d.hasDelta {
+		await.Unknown, util.Unknown = true, true
+	}
+	return []plugin.Perf{await, util, plugin.NewPerf(d.Name+"_inflight", float64(d.cur.InFlight), "").WithBounds(0, nan())}
+}
+
+// judgeArray adds an md array's problems to its device's line.
+func judgeArray(a block.Array, it *item) {
+	if a.Level != "" && a.Level != "unknown" {
+		it.name = a.Name + " (md " + a.Level + ")"
+	}
+	okBefore := len(it.problems) == 0
+	switch a.State {
+	case "clean", "active", "active-idle", "write-pending", "read-auto", "":
+	case "readonly":
+		it.bad(plugin.WARNING, "array state readonly")
+	default:
+		it.bad(plugin.CRITICAL, "array state "+a.State)
+	}
+	if len(a.Failed) > 0 {
+		it.bad(plugin.CRITICAL, "failed members: "+strings.Join(a.Failed, ", "))
+	}
+	rebuilding := a.SyncAction == "recover" || a.SyncAction == "reshape"
+	progress := fmt.Sprintf("%s %s%% done", a.SyncAction, threshold.FormatNumber(round1(a.SyncPct)))
+	if a.FinishMin > 0 {
+		progress += fmt.Sprintf(", about %s to go", threshold.FormatDuration(time.Duration(a.FinishMin*float64(time.Minute)).Round(time.Minute)))
+	}
+	switch {
+	case a.Degraded > 0 && rebuilding:
+		it.bad(plugin.WARNING, fmt.Sprintf("degraded (%d of %d members missing), rebuilding: %s", a.Degraded, a.Disks, progress))
+	case a.Degraded > 0:
+		it.bad(plugin.CRITICAL, fmt.Sprintf("degraded: %d of %d members missing", a.Degraded, a.Disks))
+	case a.SyncAction == "resync" || rebuilding:
+		it.bad(plugin.WARNING, progress)
+	case a.SyncAction != "":
+		it.info = append(it.info, progress)
+	}
+	if okBefore && len(it.problems) == 0 {
+		it.info = append([]string{fmt.Sprintf("%s, %d/%d members", orName(a.State, "active"), a.Active, a.Disks)}, it.info...)
+	} else if okBefore {
+		it.info = nil
+	}
+}
+
+func (r *run) judgeFilesystem(f *fsInfo) *item {
+	it := &item{name: fsName(f)}
+	if f.notFound {
+		it.bad(plugin.CRITICAL, "nothing mounted here")
+		return it
+	}
+	if h := f.stillHung; h != nil {
+		it.bad(plugin.CRITICAL, fmt.Sprintf("still hung: the %s probe started %s ago (pid %d) has not returned; not probed again",
+			h.Op, threshold.FormatDuration(r.now.Sub(h.Since).Round(time.Second)), f.stuckPid))
+	}
+	p := f.probe
+	switch {
+	case f.stillHung != nil:
+	case p.Hung:
+		text := fmt.Sprintf("no answer to %s in %s", p.Op, budgetText(r.budget))
+		if h, ok := r.prev.Hung[f.MountPoint]; ok {
+			text += ", hung since " + h.Since.Format("15:04:05")
+		}
+		it.bad(plugin.CRITICAL, text)
+	case p.Errno == syscall.EACCES || p.Errno == syscall.EPERM:
+		it.info = append(it.info, fmt.Sprintf("%s not permitted as this user", p.Op))
+	case p.Errno != 0:
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s on %s (%s)", errnoText(p.Errno), p.Op, errnoName(p.Errno)))
+	case p.Err != nil:
+		it.bad(plugin.UNKNOWN, "could not probe: "+p.Err.Error())
+	}
+	if f.EmergencyRO() {
+		it.bad(plugin.CRITICAL, "emergency read-only after a filesystem error (emergency_ro)")
+	} else if f.ReadOnly() && f.expectRW != "" {
+		it.bad(plugin.CRITICAL, "mounted read-only, expected read-write ("+f.expectRW+")")
+	}
+	if e := f.ext4; e.Count > 0 {
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s recorded (first %s in %s, last %s in %s); run e2fsck",
+			plural(int(e.Count), "ext4 error"), stamp(e.FirstTime), e.FirstFunc, stamp(e.LastTime), e.LastFunc))
+	}
+	if f.xfsDown != "" {
+		it.bad(plugin.CRITICAL, "XFS shut down: "+f.xfsDown)
+	}
+	if f.logCount > 0 {
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", plural(f.logCount, "filesystem error line"), f.logLast))
+	}
+	if len(it.problems) == 0 {
+		mode := "rw"
+		if f.ReadOnly() {
+			mode = "ro"
+		}
+		it.info = append([]string{mode}, it.info...)
+		if p.OK() {
+			it.info = append(it.info, fmt.Sprintf("statfs, stat and readdir answered in %s", ms(p.Elapsed)))
+		}
+	}
+	return it
+}
+
+func judgeTest(t *pathTest) *item {
+	what := "write test in " + t.path
+	if t.op == isolate.ReadDirect {
+		what = "direct read of " + t.path
+	}
+	it := &item{name: what}
+	p := t.res
+	switch {
+	case p.Hung:
+		it.bad(plugin.CRITICAL, "no answer in "+budgetText(t.budget))
+	case p.Errno != 0:
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s (%s)", errnoText(p.Errno), errnoName(p.Errno)))
+	case p.Err != nil:
+		it.bad(plugin.UNKNOWN, p.Err.Error())
+	default:
+		it.info = append(it.info, "ok in "+ms(p.Elapsed))
+	}
+	return it
+}
+
+// fileLogs files kernel log lines under devices and filesystems.
+func (r *run) fileLogs() {
+	diskOf := map[string]string{}
+	for _, n := range r.nodes {
+		diskOf[n.Name] = n.Disk
+	}
+	for _, rec := range r.logs {
+		node, kind := classifyLog(rec.Message)
+		if kind == logNone {
+			continue
+		}
+		if kind == logXFSShutdown || kind == logFSError {
+			for _, f := range r.fss {
+				if f.node.Name != node {
+					continue
+				}
+				if kind == logXFSShutdown {
+					f.xfsDown = rec.Message
+				} else {
+					f.logCount++
+					f.logLast = rec.Message
+				}
+			}
+			continue
+		}
+		disk := diskOf[node]
+		if disk == "" {
+			disk = node
+		}
+		for _, d := range r.devs {
+			// An unused loop device's lines are about an earlier attachment.
+			if d.Name == disk && !unused(d) {
+				d.logCount++
+				d.logLast = rec.Message
+			}
+		}
+	}
+}
+
+// remember records this run's counters for the next.
+func (r *run) remember() {
+	for _, d := range r.devs {
+		if !d.gone.IsZero() {
+			r.next.Devices[d.Name] = savedDevice{Gone: d.gone, At: r.now}
+			continue
+		}
+		sd := savedDevice{Counters: d.cur, At: r.now, IOErrors: d.IOErrors, HasIOErr: d.HasIOErr}
+		if r.sampled {
+			sd.At = r.t1
+		}
+		if d.stalled {
+			sd.StallSince = sd.At.Add(-d.stallFor)
+		}
+		r.next.Devices[d.Name] = sd
+	}
+}
+
+func fsName(f *fsInfo) string {
+	var where []string
+	switch {
+	case f.node.Name != "":
+		where = append(where, f.node.Name)
+	case f.Source != "" && f.kind != mounts.Block:
+		where = append(where, f.Source)
+	}
+	if f.FSType != "" {
+		where = append(where, f.FSType)
+	}
+	if len(where) == 0 {
+		return f.MountPoint
+	}
+	return f.MountPoint + " (" + strings.Join(where, ", ") + ")"
+}
+
+// errnoText is strerror with a capital: "Input/output error".
+func errnoText(e syscall.Errno) string {
+	s := e.Error()
+	if s == "" {
+		return "error"
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+var errnoNames = map[syscall.Errno]string{
+	syscall.EIO: "EIO", syscall.ENOTCONN: "ENOTCONN", syscall.ESTALE: "ESTALE", syscall.EROFS: "EROFS",
+	syscall.ENOENT: "ENOENT", syscall.ENOTDIR: "ENOTDIR", syscall.EUCLEAN: "EUCLEAN", syscall.ENOSPC: "ENOSPC",
+	syscall.EDQUOT: "EDQUOT", syscall.ENODEV: "ENODEV", syscall.ENXIO: "ENXIO", syscall.EINVAL: "EINVAL",
+	syscall.EACCES: "EACCES", syscall.EPERM: "EPERM", syscall.EHOSTDOWN: "EHOSTDOWN", syscall.ETIMEDOUT: "ETIMEDOUT",
+	syscall.ENOMEDIUM: "ENOMEDIUM", syscall.EREMOTEIO: "EREMOTEIO", syscall.ECONNABORTED: "ECONNABORTED",
+}
+
+func errnoName(e syscall.Errno) string {
+	if n, ok := errnoNames[e]; ok {
+		return n
+	}
+	return fmt.Sprintf("errno %d", int(e))
+}
+
+func virtioFlags(s uint64) string {
+	var f []string
+	if s&block.VirtioFailed != 0 {
+		f = append(f, "FAILED")
+	}
+	if s&block.VirtioNeedsReset != 0 {
+		f = append(f, "NEEDS_RESET")
+	}
+	return " " + strings.Join(f, "|")
+}
+
+func removable(r *run, d *devInfo) bool {
+	return readTrim(r.c.sysAt(0)+"/block/"+d.Name+"/removable") == "1"
+}
+
+// unused is a loop, ram or zram device set up by nobody: size 0 there is
+// normal unless the device was asked for by name.
+func unused(d *devInfo) bool {
+	return d.Virtual() && !d.named && d.Sectors == 0
+}
+
+func orName(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "at an unknown time"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05Z")
+}
+
+// budgetText keeps the tenths of a budget below a minute: 1.5s, not 1s.
+func budgetText(d time.Duration) string {
+	if d < time.Minute && d%time.Second != 0 && d > time.Second {
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return threshold.FormatDuration(d)
+}
+
+func ms(d time.Duration) string {
+	return threshold.FormatNumber(round1(float64(d)/float64(time.Millisecond))) + " ms"
+}
+
+func round1(f float64) float64 {
+	return float64(int64(f*10+0.5)) / 10
+}
+
+func humanBytes(b uint64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
+	v := float64(b)
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return threshold.FormatNumber(round1(v)) + " " + units[i]
+}
+
+func nan() float64 {
+	var z float64
+	return z / z
+}
+
+var _ = errors.New
+var _ = sort.Strings

@@ -1,0 +1,197 @@
+package load
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+// -n reads command lines through the isolated prober, which re-executes
+// this test binary.
+func TestMain(m *testing.M) {
+	if isolate.IsChild(os.Args) {
+		os.Exit(isolate.ChildMain(os.Args, os.Stdout))
+	}
+	os.Exit(m.Run())
+}
+
+func fixture(name string) []string {
+	root := filepath.Join("..", "..", "testdata", "load", name)
+	return []string{"--procfs", filepath.Join(root, "proc"), "--sysfs", filepath.Join(root, "sys")}
+}
+
+func run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out strings.Builder
+	code := plugin.Runner{Args: args, Stdout: &out, Exit: func(int) { t.Fatal("watchdog fired") }}.Run(Plugin)
+	return code, out.String()
+}
+
+func TestGolden(t *testing.T) {
+	psi := "psi_cpu_some_avg10=1.5%;;;0;100 psi_cpu_some_avg60=2.25%;;;0;100 psi_cpu_some_avg300=3%;;;0;100 " +
+		"psi_io_some_avg10=12%;;;0;100 psi_io_some_avg60=25.5%;;;0;100 psi_io_some_avg300=8%;;;0;100 " +
+		"psi_io_full_avg10=6%;;;0;100 psi_io_full_avg60=12.25%;;;0;100 psi_io_full_avg300=4%;;;0;100 " +
+		"psi_memory_some_avg10=0%;;;0;100 psi_memory_some_avg60=0%;;;0;100 psi_memory_some_avg300=0%;;;0;100 " +
+		"psi_memory_full_avg10=0%;;;0;100 psi_memory_full_avg60=0%;;;0;100 psi_memory_full_avg300=0%;;;0;100"
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"absolute, as the C plugin", append(fixture("idle-2cpu"), "-w", "5,4,3", "-c", "10,8,6"), 0,
+			"LOAD OK - total load average: 0.10, 0.20, 0.30 | load1=0.1;5;10;0 load5=0.2;4;8;0 load15=0.3;3;6;0 " + psi + "\n" +
+				"[OK] 1-minute load 0.10\n[OK] 5-minute load 0.20\n[OK] 15-minute load 0.30\n"},
+		{"defaults are per CPU", append(fixture("idle-2cpu"), "-v"), 0,
+			"LOAD OK - scaled load average: 0.05, 0.10, 0.15 - total load average: 0.10, 0.20, 0.30 (2 CPUs) | " +
+				"load1=0.1;;;0 load5=0.2;;;0 load15=0.3;;;0 scaled_load1=0.05;3;5;0 scaled_load5=0.1;2;4;0 scaled_load15=0.15;1.5;3;0 cpus=2;;;0 " + psi + "\n" +
+				"[OK] 1-minute load 0.05 per CPU (0.10 in all)\n[OK] 5-minute load 0.10 per CPU (0.20 in all)\n[OK] 15-minute load 0.15 per CPU (0.30 in all)\n" +
+				"judged per CPU: 2 CPUs (all online, no cgroup CPU quota)\n"},
+		{"container: 64 CPUs but a 2-CPU quota, output bounded", append(fixture("container-v2-quota"), "-r", "-w", "3,2,1.5", "-c", "5,4,3", "-v", "--max-output", "800"), 2,
+			"LOAD CRITICAL - scaled load average: 4.50, 4.00, 3.50 - total load average: 9.00, 8.00, 7.00 (2 CPUs) | " +
+				"load1=9;;;0 load5=8;;;0 load15=7;;;0 scaled_load1=4.5;3;5;0 scaled_load5=4;2;4;0 scaled_load15=3.5;1.5;3;0 cpus=2;;;0 " +
+				psi + "\n" +
+				"[CRITICAL] 15-minute load 3.50 per CPU (7.00 in all) outside critical 3\n" +
+				"(3 more lines not shown)\n"},
+		{"container, full output", append(fixture("container-v2-quota"), "-r", "-w", "3,2,1.5", "-c", "5,4,3", "-v"), 2,
+			"LOAD CRITICAL - scaled load average: 4.50, 4.00, 3.50 - total load average: 9.00, 8.00, 7.00 (2 CPUs) | " +
+				"load1=9;;;0 load5=8;;;0 load15=7;;;0 scaled_load1=4.5;3;5;0 scaled_load5=4;2;4;0 scaled_load15=3.5;1.5;3;0 cpus=2;;;0 " + psi + "\n" +
+				"[CRITICAL] 15-minute load 3.50 per CPU (7.00 in all) outside critical 3\n" +
+				"[WARNING] 1-minute load 4.50 per CPU (9.00 in all) outside warning 3\n" +
+				"[WARNING] 5-minute load 4.00 per CPU (8.00 in all) outside warning 2\n" +
+				"judged per CPU: 2 CPUs (cgroup quota 2 in ../../testdata/load/container-v2-quota/sys/fs/cgroup/kubepods/pod1/ctr/cpu.max)\n"},
+	}
+	for _, tt := range tests {
+		code, out := run(t, tt.args...)
+		if code != tt.code || out != tt.want {
+			t.Errorf("%s: exit %d\n%s\nwant exit %d\n%s", tt.name, code, out, tt.code, tt.want)
+		}
+	}
+}
+
+func TestCPUCount(t *testing.T) {
+	tests := []struct {
+		fixture string
+		count   float64
+		detail  string
+	}{
+		{"idle-2cpu", 2, "2 CPUs (all online, no cgroup CPU quota)"},
+		{"container-v2-quota", 2, "2 CPUs (cgroup quota 2 in "},
+		{"docker-v1-parent-quota", 1.5, "1.5 CPUs (cgroup quota 1.5 in "},
+		{"affinity", 2, "2 CPUs (2 of 8 online allowed by affinity)"},
+		{"no-psi", 1, "1 CPUs"},
+	}
+	for _, tt := range tests {
+		root := filepath.Join("..", "..", "testdata", "load", tt.fixture)
+		c, err := countCPUs(filepath.Join(root, "proc"), filepath.Join(root, "sys"))
+		if err != nil || c.Count != tt.count || !strings.HasPrefix(c.String(), tt.detail) {
+			t.Errorf("%s: %v (%s), %v; want %v (%s...)", tt.fixture, c.Count, c, err, tt.count, tt.detail)
+		}
+	}
+	if _, err := countCPUs(t.TempDir(), t.TempDir()); err == nil || !strings.Contains(err.Error(), "devices/system/cpu/online") {
+		t.Errorf("missing sysfs: %v", err)
+	}
+}
+
+func TestStates(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		has  []string
+	}{
+		{"per CPU by the v1 parent quota of 1.5", append(fixture("docker-v1-parent-quota"), "-r", "-w", "1.5", "-c", "2.5"), 1,
+			[]string{"LOAD WARNING - scaled load average: 2.00, 2.00, 2.00 - total load average: 3.00, 3.00, 3.00 (1.5 CPUs) |"}},
+		{"-w with two values repeats the last", append(fixture("idle-2cpu"), "-w", "1,0.15"), 1,
+			[]string{"load1=0.1;1;;0 load5=0.2;0.15;;0 load15=0.3;0.15;;0", "[WARNING] 15-minute load 0.30 outside warning 0.15"}},
+		{"range thresholds", append(fixture("idle-2cpu"), "-c", "@0.25:0.35"), 2, []string{"[CRITICAL] 15-minute load 0.30 outside critical @0.25:0.35"}},
+		{"PSI warning on io some avg60", append(fixture("idle-2cpu"), "-w", "5", "-c", "10", "--psi-warning", "io=20", "--psi-critical", "io=50"), 1,
+			[]string{"LOAD WARNING - total load average: 0.10, 0.20, 0.30; io pressure (some, avg60) 25.50% outside warning 20 |", "psi_io_some_avg60=25.5%;20;50;0;100"}},
+		{"PSI critical on memory full avg10, OK", append(fixture("idle-2cpu"), "-w", "5", "--psi-critical", "memory:full:avg10=5"), 0,
+			[]string{"[OK] memory pressure (full, avg10) 0.00%", "psi_memory_full_avg10=0%;;5;0;100"}},
+		{"no PSI on this kernel: still checks load", append(fixture("no-psi"), "-w", "5", "-v"), 0,
+			[]string{"LOAD OK - total load average: 0.50, 0.40, 0.30 | load1=0.5;5;;0", "pressure stall information not available on this kernel"}},
+		{"no PSI but thresholds on it", append(fixture("no-psi"), "-w", "5", "--psi-warning", "cpu=10"), 3,
+			[]string{"LOAD UNKNOWN - total load average: 0.50, 0.40, 0.30; PSI cpu some avg60 has a threshold but the kernel does not report it |"}},
+		{"garbage loadavg", fixture("garbage"), 3, []string{`LOAD UNKNOWN - read ../../testdata/load/garbage/proc/loadavg: "load?" is not a load average`}},
+		{"missing procfs", []string{"--procfs", "/nonexistent"}, 3, []string{"LOAD UNKNOWN - read /nonexistent/loadavg: open /nonexistent/loadavg: no such file or directory"}},
+		{"bad PSI spec", []string{"--psi-warning", "disk=5"}, 3, []string{`invalid PSI threshold "disk=5": resource "disk" is not one of cpu, io, memory`}},
+		{"bad PSI window", []string{"--psi-warning", "io:avg5=5"}, 3, []string{`"avg5" is neither some/full nor avg10/avg60/avg300`}},
+		{"too many thresholds", []string{"-w", "1,2,3,4"}, 3, []string{`invalid threshold list "1,2,3,4": at most three values`}},
+		{"negative -n", []string{"-n", "-1"}, 3, []string{"invalid -n -1"}},
+		{"negative range as its own argument", append(fixture("idle-2cpu"), "-c", "-10:0.2"), 2, []string{"[CRITICAL] 15-minute load 0.30 outside critical -10:0.2"}},
+	}
+	for _, tt := range tests {
+		code, out := run(t, tt.args...)
+		if code != tt.code {
+			t.Errorf("%s: exit %d, want %d\n%s", tt.name, code, tt.code, out)
+		}
+		for _, h := range tt.has {
+			if !strings.Contains(out, h) {
+				t.Errorf("%s: output lacks %q\n%s", tt.name, h, out)
+			}
+		}
+	}
+}
+
+func TestTopConsumersLifetime(t *testing.T) {
+	proc := filepath.Join("..", "..", "testdata", "load", "overloaded", "proc")
+	env := plugin.NewEnv(60 * time.Second)                               // probe children of a -race test binary start slowly
+	env.Now = func() time.Time { return time.Unix(1700000000+10000, 0) } // 10000 s after boot
+	list, err := topConsumers(context.Background(), env, proc, 3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// ffmpeg: 3600 s of CPU over 9000 s of life = 40%; tar: 1200 s over 9000 s.
+	want := []string{
+		"pid 2001 33 R 40.0% CPU: ffmpeg -i in put.mkv out.mp4",
+		"pid 2002 root R 13.3% CPU: tar czf /backup/all.tgz /",
+		"pid 1 root S 0.0% CPU: /sbin/init",
+	}
+	if len(list) != len(want) {
+		t.Fatalf("got %d consumers: %v", len(list), list)
+	}
+	for i, c := range list {
+		got := c.String()
+		// uid 33 is shown by name where this machine's passwd knows it
+		if got != want[i] && !(i == 0 && strings.HasPrefix(got, "pid 2001 ") && strings.HasSuffix(got, " R 40.0% CPU: ffmpeg -i in put.mkv out.mp4")) {
+			t.Errorf("consumer %d: %q, want %q", i, got, want[i])
+		}
+	}
+}
+
+func TestTopShownOnlyWhenNotOK(t *testing.T) {
+	code, out := run(t, append(fixture("overloaded"), "-w", "5", "-c", "30", "-n", "2", "--sample-interval", "0")...)
+	if code != 1 || !strings.Contains(out, "top 2 CPU consumers:\n  pid 2001 ") || !strings.Contains(out, "  pid 2002 root R ") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	code, out = run(t, append(fixture("overloaded"), "-w", "50", "-n", "2")...)
+	if code != 0 || strings.Contains(out, "CPU consumers") {
+		t.Errorf("OK run lists consumers: exit %d\n%s", code, out)
+	}
+}
+
+func TestParseStat(t *testing.T) {
+	line := "2002 (tar (gz) x) R 1 2002 2002 0 -1 4194560 100 0 0 0 100000 20000 0 0 20 0 1 0 100000 1000000 100 18446744073709551615 1 1 0 0 0"
+	s, err := parseStat(line)
+	if err != nil || s.comm != "tar (gz) x" || s.state != "R" || s.utime != 100000 || s.stime != 20000 || s.starttime != 100000 {
+		t.Errorf("parseStat: %+v, %v", s, err)
+	}
+	for _, bad := range []string{"", "1 comm R", "1 (x) R 1 2 3", "1 (x) R 1 2 3 4 5 6 7 8 9 10 a b c d e f g h i j k"} {
+		if _, err := parseStat(bad); err == nil {
+			t.Errorf("parseStat(%q): want an error", bad)
+		}
+	}
+}
+
+func TestUnescape(t *testing.T) {
+	if got := unescape(`/mnt/my\040disk\134x`); got != `/mnt/my disk\x` {
+		t.Errorf("unescape: %q", got)
+	}
+}
