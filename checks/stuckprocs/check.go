@@ -144,8 +144,12 @@ func (r *run) age(startTicks uint64) time.Duration {
 }
 
 // metric is the -m value of one process, in check_procs' units.
-func (r *run) metric(p *proc.Process) float64 {
-	switch r.c.Metric {
+func (r *run) metric(p *proc.Process) float64 { return r.value(p, r.c.Metric) }
+
+// value is one of check_procs' per-process metrics: ELAPSED (s), RSS and
+// VSZ (KiB), CPU (percent of one CPU over the process's lifetime).
+func (r *run) value(p *proc.Process, metric string) float64 {
+	switch metric {
 	case "ELAPSED":
 		return r.age(p.StartTime).Truncate(time.Second).Seconds()
 	case "RSS":

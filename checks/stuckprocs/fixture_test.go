@@ -143,6 +143,10 @@ func TestFixtures(t *testing.T) {
 			want: []string{"0 processes with command name 'nginx', PPID 1"}},
 		{name: "-X a long name", tree: "busy", args: append([]string{"-X", "ansible-playbook", "-C", "ansible-playboo", "-w", "1:1"}, quiet...), code: 0,
 			want: []string{"1 process with command name 'ansible-playboo'"}},
+		{name: "-r RSS at least", tree: "busy", args: append([]string{"-r", "190000", "-w", "4:4"}, quiet...), code: 0,
+			want: []string{"4 processes with RSS >= 190000"}}, // the nginx workers (200000 KiB), java and stress
+		{name: "-z VSZ and -P PCPU", tree: "busy", args: append([]string{"-z", "1000000", "-P", "50", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with VSZ >= 1000000, PCPU >= 50"}},
 		{name: "-m ELAPSED", tree: "busy", args: append([]string{"-m", "ELAPSED", "-C", "nginx", "-w", "1000", "-c", "100000"}, quiet...), code: 1,
 			want: []string{"STUCK WARNING - ELAPSED: 0 crit, 3 warn out of 3 processes with command name 'nginx'", "[WARNING] nginx (pid 201): ELAPSED 90000", "procs_warn=3;;;0 procs_crit=0;;;0"}},
 		{name: "-m RSS in KiB", tree: "busy", args: append([]string{"-m", "RSS", "-C", "nginx", "-w", "100000"}, quiet...), code: 1,

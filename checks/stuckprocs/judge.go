@@ -376,6 +376,15 @@ func (r *run) countText() string {
 	if s.cgroup != "" {
 		with = append(with, fmt.Sprintf("cgroup '%s'", s.cgroup))
 	}
+	if s.rss > 0 {
+		with = append(with, "RSS >= "+threshold.FormatNumber(s.rss))
+	}
+	if s.vsz > 0 {
+		with = append(with, "VSZ >= "+threshold.FormatNumber(s.vsz))
+	}
+	if s.pcpu > 0 {
+		with = append(with, "PCPU >= "+threshold.FormatNumber(s.pcpu))
+	}
 	text := plural(len(r.matched), "process", "processes")
 	if len(with) > 0 {
 		text += " with " + strings.Join(with, ", ")

@@ -38,7 +38,7 @@ const help = `What it finds, all from /proc (never forks ps):
   - processes matching a selection that run longer than --max-age;
   - the number of matching processes against -w/-c, as check_procs.
 D-state, zombies and hung tasks are judged machine-wide; the selection
-(-C -a --ereg-argument -u --ppid -s --cgroup) picks what -w/-c, -m and
+(-C -a --ereg-argument -u --ppid -s --cgroup -r -z -P) picks what -w/-c, -m and
 --max-age judge. Kernel threads, -X names, this plugin, its parent shell
 and other runs of it are never counted.
 
@@ -74,6 +74,9 @@ type Check struct {
 	State         string   `short:"s" long:"state" value-name:"FLAGS" description:"Select processes with any of these flags: R S D Z T t X I (state; D if any thread is in D), < N (nice), s (session leader), l (threaded), + (foreground), L (locked pages)"`
 	Status        string   `long:"status" hidden:"true" value-name:"FLAGS" description:"check_procs' name for --state"`
 	Cgroup        string   `long:"cgroup" value-name:"PATH" description:"Select processes in this cgroup: a path prefix (/system.slice/nginx.service) or one component (nginx.service, a container id)"`
+	RSS           float64  `short:"r" long:"rss" value-name:"KIB" description:"Select processes with a resident set of at least KIB"`
+	VSZ           float64  `short:"z" long:"vsz" value-name:"KIB" description:"Select processes with a virtual size of at least KIB"`
+	PCPU          float64  `short:"P" long:"pcpu" value-name:"PERCENT" description:"Select processes that used at least PERCENT of a CPU over their lifetime (as ps)"`
 	Exclude       []string `short:"X" long:"exclude" value-name:"NAME[,NAME...]" description:"Never count processes with these names (repeatable)"`
 	KThreads      bool     `long:"kthreads" description:"Count kernel threads too (excluded by default)"`
 	NoKThreads    bool     `short:"k" long:"no-kthreads" hidden:"true" description:"check_procs compatibility: kernel threads are excluded by default"`
@@ -110,11 +113,15 @@ type selection struct {
 	ppid     int // -1: any
 	flags    string
 	cgroup   string
+	rss      float64 // KiB; 0: any
+	vsz      float64
+	pcpu     float64
 	exclude  map[string]bool
 }
 
 func (s *selection) any() bool {
-	return s.command != "" || s.argument != "" || s.ereg != nil || s.uid >= 0 || s.ppid >= 0 || s.flags != "" || s.cgroup != ""
+	return s.command != "" || s.argument != "" || s.ereg != nil || s.uid >= 0 || s.ppid >= 0 || s.flags != "" || s.cgroup != "" ||
+		s.rss > 0 || s.vsz > 0 || s.pcpu > 0
 }
 
 const knownFlags = "RSDZTtXIWKP<Nsl+L"
@@ -144,6 +151,15 @@ func (c *Check) Validate() error {
 		}
 		c.sel.ppid = n
 	}
+	for _, v := range []struct {
+		name string
+		val  float64
+	}{{"--rss", c.RSS}, {"--vsz", c.VSZ}, {"--pcpu", c.PCPU}} {
+		if v.val < 0 || v.val != v.val {
+			return fmt.Errorf("%s %v: must be a number of at least 0", v.name, v.val)
+		}
+	}
+	c.sel.rss, c.sel.vsz, c.sel.pcpu = c.RSS, c.VSZ, c.PCPU
 	c.sel.flags = firstNonEmpty(c.State, c.Status)
 	for _, f := range c.sel.flags {
 		if !strings.ContainsRune(knownFlags, f) {
@@ -159,7 +175,7 @@ func (c *Check) Validate() error {
 		}
 	}
 	if (c.MaxAge > 0 || c.MaxAgeWarning > 0) && !c.sel.any() {
-		return errors.New("--max-age needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s or --cgroup): every machine has processes running since boot")
+		return errors.New("--max-age needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P): every machine has processes running since boot")
 	}
 	if c.DCritical > 0 && c.DWarning > c.DCritical {
 		return fmt.Errorf("--d-warning %s is longer than --d-critical %s", threshold.FormatDuration(time.Duration(c.DWarning)), threshold.FormatDuration(time.Duration(c.DCritical)))

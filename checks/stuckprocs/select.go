@@ -67,6 +67,9 @@ func (r *run) selected(p *proc.Process) bool {
 	if s.flags != "" && !r.hasAnyFlag(p, s.flags) {
 		return false
 	}
+	if (s.rss > 0 && r.value(p, "RSS") < s.rss) || (s.vsz > 0 && r.value(p, "VSZ") < s.vsz) || (s.pcpu > 0 && r.value(p, "CPU") < s.pcpu) {
+		return false
+	}
 	if s.command != "" && !r.nameIs(p, s.command) {
 		return false
 	}
