@@ -32,8 +32,10 @@ type run struct {
 		exeOK     bool
 	}
 
-	total   int // processes in scope
-	matched []matched
+	total    int // processes in scope
+	nMatched int // selected processes (all in scope without a selection)
+	oldest   time.Duration
+	matched  []matched
 	dprocs  []*dproc
 	zombies []proc.Stat
 
@@ -116,6 +118,10 @@ func (r *run) visit(p *proc.Process) {
 	if r.excluded(p) {
 		return
 	}
+	selected := !r.c.sel.any() || r.selected(p)
+	if r.c.OnlySelected && !selected {
+		return
+	}
 	r.total++
 	if p.Zombie {
 		r.zombies = append(r.zombies, p.Stat)
@@ -123,14 +129,15 @@ func (r *run) visit(p *proc.Process) {
 	if len(p.D) > 0 {
 		r.dprocs = append(r.dprocs, newDproc(p))
 	}
-	if !r.c.sel.any() && r.c.Metric == "PROCS" {
-		r.matched = append(r.matched, matched{pid: p.PID, age: r.age(p.StartTime)})
+	if !selected {
 		return
 	}
-	if !r.selected(p) {
-		return
+	age := r.age(p.StartTime)
+	r.nMatched++
+	r.oldest = max(r.oldest, age)
+	if r.c.sel.any() || r.c.Metric != "PROCS" { // kept only for --max-age and -m
+		r.matched = append(r.matched, matched{pid: p.PID, comm: p.Comm, age: age, value: r.metric(p)})
 	}
-	r.matched = append(r.matched, matched{pid: p.PID, comm: p.Comm, age: r.age(p.StartTime), value: r.metric(p)})
 }
 
 // age is how long a process has been running, from its start time in

@@ -311,7 +311,7 @@ func (r *run) judgeMetric(res *plugin.Result) []part {
 		return nil
 	}
 	if r.c.Metric == "PROCS" {
-		st := judgeValue(float64(len(r.matched)), w, c)
+		st := judgeValue(float64(r.nMatched), w, c)
 		text := r.countText()
 		res.Add(st, text)
 		return []part{{state: st, head: text}}
@@ -385,7 +385,7 @@ func (r *run) countText() string {
 	if s.pcpu > 0 {
 		with = append(with, "PCPU >= "+threshold.FormatNumber(s.pcpu))
 	}
-	text := plural(len(r.matched), "process", "processes")
+	text := plural(r.nMatched, "process", "processes")
 	if len(with) > 0 {
 		text += " with " + strings.Join(with, ", ")
 	}
@@ -409,7 +409,7 @@ func (r *run) okSummary() string {
 
 func (r *run) addPerf(res *plugin.Result) {
 	nan := math.NaN()
-	procs := plugin.NewPerf("procs", float64(len(r.matched)), "").WithBounds(0, nan)
+	procs := plugin.NewPerf("procs", float64(r.nMatched), "").WithBounds(0, nan)
 	if r.c.Metric == "PROCS" {
 		procs = procs.WithThresholds(r.c.Warning, r.c.Critical)
 	}
@@ -423,11 +423,7 @@ func (r *run) addPerf(res *plugin.Result) {
 		plugin.NewPerf("procs_d", float64(len(r.dprocs)), "").WithBounds(0, nan),
 		plugin.NewPerf("procs_stuck", float64(stuck), "").WithBounds(0, nan),
 		plugin.NewPerf("zombies", float64(len(r.zombies)), "").WithThresholds(r.c.ZombieWarning, r.c.ZombieCritical).WithBounds(0, nan))
-	var oldest time.Duration
-	for _, m := range r.matched {
-		oldest = max(oldest, m.age)
-	}
-	res.AddPerf(plugin.NewPerf("oldest_match_age", math.Floor(oldest.Seconds()), "s").WithBounds(0, nan))
+	res.AddPerf(plugin.NewPerf("oldest_match_age", math.Floor(r.oldest.Seconds()), "s").WithBounds(0, nan))
 	if r.c.Metric != "PROCS" {
 		var nw, nc int
 		for _, m := range r.matched {

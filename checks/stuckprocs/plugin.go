@@ -37,8 +37,9 @@ const help = `What it finds, all from /proc (never forks ps):
   - zombies, and the parents that do not reap them;
   - processes matching a selection that run longer than --max-age;
   - the number of matching processes against -w/-c, as check_procs.
-D-state, zombies and hung tasks are judged machine-wide; the selection
-(-C -a --ereg-argument -u --ppid -s --cgroup -r -z -P) picks what -w/-c, -m and
+D-state, zombies and hung tasks are judged machine-wide (with
+--only-selected, among the selected processes only); the selection (-C -a
+--ereg-argument -u --ppid -s --cgroup -r -z -P) picks what -w/-c, -m and
 --max-age judge. Kernel threads, -X names, this plugin, its parent shell
 and other runs of it are never counted.
 
@@ -55,7 +56,9 @@ Examples:
       count processes with a task in D, as check_procs -s D.
   check_stuck_procs --zombie-warning 10 --zombie-critical 100
   check_stuck_procs -C nginx -m RSS -w 500000 -c 1000000
-  check_stuck_procs --cgroup /system.slice/postgresql.service -w 1:`
+  check_stuck_procs --cgroup /system.slice/postgresql.service -w 1:
+  check_stuck_procs --cgroup /system.slice/backup.service --only-selected
+      stuck tasks and zombies of one unit only.`
 
 // Check holds the options; Run gathers and judges.
 type Check struct {
@@ -78,6 +81,7 @@ type Check struct {
 	VSZ           float64  `short:"z" long:"vsz" value-name:"KIB" description:"Select processes with a virtual size of at least KIB"`
 	PCPU          float64  `short:"P" long:"pcpu" value-name:"PERCENT" description:"Select processes that used at least PERCENT of a CPU over their lifetime (as ps)"`
 	Exclude       []string `short:"X" long:"exclude" value-name:"NAME[,NAME...]" description:"Never count processes with these names (repeatable)"`
+	OnlySelected  bool     `long:"only-selected" description:"Judge tasks in D and zombies only among the selected processes (a unit, a container, a user), not machine-wide"`
 	KThreads      bool     `long:"kthreads" description:"Count kernel threads too (excluded by default)"`
 	NoKThreads    bool     `short:"k" long:"no-kthreads" hidden:"true" description:"check_procs compatibility: kernel threads are excluded by default"`
 
@@ -173,6 +177,9 @@ func (c *Check) Validate() error {
 				c.sel.exclude[n] = true
 			}
 		}
+	}
+	if c.OnlySelected && !c.sel.any() {
+		return errors.New("--only-selected needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P)")
 	}
 	if (c.MaxAge > 0 || c.MaxAgeWarning > 0) && !c.sel.any() {
 		return errors.New("--max-age needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P): every machine has processes running since boot")
