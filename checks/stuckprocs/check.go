@@ -36,8 +36,8 @@ type run struct {
 	nMatched int // selected processes (all in scope without a selection)
 	oldest   time.Duration
 	matched  []matched
-	dprocs  []*dproc
-	zombies []proc.Stat
+	dprocs   []*dproc
+	zombies  []proc.Stat
 
 	argsCache  map[int][]string
 	userNames  map[string]string
