@@ -190,6 +190,11 @@ func (r *run) notef(format string, a ...any) { r.notes = append(r.notes, fmt.Spr
 func (r *run) prefetchStuck() {
 	var ps []*proc.Process
 	for _, d := range r.dprocs {
+		for _, t := range d.tasks {
+			if t.prev != nil && len(t.prev.Cmd) > 0 {
+				r.argsCache[d.leader.PID] = t.prev.Cmd // the state file remembers: no probe child
+			}
+		}
 		if d.state != plugin.OK {
 			ps = append(ps, &proc.Process{Stat: d.leader, D: []proc.Stat{d.worst.Stat}})
 		}

@@ -58,13 +58,23 @@ func (r *run) examineD() {
 	}
 	done := r.env.Begin("reading the scheduler state of tasks in D")
 	defer done()
-	self, selfErr := r.fs.SelfExecStart()
-	if selfErr != nil && !proc.IsVanished(selfErr) {
-		r.notef("no scheduler clock (%v): time since a task last ran is unknown", selfErr)
-	}
+	clocks := map[int]float64{} // our scheduler clock per CPU
 	for _, d := range r.dprocs {
 		for _, t := range d.tasks {
-			if selfErr == nil {
+			self, ok := clocks[t.Processor]
+			if !ok {
+				var skewed bool
+				var err error
+				self, skewed, err = r.fs.SelfExecStartOn(t.Processor)
+				if err != nil {
+					r.notef("no scheduler clock (%v): time since a task last ran is unknown", err)
+					self = -1
+				} else if skewed && r.env.Verbose > 0 {
+					r.notef("could not run on CPU %d to read its scheduler clock: times since tasks last ran there may be off by a fraction of a second", t.Processor)
+				}
+				clocks[t.Processor] = self
+			}
+			if self >= 0 {
 				// Our own clock lags by up to a tick while we run, so a task
 				// that ran a moment ago can look newer than us: it just ran.
 				if at, err := r.fs.ExecStart(t.pid, t.PID); err == nil {

@@ -173,7 +173,7 @@ func TestRealLongRunningByName(t *testing.T) {
 	}
 	later := strconv.FormatInt(time.Now().Add(3*time.Hour+30*time.Second).Unix(), 10)
 	res = testutil.Run(t, bin, "--no-state-file", "-C", name, "--max-age", "2h", "--now", later)
-	expect(t, res, 2, fmt.Sprintf("1 process running for >2h: %s (pid %d, 3h)", name, cmd.Process.Pid))
+	expect(t, res, 2, fmt.Sprintf("[CRITICAL] %s (pid %d, user root, running for 3h, over 2h): ", name, cmd.Process.Pid))
 }
 
 // hungDF starts df on a FUSE mount whose statfs never answers and kills
@@ -222,7 +222,7 @@ func waitWchan(t *testing.T, pid int, want string) {
 func TestRealHungDF(t *testing.T) {
 	bin := testutil.Binary(t, "check_stuck_procs")
 	df, mnt := hungDF(t)
-	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "-t", "5")
+	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "-t", "5", "-v")
 	expect(t, res, 1, fmt.Sprintf("df (pid %d, user root, D for ", df.Process.Pid), "wchan request_wait_answer): df "+mnt)
 	if res.Elapsed > 5*time.Second {
 		t.Errorf("took %s with a hung df on the machine", res.Elapsed)

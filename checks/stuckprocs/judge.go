@@ -32,7 +32,7 @@ type part struct {
 }
 
 func (p part) render(k int) string {
-	if len(p.names) == 0 {
+	if len(p.names) == 0 || k <= 0 {
 		return p.head
 	}
 	k = min(k, len(p.names))
@@ -64,9 +64,30 @@ func (r *run) judge(stats proc.ScanStats, hung *hungReport) plugin.Result {
 // summaryMax is the runtime's bound on the first line's text.
 const summaryMax = 240
 
-// summary joins the non-OK parts worst first, naming fewer offenders per
-// group until every group fits on the line; a healthy run says what was
-// seen.
+// trim takes one name off the summary; false when none is left.
+func trim(ks []int) bool {
+	most := -1
+	for i, k := range ks {
+		if k > 1 && (most < 0 || k >= ks[most]) {
+			most = i
+		}
+	}
+	if most >= 0 {
+		ks[most]--
+		return true
+	}
+	for i := len(ks) - 1; i >= 0; i-- {
+		if ks[i] > 0 {
+			ks[i]--
+			return true
+		}
+	}
+	return false
+}
+
+// summary joins the non-OK parts worst first, naming fewer offenders
+// (least severe groups first) until every group fits on the line; a
+// healthy run says what was seen.
 func summary(parts []part, ok string) string {
 	sort.SliceStable(parts, func(i, j int) bool { return plugin.Worse(parts[i].state, parts[j].state) })
 	var bad []part
@@ -78,16 +99,21 @@ func summary(parts []part, ok string) string {
 	if len(bad) == 0 {
 		return ok
 	}
-	var texts []string
-	for k := summaryItems; k >= 0; k-- {
-		texts = texts[:0]
+	// Name fewer offenders until it fits: first trim the groups naming
+	// the most (later ones on a tie) down to one each, so every group
+	// keeps a name; then drop names from the least severe groups.
+	ks := make([]int, len(bad))
+	for i, p := range bad {
+		ks[i] = min(summaryItems, len(p.names))
+	}
+	texts := make([]string, len(bad))
+	for {
 		n := 0
-		for _, p := range bad {
-			t := p.render(k)
-			texts = append(texts, t)
-			n += len(t) + 2
+		for i, p := range bad {
+			texts[i] = p.render(ks[i])
+			n += len(texts[i]) + 2
 		}
-		if n <= summaryMax {
+		if n <= summaryMax || !trim(ks) {
 			break
 		}
 	}

@@ -2,7 +2,6 @@ package stuckprocs
 
 import (
 	"errors"
-	"maps"
 	"reflect"
 	"strings"
 
@@ -28,9 +27,10 @@ type saved struct {
 // written once and kept as is while the task stays stuck, so a run with
 // the same tasks in D as the last one writes nothing.
 type seen struct {
-	Since    int64  `json:"since"` // unix seconds
-	At       int64  `json:"at"`
-	Switches uint64 `json:"switches"`
+	Since    int64    `json:"since"` // unix seconds
+	At       int64    `json:"at"`
+	Switches uint64   `json:"switches"`
+	Cmd      []string `json:"cmd,omitempty"` // read once through the prober, then remembered
 }
 
 // loadState reads the previous run's state; history from another boot is
@@ -71,11 +71,14 @@ func (r *run) saveState(prev saved, hung *hungReport) {
 			if t.moved {
 				continue
 			}
+			e := seen{Since: t.since.Unix(), At: r.now.Unix(), Switches: t.prog.Voluntary + t.prog.Involuntary}
 			if t.prev != nil && t.prev.Since == t.since.Unix() {
-				next.Tasks[t.key()] = *t.prev
-				continue
+				e = *t.prev
 			}
-			next.Tasks[t.key()] = seen{Since: t.since.Unix(), At: r.now.Unix(), Switches: t.prog.Voluntary + t.prog.Involuntary}
+			if len(e.Cmd) == 0 {
+				e.Cmd = r.argsCache[t.pid]
+			}
+			next.Tasks[t.key()] = e
 		}
 	}
 	if hung != nil {
@@ -85,7 +88,7 @@ func (r *run) saveState(prev saved, hung *hungReport) {
 	if len(next.Tasks) == 0 {
 		next.Tasks = nil
 	}
-	if prev.BootTime == next.BootTime && maps.Equal(prev.Tasks, next.Tasks) && reflect.DeepEqual(prev.HungCount, next.HungCount) && prev.KmsgSeq == next.KmsgSeq {
+	if reflect.DeepEqual(prev, next) {
 		return
 	}
 	if err := state.Save(r.c.StateFile, stateKind, stateVersion, next); err != nil {

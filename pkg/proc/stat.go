@@ -37,24 +37,29 @@ type Stat struct {
 	StartTime  uint64 // (22) ticks since boot: with PID, what names a process
 	VSize      uint64 // (23) bytes
 	RSS        int64  // (24) pages
+	Processor  int    // (39) the CPU it last ran on; -1 when the line is shorter
 }
 
 // pfKthread is PF_KTHREAD in include/linux/sched.h.
 const pfKthread = 0x00200000
 
-// IsKernelThread reports whether the task is a kernel thread: the flag
-// says so directly; kthreadd (pid 2) and its children are the fallback
-// for fixtures and old kernels.
+// IsKernelThread reports whether the task is a kernel thread, by
+// PF_KTHREAD. Not by "pid 2 and its children", as check_procs does: in a
+// pid namespace (a container), pid 2 is an ordinary process.
 func (s Stat) IsKernelThread() bool {
-	return s.Flags&pfKthread != 0 || s.PID == 2 || s.PPID == 2
+	return s.Flags&pfKthread != 0
 }
 
 // ErrMalformed is matched by errors.Is for a stat line that cannot be parsed.
 var ErrMalformed = errors.New("malformed stat line")
 
 // minFields is the number of fields after the comm that must be present:
-// through rss (24). Newer kernels add more; those are ignored.
-const minFields = 24 - 2
+// through rss (24). Fields up to processor (39) are read when present;
+// the rest are ignored.
+const (
+	minFields = 24 - 2
+	maxFields = 39 - 2
+)
 
 // ParseStat parses one stat line. The comm is delimited by the first "("
 // and the last ")", since it may itself hold both.
@@ -70,10 +75,11 @@ func ParseStat(b []byte) (Stat, error) {
 		return s, fmt.Errorf("%w: bad pid", ErrMalformed)
 	}
 	s.PID = int(pid)
+	s.Processor = -1
 	s.Comm = string(b[open+1 : closing])
 	rest := bytes.TrimRight(b[closing+1:], "\n")
 	var n int // fields seen after the comm; field number is n+3
-	for len(rest) > 0 && n < minFields {
+	for len(rest) > 0 && n < maxFields {
 		for len(rest) > 0 && rest[0] == ' ' {
 			rest = rest[1:]
 		}
@@ -108,7 +114,7 @@ func (s *Stat) set(f int, field []byte) error {
 		return nil
 	}
 	switch f {
-	case 4, 5, 6, 8, 9, 14, 15, 19, 20, 22, 23, 24:
+	case 4, 5, 6, 8, 9, 14, 15, 19, 20, 22, 23, 24, 39:
 	default:
 		return nil
 	}
@@ -141,6 +147,8 @@ func (s *Stat) set(f int, field []byte) error {
 		s.VSize = uint64(v)
 	case 24:
 		s.RSS = v
+	case 39:
+		s.Processor = int(v)
 	}
 	return nil
 }

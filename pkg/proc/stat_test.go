@@ -18,13 +18,15 @@ func TestParseStat(t *testing.T) {
 		err  bool
 	}{
 		{name: "plain", line: "300 (df) D 1 300 300 0 -1 4194560 100 0 0 0 10 5 0 0 20 0 1 0 47439900 10485760 256" + tail,
-			want: Stat{PID: 300, Comm: "df", State: 'D', PPID: 1, PGRP: 300, Session: 300, TPGID: -1, Flags: 4194560, UTime: 10, STime: 5, NumThreads: 1, StartTime: 47439900, VSize: 10485760, RSS: 256}},
+			want: Stat{PID: 300, Comm: "df", State: 'D', PPID: 1, PGRP: 300, Session: 300, TPGID: -1, Flags: 4194560, UTime: 10, STime: 5, NumThreads: 1, StartTime: 47439900, VSize: 10485760, RSS: 256, Processor: 0}},
+		{name: "processor", line: "300 (df) D 1 300 300 0 -1 4194560 100 0 0 0 10 5 0 0 20 0 1 0 47439900 10485760 256 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0",
+			want: Stat{PID: 300, Comm: "df", State: 'D', PPID: 1, PGRP: 300, Session: 300, TPGID: -1, Flags: 4194560, UTime: 10, STime: 5, NumThreads: 1, StartTime: 47439900, VSize: 10485760, RSS: 256, Processor: 3}},
 		{name: "comm with spaces and parentheses", line: "101 (my (weird) proc) S 1 101 101 0 -1 0 0 0 0 0 1 2 0 0 20 -5 3 0 5 6 7" + tail,
-			want: Stat{PID: 101, Comm: "my (weird) proc", State: 'S', PPID: 1, PGRP: 101, Session: 101, TPGID: -1, UTime: 1, STime: 2, Nice: -5, NumThreads: 3, StartTime: 5, VSize: 6, RSS: 7}},
+			want: Stat{PID: 101, Comm: "my (weird) proc", State: 'S', PPID: 1, PGRP: 101, Session: 101, TPGID: -1, UTime: 1, STime: 2, Nice: -5, NumThreads: 3, StartTime: 5, VSize: 6, RSS: 7, Processor: 0}},
 		{name: "comm of a closing paren and space", line: "7 () ) ) Z 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 0 0" + tail,
-			want: Stat{PID: 7, Comm: ") ) ", State: 'Z', PPID: 1, PGRP: 7, Session: 7, TPGID: -1, NumThreads: 1, StartTime: 9}},
+			want: Stat{PID: 7, Comm: ") ) ", State: 'Z', PPID: 1, PGRP: 7, Session: 7, TPGID: -1, NumThreads: 1, StartTime: 9, Processor: 0}},
 		{name: "old kernel: exactly through rss", line: "5 (a) S 1 5 5 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 10 11",
-			want: Stat{PID: 5, Comm: "a", State: 'S', PPID: 1, PGRP: 5, Session: 5, TPGID: -1, NumThreads: 1, StartTime: 9, VSize: 10, RSS: 11}},
+			want: Stat{PID: 5, Comm: "a", State: 'S', PPID: 1, PGRP: 5, Session: 5, TPGID: -1, NumThreads: 1, StartTime: 9, VSize: 10, RSS: 11, Processor: -1}},
 		{name: "cut short", line: "902 (bad) S 1 2\n", err: true},
 		{name: "no comm", line: "902 bad S 1 2\n", err: true},
 		{name: "bad pid", line: "x (a) S 1 5 5 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 9 10 11", err: true},
@@ -108,6 +110,9 @@ func TestScanFixture(t *testing.T) {
 	}
 	if !byPID[3].IsKernelThread() || byPID[1].IsKernelThread() {
 		t.Error("kernel thread detection")
+	}
+	if (Stat{PID: 2, PPID: 1}).IsKernelThread() || (Stat{PID: 7, PPID: 2}).IsKernelThread() {
+		t.Error("pid 2 and its children are ordinary processes in a pid namespace")
 	}
 	self, err := fs.SelfPID()
 	if err != nil || self != 4000 {

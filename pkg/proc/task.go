@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -53,6 +54,34 @@ func (fs *FS) SelfExecStart() (float64, error) {
 		return fs.execStart("self/sched")
 	}
 	return v, err
+}
+
+// SelfExecStartOn is SelfExecStart read while running on cpu. The
+// scheduler clock behind se.exec_start is per CPU (rq clock_task, which
+// leaves out interrupt and steal time), and two CPUs of a VM were seen
+// 150 ms apart: a task's clock is only comparable with ours read on the
+// CPU it last ran on. When we may not run there (a cpuset), the reading
+// comes from wherever we are, and skewed says so.
+func (fs *FS) SelfExecStartOn(cpu int) (at float64, skewed bool, err error) {
+	if cpu < 0 {
+		at, err = fs.SelfExecStart()
+		return at, true, err
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var old, set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &old); err != nil || !old.IsSet(cpu) {
+		at, err = fs.SelfExecStart()
+		return at, true, err
+	}
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		at, err = fs.SelfExecStart()
+		return at, true, err
+	}
+	defer unix.SchedSetaffinity(0, &old)
+	at, err = fs.SelfExecStart() // the kernel moved us before returning: our clock is fresh there
+	return at, false, err
 }
 
 func (fs *FS) execStart(rel string) (float64, error) {
