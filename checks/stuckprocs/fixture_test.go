@@ -331,3 +331,28 @@ func TestStateFileUnchangedIsNotRewritten(t *testing.T) {
 		t.Errorf("state file rewritten although nothing changed")
 	}
 }
+
+// The command line of a stuck task is read through a probe child once,
+// then remembered: later runs spawn nothing for it.
+func TestStateFileRemembersCommandLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	var got saved
+	if ok, why, _ := state.Load(path, stateKind, stateVersion, &got); !ok {
+		t.Fatal(why)
+	}
+	key := "300:" + startOf(t, 300)
+	if c := got.Tasks[key].Cmd; strings.Join(c, " ") != "df -h /mnt/builder1" {
+		t.Fatalf("remembered %q for df", c)
+	}
+	e := got.Tasks[key]
+	e.Cmd = []string{"df", "remembered"}
+	got.Tasks[key] = e
+	if err := state.Save(path, stateKind, stateVersion, got); err != nil {
+		t.Fatal(err)
+	}
+	_, out := runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	if !strings.Contains(out, "wchan request_wait_answer): df remembered\n") {
+		t.Errorf("the remembered command line was not used:\n%s", out)
+	}
+}
