@@ -38,7 +38,7 @@ func lookupUser(s string) (int64, string, error) {
 // excluded says whether p is never counted: this plugin, its parent
 // shell, other runs of it, kernel threads and -X names.
 func (r *run) excluded(p *proc.Process) bool {
-	if p.PID == r.self.pid || p.PID == r.self.ppid || p.PPID == r.self.pid {
+	if p.PID == r.self.pid || p.PID == r.self.ppid {
 		return true
 	}
 	if !r.c.KThreads && p.IsKernelThread() {
@@ -46,7 +46,7 @@ func (r *run) excluded(p *proc.Process) bool {
 	}
 	if p.Comm == r.self.comm && r.self.exeOK {
 		if id, err := r.fs.ExeID(p.PID); err == nil && id == r.self.exe {
-			return true // a sibling check, or our own probe child
+			return true // a sibling check, or our own probe child (the same binary re-executed)
 		}
 	}
 	for name := range r.c.sel.exclude {
