@@ -27,6 +27,7 @@ func init() {
 				Ours:     []string{"{bin}/check_stuck_procs", "-s", "D"},
 				Peer:     []string{"/usr/lib/nagios/plugins/check_procs", "-s", "D"},
 				MaxRatio: 0.5,
+				MaxSize:  4 << 20,
 			},
 			{
 				Name:     "check_stuck_procs -C NAME -w 1:",
