@@ -3,6 +3,7 @@ package stuckprocs
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -354,5 +355,27 @@ func TestStateFileRemembersCommandLines(t *testing.T) {
 	_, out := runFixture(t, 0, stateArgs(path, fixtureNow)...)
 	if !strings.Contains(out, "wchan request_wait_answer): df remembered\n") {
 		t.Errorf("the remembered command line was not used:\n%s", out)
+	}
+}
+
+// A task in D whose counters move during --sample-interval is busy, not
+// stuck: it is cleared, whatever its scheduler clock said.
+func TestSampleIntervalMovingTask(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "-a", filepath.Join(testdata, "busy"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	root := filepath.Join(dir, "busy", "proc")
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		os.WriteFile(filepath.Join(root, "301", "schedstat"), []byte("9999999 0 9\n"), 0o644)
+	}()
+	args := []string{"--procfs", root, "--now", fixtureNow, "--no-state-file", "--sample-interval", "1s", "-v"}
+	_, out := runFixture(t, 0, args...)
+	if !strings.Contains(out, "vf in D: pid 301: ran or left D during the sample: not stuck") || strings.Contains(out, "vf (pid 301") {
+		t.Errorf("a moving task was judged stuck:\n%s", out)
+	}
+	if !strings.Contains(out, "df in D: pid 300: last ran 6d2h ago (scheduler clock), counters frozen over 1s") {
+		t.Errorf("a frozen task lost its evidence:\n%s", out)
 	}
 }

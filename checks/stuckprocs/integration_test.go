@@ -135,8 +135,10 @@ func TestRealDState(t *testing.T) {
 	waitState(t, pid, 'D')
 	time.Sleep(100 * time.Millisecond) // in D for longer than --d-warning
 
-	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "--d-critical", "1h", "-s", "D", "-C", "hs-vfork-d", "-c", "0", "-v")
+	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "--d-critical", "1h", "-s", "D", "-C", "hs-vfork-d", "-c", "0", "-v",
+		"--sample-interval", "200ms")
 	expect(t, res, 1,
+		"counters frozen over 200ms",
 		fmt.Sprintf("hs-vfork-d (pid %d, user %s, D for ", pid, currentUser(t)),
 		"wchan kernel_clone): "+cmd.Path+" 60\n", // the cmdline, read through the prober
 		"1 process with command name 'hs-vfork-d', status 'D'",
