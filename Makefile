@@ -45,3 +45,49 @@ fuzz:
 
 clean:
 	rm -rf bin dist
+
+# --- packaging (issue 7): generated definitions, install, .deb/.rpm ---------
+.PHONY: generate install package
+
+NFPM_VERSION      ?= v2.45.0
+NFPM              := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
+PKG_VERSION       := $(shell echo '$(VERSION)' | sed -e 's/^\([^v]\)/0.0.0+git.\1/' -e 's/^v\([^0-9]\)/0.0.0+git.v\1/' -e 's/^v//' | tr - .)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+PLUGINDIR          = $(PREFIX)/lib/nagios/plugins/hindsight
+DOCDIR             = $(PREFIX)/share/doc/hindsight
+
+## generate: man pages (packaging/man) and the Nagios, NRPE and Icinga 2 definitions (packaging/*, committed), each binary describing itself
+generate: build
+	@mkdir -p packaging/man packaging/nagios packaging/nrpe packaging/icinga2
+	@for b in $(BINS); do n=$${b#bin/}; \
+		for out in man:man/$$n.1 nagios:nagios/$$n.cfg nrpe:nrpe/$$n.cfg icinga2:icinga2/$$n.conf; do \
+			f=packaging/$${out#*:}; \
+			SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $$b --generate=$${out%%:*} > $$f.tmp || { rm -f $$f.tmp; echo "generate: $$b --generate=$${out%%:*} failed" >&2; exit 1; }; \
+			if cmp -s $$f.tmp $$f; then rm $$f.tmp; else mv $$f.tmp $$f; fi; \
+		done; \
+		echo "generated man page and definitions for $$n"; \
+	done
+
+## install: what make generate built, under $(DESTDIR)$(PREFIX) (no Go needed: sudo make install works); PREFIX=/usr is the packages' layout, which the definitions expect
+install:
+	@for n in $(PLUGINS); do test -x bin/$$n -a -f packaging/man/$$n.1 || { echo "install: bin/$$n or its man page is missing: run make generate first" >&2; exit 1; }; done
+	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(DOCDIR)/nagios $(DESTDIR)$(DOCDIR)/nrpe $(DESTDIR)$(DOCDIR)/icinga2 \
+		$(DESTDIR)$(PREFIX)/share/icinga2/include/plugins-contrib.d/hindsight
+	install -m 0755 $(BINS) $(DESTDIR)$(PLUGINDIR)/
+	for n in $(PLUGINS); do gzip -9n < packaging/man/$$n.1 > $(DESTDIR)$(PREFIX)/share/man/man1/$$n.1.gz; done
+	install -m 0644 packaging/nagios/*.cfg $(DESTDIR)$(DOCDIR)/nagios/
+	install -m 0644 packaging/nrpe/*.cfg $(DESTDIR)$(DOCDIR)/nrpe/
+	install -m 0644 packaging/icinga2/*.conf $(DESTDIR)$(DOCDIR)/icinga2/
+	install -m 0644 packaging/icinga2/*.conf $(DESTDIR)$(PREFIX)/share/icinga2/include/plugins-contrib.d/hindsight/
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+
+## package: dist/hindsight_*.deb and dist/hindsight-*.rpm, built with nfpm (a Go tool, from the module proxy) from a staged install
+package: generate
+	rm -rf dist/stage
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/dist/stage PREFIX=/usr
+	install -m 0644 LICENSE dist/stage/usr/share/doc/hindsight/copyright
+	for f in deb rpm; do \
+		PKG_VERSION='$(PKG_VERSION)' PKG_ARCH=$$($(GO) env GOARCH) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
+			$(NFPM) package -f packaging/nfpm.yaml -p $$f -t dist/ || exit 1; \
+	done

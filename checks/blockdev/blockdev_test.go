@@ -31,15 +31,20 @@ type fakeProber map[string]syscall.Errno
 
 const hang = syscall.Errno(0xffff)
 
+// Do walks the request's operations in order as the real child does,
+// stopping at the first that fails or hangs.
 func (f fakeProber) Do(ctx context.Context, budget time.Duration, req isolate.Request) (isolate.Reply, error) {
-	switch e := f[string(req.Op)+" "+req.Path]; e {
-	case 0:
-		return isolate.Reply{Elapsed: time.Millisecond}, nil
-	case hang:
-		return isolate.Reply{}, &isolate.TimeoutError{Req: req, Budget: budget}
-	default:
-		return isolate.Reply{}, &isolate.OpError{Req: req, Errno: e}
+	for _, op := range append([]isolate.Op{req.Op}, req.Then...) {
+		at := isolate.Request{Op: op, Path: req.Path, Max: req.Max}
+		switch e := f[string(op)+" "+req.Path]; e {
+		case 0:
+		case hang:
+			return isolate.Reply{}, &isolate.TimeoutError{Req: at, Budget: budget}
+		default:
+			return isolate.Reply{}, &isolate.OpError{Req: at, Errno: e}
+		}
 	}
+	return isolate.Reply{Elapsed: time.Millisecond}, nil
 }
 
 type fixture struct {

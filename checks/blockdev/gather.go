@@ -377,11 +377,7 @@ func (r *run) probeAll() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			if knownHung { // one child at a time
-				f.probe = mounts.Probe(r.ctx, r.prober(), f.MountPoint, r.budget, mounts.Probes)
-			} else {
-				f.probe = mounts.ProbeParallel(r.ctx, r.prober(), f.MountPoint, r.budget, mounts.Probes)
-			}
+			f.probe = mounts.Probe(r.ctx, r.prober(), f.MountPoint, r.budget, mounts.Probes)
 		}()
 	}
 	for _, p := range r.c.WriteTests {

@@ -28,10 +28,22 @@ func ChildMain(args []string, out io.Writer) int {
 	if len(args) > 4 {
 		req.Max, _ = strconv.Atoi(args[4])
 	}
-	start := time.Now()
-	reply, err := perform(req)
-	reply.Elapsed = time.Since(start)
-	io.WriteString(out, encode(reply, err))
+	ops := []Op{req.Op}
+	for _, a := range args[5:] {
+		ops = append(ops, Op(a))
+	}
+	// One write per operation, as soon as it is done: if a later one
+	// hangs, the parent has read what came before and knows which hung.
+	for _, op := range ops {
+		start := time.Now()
+		reply, err := perform(Request{Op: op, Path: req.Path, Max: req.Max})
+		reply.Elapsed = time.Since(start)
+		io.WriteString(out, encode(op, reply, err)+"done="+string(op)+"\n")
+		if err != nil {
+			break
+		}
+	}
+	io.WriteString(out, "end=1\n")
 	return 0
 }
 
@@ -129,8 +141,9 @@ func writeTest(dir string) error {
 	return os.Remove(filepath.Clean(name))
 }
 
-// The reply is a few "key=value" lines: no reflection, no dependency.
-func encode(r Reply, err error) string {
+// The reply is a few "key=value" lines per operation, only the fields of
+// that operation: no reflection, no dependency.
+func encode(op Op, r Reply, err error) string {
 	var b strings.Builder
 	if err != nil {
 		var errno syscall.Errno
@@ -142,36 +155,40 @@ func encode(r Reply, err error) string {
 	}
 	num := func(k string, v uint64) { b.WriteString(k + "=" + strconv.FormatUint(v, 10) + "\n") }
 	num("elapsed_ns", uint64(r.Elapsed))
-	s := r.Statfs
-	num("f_type", s.Type)
-	num("f_bsize", s.Bsize)
-	num("f_blocks", s.Blocks)
-	num("f_bfree", s.Bfree)
-	num("f_bavail", s.Bavail)
-	num("f_files", s.Files)
-	num("f_ffree", s.Ffree)
-	num("f_flags", s.Flags)
-	t := r.Stat
-	num("st_mode", t.Mode)
-	num("st_dev", t.Dev)
-	num("st_ino", t.Ino)
-	num("st_size", t.Size)
-	if !t.Mtime.IsZero() {
+	switch op {
+	case Statfs:
+		s := r.Statfs
+		num("f_type", s.Type)
+		num("f_bsize", s.Bsize)
+		num("f_blocks", s.Blocks)
+		num("f_bfree", s.Bfree)
+		num("f_bavail", s.Bavail)
+		num("f_files", s.Files)
+		num("f_ffree", s.Ffree)
+		num("f_flags", s.Flags)
+	case Stat:
+		t := r.Stat
+		num("st_mode", t.Mode)
+		num("st_dev", t.Dev)
+		num("st_ino", t.Ino)
+		num("st_size", t.Size)
 		num("st_mtime_ns", uint64(t.Mtime.UnixNano()))
-	}
-	for _, n := range r.Names {
-		b.WriteString("name=" + strconv.Quote(n) + "\n")
-	}
-	if r.Data != nil {
+	case Readdir:
+		for _, n := range r.Names {
+			b.WriteString("name=" + strconv.Quote(n) + "\n")
+		}
+	case Read:
 		b.WriteString("data=" + base64.StdEncoding.EncodeToString(r.Data) + "\n")
 	}
 	b.WriteString("ok=1\n")
 	return b.String()
 }
 
-func decode(req Request, text string) (Reply, error) {
-	var r Reply
-	ok := false
+// decode reads the child's answers. It returns the merged reply, the
+// operations that completed, and the first failure. Without "end" the
+// child did not finish: the caller decides whether that was a timeout.
+func decode(req Request, text string) (r Reply, done []Op, finished bool, err error) {
+	var errno syscall.Errno
 	for _, line := range strings.Split(text, "\n") {
 		k, v, found := strings.Cut(line, "=")
 		if !found {
@@ -180,11 +197,17 @@ func decode(req Request, text string) (Reply, error) {
 		n, _ := strconv.ParseUint(v, 10, 64)
 		switch k {
 		case "errno":
-			return r, &OpError{Req: req, Errno: syscall.Errno(n)}
+			errno = syscall.Errno(n)
+		case "done":
+			done = append(done, Op(v))
+			if errno != 0 && err == nil {
+				err = &OpError{Req: req.at(Op(v)), Errno: errno}
+			}
+		case "end":
+			finished = true
 		case "ok":
-			ok = true
 		case "elapsed_ns":
-			r.Elapsed = time.Duration(n)
+			r.Elapsed += time.Duration(n)
 		case "f_type":
 			r.Statfs.Type = n
 		case "f_bsize":
@@ -216,15 +239,12 @@ func decode(req Request, text string) (Reply, error) {
 				r.Names = append(r.Names, s)
 			}
 		case "data":
-			data, err := base64.StdEncoding.DecodeString(v)
-			if err != nil {
-				return r, errors.New(req.String() + ": probe sent a bad reply")
+			data, derr := base64.StdEncoding.DecodeString(v)
+			if derr != nil && err == nil {
+				err = errors.New(req.String() + ": probe sent a bad reply")
 			}
 			r.Data = data
 		}
 	}
-	if !ok {
-		return r, errors.New(req.String() + ": probe ended without a reply")
-	}
-	return r, nil
+	return r, done, finished, err
 }

@@ -32,14 +32,24 @@ const (
 	WriteTest  Op = "write-test"  // create, write, fsync and remove a file in Path
 )
 
-// Request is one operation on one path.
+// Request is one operation on one path, optionally followed by more
+// operations on the same path in the same child (Then): one child's
+// start-up instead of one per operation. The child reports each result as
+// it completes and stops at the first failure, so when it hangs the error
+// still names the operation it hung in.
 type Request struct {
 	Op   Op
 	Path string
-	Max  int // names for Readdir, bytes for Read; 0 means a default
+	Max  int  // names for Readdir, bytes for Read; 0 means a default
+	Then []Op // further operations, run in order after Op
 }
 
 func (r Request) String() string { return string(r.Op) + " " + r.Path }
+
+// at returns the request as it stood at op, for error messages.
+func (r Request) at(op Op) Request {
+	return Request{Op: op, Path: r.Path, Max: r.Max}
+}
 
 // Reply is what the child found. Only the part for the op is filled in.
 type Reply struct {

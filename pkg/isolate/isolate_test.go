@@ -171,3 +171,47 @@ func TestHungFUSEStatfs(t *testing.T) {
 		t.Errorf("output %q, want %q", out, want)
 	}
 }
+
+// One child runs statfs, stat and readdir in order; the reply holds all
+// three, and a failure names the operation that failed.
+func TestSequenceInOneChild(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "f"), nil, 0o644)
+	p, ctx := prober(t), context.Background()
+	r, err := p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.Statfs, Path: dir, Then: []isolate.Op{isolate.Stat, isolate.Readdir}})
+	if err != nil || r.Statfs.Blocks == 0 || r.Stat.Mode&syscall.S_IFDIR == 0 || len(r.Names) != 1 {
+		t.Fatalf("sequence: %+v, %v", r, err)
+	}
+	file := filepath.Join(dir, "f")
+	_, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.Stat, Path: file, Then: []isolate.Op{isolate.Readdir, isolate.Statfs}})
+	var opErr *isolate.OpError
+	if !errors.As(err, &opErr) || opErr.Req.Op != isolate.Readdir || !errors.Is(err, syscall.ENOTDIR) {
+		t.Errorf("readdir of a file in a sequence: %v", err)
+	}
+}
+
+// A hang in the second operation of a sequence is reported as that one.
+func TestSequenceHangNamesTheOperation(t *testing.T) {
+	if why := fusetest.Available(); why != "" {
+		t.Skip("skipping the hung-FUSE sequence test: " + why)
+	}
+	mnt := t.TempDir()
+	ffs, err := fusetest.Mount(t.TempDir(), mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ffs.Close()
+	ffs.Set(fusetest.OpReaddir, fusetest.Hang)
+	start := time.Now()
+	r, err := prober(t).Do(context.Background(), time.Second, isolate.Request{Op: isolate.Statfs, Path: mnt, Then: []isolate.Op{isolate.Readdir, isolate.Stat}})
+	var te *isolate.TimeoutError
+	if !errors.As(err, &te) || te.Req.Op != isolate.Readdir || err.Error() != "readdir "+mnt+": no answer within 1s" || te.Pid == 0 {
+		t.Fatalf("want a timeout naming readdir, got %v", err)
+	}
+	if r.Statfs.Bsize == 0 {
+		t.Errorf("the statfs that answered before the hang is lost: %+v", r.Statfs)
+	}
+	if el := time.Since(start); el > 1300*time.Millisecond {
+		t.Errorf("took %v, budget 1s", el)
+	}
+}

@@ -72,7 +72,11 @@ func (p *Prober) Do(ctx context.Context, budget time.Duration, req Request) (Rep
 		return Reply{}, fmt.Errorf("%s: pipe for probe: %w", req, err)
 	}
 	defer r.Close()
-	cmd := exec.Command(exe, childArg, string(req.Op), path, strconv.Itoa(req.Max))
+	args := []string{childArg, string(req.Op), path, strconv.Itoa(req.Max)}
+	for _, op := range req.Then {
+		args = append(args, string(op))
+	}
+	cmd := exec.Command(exe, args...)
 	cmd.Stdout = w // stdin and stderr stay nil: /dev/null
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
 	cmd.Dir = "/"
@@ -89,13 +93,25 @@ func (p *Prober) Do(ctx context.Context, budget time.Duration, req Request) (Rep
 	stop := context.AfterFunc(ctx, func() { r.SetReadDeadline(time.Now()) })
 	defer stop()
 
-	out, err := io.ReadAll(io.LimitReader(r, 16<<20))
-	if err != nil {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return Reply{}, &TimeoutError{Req: req, Budget: budget, Pid: cmd.Process.Pid}
+	out, readErr := io.ReadAll(io.LimitReader(r, 16<<20))
+	reply, done, finished, err := decode(req, string(out))
+	if err != nil { // an operation failed: that is the answer, hung or not afterwards
+		if !finished {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		}
-		return Reply{}, fmt.Errorf("%s: read probe reply: %w", req, err)
+		return reply, err
 	}
-	return decode(req, string(out))
+	if readErr != nil || !finished {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		ops := append([]Op{req.Op}, req.Then...)
+		hung := ops[min(len(done), len(ops)-1)]
+		if readErr == nil || errors.Is(readErr, os.ErrDeadlineExceeded) {
+			if readErr == nil { // EOF without an answer: the child died
+				return reply, fmt.Errorf("%s: probe ended without a reply", req.at(hung))
+			}
+			return reply, &TimeoutError{Req: req.at(hung), Budget: budget, Pid: cmd.Process.Pid}
+		}
+		return reply, fmt.Errorf("%s: read probe reply: %w", req.at(hung), readErr)
+	}
+	return reply, nil
 }

@@ -3,7 +3,6 @@ package mounts
 import (
 	"context"
 	"errors"
-	"sync"
 	"syscall"
 	"time"
 
@@ -35,64 +34,29 @@ type ProbeResult struct {
 // OK reports whether every operation answered without error.
 func (r ProbeResult) OK() bool { return r.Op == "" && r.Err == nil }
 
-// Probe runs ops on path one after the other, all within budget, and
-// stops at the first that fails or hangs: one stuck child at most. Use it
-// for a mount known to hang.
+// Probe runs ops on path in order in one disposable child, all within
+// budget, and stops at the first that fails or hangs: one child's
+// start-up per mount, and one stuck child at most when the mount hangs.
+// The child reports each answer as it comes, so a hang names its op.
 func Probe(ctx context.Context, p Prober, path string, budget time.Duration, ops []isolate.Op) ProbeResult {
 	start := time.Now()
-	deadline := start.Add(budget)
 	var res ProbeResult
-	for _, op := range ops {
-		reply, err := p.Do(ctx, time.Until(deadline), isolate.Request{Op: op, Path: path})
-		if err != nil {
-			res.fail(op, err)
-			break
-		}
-		if op == isolate.Statfs {
-			res.Statfs = reply.Statfs
-		}
+	if len(ops) == 0 {
+		return res
 	}
-	res.Elapsed = time.Since(start)
-	return res
-}
-
-// ProbeParallel runs ops on path at once, each with the whole budget: one
-// child's start-up time instead of one per operation, for mounts not
-// known to hang. A mount that hangs can leave up to len(ops) children.
-func ProbeParallel(ctx context.Context, p Prober, path string, budget time.Duration, ops []isolate.Op) ProbeResult {
-	start := time.Now()
-	type answer struct {
-		reply isolate.Reply
-		err   error
-	}
-	answers := make([]answer, len(ops))
-	var wg sync.WaitGroup
-	for i, op := range ops {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			reply, err := p.Do(ctx, budget, isolate.Request{Op: op, Path: path})
-			answers[i] = answer{reply, err}
-		}()
-	}
-	wg.Wait()
-	var res ProbeResult
-	for i, op := range ops {
-		a := answers[i]
-		if a.err == nil {
-			if op == isolate.Statfs {
-				res.Statfs = a.reply.Statfs
-			}
-			continue
-		}
+	reply, err := p.Do(ctx, budget, isolate.Request{Op: ops[0], Path: path, Then: ops[1:]})
+	res.Statfs = reply.Statfs
+	if err != nil {
 		var te *isolate.TimeoutError
-		if errors.As(a.err, &te) && res.Op != "" {
-			res.Pids = append(res.Pids, te.Pid) // a later op hung too
-			continue
+		var oe *isolate.OpError
+		op := ops[0]
+		switch {
+		case errors.As(err, &te):
+			op = te.Req.Op
+		case errors.As(err, &oe):
+			op = oe.Req.Op
 		}
-		if res.Op == "" {
-			res.fail(op, a.err)
-		}
+		res.fail(op, err)
 	}
 	res.Elapsed = time.Since(start)
 	return res

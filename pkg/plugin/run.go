@@ -99,6 +99,9 @@ type Runner struct {
 // Run parses the options, runs the check under the deadline and writes
 // the output. It returns the exit code, 0 to 3.
 func (r Runner) Run(p Plugin) int {
+	if mode, ok := generateMode(r.Args); ok {
+		return r.generate(p, mode) // man page and Nagios/NRPE/Icinga 2 definitions (generate.go)
+	}
 	parser, check, common := NewParser(p)
 	rest, err := parser.ParseArgs(r.Args)
 	if err != nil {

@@ -57,8 +57,9 @@ func Load(path, kind string, version int, v any) (found bool, why string, err er
 	return true, "", nil
 }
 
-// Save writes v atomically: a temporary file in the same directory,
-// fsync, rename. The directory is created 0700 for this user and refused
+// Save writes v atomically: a temporary file in the same directory, then
+// rename. No fsync: it costs milliseconds on every run, and after a crash
+// the worst case is an empty file, which Load reads as no history. The directory is created 0700 for this user and refused
 // if someone else owns it or it is a symlink (/var/tmp is shared).
 func Save(path, kind string, version int, v any) error {
 	dir := filepath.Dir(path)
@@ -79,10 +80,6 @@ func Save(path, kind string, version int, v any) error {
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(append(out, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write state %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write state %s: %w", path, err)
 	}

@@ -1,0 +1,403 @@
+package httpstatus
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/certs"
+	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/threshold"
+)
+
+// verdict collects the problems found with one answer.
+type verdict struct {
+	state    plugin.State
+	problems []string
+}
+
+func (v *verdict) add(s plugin.State, text string) {
+	if plugin.Worse(s, v.state) {
+		v.state = s
+	}
+	v.problems = append(v.problems, text)
+}
+
+// judge turns the responses of one URL (and the error that ended it) into
+// one line: "URL STATUS[ - problem...] - N bytes in Ts".
+func (o *Options) judge(env *plugin.Env, t target, chain []*httpprobe.Response, err error) outcome {
+	out := outcome{target: t}
+	var total time.Duration
+	for _, r := range chain {
+		total += r.Timing.Total
+	}
+	out.total = total
+	out.notes = o.chainNotes(env, chain)
+	if err != nil {
+		var pe *httpprobe.Error
+		if errors.As(err, &pe) {
+			total += pe.Elapsed
+		}
+		out.total = total
+		out.state = plugin.CRITICAL
+		out.text = t.url.Redacted() + " - " + err.Error()
+		out.perf = o.perfFor(t, nil, total)
+		return out
+	}
+	final := chain[len(chain)-1]
+	out.answered = true
+	var v verdict
+	o.judgeStatus(&v, final)
+	o.judgeTime(&v, total)
+	o.judgeHeaders(&v, final)
+	o.judgeBody(&v, final)
+	if o.Certificate.Set {
+		if cs := firstTLS(chain); cs != nil {
+			verdict := o.judgeCert(env, cs)
+			if verdict.State != plugin.OK {
+				v.add(verdict.State, verdict.Text)
+			}
+			out.perf = append(out.perf, certPerf(env, cs, o.Certificate))
+		}
+	}
+	out.state = v.state
+	parts := []string{t.url.Redacted(), final.StatusLine}
+	if len(chain) > 1 {
+		parts[1] += fmt.Sprintf(" (after %d redirect%s to %s)", len(chain)-1, plural(len(chain)-1), final.URL.Redacted())
+	}
+	line := strings.Join(parts, " ")
+	for _, p := range v.problems {
+		line += " - " + p
+	}
+	size := fmt.Sprintf("%d bytes", len(final.Body))
+	if final.Truncated {
+		size = "over " + o.MaxBody.String() + " (read no further)"
+	}
+	out.text = line + " - " + size + " in " + seconds(total)
+	out.perf = append(o.perfFor(t, final, total), out.perf...)
+	return out
+}
+
+func (o *Options) judgeStatus(v *verdict, r *httpprobe.Response) {
+	code := r.Status
+	redirect := code >= 300 && code < 400
+	switch {
+	case o.WarnStatus.Contains(code) && !o.Expect.Contains(code):
+		v.add(plugin.WARNING, "status "+itoa(code)+" is in --warn-status "+o.WarnStatus.String())
+	case o.Expect.IsSet():
+		if !o.Expect.Contains(code) {
+			v.add(plugin.CRITICAL, "expected "+o.Expect.String())
+		}
+	case code < 100 || code > 599:
+		v.add(plugin.CRITICAL, "invalid status code")
+	case code >= 400:
+		v.add(plugin.CRITICAL, statusClass(code))
+	case redirect:
+		switch o.OnRedirect {
+		case "warning":
+			v.add(plugin.WARNING, "redirect to "+r.Header.Get("Location"))
+		case "critical":
+			v.add(plugin.CRITICAL, "redirect to "+r.Header.Get("Location"))
+		}
+	}
+}
+
+func statusClass(code int) string {
+	if code >= 500 {
+		return "server error"
+	}
+	return "client error"
+}
+
+func (o *Options) judgeTime(v *verdict, total time.Duration) {
+	secs := total.Seconds()
+	switch {
+	case o.Critical.Alerts(secs):
+		v.add(plugin.CRITICAL, "took "+seconds(total)+" (critical "+o.Critical.String()+")")
+	case o.Warning.Alerts(secs):
+		v.add(plugin.WARNING, "took "+seconds(total)+" (warning "+o.Warning.String()+")")
+	}
+}
+
+func (o *Options) judgeHeaders(v *verdict, r *httpprobe.Response) {
+	for _, rule := range o.expectH {
+		values, ok := r.Header[rule.name]
+		if !ok {
+			v.add(plugin.CRITICAL, "header "+rule.name+" missing")
+			continue
+		}
+		if rule.re == nil {
+			continue
+		}
+		matched := false
+		for _, val := range values {
+			matched = matched || rule.re.MatchString(val)
+		}
+		if !matched {
+			v.add(plugin.CRITICAL, fmt.Sprintf("header %s: '%s' does not match '%s'", rule.name, clip(strings.Join(values, ", "), 60), rule.re.String()))
+		}
+	}
+}
+
+func (o *Options) judgeBody(v *verdict, r *httpprobe.Response) {
+	where := ""
+	if r.Truncated {
+		where = " in the first " + o.MaxBody.String()
+	}
+	if o.String != "" && !bytes.Contains(r.Body, []byte(o.String)) {
+		v.add(plugin.CRITICAL, fmt.Sprintf("string '%s' not found%s", clip(o.String, 30), where))
+	}
+	if o.regex != nil {
+		found := o.regex.re.Match(r.Body)
+		switch {
+		case !found && !o.Invert:
+			v.add(plugin.CRITICAL, fmt.Sprintf("pattern '%s' not found%s", clip(o.regex.text, 30), where))
+		case found && o.Invert:
+			v.add(plugin.CRITICAL, fmt.Sprintf("pattern '%s' found (--invert-regex)", clip(o.regex.text, 30)))
+		}
+	}
+	if o.jq != nil {
+		if r.Truncated {
+			v.add(plugin.CRITICAL, "--jq: body larger than --max-body "+o.MaxBody.String()+", not evaluated")
+			return
+		}
+		if ok, why := o.evalJQ(r.Body); !ok {
+			v.add(plugin.CRITICAL, why)
+		}
+	}
+}
+
+// evalJQ runs --jq on the body; every value it yields must be true.
+func (o *Options) evalJQ(body []byte) (bool, string) {
+	var doc any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&doc); err != nil {
+		return false, fmt.Sprintf("--jq: body is not JSON (%s)", clip(err.Error(), 60))
+	}
+	iter := o.jq.Run(doc)
+	n := 0
+	for {
+		val, ok := iter.Next()
+		if !ok {
+			break
+		}
+		if err, isErr := val.(error); isErr {
+			return false, fmt.Sprintf("--jq '%s': %s", clip(o.JQ, 40), clip(err.Error(), 80))
+		}
+		n++
+		if b, isBool := val.(bool); !isBool || !b {
+			got, _ := json.Marshal(val)
+			return false, fmt.Sprintf("--jq '%s' gave %s, not true", clip(o.JQ, 40), clip(string(got), 60))
+		}
+		if n > 1000 {
+			break
+		}
+	}
+	if n == 0 {
+		return false, fmt.Sprintf("--jq '%s' gave no value", clip(o.JQ, 40))
+	}
+	return true, ""
+}
+
+func (o *Options) judgeCert(env *plugin.Env, cs *tls.ConnectionState) certs.Verdict {
+	leaf := cs.PeerCertificates[0]
+	v := certs.JudgeDates(leaf, env.Now(), certs.Policy{WarnDays: o.Certificate.Warn, CritDays: o.Certificate.Crit})
+	v.Text = "certificate '" + certLabel(leaf.Subject.CommonName, leaf.DNSNames) + "' " + v.Text
+	return v
+}
+
+func certLabel(cn string, names []string) string {
+	if cn != "" {
+		return cn
+	}
+	if len(names) > 0 {
+		return names[0]
+	}
+	return "(no name)"
+}
+
+func certPerf(env *plugin.Env, cs *tls.ConnectionState, days CertDays) plugin.Perf {
+	left := certs.DaysLeft(cs.PeerCertificates[0], env.Now())
+	return plugin.NewPerf("cert_days", math.Floor(left*10)/10, "").
+		WithThresholds(threshold.MustParseRange(threshold.FormatNumber(days.Warn)+":"), threshold.MustParseRange(threshold.FormatNumber(days.Crit)+":"))
+}
+
+func firstTLS(chain []*httpprobe.Response) *tls.ConnectionState {
+	for _, r := range chain {
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			return r.TLS
+		}
+	}
+	return nil
+}
+
+// checkCertOnly is -C without --continue-after-certificate: a handshake,
+// no request.
+func (o *Options) checkCertOnly(ctx context.Context, env *plugin.Env, client *httpprobe.Client, t target) outcome {
+	out := outcome{target: t}
+	if t.url.Scheme != "https" {
+		out.state, out.text = plugin.UNKNOWN, t.url.Redacted()+" - -C needs an https URL"
+		return out
+	}
+	cs, took, err := client.Handshake(ctx, t.url)
+	out.total = took
+	if err != nil {
+		out.state, out.text = plugin.CRITICAL, t.url.Redacted()+" - "+err.Error()
+		return out
+	}
+	v := o.judgeCert(env, cs)
+	out.state, out.text, out.answered = v.State, t.url.Redacted()+" - "+v.Text, true
+	out.perf = []plugin.Perf{certPerf(env, cs, o.Certificate), o.timePerf(t, "time", took)}
+	if env.Verbose > 0 {
+		out.notes = append(out.notes, tlsNote(t, cs))
+	}
+	return out
+}
+
+func (o *Options) chainNotes(env *plugin.Env, chain []*httpprobe.Response) []string {
+	if env.Verbose == 0 {
+		return nil
+	}
+	var notes []string
+	for i, r := range chain {
+		n := fmt.Sprintf("%s %s %s from %s; dns %s connect %s tls %s first byte %s total %s",
+			r.URL.Redacted(), r.Proto, r.StatusLine, r.RemoteAddr,
+			seconds(r.Timing.DNS), seconds(r.Timing.Connect), seconds(r.Timing.TLS), seconds(r.Timing.FirstByte), seconds(r.Timing.Total))
+		if i < len(chain)-1 {
+			n += " -> " + r.Header.Get("Location")
+		}
+		notes = append(notes, n)
+		if r.TLS != nil {
+			notes = append(notes, tlsNote(target{url: r.URL}, r.TLS))
+		}
+		if env.Verbose > 1 {
+			keys := make([]string, 0, len(r.Header))
+			for k := range r.Header {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				notes = append(notes, "  "+k+": "+clip(strings.Join(r.Header[k], ", "), 200))
+			}
+		}
+		if env.Verbose > 2 && len(r.Body) > 0 {
+			notes = append(notes, "  body: "+clip(string(r.Body), 500))
+		}
+	}
+	return notes
+}
+
+func tlsNote(t target, cs *tls.ConnectionState) string {
+	s := fmt.Sprintf("%s %s %s", t.url.Host, tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite))
+	if len(cs.PeerCertificates) > 0 {
+		c := cs.PeerCertificates[0]
+		s += fmt.Sprintf("; certificate '%s' issued by '%s', valid until %s", certLabel(c.Subject.CommonName, c.DNSNames), c.Issuer.CommonName, certs.Date(c.NotAfter))
+	}
+	return s
+}
+
+// perURLPerfMax is how many URLs get perfdata of their own; beyond it
+// only the aggregates are written, so the findings still fit the output.
+const perURLPerfMax = 10
+
+// perfFor is the perfdata of one URL: every phase for a single URL, the
+// total and status for each of a few (the output must stay bounded).
+func (o *Options) perfFor(t target, r *httpprobe.Response, total time.Duration) []plugin.Perf {
+	var out []plugin.Perf
+	if len(o.targets) > perURLPerfMax {
+		return nil
+	}
+	out = append(out, o.timePerf(t, "time", total).WithThresholds(o.Warning, o.Critical))
+	if r == nil {
+		return out
+	}
+	if len(o.targets) == 1 {
+		out = append(out,
+			o.timePerf(t, "time_dns", r.Timing.DNS),
+			o.timePerf(t, "time_connect", r.Timing.Connect),
+			o.timePerf(t, "time_tls", r.Timing.TLS),
+			o.timePerf(t, "time_firstbyte", r.Timing.FirstByte),
+			plugin.NewPerf("size", float64(len(r.Body)), "B").WithBounds(0, math.NaN()))
+	}
+	if len(o.targets) <= perURLPerfMax {
+		out = append(out, plugin.NewPerf(o.label(t, "http_status"), float64(r.Status), ""))
+	}
+	return out
+}
+
+func (o *Options) timePerf(t target, name string, d time.Duration) plugin.Perf {
+	return plugin.NewPerf(o.label(t, name), math.Round(d.Seconds()*1e6)/1e6, "s").WithBounds(0, math.NaN())
+}
+
+func (o *Options) label(t target, name string) string {
+	if len(o.targets) == 1 {
+		return name
+	}
+	return t.name + " " + name
+}
+
+// assemble makes the result: one finding per URL, worst first; the
+// first line names the failing URLs.
+func (o *Options) assemble(env *plugin.Env, outs []outcome) plugin.Result {
+	var res plugin.Result
+	for _, oc := range outs {
+		res.Add(oc.state, oc.text)
+		if len(outs) <= perURLPerfMax {
+			res.AddPerf(oc.perf...)
+		}
+		for _, n := range oc.notes {
+			res.Note(n)
+		}
+	}
+	if len(outs) == 1 {
+		res.Summary = outs[0].text
+		return res
+	}
+	bad := res.Problems()
+	var slowest time.Duration
+	for _, oc := range outs {
+		slowest = max(slowest, oc.total)
+	}
+	res.AddPerf(
+		plugin.NewPerf("urls_not_ok", float64(len(bad)), "").WithBounds(0, float64(len(outs))),
+		plugin.NewPerf("time_max", math.Round(slowest.Seconds()*1e6)/1e6, "s").WithThresholds(o.Warning, o.Critical).WithBounds(0, math.NaN()))
+	if len(bad) == 0 {
+		slowest := outs[0]
+		for _, oc := range outs[1:] {
+			if oc.total > slowest.total {
+				slowest = oc
+			}
+		}
+		res.Summary = fmt.Sprintf("all %d URLs OK, slowest %s in %s", len(outs), slowest.target.url.Redacted(), seconds(slowest.total))
+		return res
+	}
+	res.Summary = fmt.Sprintf("%d of %d URLs not OK: %s", len(bad), len(outs), plugin.JoinSummary(bad, 200))
+	return res
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// clip shortens user-supplied and server-supplied text for a status line.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}

@@ -1,0 +1,215 @@
+package httpstatus
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+// requestBudget is the share of -t one URL may take: enough to leave the
+// check time to say what did not answer before the watchdog fires.
+const requestBudget = 0.8
+
+// maxConnsPerHost bounds the connections to one server: many URLs on one
+// host share them (keep-alive) instead of opening one each.
+const maxConnsPerHost = 6
+
+// Run checks every target concurrently and judges each.
+func (o *Options) Run(ctx context.Context, env *plugin.Env) (plugin.Result, error) {
+	auth, err := o.authorization()
+	if err != nil {
+		return plugin.Result{}, err
+	}
+	cfg, err := o.clientConfig()
+	if err != nil {
+		return plugin.Result{}, err
+	}
+	header := o.requestHeader(auth)
+	budget := env.Budget(requestBudget)
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+
+	clients := map[string]*httpprobe.Client{}
+	clientFor := func(t target) *httpprobe.Client {
+		key := "" // one client for all, but --no-sni verifies per host
+		if o.NoSNI {
+			key = t.url.Hostname()
+		}
+		if clients[key] == nil {
+			c := cfg
+			c.TLS = httpprobe.NoSNIFor(cfg.TLS, t.url.Hostname(), o.tlsOptions())
+			clients[key] = httpprobe.New(c)
+		}
+		return clients[key]
+	}
+	outcomes := make([]outcome, len(o.targets))
+	var wg sync.WaitGroup
+	for i, t := range o.targets {
+		client := clientFor(t)
+		wg.Go(func() {
+			done := env.Begin("requesting " + t.url.Redacted())
+			defer done()
+			outcomes[i] = o.checkOne(ctx, env, client, t, header)
+		})
+	}
+	wg.Wait()
+	for _, c := range clients {
+		c.Close()
+	}
+	return o.assemble(env, outcomes), nil
+}
+
+// authorization returns the basic credentials: -a, else --auth-file,
+// else the environment; "" for none.
+func (o *Options) authorization() (string, error) {
+	switch {
+	case o.Auth != "":
+		return o.Auth, nil
+	case o.AuthFile != "":
+		f, err := os.Open(o.AuthFile)
+		if err != nil {
+			return "", fmt.Errorf("--auth-file: %w", err)
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		if !sc.Scan() || !strings.Contains(sc.Text(), ":") {
+			return "", fmt.Errorf("--auth-file %s: first line must be USER:PASSWORD", o.AuthFile)
+		}
+		return strings.TrimRight(sc.Text(), "\r"), nil
+	}
+	if v := os.Getenv(AuthEnv); v != "" {
+		if !strings.Contains(v, ":") {
+			return "", fmt.Errorf("$%s must be USER:PASSWORD", AuthEnv)
+		}
+		return v, nil
+	}
+	return "", nil
+}
+
+func (o *Options) tlsOptions() httpprobe.TLSOptions {
+	v, _ := httpprobe.ParseTLSVersion(o.TLSMin)
+	sni := o.SNI
+	if sni == "*" {
+		sni = ""
+	}
+	return httpprobe.TLSOptions{
+		CAFile: o.CAFile, Insecure: o.Insecure, SNI: sni, NoSNI: o.NoSNI,
+		ClientCert: o.ClientCert, ClientKey: o.ClientKey, MinVersion: v,
+	}
+}
+
+func (o *Options) clientConfig() (httpprobe.Config, error) {
+	cfg := httpprobe.Config{Network: "tcp", ConnectTo: o.IP, MaxConnsPerHost: maxConnsPerHost}
+	if o.Host == "" {
+		cfg.ConnectTo = "" // -I alone is the host itself
+	}
+	switch {
+	case o.IPv4:
+		cfg.Network = "tcp4"
+	case o.IPv6:
+		cfg.Network = "tcp6"
+	}
+	for _, r := range o.Resolve {
+		hp, addr, _ := parseResolve(r)
+		if cfg.Resolve == nil {
+			cfg.Resolve = map[string]string{}
+		}
+		cfg.Resolve[hp] = addr
+	}
+	tlsCfg, err := httpprobe.BuildTLS(o.tlsOptions())
+	if err != nil {
+		return cfg, err
+	}
+	cfg.TLS = tlsCfg
+	switch {
+	case o.NoProxy:
+	case o.Proxy != "":
+		p, err := url.Parse(o.Proxy)
+		if err != nil || p.Host == "" {
+			return cfg, fmt.Errorf("invalid --proxy %q: use scheme://host:port", o.Proxy)
+		}
+		cfg.Proxy = http.ProxyURL(p)
+	default:
+		cfg.Proxy = http.ProxyFromEnvironment
+	}
+	return cfg, nil
+}
+
+func (o *Options) requestHeader(auth string) http.Header {
+	h := http.Header{}
+	ua := o.UserAgent
+	if ua == "" {
+		ua = "check_http_status/" + plugin.Version() + " (hindsight)"
+	}
+	h.Set("User-Agent", ua)
+	if o.body != nil {
+		ct := o.ContentType
+		if ct == "" {
+			ct = "application/x-www-form-urlencoded"
+		}
+		h.Set("Content-Type", ct)
+	}
+	for _, kv := range o.Headers {
+		name, value, _ := strings.Cut(kv, ":")
+		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	if auth != "" {
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(auth)))
+	}
+	return h
+}
+
+func (o *Options) method() string {
+	switch {
+	case o.Method != "":
+		return strings.ToUpper(o.Method)
+	case o.body != nil:
+		return http.MethodPost
+	}
+	return http.MethodGet
+}
+
+func (o *Options) followMode() httpprobe.Follow {
+	switch o.OnRedirect {
+	case "follow":
+		return httpprobe.FollowAny
+	case "sticky":
+		return httpprobe.Sticky
+	case "stickyport":
+		return httpprobe.StickyPort
+	}
+	return httpprobe.NoFollow
+}
+
+// outcome is one URL's judgement.
+type outcome struct {
+	target   target
+	state    plugin.State
+	text     string
+	perf     []plugin.Perf
+	notes    []string
+	total    time.Duration
+	answered bool
+}
+
+func (o *Options) checkOne(ctx context.Context, env *plugin.Env, client *httpprobe.Client, t target, header http.Header) outcome {
+	if o.Certificate.Set && !o.ContinueCert {
+		return o.checkCertOnly(ctx, env, client, t)
+	}
+	req := httpprobe.Request{Method: o.method(), URL: t.url, Header: header, Body: o.body, MaxBody: int64(o.MaxBody)}
+	if req.Method == http.MethodHead {
+		req.MaxBody = 0
+	}
+	chain, err := client.Fetch(ctx, req, o.followMode(), o.MaxRedirs)
+	return o.judge(env, t, chain, err)
+}

@@ -1,0 +1,83 @@
+package httpstatus
+
+import "testing"
+
+func TestStatusSet(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		yes  []int
+		no   []int
+		fail bool
+	}{
+		{in: "200", yes: []int{200}, no: []int{201, 20, 520}},
+		{in: "200,204", yes: []int{200, 204}, no: []int{201}},
+		{in: "2xx", yes: []int{200, 299}, no: []int{300, 199}},
+		{in: "2XX, 301", yes: []int{250, 301}, no: []int{302}},
+		{in: "200-299", yes: []int{200, 250, 299}, no: []int{300}},
+		{in: "HTTP/1.1 200 OK", yes: []int{200}, no: []int{201}},
+		{in: "HTTP/2 204", yes: []int{204}},
+		{in: "20", fail: true},
+		{in: "abc", fail: true},
+		{in: "299-200", fail: true},
+		{in: "6xx", fail: true},
+		{in: "", fail: true},
+	} {
+		ss, err := ParseStatusSet(tc.in)
+		if (err != nil) != tc.fail {
+			t.Errorf("%q: err %v", tc.in, err)
+			continue
+		}
+		for _, c := range tc.yes {
+			if !ss.Contains(c) {
+				t.Errorf("%q should contain %d", tc.in, c)
+			}
+		}
+		for _, c := range tc.no {
+			if ss.Contains(c) {
+				t.Errorf("%q should not contain %d", tc.in, c)
+			}
+		}
+	}
+}
+
+func TestSize(t *testing.T) {
+	for in, want := range map[string]Size{"1": 1, "512k": 512 << 10, "4MiB": 4 << 20, "4 MB": 4 << 20, "1g": 1 << 30, "100B": 100} {
+		var z Size
+		if err := z.UnmarshalFlag(in); err != nil || z != want {
+			t.Errorf("%q: %d, %v; want %d", in, z, err, want)
+		}
+	}
+	for _, bad := range []string{"", "lots", "0", "-1", "2g", "4x", "k"} {
+		var z Size
+		if err := z.UnmarshalFlag(bad); err == nil {
+			t.Errorf("%q accepted as %d", bad, z)
+		}
+	}
+}
+
+func TestCertDays(t *testing.T) {
+	var c CertDays
+	if err := c.UnmarshalFlag("30,14"); err != nil || c.Warn != 30 || c.Crit != 14 {
+		t.Errorf("30,14: %+v %v", c, err)
+	}
+	if err := c.UnmarshalFlag("30"); err != nil || c.Crit != 0 {
+		t.Errorf("30: %+v %v", c, err)
+	}
+	for _, bad := range []string{"x", "7,30", "-1", "30,x"} {
+		if err := c.UnmarshalFlag(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestParseResolve(t *testing.T) {
+	hp, addr, err := parseResolve("www.example.org:443:[2001:db8::1]")
+	if err != nil || hp != "www.example.org:443" || addr != "2001:db8::1" {
+		t.Errorf("got %s %s %v", hp, addr, err)
+	}
+	for _, bad := range []string{"x:80", "x:http:127.0.0.1", "x:80:notanip", ":80:127.0.0.1"} {
+		if _, _, err := parseResolve(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const hsPluginsDir = "/usr/lib/nagios/plugins/"
+
+func init() {
+	ours := func(args ...string) []string { return append([]string{"{bin}/check_http_status"}, args...) }
+	many := ours()
+	for i := 0; i < 50; i++ {
+		many = append(many, "-u", "http://127.0.0.1:{hs_http}/?n="+strconv.Itoa(i))
+	}
+	const rss = 15 * 1024 // KiB
+	register(Entry{
+		Plugin: "check_http_status",
+		Demo: [][]string{
+			{"-u", "http://127.0.0.1:1/"},
+			{"-u", "http://no-such-host.invalid/"},
+			{"-H", "127.0.0.1", "-p", "80", "-e", "200"},
+		},
+		Bench: []Row{
+			{Name: "http_status HTTP vs check_http", Setup: hsLab,
+				Ours: ours("-u", "http://127.0.0.1:{hs_http}/"), Peer: []string{hsPluginsDir + "check_http", "-H", "127.0.0.1", "-p", "{hs_http}"},
+				MaxRatio: 1, MaxRSS: rss},
+			{Name: "http_status HTTP vs check_curl", Setup: hsLab,
+				Ours: ours("-u", "http://127.0.0.1:{hs_http}/"), Peer: []string{hsPluginsDir + "check_curl", "-H", "127.0.0.1", "-p", "{hs_http}"},
+				MaxRatio: 1, MaxRSS: rss},
+			{Name: "http_status TLS vs check_http", Setup: hsLab,
+				Ours: ours("-u", "https://127.0.0.1:{hs_tls}/", "--ca-file", "{hs_ca}"), Peer: []string{hsPluginsDir + "check_http", "-H", "127.0.0.1", "-p", "{hs_tls}", "-S"},
+				MaxRatio: 1, MaxRSS: rss},
+			{Name: "http_status TLS vs check_curl", Setup: hsLab,
+				Ours: ours("-u", "https://127.0.0.1:{hs_tls}/", "--ca-file", "{hs_ca}"), Peer: []string{hsPluginsDir + "check_curl", "-H", "127.0.0.1", "-p", "{hs_tls}", "-S"},
+				MaxRatio: 1, MaxRSS: rss},
+			{Name: "http_status 50 URLs vs 1 URL", Setup: hsLab,
+				Ours: many, Peer: ours("-u", "http://127.0.0.1:{hs_http}/"),
+				MaxRatio: 1.5, MaxRSS: rss},
+		},
+	})
+}
+
+// hsLab starts one nginx (HTTP and TLS on loopback) for every
+// check_http_status row, as nagios-lab.md §7 did for the baselines.
+func hsLab(l *Lab) error {
+	if l.Vars["hs_http"] != "" {
+		return nil
+	}
+	bin, err := exec.LookPath("nginx")
+	if err != nil {
+		return errors.New("nginx not installed")
+	}
+	dir := filepath.Join(l.Dir, "httpstatus")
+	if err := os.MkdirAll(filepath.Join(dir, "www"), 0o755); err != nil {
+		return err
+	}
+	os.Chmod(l.Dir, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, "www", "index.html"), []byte("<html><body>hindsight bench</body></html>\n"), 0o644); err != nil {
+		return err
+	}
+	cert, key, err := hsSelfSigned(dir)
+	if err != nil {
+		return err
+	}
+	httpPort, err := hsFreePort()
+	if err != nil {
+		return err
+	}
+	tlsPort, err := hsFreePort()
+	if err != nil {
+		return err
+	}
+	conf := fmt.Sprintf(`daemon off;
+user root;
+worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events { worker_connections 512; }
+http {
+  access_log off;
+  client_body_temp_path %[1]s/tmp;
+  proxy_temp_path %[1]s/tmp;
+  fastcgi_temp_path %[1]s/tmp;
+  uwsgi_temp_path %[1]s/tmp;
+  scgi_temp_path %[1]s/tmp;
+  server { listen 127.0.0.1:%[2]d; root %[1]s/www; }
+  server { listen 127.0.0.1:%[3]d ssl; ssl_certificate %[4]s; ssl_certificate_key %[5]s; root %[1]s/www; }
+}
+`, dir, httpPort, tlsPort, cert, key)
+	confPath := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, "-c", confPath, "-p", dir)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	l.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		cmd.Wait()
+	})
+	for _, p := range []int{httpPort, tlsPort} {
+		if err := hsWaitListening(p); err != nil {
+			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			return fmt.Errorf("nginx: %v: %s", err, strings.TrimSpace(string(log)))
+		}
+	}
+	l.Vars["hs_http"], l.Vars["hs_tls"], l.Vars["hs_ca"] = strconv.Itoa(httpPort), strconv.Itoa(tlsPort), cert
+	return nil
+}
+
+func hsFreePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func hsWaitListening(port int) error {
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
+			c.Close()
+			return nil
+		}
+	}
+	return fmt.Errorf("%s not listening after 10s", addr)
+}
+
+// hsSelfSigned writes a self-signed certificate for localhost and
+// 127.0.0.1, which is also the CA file our rows trust.
+func hsSelfSigned(dir string) (certFile, keyFile string, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "localhost"},
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(365 * 24 * time.Hour),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return "", "", err
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return "", "", err
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return "", "", err
+	}
+	return certFile, keyFile, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+}

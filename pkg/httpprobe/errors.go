@@ -1,0 +1,239 @@
+package httpprobe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Phase is a step of a request.
+type Phase int
+
+// The phases of a request, in order.
+const (
+	PhaseWait Phase = iota + 1 // waiting for a free connection to the host
+	PhaseDNS
+	PhaseConnect
+	PhaseTLS
+	PhaseRequest   // sending the request
+	PhaseFirstByte // waiting for the first byte of the answer
+	PhaseHeaders   // reading the response header
+	PhaseBody
+)
+
+var phaseNames = map[Phase]string{
+	PhaseWait: "wait", PhaseDNS: "dns", PhaseConnect: "connect", PhaseTLS: "tls", PhaseRequest: "request",
+	PhaseFirstByte: "first byte", PhaseHeaders: "headers", PhaseBody: "body",
+}
+
+func (p Phase) String() string { return phaseNames[p] }
+
+// Error is a request that failed, with the phase that did not finish.
+type Error struct {
+	Phase   Phase
+	URL     *url.URL
+	Addr    string // the address connected to (the proxy, with one)
+	Err     error
+	Timeout bool
+	Elapsed time.Duration // since the request started
+	InPhase time.Duration // time spent in the failing phase
+	Status  string        // for a body failure: the status already received
+	Got     int64         // for a body failure: bytes received
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Error says what failed in words a sysadmin reads at 3 a.m.: "connect
+// to 10.0.0.2:80: no answer within 8s", "TLS handshake with
+// 127.0.0.1:443: certificate expired 3 days ago".
+func (e *Error) Error() string {
+	wait := fmtDur(e.InPhase)
+	switch e.Phase {
+	case PhaseWait:
+		if e.Timeout {
+			return fmt.Sprintf("no connection to %s free within %s (other requests to it still pending)", e.Addr, wait)
+		}
+		return fmt.Sprintf("no connection to %s: %s", e.Addr, rootCause(e.Err))
+	case PhaseDNS:
+		host := e.URL.Hostname()
+		if e.Timeout {
+			return fmt.Sprintf("DNS lookup of %s: no answer within %s", host, wait)
+		}
+		var dns *net.DNSError
+		if errors.As(e.Err, &dns) {
+			if dns.IsNotFound {
+				return fmt.Sprintf("DNS lookup of %s: no such host", host)
+			}
+			return fmt.Sprintf("DNS lookup of %s failed: %s", host, dns.Err)
+		}
+		return fmt.Sprintf("DNS lookup of %s failed: %v", host, e.Err)
+	case PhaseConnect:
+		switch {
+		case e.Timeout:
+			return fmt.Sprintf("connect to %s: no answer within %s (connect timeout)", e.Addr, wait)
+		case errors.Is(e.Err, syscall.ECONNREFUSED):
+			return fmt.Sprintf("connection to %s refused", e.Addr)
+		}
+		return fmt.Sprintf("connect to %s failed: %s", e.Addr, rootCause(e.Err))
+	case PhaseTLS:
+		if e.Timeout {
+			return fmt.Sprintf("TLS handshake with %s: no answer within %s", e.Addr, wait)
+		}
+		return fmt.Sprintf("TLS handshake with %s failed: %s", e.Addr, DescribeTLSError(e.Err, time.Now()))
+	case PhaseRequest:
+		if e.Timeout {
+			return fmt.Sprintf("sending the request to %s: not accepted within %s", e.Addr, wait)
+		}
+		return fmt.Sprintf("sending the request to %s failed: %s", e.Addr, rootCause(e.Err))
+	case PhaseFirstByte:
+		if e.Timeout {
+			return fmt.Sprintf("%s accepted the request but sent no response within %s (first-byte timeout)", e.Addr, wait)
+		}
+		if isEOF(e.Err) {
+			return fmt.Sprintf("%s closed the connection without a response (empty reply)", e.Addr)
+		}
+		return fmt.Sprintf("waiting for the response from %s failed: %s", e.Addr, rootCause(e.Err))
+	case PhaseHeaders:
+		if e.Timeout {
+			return fmt.Sprintf("%s started a response but the header did not complete within %s", e.Addr, wait)
+		}
+		return fmt.Sprintf("bad response from %s: %s", e.Addr, rootCause(e.Err))
+	case PhaseBody:
+		if e.Timeout {
+			return fmt.Sprintf("%s answered %s but the body did not complete within %s (%d bytes received; body timeout)", e.Addr, e.Status, fmtDur(e.Elapsed), e.Got)
+		}
+		return fmt.Sprintf("%s answered %s but reading the body failed after %d bytes: %s", e.Addr, e.Status, e.Got, rootCause(e.Err))
+	}
+	return rootCause(e.Err)
+}
+
+// isTLSAlert reports an alert from the server, which with TLS 1.3 can
+// arrive after the handshake seemed done (a missing client certificate).
+func isTLSAlert(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error" && op.Err != nil
+}
+
+func clientCertHint(msg string) string {
+	if strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate") {
+		return " (--client-cert/--client-key)"
+	}
+	return ""
+}
+
+func isEOF(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// rootCause drops the wrapping that net/http and net add ("Get ...: dial
+// tcp ...:"), leaving the reason.
+func rootCause(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "deadline exceeded"
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return strings.TrimPrefix(op.Err.Error(), "connect: ")
+	}
+	return err.Error()
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return fmt.Sprintf("%.0fs", d.Seconds())
+}
+
+// DescribeTLSError says why a handshake failed: expired, not yet valid,
+// unknown authority (self-signed or missing intermediate), name mismatch,
+// or the TLS alert the server sent.
+func DescribeTLSError(err error, now time.Time) string {
+	var inv x509.CertificateInvalidError
+	var unk x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var rec tls.RecordHeaderError
+	var alert tls.AlertError
+	switch {
+	case errors.As(err, &inv):
+		return describeInvalid(inv, now)
+	case errors.As(err, &unk):
+		if c := unk.Cert; c != nil && c.Subject.String() == c.Issuer.String() {
+			return fmt.Sprintf("certificate %s is self-signed and not trusted (use --ca-file or --insecure)", certName(c))
+		}
+		if c := unk.Cert; c != nil {
+			return fmt.Sprintf("certificate %s is signed by an unknown authority %q (missing intermediate? use --ca-file)", certName(c), c.Issuer.CommonName)
+		}
+		return "certificate signed by an unknown authority"
+	case errors.As(err, &host):
+		return describeHostname(host)
+	case errors.As(err, &rec):
+		return "the server did not answer with TLS (plain HTTP on a TLS port?)"
+	case errors.As(err, &alert):
+		return fmt.Sprintf("the server refused the handshake: %v", alert)
+	case isTLSAlert(err):
+		var op *net.OpError
+		errors.As(err, &op)
+		return "the server refused the connection: " + strings.TrimPrefix(op.Err.Error(), "tls: ") + clientCertHint(op.Err.Error())
+	}
+	msg := rootCause(err)
+	return strings.TrimPrefix(msg, "tls: ")
+}
+
+func describeInvalid(e x509.CertificateInvalidError, now time.Time) string {
+	c := e.Cert
+	switch e.Reason {
+	case x509.Expired:
+		if c != nil && now.After(c.NotAfter) {
+			return fmt.Sprintf("certificate %s expired on %s", certName(c), c.NotAfter.UTC().Format(time.DateOnly))
+		}
+		if c != nil && now.Before(c.NotBefore) {
+			return fmt.Sprintf("certificate %s is not valid before %s", certName(c), c.NotBefore.UTC().Format(time.DateTime))
+		}
+		return "certificate expired or not yet valid"
+	case x509.NotAuthorizedToSign:
+		return fmt.Sprintf("certificate %s was signed by a certificate that may not sign certificates", certName(c))
+	case x509.IncompatibleUsage:
+		return fmt.Sprintf("certificate %s is not for server authentication", certName(c))
+	}
+	return strings.TrimPrefix(e.Error(), "x509: ")
+}
+
+func describeHostname(e x509.HostnameError) string {
+	c := e.Certificate
+	names := c.DNSNames
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 && c.Subject.CommonName != "" {
+		names = []string{c.Subject.CommonName + " (CN only, no SAN)"}
+	}
+	if len(names) > 4 {
+		names = append(names[:4], fmt.Sprintf("+%d more", len(names)-4))
+	}
+	return fmt.Sprintf("certificate is for %s, not %s (name mismatch)", strings.Join(names, ", "), e.Host)
+}
+
+func certName(c *x509.Certificate) string {
+	if c == nil {
+		return "(none)"
+	}
+	if c.Subject.CommonName != "" {
+		return "'" + c.Subject.CommonName + "'"
+	}
+	if len(c.DNSNames) > 0 {
+		return "'" + c.DNSNames[0] + "'"
+	}
+	return "'" + c.Subject.String() + "'"
+}

@@ -1,0 +1,118 @@
+package httpprobe
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// TLSOptions are the TLS settings a sysadmin chooses.
+type TLSOptions struct {
+	CAFile     string // PEM bundle trusted instead of the system roots
+	Insecure   bool   // no chain or name verification
+	SNI        string // server name to send and verify; "" is the URL's host
+	NoSNI      bool   // send no server name (still verify against the host)
+	ClientCert string // PEM certificate for client authentication
+	ClientKey  string // its PEM key; "" when it is in ClientCert
+	MinVersion uint16 // tls.VersionTLS12 when 0
+}
+
+// ParseTLSVersion maps "1.0" to "1.3" to the tls constant.
+func ParseTLSVersion(s string) (uint16, error) {
+	switch strings.TrimSuffix(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "tlsv"), "+") {
+	case "1", "1.0":
+		return tls.VersionTLS10, nil
+	case "1.1":
+		return tls.VersionTLS11, nil
+	case "1.2":
+		return tls.VersionTLS12, nil
+	case "1.3":
+		return tls.VersionTLS13, nil
+	}
+	return 0, fmt.Errorf("invalid TLS version %q: use 1.0, 1.1, 1.2 or 1.3", s)
+}
+
+// BuildTLS turns the options into a client configuration. Errors name the
+// file that could not be used.
+func BuildTLS(o TLSOptions) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: o.MinVersion, ServerName: o.SNI}
+	if cfg.MinVersion == 0 {
+		cfg.MinVersion = tls.VersionTLS12
+	}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("--ca-file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", o.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if o.ClientCert != "" {
+		key := o.ClientKey
+		if key == "" {
+			key = o.ClientCert
+		}
+		pair, err := tls.LoadX509KeyPair(o.ClientCert, key)
+		if err != nil {
+			return nil, fmt.Errorf("--client-cert %s / --client-key %s: %w", o.ClientCert, key, err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	} else if o.ClientKey != "" {
+		return nil, errors.New("--client-key needs --client-cert")
+	}
+	switch {
+	case o.Insecure:
+		cfg.InsecureSkipVerify = true
+	case o.NoSNI:
+		// Go omits SNI only when ServerName is an IP address, and would
+		// then verify against that address; so verification is done here
+		// against the name the request is for.
+		cfg.InsecureSkipVerify = true
+		cfg.ServerName = "0.0.0.0"
+		roots := cfg.RootCAs
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if o.SNI == "" {
+				return errors.New("tls: no name to verify the certificate against (NoSNIFor not applied)")
+			}
+			return verifyFor(cs, roots, o.SNI)
+		}
+	}
+	return cfg, nil
+}
+
+// NoSNIFor returns cfg for a host when SNI is suppressed: the name
+// verified is host (unless --sni named one).
+func NoSNIFor(cfg *tls.Config, host string, o TLSOptions) *tls.Config {
+	if !o.NoSNI || o.Insecure {
+		return cfg
+	}
+	c := cfg.Clone()
+	name := o.SNI
+	if name == "" {
+		name = host
+	}
+	roots := cfg.RootCAs
+	c.VerifyConnection = func(cs tls.ConnectionState) error { return verifyFor(cs, roots, name) }
+	return c
+}
+
+func verifyFor(cs tls.ConnectionState, roots *x509.CertPool, name string) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("tls: server sent no certificate")
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: name})
+	if err != nil {
+		return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+	}
+	return nil
+}

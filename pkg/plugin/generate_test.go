@@ -1,0 +1,111 @@
+package plugin
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/hindsight-plugins/hindsight/pkg/threshold"
+)
+
+// genCheck has every kind of option the generators distinguish.
+type genCheck struct {
+	Host     string          `short:"H" long:"hostname" value-name:"ADDRESS" description:"Host to \"ask\""`
+	Warning  threshold.Range `short:"w" long:"warning" value-name:"RANGE" description:"Warning range"`
+	Critical threshold.Range `short:"c" long:"critical" value-name:"RANGE" description:"Critical range"`
+	Expect   []string        `short:"e" long:"expect" value-name:"TEXT" description:"Expected text (repeatable)"`
+	SSL      bool            `short:"S" long:"ssl" description:"Use TLS"`
+	Secret   string          `long:"secret" hidden:"true" description:"hidden"`
+}
+
+func (c *genCheck) Run(context.Context, *Env) (Result, error) { return Result{}, nil }
+func (c *genCheck) TakeArgs([]string) error                   { return nil }
+
+var genPlugin = Plugin{Name: "check_gen", Service: "GEN", Summary: "check generation", Usage: "[OPTIONS] URL",
+	Help: `Notes.
+.starts with a dot
+
+Examples:
+  check_gen -H example.org -w 1 -c 2     thresholds
+  check_gen -e 'a;b'
+  check_gen -e '$HOME'                   skipped for Nagios: a macro
+  check_gen                              defaults`,
+	New: func() Check { return &genCheck{} }}
+
+func generated(t *testing.T, mode string) string {
+	t.Helper()
+	var out strings.Builder
+	code := Runner{Args: []string{"--generate=" + mode}, Stdout: &out}.Run(genPlugin)
+	if code != 0 {
+		t.Fatalf("--generate=%s: exit %d: %s", mode, code, out.String())
+	}
+	return out.String()
+}
+
+func TestGenerate(t *testing.T) {
+	tests := []struct {
+		mode      string
+		want, not []string
+	}{
+		{"nagios", []string{
+			"command_line\t$USER1$/hindsight/check_gen $ARG1$\n",
+			"command_name\thindsight_check_gen_thresholds\n",
+			"-w '$ARG1$' -c '$ARG2$' $ARG3$",
+			"command_line\t$USER1$/hindsight/check_gen --hostname '$HOSTADDRESS$' $ARG1$\n",
+			"check_command  hindsight_check_gen!-H example.org -w 1 -c 2    ; thresholds\n",
+			"check_command  hindsight_check_gen!-e 'a\\;b'\n",
+			"#  -e, --expect TEXT",
+		}, []string{"HOME", "secret", "--help", "--version"}},
+		{"nrpe", []string{
+			"#command[hindsight_check_gen]=/usr/lib/nagios/plugins/hindsight/check_gen\n",
+			"# thresholds:\n#command[hindsight_check_gen_1]=/usr/lib/nagios/plugins/hindsight/check_gen -H example.org -w 1 -c 2\n",
+			"#command[hindsight_check_gen_2]=/usr/lib/nagios/plugins/hindsight/check_gen -e 'a;b'\n",
+			"#command[hindsight_check_gen_args]=/usr/lib/nagios/plugins/hindsight/check_gen $ARG1$\n",
+			"dont_blame_nrpe=1",
+		}, []string{"secret"}},
+		{"icinga2", []string{
+			"object CheckCommand \"hindsight_gen\" {\n\timport \"ipv4-or-ipv6\"\n",
+			"command = [ PluginDir + \"/hindsight/check_gen\" ]",
+			"\"--ssl\" = {\n\t\t\tset_if = \"$hindsight_gen_ssl$\"\n",
+			"\"--expect\" = {\n\t\t\tvalue = \"$hindsight_gen_expect$\"\n\t\t\trepeat_key = true\n",
+			`description = "Host to \"ask\""`,
+			"skip_key = true",
+			"vars.hindsight_gen_hostname = \"$check_address$\"\n",
+			"vars.hindsight_gen_ssl = false\n",
+		}, []string{"secret", "--help"}},
+		{"man", []string{".TH check_gen 1", ".SH NOTES\n.nf\nNotes.\n\\&.starts with a dot\n", "\\-\\-hostname", ".SH EXIT STATUS"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			out := generated(t, tt.mode)
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("missing %q in:\n%s", w, out)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(out, n) {
+					t.Errorf("unexpected %q in:\n%s", n, out)
+				}
+			}
+		})
+	}
+}
+
+func TestGenerateBadMode(t *testing.T) {
+	var out strings.Builder
+	code := Runner{Args: []string{"--generate", "xml"}, Stdout: &out}.Run(genPlugin)
+	if code != 3 || !strings.HasPrefix(out.String(), "GEN UNKNOWN - invalid --generate \"xml\"") {
+		t.Errorf("got %d %q", code, out.String())
+	}
+}
+
+// A --generate among other arguments is not a generation request: the
+// check runs (and go-flags rejects the unknown option).
+func TestGenerateOnlyAlone(t *testing.T) {
+	for _, args := range [][]string{{"-w", "1", "--generate=man"}, {"--generate"}} {
+		if mode, ok := generateMode(args); ok {
+			t.Errorf("generateMode(%q) = %q, true", args, mode)
+		}
+	}
+}
