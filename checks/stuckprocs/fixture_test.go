@@ -83,7 +83,7 @@ func TestFixtures(t *testing.T) {
 			never: []string{"\n["}},
 		{name: "busy: D by thread, zombie leader with a thread in D, kernel threads left out", tree: "busy", code: 2,
 			want: []string{
-				"STUCK CRITICAL - 3 processes in D for >5m: df (pid 300, 6d2h, wchan request_wait_answer), gostuck (pid 500 thread 501, 20m, wchan request_wait_answer), +1 more; 1 process in D for >1m: vf (pid 301, 1m30s, wchan unknown) |",
+				"STUCK CRITICAL - 3 processes in D for >5m: df (pid 300, 6d2h, wchan request_wait_answer), gostuck (pid 500 thread 501, 20m, wchan request_wait_answer), +1 more / 1 process in D for >1m: vf (pid 301, 1m30s, wchan unknown) |",
 				"[CRITICAL] java (pid 400 thread 402, user ",
 				"[CRITICAL] df (pid 300, user root, D for 6d2h, wchan request_wait_answer): df -h /mnt/builder1\n",
 				"[WARNING] vf (pid 301, user ", "D for 1m30s, wchan unknown): ./vf 90\n",
@@ -97,7 +97,7 @@ func TestFixtures(t *testing.T) {
 		{name: "kernel threads on request", tree: "busy", args: []string{"--kthreads", "-s", "D"}, code: 2,
 			want: []string{"jbd2/vda-8 (pid 50, user root, D for 6m40s, wchan jbd2_journal_commit_transaction)", "procs=5;"}},
 		{name: "-C full name beyond 15 characters", tree: "busy", args: append([]string{"-C", "ansible-playbook", "-w", "1:1"}, quiet...), code: 0,
-			want: []string{"STUCK OK - 1 process with command name 'ansible-playbook'; 4 in D, none stuck, 4 zombies |", "procs=1;1:1;;0"}},
+			want: []string{"STUCK OK - 1 process with command name 'ansible-playbook' / 4 in D, none stuck, 4 zombies |", "procs=1;1:1;;0"}},
 		{name: "-C the cut comm itself", tree: "busy", args: append([]string{"-C", "ansible-playboo", "-c", "1"}, quiet...), code: 2,
 			want: []string{"STUCK CRITICAL - 2 processes with command name 'ansible-playboo'"}},
 		{name: "-C comm with spaces and parentheses", tree: "busy", args: append([]string{"-C", "my (weird) proc", "-w", "1:1"}, quiet...), code: 0,
@@ -165,7 +165,7 @@ func TestFixtures(t *testing.T) {
 		{name: "long output strips | from cmdlines", tree: "busy", args: append([]string{"-C", "my (weird) proc", "--max-age", "1m"}, quiet...), code: 2,
 			want: []string{"[CRITICAL] my (weird) proc (pid 101, user ", "running for 11m40s, over 1m): ./weird --flag=a b   pipe\n"}},
 		{name: "--only-selected judges D and zombies among the selection", tree: "busy", args: []string{"-u", "1000", "--only-selected"}, code: 2,
-			want:  []string{"STUCK CRITICAL - 1 process in D for >5m: java (pid 400 thread 402, 10m, wchan io_schedule); 1 process in D for >1m: vf (pid 301, 1m30s", "procs_d=2;;;0 procs_stuck=2;;;0 zombies=1;;;0"},
+			want:  []string{"STUCK CRITICAL - 1 process in D for >5m: java (pid 400 thread 402, 10m, wchan io_schedule) / 1 process in D for >1m: vf (pid 301, 1m30s", "procs_d=2;;;0 procs_stuck=2;;;0 zombies=1;;;0"},
 			never: []string{"df (pid 300"}},
 		{name: "--only-selected needs a selection", tree: "busy", args: []string{"--only-selected"}, code: 3, want: []string{"--only-selected needs a selection"}},
 		{name: "zombies by parent", tree: "busy", args: append([]string{"--zombie-warning", "2", "--zombie-critical", "10"}, quiet...), code: 1,
@@ -275,7 +275,7 @@ func TestHungTaskCountGrowth(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, out := runFixture(t, 0, stateArgs(path, fixtureNow)...)
-	want := "[WARNING] kernel reported 2 hung tasks since the last run: INFO: task df:300 blocked for more than 241 seconds.; INFO: task gostuck:501 blocked for more than 120 seconds."
+	want := "[WARNING] kernel reported 2 hung tasks since the last run: INFO: task df:300 blocked for more than 241 seconds. / INFO: task gostuck:501 blocked for more than 120 seconds."
 	if !strings.Contains(out, want) {
 		t.Errorf("output lacks %q:\n%s", want, out)
 	}

@@ -111,13 +111,13 @@ func summary(parts []part, ok string) string {
 		n := 0
 		for i, p := range bad {
 			texts[i] = p.render(ks[i])
-			n += len(texts[i]) + 2
+			n += len(texts[i]) + 3
 		}
 		if n <= summaryMax || !trim(ks) {
 			break
 		}
 	}
-	return plugin.JoinSummary(texts, summaryMax)
+	return strings.Join(texts, " / ") // not "; ": Nagios 4 turns a semicolon in plugin output into a colon
 }
 
 // judgeStuck makes one finding per process stuck in D and one summary
@@ -323,7 +323,7 @@ func (r *run) judgeHung(res *plugin.Result, h *hungReport) (part, bool) {
 	n := int(h.count - h.prev)
 	text := fmt.Sprintf("kernel reported %s since the last run", plural(n, "hung task", "hung tasks"))
 	if len(h.lines) > 0 {
-		text += ": " + strings.Join(h.lines, "; ")
+		text += ": " + strings.Join(h.lines, " / ")
 	}
 	res.Add(plugin.WARNING, text)
 	return part{state: plugin.WARNING, head: text}, true
@@ -421,7 +421,7 @@ func (r *run) countText() string {
 func (r *run) okSummary() string {
 	var s string
 	if r.c.sel.any() || r.c.Warning.IsSet() || r.c.Critical.IsSet() {
-		s = r.countText() + "; "
+		s = r.countText() + " / "
 	} else {
 		s = plural(r.total, "process", "processes") + ", "
 	}
