@@ -1,5 +1,22 @@
 package engines
 
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
 // cases are what every engine runs: each plugin needs at least one OK and
 // one non-OK case. ADDING A PLUGIN IS ADDING ITS ENTRIES HERE (plus
 // `make generate` for its shipped definitions, which the Nagios and
@@ -15,6 +32,18 @@ package engines
 // from one run to the next (timings) needs Volatile: digits are then not
 // compared.
 var cases = []Case{
+	// A certificate made by the test, valid for a year; and postmortem
+	// 004's apiserver certificate from the kubeadm fixture, long expired.
+	{Plugin: "check_cert_expiry", Name: "ok", State: 0, Setup: freshCert,
+		Args: []string{"--file", "{cert}"}},
+	{Plugin: "check_cert_expiry", Name: "expired", State: 2,
+		Args: []string{"--file", "{testdata}/certexpiry/kubeadm/etc/kubernetes/pki/apiserver.crt"}},
+	// A loopback server started by the test: /ok answers 200 with a JSON
+	// health body, /forbidden 403 for everything (postmortem 001).
+	{Plugin: "check_http_status", Name: "ok", State: 0, Volatile: true, Setup: httpServer,
+		Args: []string{"--url", "{http}/ok", "--string", "healthy"}},
+	{Plugin: "check_http_status", Name: "forbidden", State: 2, Volatile: true, Setup: httpServer,
+		Args: []string{"--url", "{http}/forbidden", "--expect", "200"}},
 	{Plugin: "check_load", Name: "ok", State: 0,
 		Args: []string{"--procfs", "{testdata}/load/idle-2cpu/proc", "--sysfs", "{testdata}/load/idle-2cpu/sys"}},
 	{Plugin: "check_load", Name: "warning", State: 1,
@@ -39,4 +68,47 @@ var cases = []Case{
 		Args: []string{"--procfs", "{testdata}/stuckprocs/busy/proc", "--no-state-file", "--kmsg", "/dev/null", "--zombie-warning", "2"}},
 	{Plugin: "check_stuck_procs", Name: "bad_option", State: 3,
 		Args: []string{"--state", "Q", "--procfs", "{testdata}/stuckprocs/healthy/proc"}},
+}
+
+// httpServer serves the check_http_status cases on a loopback port.
+func httpServer(t *testing.T, lab *Lab) {
+	if lab.Vars["http"] != "" {
+		return
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/ok" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"status":"healthy"}`)
+			return
+		}
+		http.Error(w, "Forbidden", http.StatusForbidden)
+	}))
+	t.Cleanup(srv.Close)
+	lab.Vars["http"] = srv.URL
+}
+
+// freshCert writes a self-signed certificate valid for a year into the lab.
+func freshCert(t *testing.T, lab *Lab) {
+	if lab.Vars["cert"] != "" {
+		return
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "engines.test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(365 * 24 * time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(lab.Dir, "fresh.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lab.Vars["cert"] = path
 }

@@ -10,12 +10,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
+	"golang.org/x/sys/unix"
 )
 
 // Fault is what an operation does.
@@ -85,7 +87,28 @@ func Mount(backing, mountpoint string) (*FS, error) {
 		return nil, fmt.Errorf("mount faultfs on %s: %w", mountpoint, err)
 	}
 	f.server = server
+	closeFuseOnExec()
 	return f, nil
+}
+
+// closeFuseOnExec marks every open /dev/fuse descriptor close-on-exec.
+// go-fuse opens it without O_CLOEXEC, so plugins and probe children that a
+// test starts would inherit the connection: if the test then dies, those
+// children keep the hung filesystem alive themselves and sit in D forever.
+func closeFuseOnExec() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		target, err := os.Readlink("/proc/self/fd/" + e.Name())
+		if err != nil || target != "/dev/fuse" {
+			continue
+		}
+		if fd, err := strconv.Atoi(e.Name()); err == nil {
+			unix.CloseOnExec(fd)
+		}
+	}
 }
 
 // Set gives op the fault; "all" sets every operation.

@@ -150,14 +150,20 @@ type example struct {
 func examples(p Plugin) []example {
 	var out []example
 	in := false
-	for _, line := range strings.Split(p.Help, "\n") {
-		trimmed := strings.TrimSpace(line)
+	lines := strings.Split(p.Help, "\n")
+	for i := 0; i < len(lines); i++ {
+		trimmed := strings.TrimSpace(lines[i])
 		if strings.HasPrefix(trimmed, "Examples") && strings.HasSuffix(trimmed, ":") {
 			in = true
 			continue
 		}
 		if !in || (trimmed != p.Name && !strings.HasPrefix(trimmed, p.Name+" ")) {
 			continue
+		}
+		// A long example continues on the next lines after a backslash.
+		for strings.HasSuffix(trimmed, "\\") && i+1 < len(lines) {
+			i++
+			trimmed = strings.TrimSpace(strings.TrimSuffix(trimmed, "\\")) + " " + strings.TrimSpace(lines[i])
 		}
 		cmd, comment := trimmed, ""
 		if i := strings.Index(trimmed, "   "); i > 0 {
@@ -309,9 +315,12 @@ func writeNRPE(w io.Writer, p Plugin) error {
 	b.WriteString("# Options:\n")
 	b.WriteString(optionTable(opts, "#"))
 	b.WriteString("\n# Fixed arguments (no dont_blame_nrpe needed):\n")
-	fmt.Fprintf(&b, "#command[%s]=%s\n", name, path)
+	exs := examples(p)
+	if len(exs) == 0 {
+		fmt.Fprintf(&b, "#command[%s]=%s\n", name, path)
+	}
 	n := 0
-	for _, e := range examples(p) {
+	for _, e := range exs {
 		if e.Args == "" {
 			continue
 		}
@@ -350,8 +359,13 @@ func writeIcinga(w io.Writer, p Plugin) error {
 	b.WriteString(" * variable " + prefix + "<long option name with _ for ->; unset variables are\n")
 	b.WriteString(" * not passed, so the plugin's own defaults apply.\n */\n\n")
 	fmt.Fprintf(&b, "object CheckCommand %s {\n", icingaString("hindsight_"+shortName(p)))
+	// The host option is not filled with $check_address$ by default: for
+	// plugins that also take URLs or files, an implied -H would add a
+	// target the user did not ask for. The import provides check_address
+	// for services that want it.
 	host, hasHost := hostOption(opts)
 	if hasHost {
+		b.WriteString("\t// To check the host's own address: vars." + prefix + host.name() + " = \"$check_address$\"\n")
 		b.WriteString("\timport \"ipv4-or-ipv6\"\n\n")
 	}
 	fmt.Fprintf(&b, "\tcommand = [ PluginDir + %s ]\n\n", icingaString("/hindsight/"+p.Name))
@@ -384,9 +398,6 @@ func writeIcinga(w io.Writer, p Plugin) error {
 		if o.Switch {
 			vars = append(vars, fmt.Sprintf("\tvars.%s%s = false\n", prefix, o.name()))
 		}
-	}
-	if hasHost {
-		vars = append(vars, fmt.Sprintf("\tvars.%s%s = \"$check_address$\"\n", prefix, host.name()))
 	}
 	sort.Strings(vars)
 	if len(vars) > 0 {

@@ -1,0 +1,217 @@
+// Package tlsprobe connects to a TLS endpoint, directly or after a
+// STARTTLS opening (SMTP, IMAP, POP3, FTP, XMPP, LDAP, PostgreSQL,
+// MySQL), and captures the certificate chain the server presents. It
+// verifies nothing: judging the chain is the caller's job, so that a bad
+// certificate is always reported instead of failing the handshake.
+package tlsprobe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Dialer opens connections; *net.Dialer is one.
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Target is one endpoint to probe.
+type Target struct {
+	Host       string // name as given: the default SNI and XMPP domain
+	Port       string
+	Addr       string // address to connect to instead of resolving Host
+	SNI        string // server name to send; "" means Host unless it is an IP
+	Protocol   string // "" or "tls" for implicit TLS, else a STARTTLS protocol
+	XMPPDomain string // "to" of the XMPP stream; "" means Host
+	Network    string // "tcp", "tcp4" or "tcp6"
+}
+
+// ServerName is the SNI sent: none for an IP literal (RFC 6066).
+func (t Target) ServerName() string {
+	if t.SNI != "" {
+		return t.SNI
+	}
+	if net.ParseIP(strings.Trim(t.Host, "[]")) != nil {
+		return ""
+	}
+	return t.Host
+}
+
+// Result is what a probe saw.
+type Result struct {
+	Addr    string              // address connected to
+	Chain   []*x509.Certificate // as presented, leaf first
+	Version string              // "TLS 1.3"
+}
+
+// Protocols lists the STARTTLS protocols and their standard ports.
+var Protocols = map[string]string{
+	"smtp": "25", "imap": "143", "pop3": "110", "ftp": "21", "xmpp": "5222",
+	"ldap": "389", "postgres": "5432", "mysql": "3306",
+}
+
+// Probe connects to t and returns the chain the server presents. ctx
+// bounds everything: the dial, every read of the STARTTLS opening and the
+// handshake.
+func Probe(ctx context.Context, d Dialer, t Target) (Result, error) {
+	network := t.Network
+	if network == "" {
+		network = "tcp"
+	}
+	host := t.Addr
+	if host == "" {
+		host = t.Host
+	}
+	addr := net.JoinHostPort(strings.Trim(host, "[]"), t.Port)
+	within := Within(ctx)
+	conn, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return Result{Addr: addr}, describeDial(ctx, err, within)
+	}
+	defer conn.Close()
+	res := Result{Addr: conn.RemoteAddr().String()}
+	// One deadline covers every read and write of the opening and the
+	// handshake; cancelling ctx closes the connection too.
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	if err := startTLS(conn, t); err != nil {
+		return res, describeIO(ctx, err, within)
+	}
+	tc := tls.Client(conn, &tls.Config{
+		ServerName:         t.ServerName(),
+		InsecureSkipVerify: true, // we judge the chain ourselves, even a bad one
+		MinVersion:         tls.VersionTLS10,
+		// Classic curves only: the post-quantum key share costs more CPU
+		// than the rest of the handshake, and a certificate probe has no
+		// secret to keep.
+		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
+	})
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return res, describeHandshake(ctx, err, t.Protocol, within)
+	}
+	st := tc.ConnectionState()
+	res.Chain = st.PeerCertificates
+	res.Version = tls.VersionName(st.Version)
+	tc.Close()
+	if len(res.Chain) == 0 {
+		return res, errors.New("the server presented no certificate")
+	}
+	return res, nil
+}
+
+// LookupAll resolves host to every address of the wanted family, for
+// checking each member behind a load-balanced name.
+func LookupAll(ctx context.Context, r *net.Resolver, host, network string) ([]string, error) {
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil {
+		return []string{ip.String()}, nil
+	}
+	fam := "ip"
+	switch network {
+	case "tcp4":
+		fam = "ip4"
+	case "tcp6":
+		fam = "ip6"
+	}
+	ips, err := r.LookupIP(ctx, fam, host)
+	if err != nil {
+		return nil, describeDial(ctx, err, Within(ctx))
+	}
+	out := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		out = append(out, ip.String())
+	}
+	return out, nil
+}
+
+func describeDial(ctx context.Context, err error, within string) error {
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return fmt.Errorf("host %s does not resolve", dns.Name)
+	case errors.As(err, &dns):
+		return fmt.Errorf("cannot resolve %s: %s", dns.Name, dns.Err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return errors.New("connection refused")
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return errors.New("no route to host")
+	case isTimeout(ctx, err):
+		return fmt.Errorf("no answer to connect within %s (port filtered?)", within)
+	}
+	return err
+}
+
+func describeIO(ctx context.Context, err error, within string) error {
+	var se *stageError
+	if errors.As(err, &se) {
+		switch {
+		case isTimeout(ctx, se.err):
+			return fmt.Errorf("%s: no answer within %s", se.stage, within)
+		case errors.Is(se.err, io.EOF), errors.Is(se.err, syscall.ECONNRESET):
+			return fmt.Errorf("%s: the server closed the connection", se.stage)
+		}
+	}
+	return err
+}
+
+func describeHandshake(ctx context.Context, err error, proto, within string) error {
+	var rec tls.RecordHeaderError
+	switch {
+	case isTimeout(ctx, err):
+		return fmt.Errorf("TLS handshake: no answer within %s", within)
+	case errors.As(err, &rec):
+		what := "not a TLS service"
+		if proto == "" {
+			what += " (a STARTTLS protocol? see -P)"
+		}
+		return fmt.Errorf("%s: the server answered %q instead of a TLS handshake", what, printable(rec.RecordHeader[:]))
+	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
+		return errors.New("TLS handshake: the server closed the connection")
+	}
+	return fmt.Errorf("TLS handshake: %s", strings.TrimPrefix(err.Error(), "tls: "))
+}
+
+func isTimeout(ctx context.Context, err error) bool {
+	var ne net.Error
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout()) || ctx.Err() != nil
+}
+
+// Within is the time ctx leaves, for messages: "3s", "250ms".
+func Within(ctx context.Context) string {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return "the time allowed"
+	}
+	d := time.Until(dl)
+	switch {
+	case d >= 10*time.Second:
+		return d.Round(time.Second).String()
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	case d > 0:
+		return d.Round(time.Millisecond).String()
+	}
+	return "the time allowed"
+}
+
+func printable(b []byte) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e {
+			return '.'
+		}
+		return r
+	}, string(b))
+}
