@@ -60,6 +60,14 @@ var cases = []Case{
 	{Plugin: "check_blockdev", Name: "offline_disk", State: 2,
 		Args: []string{"--device", "sda", "--device", "sdb", "--procfs", "{testdata}/blockdev/faulty/proc", "--sysfs", "{testdata}/blockdev/faulty/sys",
 			"--fstab", "{testdata}/blockdev/healthy/fstab", "--kmsg", "/dev/null", "--state-file", "/dev/null"}},
+	// Fixture process tables; no state file, so every run is a first run.
+	// Process ages are measured against the real clock: Volatile.
+	{Plugin: "check_stuck_procs", Name: "ok", State: 0, Volatile: true,
+		Args: []string{"--procfs", "{testdata}/stuckprocs/healthy/proc", "--no-state-file", "--kmsg", "/dev/null"}},
+	{Plugin: "check_stuck_procs", Name: "stuck_in_d", State: 2, Volatile: true,
+		Args: []string{"--procfs", "{testdata}/stuckprocs/busy/proc", "--no-state-file", "--kmsg", "/dev/null", "--zombie-warning", "2"}},
+	{Plugin: "check_stuck_procs", Name: "bad_option", State: 3,
+		Args: []string{"--state", "Q", "--procfs", "{testdata}/stuckprocs/healthy/proc"}},
 }
 
 // httpServer serves the check_http_status cases on a loopback port.

@@ -1,0 +1,381 @@
+package stuckprocs
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/state"
+)
+
+// The test binary doubles as the isolated prober's child: cmdlines of
+// fixture tasks in D are read through it, as on a real machine.
+func TestMain(m *testing.M) {
+	if isolate.IsChild(os.Args) {
+		os.Exit(isolate.ChildMain(os.Args, os.Stdout))
+	}
+	os.Exit(m.Run())
+}
+
+const (
+	fixtureNow = "1701000000" // boot time 1700000000 plus 1e6 s, as testdata/stuckprocs was generated
+	testdata   = "../../testdata/stuckprocs"
+)
+
+func fixture(name string) string { return filepath.Join(testdata, name, "proc") }
+
+// runFixture runs the plugin on a fixture tree through the runtime, as
+// root or as another user (euid) for what the kernel hides.
+func runFixture(t *testing.T, euid int, args ...string) (int, string) {
+	t.Helper()
+	parser, check, common := plugin.NewParser(Plugin)
+	rest, err := parser.ParseArgs(args)
+	if err != nil {
+		return int(plugin.UNKNOWN), "STUCK UNKNOWN - " + err.Error()
+	}
+	if len(rest) > 0 {
+		t.Fatalf("unexpected arguments %v", rest)
+	}
+	c := check.(*Check)
+	c.euid, c.euidSet = euid, true
+	if err := c.Validate(); err != nil {
+		return int(plugin.UNKNOWN), "STUCK UNKNOWN - " + err.Error()
+	}
+	env := plugin.NewEnv(10 * time.Second)
+	env.Verbose = len(common.Verbose)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Run(ctx, env)
+	if err != nil {
+		return int(plugin.UNKNOWN), "STUCK UNKNOWN - " + err.Error()
+	}
+	return int(res.State()), plugin.Render("STUCK", res, 8192)
+}
+
+// base are the options every fixture run gets: the fixture's clock, no
+// state file, the fixture kernel log.
+func base(tree string, more ...string) []string {
+	return append([]string{"--procfs", fixture(tree), "--now", fixtureNow, "--no-state-file", "--kmsg", filepath.Join(testdata, "kmsg.txt")}, more...)
+}
+
+// quiet silences the fixture's processes in D, to test selectors alone.
+var quiet = []string{"--d-warning", "100d", "--d-critical", "100d"}
+
+func TestFixtures(t *testing.T) {
+	tests := []struct {
+		name  string
+		tree  string
+		args  []string
+		euid  int
+		code  int
+		want  []string
+		never []string
+	}{
+		{name: "healthy", tree: "healthy", code: 0,
+			want:  []string{"STUCK OK - 3 processes, none in D, 0 zombies |", "procs=3;;;0 procs_d=0;;;0 procs_stuck=0;;;0 zombies=0;;;0"},
+			never: []string{"\n["}},
+		{name: "busy: D by thread, zombie leader with a thread in D, kernel threads left out", tree: "busy", code: 2,
+			want: []string{
+				"STUCK CRITICAL - 3 processes in D for >5m: df (pid 300, 6d2h, wchan request_wait_answer), gostuck (pid 500 thread 501, 20m, wchan request_wait_answer), +1 more / 1 process in D for >1m: vf (pid 301, 1m30s, wchan unknown) |",
+				"[CRITICAL] java (pid 400 thread 402, user ",
+				"[CRITICAL] df (pid 300, user root, D for 6d2h, wchan request_wait_answer): df -h /mnt/builder1\n",
+				"[WARNING] vf (pid 301, user ", "D for 1m30s, wchan unknown): ./vf 90\n",
+				"procs_d=4;;;0 procs_stuck=4;;;0 zombies=4;;;0",
+			},
+			never: []string{"jbd2", "check_stuck_pro"}},
+		{name: "wchan hidden from an unprivileged user", tree: "busy", euid: 1000, code: 2,
+			want: []string{"[WARNING] vf (pid 301, user ", "D for 1m30s, wchan hidden (not root)): ./vf 90"}},
+		{name: "d thresholds", tree: "busy", args: []string{"--d-warning", "15m", "--d-critical", "1d"}, code: 2,
+			want: []string{"STUCK CRITICAL - 1 process in D for >1d: df (pid 300", "1 process in D for >15m: gostuck (pid 500 thread 501", "procs_stuck=2;"}},
+		{name: "kernel threads on request", tree: "busy", args: []string{"--kthreads", "-s", "D"}, code: 2,
+			want: []string{"jbd2/vda-8 (pid 50, user root, D for 6m40s, wchan jbd2_journal_commit_transaction)", "procs=5;"}},
+		{name: "-C full name beyond 15 characters", tree: "busy", args: append([]string{"-C", "ansible-playbook", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"STUCK OK - 1 process with command name 'ansible-playbook' / 4 in D, none stuck, 4 zombies |", "procs=1;1:1;;0"}},
+		{name: "-C the cut comm itself", tree: "busy", args: append([]string{"-C", "ansible-playboo", "-c", "1"}, quiet...), code: 2,
+			want: []string{"STUCK CRITICAL - 2 processes with command name 'ansible-playboo'"}},
+		{name: "-C comm with spaces and parentheses", tree: "busy", args: append([]string{"-C", "my (weird) proc", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with command name 'my (weird) proc'"}},
+		{name: "-C never counts itself, its parent shell or sibling checks", tree: "busy", args: append([]string{"-C", "check_stuck_pro", "-w", "0"}, quiet...), code: 1,
+			want: []string{"1 process with command name 'check_stuck_pro'"}},
+		{name: "-C parent shell", tree: "busy", args: append([]string{"-C", "sh", "-w", "0"}, quiet...), code: 0,
+			want: []string{"0 processes with command name 'sh'"}},
+		{name: "-a substring of a rewritten cmdline", tree: "busy", args: append([]string{"-a", "daemon on;", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with args 'daemon on;'"}},
+		{name: "-a across an argument with a space", tree: "busy", args: append([]string{"--argument=--flag=a b", "-c", "0"}, quiet...), code: 2,
+			want: []string{"1 process with args '--flag=a b'"}},
+		{name: "--argument-array (check_procs' name)", tree: "busy", args: append([]string{"--argument-array", "ConnectTimeout", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with args 'ConnectTimeout'"}},
+		{name: "--ereg-argument", tree: "busy", args: append([]string{"--ereg-argument", "^nginx: (worker|master)", "-w", "3:3"}, quiet...), code: 0,
+			want: []string{"3 processes with regex args '^nginx: (worker master)'"}}, // the runtime replaces "|"
+		{name: "-u by uid", tree: "busy", args: append([]string{"-u", "33", "-w", "2:2"}, quiet...), code: 0,
+			want: []string{"2 processes with UID 33"}},
+		{name: "-u and -C combined", tree: "busy", args: append([]string{"-u", "0", "-C", "nginx", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with command name 'nginx', UID 0 (root)"}},
+		{name: "--ppid", tree: "busy", args: append([]string{"--ppid", "700", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with PPID 700"}},
+		{name: "-s D counts processes with any thread in D", tree: "busy", args: append([]string{"-s", "D", "-w", "4:4"}, quiet...), code: 0,
+			want: []string{"4 processes with status 'D'"}},
+		{name: "-s is any of the flags", tree: "busy", args: append([]string{"-s", "DZ", "-w", "8:8"}, quiet...), code: 0,
+			want: []string{"8 processes with status 'DZ'"}},
+		{name: "-s N nice", tree: "busy", args: append([]string{"-s", "N", "-C", "ssh", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with command name 'ssh', status 'N'"}},
+		{name: "-s < L R", tree: "busy", args: append([]string{"-s", "<", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with status '<'"}},
+		{name: "-s L locked pages", tree: "busy", args: append([]string{"-s", "L", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with status 'L'"}},
+		{name: "-s + foreground", tree: "busy", args: append([]string{"-s", "+", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with status '+'"}},
+		{name: "-s l threaded", tree: "busy", args: append([]string{"-s", "l", "-w", "2:2"}, quiet...), code: 0,
+			want: []string{"2 processes with status 'l'"}},
+		{name: "--cgroup path prefix", tree: "busy", args: append([]string{"--cgroup", "/system.slice/nginx.service", "-w", "3:3"}, quiet...), code: 0,
+			want: []string{"3 processes with cgroup '/system.slice/nginx.service'"}},
+		{name: "--cgroup one component", tree: "busy", args: append([]string{"--cgroup", "cron.service", "-w", "3:3"}, quiet...), code: 0,
+			want: []string{"3 processes with cgroup 'cron.service'"}},
+		{name: "--cgroup prefix stops at a component boundary", tree: "busy", args: append([]string{"--cgroup", "/system.sl", "-w", "0"}, quiet...), code: 0,
+			want: []string{"0 processes with cgroup '/system.sl'"}},
+		{name: "-X excludes by name, long names too", tree: "busy", args: append([]string{"-X", "nginx,ansible-playbook", "--ppid", "1", "-C", "nginx", "-w", "0"}, quiet...), code: 0,
+			want: []string{"0 processes with command name 'nginx', PPID 1"}},
+		{name: "-X a long name", tree: "busy", args: append([]string{"-X", "ansible-playbook", "-C", "ansible-playboo", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with command name 'ansible-playboo'"}},
+		{name: "-r RSS at least", tree: "busy", args: append([]string{"-r", "190000", "-w", "4:4"}, quiet...), code: 0,
+			want: []string{"4 processes with RSS >= 190000"}}, // the nginx workers (200000 KiB), java and stress
+		{name: "-z VSZ and -P PCPU", tree: "busy", args: append([]string{"-z", "1000000", "-P", "50", "-w", "1:1"}, quiet...), code: 0,
+			want: []string{"1 process with VSZ >= 1000000, PCPU >= 50"}},
+		{name: "-m ELAPSED", tree: "busy", args: append([]string{"-m", "ELAPSED", "-C", "nginx", "-w", "1000", "-c", "100000"}, quiet...), code: 1,
+			want: []string{"STUCK WARNING - ELAPSED: 0 crit, 3 warn out of 3 processes with command name 'nginx'", "[WARNING] nginx (pid 201): ELAPSED 90000", "procs_warn=3;;;0 procs_crit=0;;;0"}},
+		{name: "-m RSS in KiB", tree: "busy", args: append([]string{"-m", "RSS", "-C", "nginx", "-w", "100000"}, quiet...), code: 1,
+			want: []string{"RSS: 0 crit, 2 warn out of 3 processes"}},
+		{name: "-m VSZ", tree: "busy", args: append([]string{"-m", "VSZ", "-C", "stress", "-c", "1000000"}, quiet...), code: 2,
+			want: []string{"[CRITICAL] stress (pid 950): VSZ 8388608"}},
+		{name: "-m CPU over the lifetime", tree: "busy", args: append([]string{"-m", "CPU", "-C", "stress", "-w", "50"}, quiet...), code: 1,
+			want: []string{"[WARNING] stress (pid 950): CPU 100"}},
+		{name: "postmortem 000: overdue job named in full", tree: "busy", args: []string{"-C", "ansible-playbook", "--max-age", "2h"}, code: 2,
+			want: []string{"STUCK CRITICAL - 3 processes in D for >5m: df (pid 300, 6d2h, wchan request_wait_answer)",
+				"1 process running for >2h: ansible-playbook (pid 700, 6d)",
+				"[CRITICAL] ansible-playbook (pid 700, user root, running for 6d, over 2h): /usr/bin/python3 /usr/bin/ansible-playbook site.yml"}},
+		{name: "--max-age-warning", tree: "busy", args: append([]string{"-C", "ansible-playboo", "--max-age", "7d", "--max-age-warning", "20m"}, quiet...), code: 1,
+			want: []string{"STUCK WARNING - 2 processes running for >20m: ansible-playbook (pid 700, 6d), ansible-playbook-other (pid 702, 30m)"}},
+		{name: "long output strips | from cmdlines", tree: "busy", args: append([]string{"-C", "my (weird) proc", "--max-age", "1m"}, quiet...), code: 2,
+			want: []string{"[CRITICAL] my (weird) proc (pid 101, user ", "running for 11m40s, over 1m): ./weird --flag=a b   pipe\n"}},
+		{name: "--only-selected judges D and zombies among the selection", tree: "busy", args: []string{"-u", "1000", "--only-selected"}, code: 2,
+			want:  []string{"STUCK CRITICAL - 1 process in D for >5m: java (pid 400 thread 402, 10m, wchan io_schedule) / 1 process in D for >1m: vf (pid 301, 1m30s", "procs_d=2;;;0 procs_stuck=2;;;0 zombies=1;;;0"},
+			never: []string{"df (pid 300"}},
+		{name: "--only-selected needs a selection", tree: "busy", args: []string{"--only-selected"}, code: 3, want: []string{"--only-selected needs a selection"}},
+		{name: "zombies by parent", tree: "busy", args: append([]string{"--zombie-warning", "2", "--zombie-critical", "10"}, quiet...), code: 1,
+			want: []string{"STUCK WARNING - 4 zombies: 3 of buggyd (pid 600), 1 of bash (pid 800)", "zombies=4;2;10;0"}},
+		{name: "verbose counts unreadable and vanished entries", tree: "busy", args: append([]string{"-v"}, quiet...), code: 0,
+			want: []string{"1 vanished mid-scan, 1 unreadable, 1 malformed", "unreadable: read ", "901/stat: is a directory",
+				"df in D: pid 300: last ran 6d2h ago (scheduler clock)"}},
+		{name: "bad -s flag", tree: "busy", args: []string{"-s", "Q"}, code: 3, want: []string{`-s "Q": unknown flag`}},
+		{name: "unknown user", tree: "busy", args: []string{"-u", "no-such-user-here"}, code: 3, want: []string{`-u "no-such-user-here": no such user`}},
+		{name: "--max-age without a selection", tree: "busy", args: []string{"--max-age", "1h"}, code: 3, want: []string{"--max-age needs a selection"}},
+		{name: "bad regex", tree: "busy", args: []string{"--ereg-argument", "("}, code: 3, want: []string{"--ereg-argument"}},
+		{name: "missing procfs", tree: "nonexistent", code: 3, want: []string{"STUCK UNKNOWN - open procfs"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			code, out := runFixture(t, tt.euid, base(tt.tree, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s", code, tt.code, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, n := range tt.never {
+				if strings.Contains(out, n) {
+					t.Errorf("output has %q:\n%s", n, out)
+				}
+			}
+		})
+	}
+}
+
+// stateArgs is base() with a state file instead of none.
+func stateArgs(path, now string, more ...string) []string {
+	return append([]string{"--procfs", fixture("busy"), "--now", now, "--state-file", path, "--kmsg", filepath.Join(testdata, "kmsg.txt")}, more...)
+}
+
+func TestStateFileCarriesDurations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	// vf has last run 90 s ago by the scheduler clock: WARNING only.
+	code, out := runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	if code != 2 || !strings.Contains(out, "vf (pid 301, user ") || !strings.Contains(out, "D for 1m30s") {
+		t.Fatalf("first run: exit %d\n%s", code, out)
+	}
+	// Ten minutes later the fixture's clock has not moved, but the state
+	// file remembers since when vf has been in D.
+	code, out = runFixture(t, 0, stateArgs(path, "1701000600", "-v")...)
+	if !strings.Contains(out, "D for 11m30s") || !strings.Contains(out, "(state file)") {
+		t.Errorf("second run did not carry the duration: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "4 processes in D for >5m") {
+		t.Errorf("vf should now be critical:\n%s", out)
+	}
+}
+
+func TestStateFileRejectsReusedPid(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	// pid 301 seen in D a day ago, but with another start time: another process.
+	prev := saved{BootTime: 1700000000, Tasks: map[string]seen{"301:1": {Since: 1700900000, At: 1700999000, Switches: 6}}}
+	if err := state.Save(path, stateKind, stateVersion, prev); err != nil {
+		t.Fatal(err)
+	}
+	_, out := runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	if !strings.Contains(out, "D for 1m30s") {
+		t.Errorf("a reused pid inherited an old duration:\n%s", out)
+	}
+}
+
+func TestStateFileResetsABusyTask(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	// vf's counters moved by far more than blocked waits explain: it is busy, not stuck.
+	prev := saved{BootTime: 1700000000, Tasks: map[string]seen{"301:" + startOf(t, 301): {Since: 1700900000, At: 1700999940, Switches: 0}}}
+	prev.Tasks["301:"+startOf(t, 301)] = seen{Since: 1700900000, At: 1700999990, Switches: 0}
+	if err := state.Save(path, stateKind, stateVersion, prev); err != nil {
+		t.Fatal(err)
+	}
+	_, out := runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	if !strings.Contains(out, "D for 1m30s") {
+		t.Errorf("a task that kept switching kept its old duration:\n%s", out)
+	}
+	// And one whose counters stood still keeps it.
+	prev.Tasks["301:"+startOf(t, 301)] = seen{Since: 1700900000, At: 1700999990, Switches: 6}
+	if err := state.Save(path, stateKind, stateVersion, prev); err != nil {
+		t.Fatal(err)
+	}
+	_, out = runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	if !strings.Contains(out, "vf (pid 301, 1d3h") {
+		t.Errorf("a frozen task lost its duration:\n%s", out)
+	}
+}
+
+func TestCorruptStateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	os.WriteFile(path, []byte("{not json"), 0o600)
+	code, out := runFixture(t, 0, stateArgs(path, fixtureNow, "-v")...)
+	if code != 2 || !strings.Contains(out, "corrupt, starting afresh") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+func TestHungTaskCountGrowth(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	one := uint64(1)
+	if err := state.Save(path, stateKind, stateVersion, saved{BootTime: 1700000000, HungCount: &one}); err != nil {
+		t.Fatal(err)
+	}
+	_, out := runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	want := "[WARNING] kernel reported 2 hung tasks since the last run: INFO: task df:300 blocked for more than 241 seconds. / INFO: task gostuck:501 blocked for more than 120 seconds."
+	if !strings.Contains(out, want) {
+		t.Errorf("output lacks %q:\n%s", want, out)
+	}
+	// The next run has the new baseline: no news.
+	_, out = runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	if strings.Contains(out, "hung task") {
+		t.Errorf("growth reported twice:\n%s", out)
+	}
+}
+
+func TestHungTaskFirstRunIsBaseline(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	_, out := runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	if strings.Contains(out, "hung task") {
+		t.Errorf("first run reported growth:\n%s", out)
+	}
+}
+
+func TestSampleIntervalFrozenCounters(t *testing.T) {
+	code, out := runFixture(t, 0, base("busy", "--sample-interval", "50ms", "-v")...)
+	if code != 2 || !strings.Contains(out, "counters frozen over 50ms") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+func startOf(t *testing.T, pid int) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fixture("busy"), itoa(pid), "stat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+1:]))[19]
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// A run that finds the same tasks in D as the last one writes nothing:
+// the state file is not rewritten (and fsynced) on every run.
+func TestStateFileUnchangedIsNotRewritten(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	before, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := before.ModTime().Add(-time.Hour)
+	os.Chtimes(path, old, old)
+	runFixture(t, 0, stateArgs(path, "1701000060")...)
+	after, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.ModTime().Equal(old) {
+		t.Errorf("state file rewritten although nothing changed")
+	}
+}
+
+// The command line of a stuck task is read through a probe child once,
+// then remembered: later runs spawn nothing for it.
+func TestStateFileRemembersCommandLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.json")
+	runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	var got saved
+	if ok, why, _ := state.Load(path, stateKind, stateVersion, &got); !ok {
+		t.Fatal(why)
+	}
+	key := "300:" + startOf(t, 300)
+	if c := got.Tasks[key].Cmd; strings.Join(c, " ") != "df -h /mnt/builder1" {
+		t.Fatalf("remembered %q for df", c)
+	}
+	e := got.Tasks[key]
+	e.Cmd = []string{"df", "remembered"}
+	got.Tasks[key] = e
+	if err := state.Save(path, stateKind, stateVersion, got); err != nil {
+		t.Fatal(err)
+	}
+	_, out := runFixture(t, 0, stateArgs(path, fixtureNow)...)
+	if !strings.Contains(out, "wchan request_wait_answer): df remembered\n") {
+		t.Errorf("the remembered command line was not used:\n%s", out)
+	}
+}
+
+// A task in D whose counters move during --sample-interval is busy, not
+// stuck: it is cleared, whatever its scheduler clock said.
+func TestSampleIntervalMovingTask(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("cp", "-a", filepath.Join(testdata, "busy"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	root := filepath.Join(dir, "busy", "proc")
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		os.WriteFile(filepath.Join(root, "301", "schedstat"), []byte("9999999 0 9\n"), 0o644)
+	}()
+	args := []string{"--procfs", root, "--now", fixtureNow, "--no-state-file", "--sample-interval", "1s", "-v"}
+	_, out := runFixture(t, 0, args...)
+	if !strings.Contains(out, "vf in D: pid 301: ran or left D during the sample: not stuck") || strings.Contains(out, "vf (pid 301") {
+		t.Errorf("a moving task was judged stuck:\n%s", out)
+	}
+	if !strings.Contains(out, "df in D: pid 300: last ran 6d2h ago (scheduler clock), counters frozen over 1s") {
+		t.Errorf("a frozen task lost its evidence:\n%s", out)
+	}
+}

@@ -1,0 +1,275 @@
+package stuckprocs
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/fusetest"
+	"github.com/hindsight-plugins/hindsight/pkg/testutil"
+)
+
+// Integration tests: real processes on this machine, judged by the built
+// plugin binary. The machine may have other stuck processes (other
+// tests'), so assertions name our own processes, never the whole verdict.
+
+// copyExe copies an executable under a chosen name: a process with that
+// comm, exe and argv[0].
+func copyExe(t *testing.T, src, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	in, err := os.Open(src)
+	if err != nil {
+		t.Skipf("%s: %v", src, err)
+	}
+	defer in.Close()
+	dst := filepath.Join(dir, name)
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o755)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// start runs a command and kills and reaps it at the end of the test.
+func start(t *testing.T, name string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+	})
+	return cmd
+}
+
+// waitState waits until pid shows state in /proc/PID/stat.
+func waitState(t *testing.T, pid int, state byte) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err == nil {
+			if i := strings.LastIndexByte(string(data), ')'); i > 0 && len(data) > i+2 && data[i+2] == state {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("pid %d never reached state %c", pid, state)
+}
+
+func expect(t *testing.T, res testutil.Result, minCode int, want ...string) {
+	t.Helper()
+	if res.Code < minCode || res.Code > 2 {
+		t.Errorf("exit %d, want at least %d\n%s%s", res.Code, minCode, res.Stdout, res.Stderr)
+	}
+	for _, w := range want {
+		if !strings.Contains(res.Stdout, w) {
+			t.Errorf("output lacks %q:\n%s", w, res.Stdout)
+		}
+	}
+}
+
+func TestRealZombie(t *testing.T) {
+	bin := testutil.Binary(t, "check_stuck_procs")
+	exe := copyExe(t, "/bin/true", "hs-zombie-test")
+	cmd := exec.Command(exe)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Wait() }) // reaped only at the end: a zombie until then
+	waitState(t, cmd.Process.Pid, 'Z')
+
+	res := testutil.Run(t, bin, "--no-state-file", "-C", "hs-zombie-test", "-s", "Z", "-w", "0", "--zombie-warning", "0")
+	expect(t, res, 1, "1 process with command name 'hs-zombie-test', status 'Z'",
+		fmt.Sprintf("of stuckprocs.test (pid %d)", os.Getpid()))
+}
+
+// vforkHelper compiles a program whose parent vfork()s a child that
+// sleeps: the parent sits in D (killable) until the child exits.
+func vforkHelper(t *testing.T) string {
+	t.Helper()
+	gcc, err := exec.LookPath("gcc")
+	if err != nil {
+		t.Skip("gcc not installed: needed to build the vfork helper")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "vfork.c")
+	os.WriteFile(src, []byte(`#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+	pid_t p = vfork();
+	if (p == 0) { sleep(argc > 1 ? atoi(argv[1]) : 60); _exit(0); }
+	return p < 0;
+}
+`), 0o644)
+	out := filepath.Join(dir, "hs-vfork-d")
+	if msg, err := exec.Command(gcc, "-O2", "-o", out, src).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, msg)
+	}
+	return out
+}
+
+func TestRealDState(t *testing.T) {
+	bin := testutil.Binary(t, "check_stuck_procs")
+	cmd := start(t, vforkHelper(t), "60")
+	pid := cmd.Process.Pid
+	waitState(t, pid, 'D')
+	time.Sleep(100 * time.Millisecond) // in D for longer than --d-warning
+
+	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "--d-critical", "1h", "-s", "D", "-C", "hs-vfork-d", "-c", "0", "-v",
+		"--sample-interval", "200ms")
+	expect(t, res, 1,
+		"counters frozen over 200ms",
+		fmt.Sprintf("hs-vfork-d (pid %d, user %s, D for ", pid, currentUser(t)),
+		"wchan kernel_clone): "+cmd.Path+" 60\n", // the cmdline, read through the prober
+		"1 process with command name 'hs-vfork-d', status 'D'",
+		fmt.Sprintf("hs-vfork-d in D: pid %d: last ran ", pid))
+}
+
+// The state file carries a duration across runs: the second run, two
+// hours later by its clock, knows since when the task has been in D.
+func TestRealStateFileAcrossRuns(t *testing.T) {
+	bin := testutil.Binary(t, "check_stuck_procs")
+	cmd := start(t, vforkHelper(t), "60")
+	pid := cmd.Process.Pid
+	waitState(t, pid, 'D')
+	stateFile := filepath.Join(t.TempDir(), "state.json")
+
+	res := testutil.Run(t, bin, "--state-file", stateFile)
+	if strings.Contains(res.Stdout, fmt.Sprintf("pid %d,", pid)) {
+		t.Fatalf("first run already judges the fresh D task:\n%s", res.Stdout)
+	}
+	later := strconv.FormatInt(time.Now().Add(2*time.Hour).Unix(), 10)
+	res = testutil.Run(t, bin, "--state-file", stateFile, "--now", later)
+	expect(t, res, 2, fmt.Sprintf("[CRITICAL] hs-vfork-d (pid %d, user root, D for 2h", pid))
+}
+
+func TestRealLongRunningByName(t *testing.T) {
+	bin := testutil.Binary(t, "check_stuck_procs")
+	name := "hs-long-running-job-name" // longer than comm's 15 characters
+	cmd := start(t, copyExe(t, "/bin/sleep", name), "600")
+	waitState(t, cmd.Process.Pid, 'S')
+
+	res := testutil.Run(t, bin, "--no-state-file", "-C", name, "-w", "1:1", "-c", "1:5", "--only-selected")
+	if res.Code != 0 || !strings.Contains(res.Stdout, "1 process with command name '"+name+"'") {
+		t.Errorf("exit %d\n%s", res.Code, res.Stdout)
+	}
+	later := strconv.FormatInt(time.Now().Add(3*time.Hour+30*time.Second).Unix(), 10)
+	res = testutil.Run(t, bin, "--no-state-file", "-C", name, "--max-age", "2h", "--now", later)
+	expect(t, res, 2, fmt.Sprintf("[CRITICAL] %s (pid %d, user root, running for 3h, over 2h): ", name, cmd.Process.Pid))
+}
+
+// hungDF starts df on a FUSE mount whose statfs never answers and kills
+// it: it stays in D, unkillable, until the mount answers (blockdev-lab §3).
+func hungDF(t *testing.T) (*exec.Cmd, string) {
+	t.Helper()
+	if why := fusetest.Available(); why != "" {
+		t.Skip(why)
+	}
+	dir := t.TempDir()
+	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
+	os.Mkdir(backing, 0o755)
+	os.Mkdir(mnt, 0o755)
+	fs, err := fusetest.Mount(backing, mnt)
+	if err != nil {
+		t.Fatalf("mount: %v", err)
+	}
+	fs.Set(fusetest.OpStatfs, fusetest.Hang)
+	cmd := exec.Command("df", mnt)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		fs.Close() // answers the hung statfs: df exits
+		cmd.Wait()
+	})
+	waitWchan(t, cmd.Process.Pid, "request_wait_answer")
+	cmd.Process.Kill()
+	waitState(t, cmd.Process.Pid, 'D')
+	time.Sleep(100 * time.Millisecond) // in D for longer than the tests' 1ms --d-warning
+	return cmd, mnt
+}
+
+func waitWchan(t *testing.T, pid int, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if w, _ := os.ReadFile(fmt.Sprintf("/proc/%d/wchan", pid)); string(w) == want {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("pid %d never waited in %s", pid, want)
+}
+
+func TestRealHungDF(t *testing.T) {
+	bin := testutil.Binary(t, "check_stuck_procs")
+	df, mnt := hungDF(t)
+	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "-t", "5", "-v")
+	expect(t, res, 1, fmt.Sprintf("df (pid %d, user root, D for ", df.Process.Pid), "wchan request_wait_answer): df "+mnt)
+	if res.Elapsed > 5*time.Second {
+		t.Errorf("took %s with a hung df on the machine", res.Elapsed)
+	}
+}
+
+// Postmortem 000: the nightly ansible run deadlocked for a week behind a
+// df blocked on a hung builder; nothing looked at the processes. Two runs
+// of the check, the second three hours later by its clock: CRITICAL,
+// naming both.
+func TestPostmortem000Replay(t *testing.T) {
+	bin := testutil.Binary(t, "check_stuck_procs")
+	df, _ := hungDF(t)
+	job := start(t, copyExe(t, "/bin/sleep", "ansible-playbook"), "3600")
+	waitState(t, job.Process.Pid, 'S')
+	stateFile := filepath.Join(t.TempDir(), "state.json")
+	args := []string{"--state-file", stateFile, "-C", "ansible-playbook", "--max-age", "2h", "-w", "1:1"}
+
+	res := testutil.Run(t, bin, args...)
+	if strings.Contains(res.Stdout, "ansible-playbook (pid") {
+		t.Errorf("a fresh job judged overdue:\n%s", res.Stdout)
+	}
+	later := strconv.FormatInt(time.Now().Add(3*time.Hour+30*time.Second).Unix(), 10)
+	res = testutil.Run(t, bin, append(args, "--now", later)...)
+	first := strings.SplitN(res.Stdout, "\n", 2)[0]
+	if res.Code != 2 || !strings.HasPrefix(first, "STUCK CRITICAL - ") {
+		t.Errorf("exit %d, want CRITICAL:\n%s", res.Code, res.Stdout)
+	}
+	dfLine := fmt.Sprintf("[CRITICAL] df (pid %d, user root, D for 3h, wchan request_wait_answer): df ", df.Process.Pid)
+	jobLine := fmt.Sprintf("[CRITICAL] ansible-playbook (pid %d, user root, running for 3h, over 2h): ", job.Process.Pid)
+	expect(t, res, 2, dfLine, jobLine)
+	if !strings.Contains(first, fmt.Sprintf("ansible-playbook (pid %d, 3h)", job.Process.Pid)) {
+		t.Errorf("first line does not name the overdue job:\n%s", res.Stdout)
+	}
+	// Other tests' stuck tasks may crowd the first line on a shared
+	// machine; alone, it names the df too.
+	if strings.Contains(res.Stdout, " procs_d=1;") && !strings.Contains(first, fmt.Sprintf("df (pid %d, 3h", df.Process.Pid)) {
+		t.Errorf("first line does not name the hung df:\n%s", res.Stdout)
+	}
+}
+
+func currentUser(t *testing.T) string {
+	uid := strconv.Itoa(os.Getuid())
+	if _, name, err := lookupUser(uid); err == nil && name != "" {
+		return name
+	}
+	return uid
+}

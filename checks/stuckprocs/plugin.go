@@ -1,0 +1,201 @@
+// Package stuckprocs is check_stuck_procs: processes stuck in
+// uninterruptible sleep, zombies piling up, jobs running far too long,
+// and check_procs' selecting and counting without its limits.
+package stuckprocs
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/state"
+	"github.com/hindsight-plugins/hindsight/pkg/threshold"
+)
+
+// Plugin is check_stuck_procs.
+var Plugin = plugin.Plugin{
+	Name:    "check_stuck_procs",
+	Service: "STUCK",
+	Summary: "Processes stuck in D, zombies, overdue jobs, and process counts like check_procs",
+	Usage:   "[-C NAME] [-a TEXT] [-u USER] [-s FLAGS] [--max-age DURATION] [-w RANGE] [-c RANGE] [OPTIONS]",
+	Group:   "Check options",
+	Help:    help,
+	New:     func() plugin.Check { return &Check{} },
+}
+
+const help = `What it finds, all from /proc (never forks ps):
+  - tasks in uninterruptible sleep (D), threads included, and for how long:
+    the time since the task last ran (se.exec_start in /proc/PID/sched), a
+    state file remembering since when each process was seen in D across
+    runs, and optionally counters frozen over --sample-interval;
+  - growth of the kernel's hung-task count since the last run, with the
+    kernel's own log line where /dev/kmsg is readable;
+  - zombies, and the parents that do not reap them;
+  - processes matching a selection that run longer than --max-age;
+  - the number of matching processes against -w/-c, as check_procs.
+D-state, zombies and hung tasks are judged machine-wide (with
+--only-selected, among the selected processes only); the selection (-C -a
+--ereg-argument -u --ppid -s --cgroup -r -z -P) picks what -w/-c, -m and
+--max-age judge. Kernel threads, -X names, this plugin, its parent shell
+and other runs of it are never counted.
+
+Unprivileged (NRPE's nagios user) works: wchan of other users' tasks is
+hidden by the kernel and said so; unreadable or vanished entries are
+counted and shown with -v.
+
+Examples:
+  check_stuck_procs
+      D tasks stuck over 1m warn, over 5m are critical; zombies counted.
+  check_stuck_procs -C ansible-playbook --max-age 2h -w 1:3 -c 1:10
+      the nightly job: missing, piled up, or running for over two hours.
+  check_stuck_procs -s D -w 5 -c 20
+      count processes with a task in D, as check_procs -s D.
+  check_stuck_procs --zombie-warning 10 --zombie-critical 100
+  check_stuck_procs -C nginx -m RSS -w 500000 -c 1000000
+  check_stuck_procs --cgroup /system.slice/postgresql.service -w 1:
+  check_stuck_procs --cgroup /system.slice/backup.service --only-selected
+      stuck tasks and zombies of one unit only.`
+
+// Check holds the options; Run gathers and judges.
+type Check struct {
+	plugin.ProcRoot
+	Warning  threshold.Range `short:"w" long:"warning" value-name:"RANGE" description:"Range for the metric (-m): the count of matching processes by default, e.g. 1:20"`
+	Critical threshold.Range `short:"c" long:"critical" value-name:"RANGE" description:"Critical range for the metric (-m), e.g. 1:30"`
+	Metric   string          `short:"m" long:"metric" default:"PROCS" choice:"PROCS" choice:"ELAPSED" choice:"RSS" choice:"VSZ" choice:"CPU" value-name:"METRIC" description:"What -w/-c judge: PROCS counts matching processes; ELAPSED (s), RSS, VSZ (KiB) and CPU (% over its lifetime) judge each one, as check_procs"`
+
+	Command       string   `short:"C" long:"command" value-name:"NAME" description:"Select processes named NAME: the full name from comm and the executable, no 15-character limit"`
+	Argument      string   `short:"a" long:"argument" value-name:"TEXT" description:"Select processes whose command line contains TEXT"`
+	ArgumentArray string   `long:"argument-array" hidden:"true" value-name:"TEXT" description:"check_procs' name for --argument"`
+	EregArgument  string   `long:"ereg-argument" value-name:"REGEX" description:"Select processes whose command line matches REGEX (Go syntax, a superset of POSIX ERE)"`
+	EregArray     string   `long:"ereg-argument-array" hidden:"true" value-name:"REGEX" description:"check_procs' name for --ereg-argument"`
+	User          string   `short:"u" long:"user" value-name:"USER|UID" description:"Select processes of this user (real uid)"`
+	PPID          string   `short:"p" long:"ppid" value-name:"PID" description:"Select children of PID"`
+	State         string   `short:"s" long:"state" value-name:"FLAGS" description:"Select processes with any of these flags: R S D Z T t X I (state; D if any thread is in D), < N (nice), s (session leader), l (threaded), + (foreground), L (locked pages)"`
+	Status        string   `long:"status" hidden:"true" value-name:"FLAGS" description:"check_procs' name for --state"`
+	Cgroup        string   `long:"cgroup" value-name:"PATH" description:"Select processes in this cgroup: a path prefix (/system.slice/nginx.service) or one component (nginx.service, a container id)"`
+	RSS           float64  `short:"r" long:"rss" value-name:"KIB" description:"Select processes with a resident set of at least KIB"`
+	VSZ           float64  `short:"z" long:"vsz" value-name:"KIB" description:"Select processes with a virtual size of at least KIB"`
+	PCPU          float64  `short:"P" long:"pcpu" value-name:"PERCENT" description:"Select processes that used at least PERCENT of a CPU over their lifetime (as ps)"`
+	Exclude       []string `short:"X" long:"exclude" value-name:"NAME[,NAME...]" description:"Never count processes with these names (repeatable)"`
+	OnlySelected  bool     `long:"only-selected" description:"Judge tasks in D and zombies only among the selected processes (a unit, a container, a user), not machine-wide"`
+	KThreads      bool     `long:"kthreads" description:"Count kernel threads too (excluded by default)"`
+	NoKThreads    bool     `short:"k" long:"no-kthreads" hidden:"true" description:"check_procs compatibility: kernel threads are excluded by default"`
+
+	MaxAge        threshold.Duration `long:"max-age" value-name:"DURATION" description:"Critical when a selected process has been running longer than this (2h, 1d): the job that never finished"`
+	MaxAgeWarning threshold.Duration `long:"max-age-warning" value-name:"DURATION" description:"Warning when a selected process has been running longer than this"`
+
+	DWarning       threshold.Duration `long:"d-warning" default:"1m" value-name:"DURATION" description:"Warning when a task has been in uninterruptible sleep (D) this long"`
+	DCritical      threshold.Duration `long:"d-critical" default:"5m" value-name:"DURATION" description:"Critical when a task has been in D this long"`
+	SampleInterval threshold.Duration `long:"sample-interval" default:"0s" value-name:"DURATION" description:"When tasks are in D, look again after this long: counters frozen across it are evidence of being stuck, moving ones clear the task (0 = off; the run takes that much longer only when something is in D)"`
+
+	ZombieWarning  threshold.Range `long:"zombie-warning" value-name:"RANGE" description:"Range for the number of zombies, e.g. 10"`
+	ZombieCritical threshold.Range `long:"zombie-critical" value-name:"RANGE" description:"Critical range for the number of zombies"`
+
+	StateFile   string `long:"state-file" value-name:"PATH" description:"Where to remember since when tasks are in D and the kernel's hung-task count (default /var/tmp/hindsight-UID/check_stuck_procs.json)"`
+	NoStateFile bool   `long:"no-state-file" description:"Keep no state between runs (durations then rest on the scheduler clock alone)"`
+	Kmsg        string `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to quote hung-task reports from (needs root where dmesg_restrict=1)"`
+	Now         int64  `long:"now" hidden:"true" base:"10" value-name:"UNIXTIME" description:"Pretend the wall clock reads this (tests)"`
+
+	sel selection
+	// euid decides whether a wchan of "0" is the kernel hiding it; tests
+	// set it, Run fills it from the process.
+	euid    int
+	euidSet bool
+}
+
+// selection is the parsed form of the selecting options.
+type selection struct {
+	command  string
+	argument string
+	ereg     *regexp.Regexp
+	uid      int64 // -1: any
+	userName string
+	ppid     int // -1: any
+	flags    string
+	cgroup   string
+	rss      float64 // KiB; 0: any
+	vsz      float64
+	pcpu     float64
+	exclude  map[string]bool
+}
+
+func (s *selection) any() bool {
+	return s.command != "" || s.argument != "" || s.ereg != nil || s.uid >= 0 || s.ppid >= 0 || s.flags != "" || s.cgroup != "" ||
+		s.rss > 0 || s.vsz > 0 || s.pcpu > 0
+}
+
+const knownFlags = "RSDZTtXIWKP<Nsl+L"
+
+// Validate parses the selecting options; errors name the option.
+func (c *Check) Validate() error {
+	c.sel = selection{uid: -1, ppid: -1, command: c.Command, cgroup: c.Cgroup}
+	c.sel.argument = firstNonEmpty(c.Argument, c.ArgumentArray)
+	if re := firstNonEmpty(c.EregArgument, c.EregArray); re != "" {
+		rx, err := regexp.Compile(re)
+		if err != nil {
+			return fmt.Errorf("--ereg-argument %q: %v", re, err)
+		}
+		c.sel.ereg = rx
+	}
+	if c.User != "" {
+		uid, name, err := lookupUser(c.User)
+		if err != nil {
+			return fmt.Errorf("-u %q: %v", c.User, err)
+		}
+		c.sel.uid, c.sel.userName = uid, name
+	}
+	if c.PPID != "" {
+		n, err := strconv.Atoi(c.PPID)
+		if err != nil || n < 0 {
+			return fmt.Errorf("--ppid %q: not a process id", c.PPID)
+		}
+		c.sel.ppid = n
+	}
+	for _, v := range []struct {
+		name string
+		val  float64
+	}{{"--rss", c.RSS}, {"--vsz", c.VSZ}, {"--pcpu", c.PCPU}} {
+		if v.val < 0 || v.val != v.val {
+			return fmt.Errorf("%s %v: must be a number of at least 0", v.name, v.val)
+		}
+	}
+	c.sel.rss, c.sel.vsz, c.sel.pcpu = c.RSS, c.VSZ, c.PCPU
+	c.sel.flags = firstNonEmpty(c.State, c.Status)
+	for _, f := range c.sel.flags {
+		if !strings.ContainsRune(knownFlags, f) {
+			return fmt.Errorf("-s %q: unknown flag %q (known: %s)", c.sel.flags, f, knownFlags)
+		}
+	}
+	c.sel.exclude = map[string]bool{}
+	for _, x := range c.Exclude {
+		for n := range strings.SplitSeq(x, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				c.sel.exclude[n] = true
+			}
+		}
+	}
+	if c.OnlySelected && !c.sel.any() {
+		return errors.New("--only-selected needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P)")
+	}
+	if (c.MaxAge > 0 || c.MaxAgeWarning > 0) && !c.sel.any() {
+		return errors.New("--max-age needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P): every machine has processes running since boot")
+	}
+	if c.DCritical > 0 && c.DWarning > c.DCritical {
+		return fmt.Errorf("--d-warning %s is longer than --d-critical %s", threshold.FormatDuration(time.Duration(c.DWarning)), threshold.FormatDuration(time.Duration(c.DCritical)))
+	}
+	if c.StateFile == "" {
+		c.StateFile = state.DefaultPath("check_stuck_procs")
+	}
+	return nil
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
