@@ -177,19 +177,6 @@ func TestTopShownOnlyWhenNotOK(t *testing.T) {
 	}
 }
 
-func TestParseStat(t *testing.T) {
-	line := "2002 (tar (gz) x) R 1 2002 2002 0 -1 4194560 100 0 0 0 100000 20000 0 0 20 0 1 0 100000 1000000 100 18446744073709551615 1 1 0 0 0"
-	s, err := parseStat(line)
-	if err != nil || s.comm != "tar (gz) x" || s.state != "R" || s.utime != 100000 || s.stime != 20000 || s.starttime != 100000 {
-		t.Errorf("parseStat: %+v, %v", s, err)
-	}
-	for _, bad := range []string{"", "1 comm R", "1 (x) R 1 2 3", "1 (x) R 1 2 3 4 5 6 7 8 9 10 a b c d e f g h i j k"} {
-		if _, err := parseStat(bad); err == nil {
-			t.Errorf("parseStat(%q): want an error", bad)
-		}
-	}
-}
-
 func TestUnescape(t *testing.T) {
 	if got := unescape(`/mnt/my\040disk\134x`); got != `/mnt/my disk\x` {
 		t.Errorf("unescape: %q", got)

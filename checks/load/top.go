@@ -2,9 +2,7 @@ package load
 
 import (
 	"context"
-	"os"
 	"os/user"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/proc"
 )
 
 const userHZ = 100 // what /proc/PID/stat counts in on every Linux architecture Go supports
@@ -32,8 +31,13 @@ type consumer struct {
 // interval (CPU use now, not ps' lifetime average), or with interval 0
 // as the lifetime average that ps and the C check_load show.
 func topConsumers(ctx context.Context, env *plugin.Env, procRoot string, n int, interval time.Duration) ([]consumer, error) {
+	pfs, err := proc.Open(procRoot)
+	if err != nil {
+		return nil, err
+	}
+	defer pfs.Close()
 	done := env.Begin("reading process CPU times under " + procRoot)
-	first, err := cpuTimes(procRoot)
+	first, err := cpuTimes(pfs)
 	done()
 	if err != nil {
 		return nil, err
@@ -45,7 +49,7 @@ func topConsumers(ctx context.Context, env *plugin.Env, procRoot string, n int, 
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		second, err := cpuTimes(procRoot)
+		second, err := cpuTimes(pfs)
 		if err != nil {
 			return nil, err
 		}
@@ -58,7 +62,7 @@ func topConsumers(ctx context.Context, env *plugin.Env, procRoot string, n int, 
 			list = append(list, b)
 		}
 	} else {
-		btime, err := bootTime(filepath.Join(procRoot, "stat"))
+		btime, err := pfs.BootTime()
 		if err != nil {
 			return nil, err
 		}
@@ -81,57 +85,38 @@ func topConsumers(ctx context.Context, env *plugin.Env, procRoot string, n int, 
 	if len(list) > n {
 		list = list[:n]
 	}
-	fillDetails(ctx, env, procRoot, list)
+	fillDetails(ctx, env, pfs, list)
 	return list, nil
 }
 
-// cpuTimes reads /proc/PID/stat of every process. Processes that vanish
+// cpuTimes reads the CPU time of every process. Processes that vanish
 // or cannot be read are skipped: this is a courtesy listing.
-func cpuTimes(procRoot string) (map[int]consumer, error) {
-	entries, err := os.ReadDir(procRoot)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int]consumer, len(entries))
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(procRoot, e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		st, err := parseStat(string(data))
-		if err != nil {
-			continue
-		}
-		out[pid] = consumer{PID: pid, Comm: st.comm, State: st.state, start: st.starttime, ticks: st.utime + st.stime}
-	}
-	return out, nil
+func cpuTimes(pfs *proc.FS) (map[int]consumer, error) {
+	out := map[int]consumer{}
+	_, err := pfs.Scan(func(p *proc.Process) {
+		out[p.PID] = consumer{PID: p.PID, Comm: p.Comm, State: string(p.State), start: p.StartTime, ticks: p.UTime + p.STime}
+	})
+	return out, err
 }
 
 // fillDetails adds user and command line. The command line of a task
 // blocked in the kernel can block its reader, so it is read by the
 // isolated prober with a small budget.
-func fillDetails(ctx context.Context, env *plugin.Env, procRoot string, list []consumer) {
-	names := map[string]string{}
+func fillDetails(ctx context.Context, env *plugin.Env, pfs *proc.FS, list []consumer) {
+	names := map[uint64]string{}
 	for i := range list {
 		c := &list[i]
-		dir := filepath.Join(procRoot, strconv.Itoa(c.PID))
-		if uids, err := statusField(filepath.Join(dir, "status"), "Uid"); err == nil {
-			if f := strings.Fields(uids); len(f) > 1 {
-				uid := f[1] // effective
-				if _, ok := names[uid]; !ok {
-					names[uid] = uid
-					if u, err := user.LookupId(uid); err == nil {
-						names[uid] = u.Username
-					}
+		if uid, err := pfs.UID(c.PID); err == nil {
+			if _, ok := names[uid]; !ok {
+				names[uid] = strconv.FormatUint(uid, 10)
+				if u, err := user.LookupId(names[uid]); err == nil {
+					names[uid] = u.Username
 				}
-				c.User = names[uid]
 			}
+			c.User = names[uid]
 		}
-		rep, err := env.Prober().Do(ctx, env.Budget(0.1), isolate.Request{Op: isolate.Read, Path: filepath.Join(dir, "cmdline"), Max: 4096})
+		path := pfs.Path(strconv.Itoa(c.PID) + "/cmdline")
+		rep, err := env.Prober().Do(ctx, env.Budget(0.1), isolate.Request{Op: isolate.Read, Path: path, Max: 4096})
 		if err == nil {
 			c.Cmdline = strings.TrimSpace(strings.ReplaceAll(string(rep.Data), "\x00", " "))
 		}
