@@ -203,6 +203,9 @@ func hungDF(t *testing.T) (*exec.Cmd, string) {
 		cmd.Wait()
 	})
 	waitWchan(t, cmd.Process.Pid, "request_wait_answer")
+	if !fs.WaitHeld(1, 10*time.Second) { // taken by the filesystem: now a kill leaves df in D
+		t.Fatal("the hung statfs never reached the FUSE server")
+	}
 	cmd.Process.Kill()
 	waitState(t, cmd.Process.Pid, 'D')
 	time.Sleep(100 * time.Millisecond) // in D for longer than the tests' 1ms --d-warning

@@ -51,6 +51,7 @@ type FS struct {
 	mu      sync.Mutex
 	faults  map[string]Fault
 	changed chan struct{} // closed and replaced on every change
+	held    int           // requests taken and being held by Hang
 }
 
 // Available says why FUSE tests cannot run here, or "" when they can.
@@ -126,6 +127,24 @@ func (f *FS) Set(op string, fault Fault) {
 	f.changed = make(chan struct{})
 }
 
+// WaitHeld waits until at least n requests are being held by Hang, and
+// reports whether that happened within timeout. A caller shows
+// request_wait_answer as soon as its request is queued, but only once the
+// filesystem has taken it does SIGKILL leave the caller in D.
+func (f *FS) WaitHeld(n int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		f.mu.Lock()
+		held := f.held
+		f.mu.Unlock()
+		if held >= n {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return false
+}
+
 // Release makes every operation pass again, answering all hung requests.
 func (f *FS) Release() { f.Set("all", Pass) }
 
@@ -152,7 +171,15 @@ func (f *FS) gate(ctx context.Context, op string) syscall.Errno {
 		case EIO:
 			return syscall.EIO
 		case Hang:
-			<-changed // like a dead server: a kernel interrupt does not end it
+			// Like a dead server that has read the request: from now on a
+			// killed caller sleeps in D until the fault is changed.
+			f.mu.Lock()
+			f.held++
+			f.mu.Unlock()
+			<-changed // a kernel interrupt does not end it
+			f.mu.Lock()
+			f.held--
+			f.mu.Unlock()
 		default:
 			return 0
 		}
