@@ -80,6 +80,7 @@ func TestFiles(t *testing.T) {
 		{"truncated PEM", []file{{"t.pem", leaf(60.5, 90).PEM()[:300]}}, []string{"-f", "{dir}/t.pem"}, 3, []string{"truncated PEM"}},
 		{"a directory given as file", []file{{"d/a.crt", leaf(60.5, 90).PEM()}}, []string{"-f", "{dir}/d"}, 3, []string{"is a directory (use -d)"}},
 		{"min-certs met", []file{{"d/a.crt", leaf(60.5, 90).PEM()}, {"d/b.crt", leaf(60.5, 90).PEM()}}, []string{"-d", "{dir}/d", "--min-certs", "2"}, 0, nil},
+		{"a glob of key files: nothing judged is UNKNOWN, never OK", []file{{"k/a.key", []byte("-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n")}}, []string{"-f", "{dir}/k/*.key"}, 3, []string{"no certificate found"}},
 		{"min-certs missed", []file{{"d/a.crt", leaf(60.5, 90).PEM()}}, []string{"-d", "{dir}/d", "--min-certs", "2"}, 1, []string{"only 1 certificate(s) found, expected at least 2"}},
 		{"one bad file does not hide an expired one", []file{{"a.pem", leaf(-1, 90).PEM()}, {"b.pem", []byte("junk")}}, []string{"-f", "{dir}/a.pem", "-f", "{dir}/b.pem"}, 2,
 			[]string{"CERT CRITICAL - 1 critical, 1 unknown of 2 checked", "[CRITICAL] {dir}/a.pem", "[UNKNOWN] {dir}/b.pem"}},

@@ -82,6 +82,11 @@ func (c *Check) judge(sources []*source, cfg *config, now time.Time) plugin.Resu
 	if c.MinCerts > 0 && total < c.MinCerts {
 		r.Add(plugin.WARNING, fmt.Sprintf("only %d certificate(s) found, expected at least %d (--min-certs): a file deleted or moved out of the watched paths?", total, c.MinCerts))
 	}
+	if total == 0 && len(r.Findings) == 0 {
+		// Nothing was judged: an OK here would be the silent OK that let
+		// a moved certificate drop out of monitoring.
+		r.Add(plugin.UNKNOWN, "no certificate found in the given files, directories and kubeconfigs")
+	}
 	r.Summary = summary(r, total, soonest, soonestName, now)
 	return r
 }
@@ -219,7 +224,7 @@ func summary(r plugin.Result, total int, soonest *x509.Certificate, soonestName 
 	}
 	if crit+warn+unk == 0 {
 		if soonest == nil {
-			return "no certificate found"
+			return plugin.JoinSummary(r.Problems(), 200)
 		}
 		if total == 1 {
 			return r.Findings[0].Text
