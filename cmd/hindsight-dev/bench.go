@@ -36,8 +36,18 @@ type Lab struct {
 	cleanups []func()
 }
 
-// Cleanup registers f to run after the rows.
+// Cleanup registers f to run after the plugin's rows.
 func (l *Lab) Cleanup(f func()) { l.cleanups = append(l.cleanups, f) }
+
+// reset runs the cleanups, newest first, and forgets the variables that
+// setups set.
+func (l *Lab) reset() {
+	for i := len(l.cleanups) - 1; i >= 0; i-- {
+		l.cleanups[i]()
+	}
+	l.cleanups = nil
+	l.Vars = map[string]string{"bin": l.Bin, "dir": l.Dir}
+}
 
 type sample struct {
 	wall time.Duration
@@ -60,17 +70,16 @@ func bench(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	lab := &Lab{Bin: bin, Dir: dir, Vars: map[string]string{"bin": bin, "dir": dir}}
-	defer func() {
-		for i := len(lab.cleanups) - 1; i >= 0; i-- {
-			lab.cleanups[i]()
-		}
-	}()
+	lab := &Lab{Bin: bin, Dir: dir}
+	defer lab.reset()
 
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Plugin < entries[j].Plugin })
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "ROW\tOURS median\tPEER median\tRATIO\tOURS peak RSS\tPEER peak RSS\tTARGET\tBINARY\t")
 	for _, e := range entries {
+		// Each plugin's rows start from a clean machine: a hung mount set up
+		// for one plugin's row leaves tasks in D that would tax the others.
+		lab.reset()
 		size := binarySize(filepath.Join(bin, e.Plugin))
 		for _, row := range e.Bench {
 			if *only != "" && !strings.Contains(row.Name, *only) {
