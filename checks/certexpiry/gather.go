@@ -15,6 +15,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
+	"github.com/hindsight-plugins/hindsight/pkg/kubeconfig"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
@@ -425,9 +426,9 @@ func (g *gatherer) kubeconfig(path string, ko *kubeOpts) {
 		if err == nil {
 			data, err = readFile(path)
 		}
-		var refs []certs.KubeCert
+		var refs []kubeconfig.Cert
 		if err == nil {
-			refs, err = certs.ParseKubeconfig(data, path)
+			refs, err = kubeconfig.Parse(data, path)
 		}
 		if err != nil {
 			g.add(&source{name: path, kind: kindFile, err: err, errState: plugin.UNKNOWN})
@@ -439,9 +440,9 @@ func (g *gatherer) kubeconfig(path string, ko *kubeOpts) {
 	})
 }
 
-func (g *gatherer) kubeRef(path string, r certs.KubeCert, ko *kubeOpts) {
+func (g *gatherer) kubeRef(path string, r kubeconfig.Cert, ko *kubeOpts) {
 	kind := kindKubeClient
-	if r.Role == certs.KubeCA {
+	if r.Role == kubeconfig.CA {
 		kind = kindKubeCA
 	}
 	who := "user " + r.Name
