@@ -298,6 +298,20 @@ func (r *run) judgeZombies(res *plugin.Result) (part, bool) {
 	for _, pp := range parents[:min(len(parents), summaryItems)] {
 		who = append(who, fmt.Sprintf("%d of %s (pid %d)", byParent[pp], r.commOf(pp), pp))
 	}
+	for _, pp := range parents {
+		c := float64(byParent[pp])
+		pst := plugin.OK
+		switch {
+		case r.c.ZombieParentCritical.Alerts(c):
+			pst = plugin.CRITICAL
+		case r.c.ZombieParentWarning.Alerts(c):
+			pst = plugin.WARNING
+		}
+		if pst != plugin.OK {
+			res.Add(pst, fmt.Sprintf("%s (pid %d) has not reaped %s", r.commOf(pp), pp, plural(byParent[pp], "zombie child", "zombie children")))
+			st = plugin.Worst(st, pst)
+		}
+	}
 	p := part{state: st, head: plural(n, "zombie", "zombies"), names: who, total: len(parents)}
 	if st != plugin.OK {
 		res.Add(st, p.render(summaryItems))

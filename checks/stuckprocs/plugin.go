@@ -54,7 +54,7 @@ Examples:
       the nightly job: missing, piled up, or running for over two hours.
   check_stuck_procs -s D -w 5 -c 20
       count processes with a task in D, as check_procs -s D.
-  check_stuck_procs --zombie-warning 10 --zombie-critical 100
+  check_stuck_procs --zombie-warning 10 --zombie-critical 100 --zombie-parent-warning 5
   check_stuck_procs -C nginx -m RSS -w 500000 -c 1000000
   check_stuck_procs --cgroup /system.slice/postgresql.service -w 1:
   check_stuck_procs --cgroup /system.slice/backup.service --only-selected
@@ -94,6 +94,10 @@ type Check struct {
 
 	ZombieWarning  threshold.Range `long:"zombie-warning" value-name:"RANGE" description:"Range for the number of zombies, e.g. 10"`
 	ZombieCritical threshold.Range `long:"zombie-critical" value-name:"RANGE" description:"Critical range for the number of zombies"`
+	// Per parent: one daemon that stops reaping its children is a bug to
+	// page on even while the machine-wide count looks harmless.
+	ZombieParentWarning  threshold.Range `long:"zombie-parent-warning" value-name:"RANGE" description:"Range for the zombies of any one parent, e.g. 5"`
+	ZombieParentCritical threshold.Range `long:"zombie-parent-critical" value-name:"RANGE" description:"Critical range for the zombies of any one parent"`
 
 	StateFile   string `long:"state-file" value-name:"PATH" description:"Where to remember since when tasks are in D and the kernel's hung-task count (default /var/tmp/hindsight-UID/check_stuck_procs.json)"`
 	NoStateFile bool   `long:"no-state-file" description:"Keep no state between runs (durations then rest on the scheduler clock alone)"`
