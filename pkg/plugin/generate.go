@@ -311,7 +311,7 @@ func writeNRPE(w io.Writer, p Plugin) error {
 	b.WriteString("# Debian's NRPE is built without argument passing (check_nrpe -a fails), so\n")
 	b.WriteString("# each set of arguments is a command line of its own, with fixed arguments.\n")
 	b.WriteString("# The output is bounded by --max-output (default 4096 bytes): NRPE passes\n")
-	b.WriteString("# 64 KiB; behind v2 packets (check_nrpe -2, NRPE before 3.0) add --max-output 1024.\n#\n")
+	b.WriteString("# 64 KiB; behind v2 packets (check_nrpe -2, NRPE before 3.0) add --max-output 1023.\n#\n")
 	b.WriteString("# Options:\n")
 	b.WriteString(optionTable(opts, "#"))
 	b.WriteString("\n# Fixed arguments (no dont_blame_nrpe needed):\n")

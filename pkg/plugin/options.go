@@ -16,7 +16,7 @@ type Common struct {
 	Verbose       []bool    `short:"v" long:"verbose" description:"More detail in the long output; repeat for more (-vv, -vvv)"`
 	Timeout       Timeout   `short:"t" long:"timeout" default:"10" value-name:"SECONDS[:STATE]" description:"Hard deadline for the whole run; STATE (OK, WARNING, CRITICAL, UNKNOWN) is returned when it passes"`
 	TimeoutResult StateFlag `long:"timeout-result" value-name:"STATE" description:"State to return when the deadline passes (default UNKNOWN; -t N:STATE takes precedence)"`
-	MaxOutput     int       `long:"max-output" default:"4096" base:"10" value-name:"BYTES" description:"Bound on the whole output; use 1024 behind NRPE v2 packets"`
+	MaxOutput     int       `long:"max-output" default:"4096" base:"10" value-name:"BYTES" description:"Bound on the whole output; use 1023 behind NRPE v2 packets"`
 }
 
 // Timeout is -t SECONDS[:STATE], as nagios-plugins spells it. SECONDS may

@@ -8,7 +8,7 @@ import (
 
 // DefaultMaxOutput bounds the whole output. NRPE v3/v4 passes 64 KiB and
 // Nagios 8 KiB; 4 KiB keeps every hop intact with room to spare. Use
-// --max-output 1024 behind NRPE v2 packets.
+// --max-output 1023 behind NRPE v2 packets.
 const DefaultMaxOutput = 4096
 
 // summaryMax keeps the first line's text pager-sized.
