@@ -44,10 +44,14 @@ type Config struct {
 	MaxConnsPerHost int
 }
 
-// Client makes probe requests.
+// Client makes probe requests: directly on its own connections (see
+// direct.go), or through http.Transport when a proxy is in the way.
 type Client struct {
-	cfg       Config
-	transport *http.Transport
+	cfg  Config
+	pool pool
+
+	transportOnce sync.Once
+	transport     *http.Transport // for proxied requests only
 }
 
 // New returns a Client for cfg.
@@ -58,20 +62,47 @@ func New(cfg Config) *Client {
 	if cfg.TLS != nil {
 		cfg.TLS = cfg.TLS.Clone() // the transport writes NextProtos into it
 	}
-	c := &Client{cfg: cfg}
-	c.transport = &http.Transport{
-		Proxy:               cfg.Proxy,
-		DialContext:         c.dial,
-		TLSClientConfig:     cfg.TLS,
-		MaxIdleConnsPerHost: 64,
-		MaxConnsPerHost:     cfg.MaxConnsPerHost,
-		DisableCompression:  true, // the body checked is the body sent
-	}
-	return c
+	return &Client{cfg: cfg, pool: pool{max: cfg.MaxConnsPerHost}}
+}
+
+// proxied returns the Transport that makes proxied requests, made on
+// first use: most runs have no proxy and never pay for it.
+func (c *Client) proxied() *http.Transport {
+	c.transportOnce.Do(func() {
+		c.transport = &http.Transport{
+			Proxy:               c.cfg.Proxy,
+			DialContext:         c.dial,
+			TLSClientConfig:     c.cfg.TLS,
+			MaxIdleConnsPerHost: 64,
+			MaxConnsPerHost:     c.cfg.MaxConnsPerHost,
+			DisableCompression:  true, // the body checked is the body sent
+		}
+	})
+	return c.transport
 }
 
 // Close releases idle connections.
-func (c *Client) Close() { c.transport.CloseIdleConnections() }
+func (c *Client) Close() {
+	c.pool.close()
+	if c.transport != nil {
+		c.transport.CloseIdleConnections()
+	}
+}
+
+// roundTrip sends hreq through its proxy, if the configuration gives it
+// one, else directly.
+func (c *Client) roundTrip(ctx context.Context, hreq *http.Request) (*http.Response, error) {
+	if c.cfg.Proxy != nil {
+		proxy, err := c.cfg.Proxy(hreq)
+		if err != nil {
+			return nil, fmt.Errorf("proxy for %s: %w", hreq.URL.Redacted(), err)
+		}
+		if proxy != nil {
+			return c.proxied().RoundTrip(hreq)
+		}
+	}
+	return c.roundTripDirect(ctx, hreq)
+}
 
 type dialKey struct{}
 
@@ -172,7 +203,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		pw, _ := u.Password()
 		hreq.SetBasicAuth(u.Username(), pw)
 	}
-	resp, err := c.transport.RoundTrip(hreq)
+	resp, err := c.roundTrip(ctx, hreq)
 	if err != nil {
 		return nil, tr.fail(ctx, err, nil)
 	}

@@ -1,0 +1,294 @@
+package httpprobe
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"sync"
+	"time"
+)
+
+// A request that needs no proxy is made here, on the caller's goroutine:
+// dial, handshake, write with Request.Write, read with http.ReadResponse.
+// http.Transport does the same work through a dialing goroutine and a
+// read and a write loop per connection, which costs a plugin that makes
+// one request and exits about a fifth of its run (issue 4's benchmark
+// against check_http). Proxied requests still go through the Transport,
+// which speaks every proxy protocol.
+
+// conn is one connection to a server, with its buffers.
+type conn struct {
+	net.Conn
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	tls    *tls.ConnectionState
+	reused bool
+	stop   func() bool // ends the cancellation hook of the request in flight
+}
+
+// pool holds the connections of one Client: per target, at most
+// Config.MaxConnsPerHost open, idle ones kept for the next request.
+type pool struct {
+	max   int
+	mu    sync.Mutex
+	hosts map[string]chan *conn
+}
+
+// slots returns the channel of tokens for key. It holds max tokens: nil
+// is leave to dial a connection, a *conn an idle one. Taking a token is
+// taking one of the host's connections; giving it back frees it.
+func (p *pool) slots(key string) chan *conn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ch := p.hosts[key]
+	if ch == nil {
+		if p.hosts == nil {
+			p.hosts = map[string]chan *conn{}
+		}
+		ch = make(chan *conn, p.max)
+		for range p.max {
+			ch <- nil
+		}
+		p.hosts[key] = ch
+	}
+	return ch
+}
+
+// take waits for a connection to key, or leave to dial one (nil).
+func (p *pool) take(ctx context.Context, key string) (*conn, error) {
+	if p.max <= 0 {
+		return nil, nil
+	}
+	select {
+	case c := <-p.slots(key):
+		return c, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// give returns a token: c to reuse, or nil when the connection is gone.
+func (p *pool) give(key string, c *conn) {
+	if p.max <= 0 {
+		if c != nil {
+			c.Close()
+		}
+		return
+	}
+	if c != nil {
+		c.reused = true
+	}
+	p.slots(key) <- c
+}
+
+// close closes the idle connections.
+func (p *pool) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ch := range p.hosts {
+		for {
+			select {
+			case c := <-ch:
+				if c != nil {
+					c.Close()
+				}
+				continue
+			default:
+			}
+			break
+		}
+	}
+}
+
+// roundTripDirect sends hreq to its server without a proxy and returns
+// the response; its body returns the connection to the pool when read to
+// the end and closed, and closes it otherwise.
+func (c *Client) roundTripDirect(ctx context.Context, hreq *http.Request) (*http.Response, error) {
+	trace := httptrace.ContextClientTrace(ctx)
+	addr := c.Target(ctx, canonicalAddr(hreq.URL))
+	key := hreq.URL.Scheme + " " + addr
+	for attempt := 0; ; attempt++ {
+		pc, err := c.pool.take(ctx, key)
+		if err != nil {
+			return nil, err
+		}
+		if pc == nil {
+			if pc, err = c.dialDirect(ctx, hreq, addr); err != nil {
+				c.pool.give(key, nil)
+				return nil, err
+			}
+		}
+		if trace != nil && trace.GotConn != nil {
+			trace.GotConn(httptrace.GotConnInfo{Conn: pc.Conn, Reused: pc.reused})
+		}
+		resp, err := c.exchange(ctx, pc, hreq, trace)
+		if err == nil {
+			resp.Body = &connBody{ReadCloser: resp.Body, pc: pc, key: key, pool: &c.pool,
+				keep: !resp.Close && !hreq.Close, eof: resp.Body == http.NoBody}
+			return resp, nil
+		}
+		pc.stop()
+		pc.Close()
+		c.pool.give(key, nil)
+		// A kept-alive connection the server closed meanwhile fails before
+		// any answer; the request goes again on a new connection, as the
+		// Transport does.
+		if !pc.reused || attempt > 0 || !isEOF(err) || !replayable(hreq) {
+			return nil, err
+		}
+	}
+}
+
+// replayable reports whether hreq can be sent again: its body, if any,
+// can be produced anew.
+func replayable(hreq *http.Request) bool {
+	if hreq.Body == nil || hreq.Body == http.NoBody {
+		return true
+	}
+	if hreq.GetBody == nil {
+		return false
+	}
+	body, err := hreq.GetBody()
+	if err != nil {
+		return false
+	}
+	hreq.Body = body
+	return true
+}
+
+// dialDirect connects to addr and, for https, completes the handshake;
+// the trace hooks in ctx see DNS and connect (from net) and TLS.
+func (c *Client) dialDirect(ctx context.Context, hreq *http.Request, addr string) (*conn, error) {
+	d := net.Dialer{Timeout: c.cfg.ConnectTimeout}
+	raw, err := d.DialContext(ctx, c.cfg.Network, addr)
+	if err != nil {
+		return nil, err
+	}
+	pc := &conn{Conn: raw}
+	if hreq.URL.Scheme == "https" {
+		tc, state, err := c.handshake(ctx, raw, hreq.URL.Hostname())
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+		pc.Conn, pc.tls = tc, state
+	}
+	pc.br = bufio.NewReader(pc.Conn)
+	pc.bw = bufio.NewWriter(pc.Conn)
+	return pc, nil
+}
+
+func (c *Client) handshake(ctx context.Context, raw net.Conn, host string) (*tls.Conn, *tls.ConnectionState, error) {
+	cfg := c.cfg.TLS
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg = cfg.Clone()
+		cfg.ServerName = host
+	}
+	trace := httptrace.ContextClientTrace(ctx)
+	if trace != nil && trace.TLSHandshakeStart != nil {
+		trace.TLSHandshakeStart()
+	}
+	tc := tls.Client(raw, cfg)
+	err := tc.HandshakeContext(ctx)
+	state := tc.ConnectionState()
+	if trace != nil && trace.TLSHandshakeDone != nil {
+		trace.TLSHandshakeDone(state, err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return tc, &state, nil
+}
+
+// exchange writes hreq on pc and reads the response header. Reads and
+// writes stop at ctx's deadline, or at once when ctx is cancelled.
+func (c *Client) exchange(ctx context.Context, pc *conn, hreq *http.Request, trace *httptrace.ClientTrace) (*http.Response, error) {
+	deadline, _ := ctx.Deadline()
+	pc.SetDeadline(deadline)
+	pc.stop = context.AfterFunc(ctx, func() { pc.SetDeadline(time.Unix(1, 0)) })
+
+	err := hreq.Write(pc.bw)
+	if err == nil {
+		err = pc.bw.Flush()
+	}
+	if trace != nil && trace.WroteRequest != nil {
+		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
+	}
+	if err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	if _, err := pc.br.Peek(1); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	if trace != nil && trace.GotFirstResponseByte != nil {
+		trace.GotFirstResponseByte()
+	}
+	for {
+		resp, err := http.ReadResponse(pc.br, hreq)
+		if err != nil {
+			return nil, ctxErr(ctx, err)
+		}
+		// 1xx answers (100 Continue, 103 Early Hints) precede the real
+		// one; 101 Switching Protocols is the answer.
+		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+			continue
+		}
+		resp.TLS = pc.tls
+		return resp, nil
+	}
+}
+
+// ctxErr is the context's error when the context ended the I/O (the
+// deadline it set on the connection, or its cancellation), as the
+// Transport reports it.
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// connBody is a response body on a pooled connection: read to the end
+// and closed, the connection goes back to the pool; else it is closed.
+type connBody struct {
+	io.ReadCloser
+	pc   *conn
+	key  string
+	pool *pool
+	keep bool
+	eof  bool
+	done bool
+}
+
+func (b *connBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *connBody) Close() error {
+	if b.done {
+		return nil
+	}
+	b.done = true
+	err := b.ReadCloser.Close()
+	b.pc.stop()
+	if b.keep && b.eof && err == nil {
+		b.pc.SetDeadline(time.Time{})
+		b.pool.give(b.key, b.pc)
+		return nil
+	}
+	b.pc.Close()
+	b.pool.give(b.key, nil)
+	return err
+}

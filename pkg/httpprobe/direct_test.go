@@ -1,0 +1,209 @@
+package httpprobe
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countingServer serves "ok" and counts the connections it accepted.
+func countingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+func get(t *testing.T, c *Client, raw string) (*Response, error) {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return c.Do(ctx, Request{URL: u, MaxBody: 1 << 20})
+}
+
+func TestDirectReusesConnections(t *testing.T) {
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	c := New(Config{MaxConnsPerHost: 2})
+	defer c.Close()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			resp, err := get(t, c, fmt.Sprintf("%s/?n=%d", srv.URL, i))
+			if err != nil || resp.Status != 200 || string(resp.Body) != "ok" {
+				t.Errorf("request %d: %v, %+v", i, err, resp)
+			}
+		})
+	}
+	wg.Wait()
+	if n := conns.Load(); n < 1 || n > 2 {
+		t.Errorf("20 requests with MaxConnsPerHost 2 opened %d connections", n)
+	}
+}
+
+func TestDirectTimings(t *testing.T) {
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		fmt.Fprint(w, "ok")
+	})
+	c := New(Config{MaxConnsPerHost: 1})
+	defer c.Close()
+	first, err := get(t, c, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tm := first.Timing; tm.Connect <= 0 || tm.FirstByte < 20*time.Millisecond || tm.Total < tm.FirstByte {
+		t.Errorf("first request timing %+v: want connect > 0, first byte >= 20ms <= total", tm)
+	}
+	if first.RemoteAddr != srv.Listener.Addr().String() {
+		t.Errorf("RemoteAddr = %q, want %q", first.RemoteAddr, srv.Listener.Addr())
+	}
+	second, err := get(t, c, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Timing.Connect != 0 {
+		t.Errorf("a reused connection has connect time %v, want 0", second.Timing.Connect)
+	}
+}
+
+// rawServer answers each connection with the handler's bytes, for
+// answers net/http's server would not send.
+func rawServer(t *testing.T, handle func(c net.Conn, br *bufio.Reader)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c, bufio.NewReader(c))
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String() + "/"
+}
+
+func readRequest(br *bufio.Reader) bool {
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return false
+	}
+	req.Body.Close()
+	return true
+}
+
+func TestDirectSkipsInformationalAnswers(t *testing.T) {
+	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if readRequest(br) {
+			answer := "HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+			c.Write([]byte(answer))
+		}
+	})
+	c := New(Config{})
+	defer c.Close()
+	resp, err := get(t, c, u)
+	if err != nil || resp.Status != 200 || string(resp.Body) != "ok" {
+		t.Fatalf("got %v, %+v; want 200 ok after the 103", err, resp)
+	}
+}
+
+// A server that closes a kept-alive connection between two requests
+// must not fail the second: it is sent again on a new connection.
+func TestDirectRetriesAStaleConnection(t *testing.T) {
+	var conns atomic.Int32
+	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		conns.Add(1)
+		if readRequest(br) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		}
+		// and close, without "Connection: close"
+	})
+	c := New(Config{MaxConnsPerHost: 1})
+	defer c.Close()
+	for i := range 3 {
+		if resp, err := get(t, c, u); err != nil || resp.Status != 200 {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		time.Sleep(10 * time.Millisecond) // let the close arrive
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3", n)
+	}
+}
+
+func TestDirectBodyTimeoutKeepsWhatCame(t *testing.T) {
+	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if readRequest(br) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nsixteen bytes..."))
+			time.Sleep(2 * time.Second)
+		}
+	})
+	c := New(Config{})
+	defer c.Close()
+	parsed, _ := url.Parse(u)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	resp, err := c.Do(ctx, Request{URL: parsed, MaxBody: 1 << 20})
+	var perr *Error
+	if !errors.As(err, &perr) || perr.Phase != PhaseBody || !perr.Timeout || perr.Got != 16 {
+		t.Fatalf("got %v (%+v); want a body timeout after 16 bytes", err, perr)
+	}
+	if resp == nil || resp.Status != 200 {
+		t.Errorf("the status received before the timeout is lost: %+v", resp)
+	}
+	if !strings.Contains(err.Error(), "body timeout") {
+		t.Errorf("message %q does not say body timeout", err)
+	}
+}
+
+func TestDirectWaitsForAFreeConnection(t *testing.T) {
+	release := make(chan struct{})
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("slow") != "" {
+			<-release
+		}
+		fmt.Fprint(w, "ok")
+	})
+	defer close(release)
+	c := New(Config{MaxConnsPerHost: 1})
+	defer c.Close()
+	parsed, _ := url.Parse(srv.URL)
+	slow, _ := url.Parse(srv.URL + "/?slow=1")
+	go c.Do(context.Background(), Request{URL: slow, MaxBody: 10})
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := c.Do(ctx, Request{URL: parsed, MaxBody: 10})
+	var perr *Error
+	if !errors.As(err, &perr) || perr.Phase != PhaseWait || !perr.Timeout {
+		t.Fatalf("got %v; want a timeout waiting for a free connection", err)
+	}
+}
