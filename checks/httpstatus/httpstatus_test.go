@@ -317,6 +317,38 @@ func TestManyURLs(t *testing.T) {
 	}
 }
 
+// URLs queued behind slow ones on the same server, when the deadline
+// passes, say they never got a connection; the slow ones say what they
+// were waiting for.
+func TestQueuedBehindSlowURLs(t *testing.T) {
+	base := startServer(t, nil)
+	args := []string{"-t", "1"}
+	for i := 0; i < maxConnsPerHost+2; i++ {
+		args = append(args, "-u", base+"/slow-first-byte?n="+itoa(i))
+	}
+	start := time.Now()
+	code, out := run(t, args...)
+	if code != 2 || time.Since(start) > 1500*time.Millisecond {
+		t.Fatalf("exit %d after %v\n%s", code, time.Since(start), out)
+	}
+	long := strings.Split(out, "\n")[1:] // one line per URL
+	count := func(re string) int {
+		n := 0
+		for _, l := range long {
+			if regexp.MustCompile(re).MatchString(l) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(`^\[CRITICAL\] .* accepted the request but sent no response within \d+ms`); n != maxConnsPerHost {
+		t.Errorf("%d first-byte timeouts, want %d\n%s", n, maxConnsPerHost, out)
+	}
+	if n := count(`^\[CRITICAL\] .* no connection to .* free within \d+ms \(other requests to it still pending\)`); n != 2 {
+		t.Errorf("%d URLs reported waiting for a connection, want 2\n%s", n, out)
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	runMatrix(t, []matrixCase{
 		{"no target", nil, 3, []string{`^HTTP UNKNOWN - no target`}, nil},

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
@@ -53,20 +54,54 @@ func (o *Options) Run(ctx context.Context, env *plugin.Env) (plugin.Result, erro
 		return clients[key]
 	}
 	outcomes := make([]outcome, len(o.targets))
+	start := time.Now()
 	var wg sync.WaitGroup
-	for i, t := range o.targets {
-		client := clientFor(t)
-		wg.Go(func() {
-			done := env.Begin("requesting " + t.url.Redacted())
-			defer done()
-			outcomes[i] = o.checkOne(ctx, env, client, t, header)
-		})
+	for _, q := range o.queues() {
+		client := clientFor(o.targets[q[0]])
+		var next atomic.Int32
+		for range min(len(q), maxConnsPerHost) {
+			wg.Go(func() {
+				for k := int(next.Add(1)) - 1; k < len(q); k = int(next.Add(1)) - 1 {
+					t := o.targets[q[k]]
+					if err := httpprobe.Expired(ctx); err != nil {
+						outcomes[q[k]] = o.judge(env, t, nil, client.Unsent(t.url, time.Since(start), err))
+						continue
+					}
+					done := env.Begin("requesting " + t.url.Redacted())
+					outcomes[q[k]] = o.checkOne(ctx, env, client, t, header)
+					done()
+				}
+			})
+		}
 	}
 	wg.Wait()
 	for _, c := range clients {
 		c.Close()
 	}
 	return o.assemble(env, outcomes), nil
+}
+
+// queues groups the targets by server (scheme and host:port, and the
+// host too with --no-sni, which verifies per host), in order. Each
+// server's targets are checked by at most maxConnsPerHost workers, each
+// reusing its connection: fifty URLs on one server cost a few
+// connections and no hand-off between goroutines per request, while
+// different servers are checked concurrently.
+func (o *Options) queues() [][]int {
+	var order []string
+	byServer := map[string][]int{}
+	for i, t := range o.targets {
+		key := t.url.Scheme + "://" + t.url.Host
+		if _, ok := byServer[key]; !ok {
+			order = append(order, key)
+		}
+		byServer[key] = append(byServer[key], i)
+	}
+	out := make([][]int, len(order))
+	for i, key := range order {
+		out[i] = byServer[key]
+	}
+	return out
 }
 
 // authorization returns the basic credentials: -a, else --auth-file,

@@ -64,6 +64,9 @@ func (p *pool) take(ctx context.Context, key string) (*conn, error) {
 	if p.max <= 0 {
 		return nil, nil
 	}
+	if err := Expired(ctx); err != nil {
+		return nil, err // a free connection must not win over a passed deadline
+	}
 	select {
 	case c := <-p.slots(key):
 		return c, nil
@@ -244,6 +247,19 @@ func (c *Client) exchange(ctx context.Context, pc *conn, hreq *http.Request, tra
 		resp.TLS = pc.tls
 		return resp, nil
 	}
+}
+
+// Expired returns the context's error once it is done or its deadline
+// has passed: the deadline a connection was given can fire a moment
+// before the context's own timer.
+func Expired(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // ctxErr is the context's error when the context ended the I/O (the

@@ -226,6 +226,16 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	return out, nil
 }
 
+// Unsent is the error of a request to u that never started: the
+// deadline passed while it waited for earlier requests to the same
+// server, which it reports as waiting for a free connection.
+func (c *Client) Unsent(u *url.URL, waited time.Duration, err error) *Error {
+	return &Error{
+		Phase: PhaseWait, URL: u, Addr: c.Target(context.Background(), canonicalAddr(u)),
+		Err: err, Timeout: true, Elapsed: waited, InPhase: waited,
+	}
+}
+
 // readBounded reads at most max bytes of r, and reports whether there
 // was more: a larger body is read no further.
 func readBounded(r io.Reader, max int64) ([]byte, bool, error) {
