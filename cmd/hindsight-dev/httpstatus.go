@@ -52,6 +52,12 @@ func init() {
 			{Name: "http_status 50 URLs vs 1 URL", Setup: hsLab,
 				Ours: many, Peer: ours("-u", "http://127.0.0.1:{hs_http}/"),
 				MaxRatio: 1.5, MaxRSS: rss},
+			// What any Go check pays before its own logic (no target: the
+			// floor under the rows above; see cmd/hindsight-dev/floor).
+			{Name: "http_status floor: net/http request alone vs check_http", Setup: hsFloor,
+				Ours: []string{"{hs_floor_nethttp}", "-u", "http://127.0.0.1:{hs_http}/"}, Peer: []string{hsPluginsDir + "check_http", "-H", "127.0.0.1", "-p", "{hs_http}"}},
+			{Name: "http_status floor: + go-flags options, gojq init vs check_http", Setup: hsFloor,
+				Ours: []string{"{hs_floor_plugin}", "-u", "http://127.0.0.1:{hs_http}/"}, Peer: []string{hsPluginsDir + "check_http", "-H", "127.0.0.1", "-p", "{hs_http}"}},
 		},
 	})
 }
@@ -123,6 +129,33 @@ http {
 		}
 	}
 	l.Vars["hs_http"], l.Vars["hs_tls"], l.Vars["hs_ca"] = strconv.Itoa(httpPort), strconv.Itoa(tlsPort), cert
+	return nil
+}
+
+// hsFloor builds the floor programs (cmd/hindsight-dev/floor) as the
+// Makefile builds the plugins, next to hsLab's nginx.
+func hsFloor(l *Lab) error {
+	if err := hsLab(l); err != nil {
+		return err
+	}
+	if l.Vars["hs_floor_plugin"] != "" {
+		return nil
+	}
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %v", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	for _, name := range []string{"nethttp", "plugin"} {
+		out := filepath.Join(l.Dir, "floor-"+name)
+		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, "./cmd/hindsight-dev/floor/"+name)
+		build.Dir = root
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if msg, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("build floor/%s: %v: %s", name, err, msg)
+		}
+		l.Vars["hs_floor_"+name] = out
+	}
 	return nil
 }
 
