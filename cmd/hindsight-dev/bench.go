@@ -25,6 +25,10 @@ type Row struct {
 	MaxRSS   int64   // target: our peak RSS in KiB; 0 for none
 	MaxWall  time.Duration
 	MaxSize  int64 // target: stripped binary size in bytes; 0 for none
+	// Observe, when set, is called after Setup and before the runs; the
+	// function it returns, after the runs, says what it saw, as a note
+	// under the table (what a peer server spent, for instance).
+	Observe func(l *Lab) func() string
 }
 
 // Lab is what setups share: the plugin directory, a scratch directory,
@@ -76,6 +80,7 @@ func bench(args []string) error {
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Plugin < entries[j].Plugin })
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "ROW\tOURS median\tPEER median\tRATIO\tOURS peak RSS\tPEER peak RSS\tTARGET\tBINARY\t")
+	var notes []string
 	for _, e := range entries {
 		// Each plugin's rows start from a clean machine: a hung mount set up
 		// for one plugin's row leaves tasks in D that would tax the others.
@@ -85,21 +90,30 @@ func bench(args []string) error {
 			if *only != "" && !strings.Contains(row.Name, *only) {
 				continue
 			}
-			line, err := benchRow(lab, row, *runs, filepath.Join(bin, e.Plugin))
+			line, note, err := benchRow(lab, row, *runs, filepath.Join(bin, e.Plugin))
 			if err != nil {
 				fmt.Fprintf(tw, "%s\tskipped: %v\t\t\t\t\t\t\t\n", row.Name, err)
 				continue
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", row.Name, line, size)
+			if note != "" {
+				notes = append(notes, row.Name+": "+note)
+			}
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Println("note: " + n)
+	}
+	return nil
 }
 
-func benchRow(lab *Lab, row Row, runs int, exe string) (string, error) {
+func benchRow(lab *Lab, row Row, runs int, exe string) (line, note string, err error) {
 	if row.Setup != nil {
 		if err := row.Setup(lab); err != nil {
-			return "", err
+			return "", "", err
 		}
 	}
 	ours := expand(row.Ours, lab.Vars)
@@ -107,14 +121,18 @@ func benchRow(lab *Lab, row Row, runs int, exe string) (string, error) {
 	if row.Peer != nil {
 		peer = expand(row.Peer, lab.Vars)
 		if _, err := os.Stat(peer[0]); err != nil {
-			return "", fmt.Errorf("peer %s not installed", peer[0])
+			return "", "", fmt.Errorf("peer %s not installed", peer[0])
 		}
+	}
+	var observed func() string
+	if row.Observe != nil {
+		observed = row.Observe(lab)
 	}
 	var a, b []sample
 	for i := 0; i < runs+1; i++ { // alternate, so drift hits both alike
 		sa, err := measure(ours)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if i > 0 { // the first run of each warms caches
 			a = append(a, sa)
@@ -122,12 +140,15 @@ func benchRow(lab *Lab, row Row, runs int, exe string) (string, error) {
 		if peer != nil {
 			sb, err := measure(peer)
 			if err != nil {
-				return "", err
+				return "", "", err
 			}
 			if i > 0 {
 				b = append(b, sb)
 			}
 		}
+	}
+	if observed != nil {
+		note = observed()
 	}
 	ma, ra := median(a), peakRSS(ours, a)
 	out := fmt.Sprintf("%s\t", ms(ma))
@@ -144,7 +165,7 @@ func benchRow(lab *Lab, row Row, runs int, exe string) (string, error) {
 		size = fi.Size()
 	}
 	out += "\t" + verdict(row, ratio, ma, ra, size)
-	return out, nil
+	return out, note, nil
 }
 
 func verdict(row Row, ratio float64, med time.Duration, rss, size int64) string {

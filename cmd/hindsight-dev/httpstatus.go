@@ -9,8 +9,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,11 +53,13 @@ func init() {
 				MaxRatio: 1, MaxRSS: rss},
 			{Name: "http_status 50 URLs vs 1 URL", Setup: hsLab,
 				Ours: many, Peer: ours("-u", "http://127.0.0.1:{hs_http}/"),
-				MaxRatio: 1.5, MaxRSS: rss},
+				MaxRatio: 1.5, MaxRSS: rss, Observe: hsNginxCPU},
 			// What any Go check pays before its own logic (no target: the
 			// floor under the rows above; see cmd/hindsight-dev/floor).
 			{Name: "http_status floor: net/http request alone vs check_http", Setup: hsFloor,
 				Ours: []string{"{hs_floor_nethttp}", "-u", "http://127.0.0.1:{hs_http}/"}, Peer: []string{hsPluginsDir + "check_http", "-H", "127.0.0.1", "-p", "{hs_http}"}},
+			{Name: "http_status floor: 50 URLs vs 1 URL, net/http alone", Setup: hsFloor,
+				Ours: append([]string{"{hs_floor_nethttp}"}, many[1:]...), Peer: []string{"{hs_floor_nethttp}", "-u", "http://127.0.0.1:{hs_http}/"}},
 			{Name: "http_status floor: + go-flags options, gojq init vs check_http", Setup: hsFloor,
 				Ours: []string{"{hs_floor_plugin}", "-u", "http://127.0.0.1:{hs_http}/"}, Peer: []string{hsPluginsDir + "check_http", "-H", "127.0.0.1", "-p", "{hs_http}"}},
 		},
@@ -105,7 +109,7 @@ http {
   fastcgi_temp_path %[1]s/tmp;
   uwsgi_temp_path %[1]s/tmp;
   scgi_temp_path %[1]s/tmp;
-  server { listen 127.0.0.1:%[2]d; root %[1]s/www; }
+  server { listen 127.0.0.1:%[2]d; root %[1]s/www; location = /nginx_status { stub_status; } }
   server { listen 127.0.0.1:%[3]d ssl; ssl_certificate %[4]s; ssl_certificate_key %[5]s; root %[1]s/www; }
 }
 `, dir, httpPort, tlsPort, cert, key)
@@ -129,7 +133,76 @@ http {
 		}
 	}
 	l.Vars["hs_http"], l.Vars["hs_tls"], l.Vars["hs_ca"] = strconv.Itoa(httpPort), strconv.Itoa(tlsPort), cert
+	l.Vars["hs_nginx_pid"] = strconv.Itoa(cmd.Process.Pid)
 	return nil
+}
+
+// hsNginxCPU measures the CPU nginx's worker spends per request during a
+// row: on a 2-CPU machine the server's share of each request is time the
+// check cannot overlap, which bounds how cheap many URLs can be.
+func hsNginxCPU(l *Lab) func() string {
+	worker, err := hsNginxWorker(l.Vars["hs_nginx_pid"])
+	if err != nil {
+		return func() string { return "nginx CPU not measured: " + err.Error() }
+	}
+	cpu0, err0 := hsTaskCPU(worker)
+	req0, err1 := hsNginxRequests(l.Vars["hs_http"])
+	return func() string {
+		cpu1, err2 := hsTaskCPU(worker)
+		req1, err3 := hsNginxRequests(l.Vars["hs_http"])
+		if err := errors.Join(err0, err1, err2, err3); err != nil {
+			return "nginx CPU not measured: " + err.Error()
+		}
+		n := req1 - req0 - 1 // the status request itself
+		if n <= 0 {
+			return "nginx served no requests"
+		}
+		return fmt.Sprintf("nginx's single worker spent %s of CPU per request (%d requests); the server's share alone of 49 more requests is %s",
+			(cpu1-cpu0)/time.Duration(n), n, ms(49*(cpu1-cpu0)/time.Duration(n)))
+	}
+}
+
+// hsNginxWorker is the pid of the master's (only) worker.
+func hsNginxWorker(master string) (string, error) {
+	b, err := os.ReadFile("/proc/" + master + "/task/" + master + "/children")
+	if err != nil {
+		return "", err
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "", errors.New("nginx has no worker")
+	}
+	return f[0], nil
+}
+
+// hsTaskCPU is the time pid has run on a CPU, from schedstat (ns, unlike
+// the clock ticks of stat).
+func hsTaskCPU(pid string) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/schedstat")
+	if err != nil {
+		return 0, err
+	}
+	ns, err := strconv.ParseInt(strings.Fields(string(b))[0], 10, 64)
+	return time.Duration(ns), err
+}
+
+// hsNginxRequests reads the request counter of stub_status.
+func hsNginxRequests(port string) (int64, error) {
+	resp, err := http.Get("http://127.0.0.1:" + port + "/nginx_status")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	// "Active connections: 1 \nserver accepts handled requests\n 5 5 9 \n..."
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 3 || len(strings.Fields(lines[2])) < 3 {
+		return 0, fmt.Errorf("unexpected stub_status %q", b)
+	}
+	return strconv.ParseInt(strings.Fields(lines[2])[2], 10, 64)
 }
 
 // hsFloor builds the floor programs (cmd/hindsight-dev/floor) as the

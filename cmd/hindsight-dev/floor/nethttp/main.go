@@ -1,4 +1,4 @@
-// Command nethttp is the floor of a Go HTTP check: one request with
+// Command nethttp is the floor of a Go HTTP check: its requests with
 // net/http, nothing else (see package floor).
 package main
 
@@ -9,9 +9,13 @@ import (
 )
 
 func main() {
-	if len(os.Args) != 3 || os.Args[1] != "-u" {
-		os.Stdout.WriteString("usage: nethttp -u URL\n")
+	var urls []string
+	for i := 1; i+1 < len(os.Args) && os.Args[i] == "-u"; i += 2 {
+		urls = append(urls, os.Args[i+1])
+	}
+	if len(urls) == 0 || 2*len(urls)+1 != len(os.Args) {
+		os.Stdout.WriteString("usage: nethttp -u URL [-u URL...]\n")
 		os.Exit(3)
 	}
-	os.Exit(floor.Get(os.Args[2]))
+	os.Exit(floor.Get(urls))
 }

@@ -17,10 +17,5 @@ func main() {
 		os.Stdout.WriteString("HTTP UNKNOWN - " + err.Error() + "\n")
 		os.Exit(3)
 	}
-	urls := check.(*httpstatus.Options).URLs
-	if len(urls) != 1 {
-		os.Stdout.WriteString("HTTP UNKNOWN - one -u URL\n")
-		os.Exit(3)
-	}
-	os.Exit(floor.Get(urls[0]))
+	os.Exit(floor.Get(check.(*httpstatus.Options).URLs))
 }
