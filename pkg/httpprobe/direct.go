@@ -226,6 +226,15 @@ func (c *Client) exchange(ctx context.Context, pc *conn, hreq *http.Request, tra
 		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
 	}
 	if err != nil {
+		// A server may answer before reading the whole body and close
+		// (413 to a large POST); its answer says more than the broken pipe.
+		if ctx.Err() == nil && !isTimeout(err) {
+			if resp, rerr := http.ReadResponse(pc.br, hreq); rerr == nil {
+				resp.Close = true
+				resp.TLS = pc.tls
+				return resp, nil
+			}
+		}
 		return nil, ctxErr(ctx, err)
 	}
 	if _, err := pc.br.Peek(1); err != nil {
@@ -260,6 +269,11 @@ func Expired(ctx context.Context) error {
 		return context.DeadlineExceeded
 	}
 	return nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // ctxErr is the context's error when the context ended the I/O (the

@@ -207,3 +207,23 @@ func TestDirectWaitsForAFreeConnection(t *testing.T) {
 		t.Fatalf("got %v; want a timeout waiting for a free connection", err)
 	}
 }
+
+// A server that refuses a large body before reading it, and closes, is
+// heard: the answer is its 413, not the broken pipe of the upload.
+func TestDirectAnswerBeforeTheBody(t *testing.T) {
+	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if _, err := http.ReadRequest(br); err == nil { // the header only
+			c.Write([]byte("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
+		}
+		c.(*net.TCPConn).SetLinger(0) // reset, as a server discarding the unread body does
+	})
+	parsed, _ := url.Parse(u)
+	c := New(Config{})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := c.Do(ctx, Request{Method: http.MethodPost, URL: parsed, Body: make([]byte, 16<<20), MaxBody: 10})
+	if err != nil || resp.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("got %v, %+v; want the 413", err, resp)
+	}
+}

@@ -349,7 +349,11 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 			}
 			t.mu.Unlock()
 		},
-		WroteRequest: func(httptrace.WroteRequestInfo) { t.enter(PhaseFirstByte) },
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil { // a failed write is still the request's failure
+				t.enter(PhaseFirstByte)
+			}
+		},
 		GotFirstResponseByte: func() {
 			t.mu.Lock()
 			t.firstByte = time.Since(t.start)
