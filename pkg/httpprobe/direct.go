@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -26,6 +27,7 @@ type conn struct {
 	net.Conn
 	br     *bufio.Reader
 	bw     *bufio.Writer
+	cw     *connWriter
 	tls    *tls.ConnectionState
 	reused bool
 	stop   func() bool // ends the cancellation hook of the request in flight
@@ -141,7 +143,7 @@ func (c *Client) roundTripDirect(ctx context.Context, hreq *http.Request) (*http
 		// A kept-alive connection the server closed meanwhile fails before
 		// any answer; the request goes again on a new connection, as the
 		// Transport does.
-		if !pc.reused || attempt > 0 || !isEOF(err) || !replayable(hreq) {
+		if !pc.reused || attempt > 0 || !isStale(err) || !replayable(hreq) {
 			return nil, err
 		}
 	}
@@ -181,9 +183,26 @@ func (c *Client) dialDirect(ctx context.Context, hreq *http.Request, addr string
 		}
 		pc.Conn, pc.tls = tc, state
 	}
+	pc.cw = &connWriter{Conn: pc.Conn}
 	pc.br = bufio.NewReader(pc.Conn)
-	pc.bw = bufio.NewWriter(pc.Conn)
+	pc.bw = bufio.NewWriter(pc.cw)
 	return pc, nil
+}
+
+// connWriter keeps the error of a failed write: Request.Write reports a
+// failure while copying the body as a body read error that does not
+// unwrap, but our bodies are in memory and never fail to read.
+type connWriter struct {
+	net.Conn
+	err error
+}
+
+func (w *connWriter) Write(p []byte) (int, error) {
+	n, err := w.Conn.Write(p)
+	if err != nil {
+		w.err = err
+	}
+	return n, err
 }
 
 func (c *Client) handshake(ctx context.Context, raw net.Conn, host string) (*tls.Conn, *tls.ConnectionState, error) {
@@ -221,6 +240,9 @@ func (c *Client) exchange(ctx context.Context, pc *conn, hreq *http.Request, tra
 	err := hreq.Write(pc.bw)
 	if err == nil {
 		err = pc.bw.Flush()
+	}
+	if err != nil && pc.cw.err != nil {
+		err = pc.cw.err
 	}
 	if trace != nil && trace.WroteRequest != nil {
 		trace.WroteRequest(httptrace.WroteRequestInfo{Err: err})
@@ -269,6 +291,12 @@ func Expired(ctx context.Context) error {
 		return context.DeadlineExceeded
 	}
 	return nil
+}
+
+// isStale reports the errors of a kept-alive connection the server has
+// closed: end of file or reset on reading, broken pipe on writing.
+func isStale(err error) bool {
+	return isEOF(err) || errors.Is(err, syscall.EPIPE)
 }
 
 func isTimeout(err error) bool {

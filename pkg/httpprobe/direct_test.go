@@ -227,3 +227,32 @@ func TestDirectAnswerBeforeTheBody(t *testing.T) {
 		t.Fatalf("got %v, %+v; want the 413", err, resp)
 	}
 }
+
+// A kept-alive connection the server reset meanwhile fails on the write
+// (broken pipe) rather than the read; the request still goes again.
+func TestDirectRetriesAResetConnection(t *testing.T) {
+	var conns atomic.Int32
+	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		conns.Add(1)
+		if readRequest(br) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		}
+		c.(*net.TCPConn).SetLinger(0) // close with a reset
+	})
+	c := New(Config{MaxConnsPerHost: 1})
+	defer c.Close()
+	parsed, _ := url.Parse(u)
+	for i := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// a large body, so the write meets the reset
+		resp, err := c.Do(ctx, Request{Method: http.MethodPost, URL: parsed, Body: make([]byte, 1<<20), MaxBody: 10})
+		cancel()
+		if err != nil || resp.Status != 200 {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		time.Sleep(10 * time.Millisecond) // let the reset arrive
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("%d connections, want 3", n)
+	}
+}
