@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/testutil"
 )
@@ -390,4 +392,38 @@ func TestAddressFamily(t *testing.T) {
 		{"-4 cannot reach ::1", []string{"-u", "http://[::1]:" + p + "/text", "-4"}, 2, []string{`connect to \[::1\]:\d+ failed`}, nil},
 		{"-H v6 with -p", []string{"-H", "::1", "-p", p, "--path", "/text"}, 0, nil, nil},
 	})
+}
+
+// Targets are queued by the server they connect to: two names resolved
+// to one address share its connections; --no-sni's per-host clients and
+// other ports do not.
+func TestQueuesByServer(t *testing.T) {
+	u := func(s string) target {
+		p, err := url.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return target{url: p}
+	}
+	o := &Options{targets: []target{
+		u("http://a.example/1"), u("http://b.example/"), u("http://a.example/2"),
+		u("http://a.example:8080/"), u("https://a.example/"),
+	}}
+	shared := httpprobe.New(httpprobe.Config{Resolve: map[string]string{"a.example:80": "192.0.2.1", "b.example:80": "192.0.2.1"}})
+	got := o.queues(func(target) *httpprobe.Client { return shared })
+	want := [][]int{{0, 1, 2}, {3}, {4}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("queues = %v, want %v", got, want)
+	}
+	perHost := map[string]*httpprobe.Client{}
+	got = o.queues(func(t target) *httpprobe.Client {
+		if perHost[t.url.Hostname()] == nil {
+			perHost[t.url.Hostname()] = httpprobe.New(httpprobe.Config{})
+		}
+		return perHost[t.url.Hostname()]
+	})
+	want = [][]int{{0, 2}, {1}, {3}, {4}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("queues with a client per host = %v, want %v", got, want)
+	}
 }

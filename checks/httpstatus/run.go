@@ -56,7 +56,7 @@ func (o *Options) Run(ctx context.Context, env *plugin.Env) (plugin.Result, erro
 	outcomes := make([]outcome, len(o.targets))
 	start := time.Now()
 	var wg sync.WaitGroup
-	for _, q := range o.queues() {
+	for _, q := range o.queues(clientFor) {
 		client := clientFor(o.targets[q[0]])
 		var next atomic.Int32
 		for range min(len(q), maxConnsPerHost) {
@@ -81,25 +81,32 @@ func (o *Options) Run(ctx context.Context, env *plugin.Env) (plugin.Result, erro
 	return o.assemble(env, outcomes), nil
 }
 
-// queues groups the targets by server (scheme and host:port, and the
-// host too with --no-sni, which verifies per host), in order. Each
-// server's targets are checked by at most maxConnsPerHost workers, each
-// reusing its connection: fifty URLs on one server cost a few
-// connections and no hand-off between goroutines per request, while
-// different servers are checked concurrently.
-func (o *Options) queues() [][]int {
-	var order []string
-	byServer := map[string][]int{}
+// queues groups the targets by server (the client, which differs per
+// host with --no-sni, and the address connected to, so -I and --resolve
+// put several hosts on one server), in order. Each server's targets are
+// checked by at most maxConnsPerHost workers, each reusing its
+// connection: fifty URLs on one server cost a few connections and no
+// hand-off between goroutines per request, while different servers are
+// checked concurrently. A URL's time is its own request's, not the time
+// it queued behind others.
+func (o *Options) queues(clientFor func(target) *httpprobe.Client) [][]int {
+	type server struct {
+		client *httpprobe.Client
+		key    string
+	}
+	var order []server
+	byServer := map[server][]int{}
 	for i, t := range o.targets {
-		key := t.url.Scheme + "://" + t.url.Host
-		if _, ok := byServer[key]; !ok {
-			order = append(order, key)
+		s := server{clientFor(t), ""}
+		s.key = s.client.ServerKey(t.url)
+		if _, ok := byServer[s]; !ok {
+			order = append(order, s)
 		}
-		byServer[key] = append(byServer[key], i)
+		byServer[s] = append(byServer[s], i)
 	}
 	out := make([][]int, len(order))
-	for i, key := range order {
-		out[i] = byServer[key]
+	for i, s := range order {
+		out[i] = byServer[s]
 	}
 	return out
 }

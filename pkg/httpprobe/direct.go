@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -116,11 +118,18 @@ func (p *pool) close() {
 func (c *Client) roundTripDirect(ctx context.Context, hreq *http.Request) (*http.Response, error) {
 	trace := httptrace.ContextClientTrace(ctx)
 	addr := c.Target(ctx, canonicalAddr(hreq.URL))
-	key := hreq.URL.Scheme + " " + addr
+	key := hreq.URL.Scheme + " " + addr // as ServerKey, with a sticky hop's address
 	for attempt := 0; ; attempt++ {
+		if trace != nil && trace.GetConn != nil {
+			trace.GetConn(addr) // a retry waits for a connection again
+		}
 		pc, err := c.pool.take(ctx, key)
 		if err != nil {
 			return nil, err
+		}
+		if pc != nil && !pc.idle() {
+			pc.Close() // closed by the server, or sent bytes nobody asked for
+			pc = nil
 		}
 		if pc == nil {
 			if pc, err = c.dialDirect(ctx, hreq, addr); err != nil {
@@ -131,22 +140,58 @@ func (c *Client) roundTripDirect(ctx context.Context, hreq *http.Request) (*http
 		if trace != nil && trace.GotConn != nil {
 			trace.GotConn(httptrace.GotConnInfo{Conn: pc.Conn, Reused: pc.reused})
 		}
-		resp, err := c.exchange(ctx, pc, hreq, trace)
+		resp, answered, err := c.exchange(ctx, pc, hreq, trace)
 		if err == nil {
 			resp.Body = &connBody{ReadCloser: resp.Body, pc: pc, key: key, pool: &c.pool,
-				keep: !resp.Close && !hreq.Close, eof: resp.Body == http.NoBody}
+				keep: reusable(hreq, resp), eof: resp.Body == http.NoBody}
 			return resp, nil
 		}
 		pc.stop()
 		pc.Close()
 		c.pool.give(key, nil)
 		// A kept-alive connection the server closed meanwhile fails before
-		// any answer; the request goes again on a new connection, as the
-		// Transport does.
-		if !pc.reused || attempt > 0 || !isStale(err) || !replayable(hreq) {
+		// any answer; the request goes again on a new connection when that
+		// cannot do harm, by the Transport's rules.
+		if !pc.reused || attempt > 0 || answered || !isStale(err) || !retryable(hreq, pc.cw.n == 0) {
 			return nil, err
 		}
 	}
+}
+
+// reusable reports whether the connection can carry another request
+// after resp has been read to its end.
+func reusable(hreq *http.Request, resp *http.Response) bool {
+	return !resp.Close && !hreq.Close && resp.StatusCode != http.StatusSwitchingProtocols &&
+		!asksToClose(hreq.Header)
+}
+
+// asksToClose reports a "Connection: close" among the request headers
+// (-k 'Connection: close'): the server will close after its answer.
+func asksToClose(h http.Header) bool {
+	for _, v := range h["Connection"] {
+		for _, token := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "close") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// retryable reports whether hreq may be sent again on a new connection:
+// when none of it was written, or when it is idempotent (GET, HEAD,
+// OPTIONS, TRACE, or an Idempotency-Key), and its body can be replayed.
+func retryable(hreq *http.Request, nothingWritten bool) bool {
+	if !nothingWritten {
+		switch hreq.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		default:
+			if hreq.Header.Get("Idempotency-Key") == "" && hreq.Header.Get("X-Idempotency-Key") == "" {
+				return false
+			}
+		}
+	}
+	return replayable(hreq)
 }
 
 // replayable reports whether hreq can be sent again: its body, if any,
@@ -194,15 +239,30 @@ func (c *Client) dialDirect(ctx context.Context, hreq *http.Request, addr string
 // unwrap, but our bodies are in memory and never fail to read.
 type connWriter struct {
 	net.Conn
+	n   int64 // bytes written by the request in flight
 	err error
 }
 
 func (w *connWriter) Write(p []byte) (int, error) {
 	n, err := w.Conn.Write(p)
+	w.n += int64(n)
 	if err != nil {
 		w.err = err
 	}
 	return n, err
+}
+
+// idle reports whether an idle connection can be used: nothing arrived
+// on it since its last answer, and the server has not closed it. One
+// read that cannot wait tells.
+func (pc *conn) idle() bool {
+	if pc.br.Buffered() > 0 {
+		return false
+	}
+	pc.SetReadDeadline(time.Unix(1, 0))
+	_, err := pc.br.Peek(1)
+	pc.SetReadDeadline(time.Time{})
+	return isTimeout(err)
 }
 
 func (c *Client) handshake(ctx context.Context, raw net.Conn, host string) (*tls.Conn, *tls.ConnectionState, error) {
@@ -230,18 +290,24 @@ func (c *Client) handshake(ctx context.Context, raw net.Conn, host string) (*tls
 	return tc, &state, nil
 }
 
-// exchange writes hreq on pc and reads the response header. Reads and
-// writes stop at ctx's deadline, or at once when ctx is cancelled.
-func (c *Client) exchange(ctx context.Context, pc *conn, hreq *http.Request, trace *httptrace.ClientTrace) (*http.Response, error) {
+// maxInformational bounds the 1xx answers skipped before the real one,
+// as the Transport does.
+const maxInformational = 5
+
+// exchange writes hreq on pc and reads the response header; answered
+// says whether any of an answer came. Reads and writes stop at ctx's
+// deadline, or at once when ctx is cancelled.
+func (c *Client) exchange(ctx context.Context, pc *conn, hreq *http.Request, trace *httptrace.ClientTrace) (resp *http.Response, answered bool, err error) {
 	deadline, _ := ctx.Deadline()
 	pc.SetDeadline(deadline)
 	pc.stop = context.AfterFunc(ctx, func() { pc.SetDeadline(time.Unix(1, 0)) })
 
-	err := hreq.Write(pc.bw)
+	pc.cw.n, pc.cw.err = 0, nil
+	err = hreq.Write(pc.bw)
 	if err == nil {
 		err = pc.bw.Flush()
 	}
-	if err != nil && pc.cw.err != nil {
+	if pc.cw.err != nil {
 		err = pc.cw.err
 	}
 	if trace != nil && trace.WroteRequest != nil {
@@ -249,34 +315,42 @@ func (c *Client) exchange(ctx context.Context, pc *conn, hreq *http.Request, tra
 	}
 	if err != nil {
 		// A server may answer before reading the whole body and close
-		// (413 to a large POST); its answer says more than the broken pipe.
-		if ctx.Err() == nil && !isTimeout(err) {
-			if resp, rerr := http.ReadResponse(pc.br, hreq); rerr == nil {
+		// (413 to a large POST); its answer says more than the broken
+		// pipe. Only a failure on the connection can hide an answer.
+		if pc.cw.err != nil && ctx.Err() == nil && !isTimeout(err) {
+			if resp, rerr := c.readAnswer(pc, hreq, trace); rerr == nil {
 				resp.Close = true
-				resp.TLS = pc.tls
-				return resp, nil
+				return resp, true, nil
 			}
 		}
-		return nil, ctxErr(ctx, err)
+		return nil, false, ctxErr(ctx, err)
 	}
+	resp, err = c.readAnswer(pc, hreq, trace)
+	return resp, err == nil || pc.br.Buffered() > 0 || errors.Is(err, io.ErrUnexpectedEOF), err
+}
+
+// readAnswer reads the response header, skipping 1xx answers (100
+// Continue, 103 Early Hints); 101 Switching Protocols is the answer.
+func (c *Client) readAnswer(pc *conn, hreq *http.Request, trace *httptrace.ClientTrace) (*http.Response, error) {
+	ctx := hreq.Context()
 	if _, err := pc.br.Peek(1); err != nil {
 		return nil, ctxErr(ctx, err)
 	}
 	if trace != nil && trace.GotFirstResponseByte != nil {
 		trace.GotFirstResponseByte()
 	}
-	for {
+	for skipped := 0; ; skipped++ {
 		resp, err := http.ReadResponse(pc.br, hreq)
 		if err != nil {
 			return nil, ctxErr(ctx, err)
 		}
-		// 1xx answers (100 Continue, 103 Early Hints) precede the real
-		// one; 101 Switching Protocols is the answer.
-		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
-			continue
+		if resp.StatusCode < 100 || resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			resp.TLS = pc.tls
+			return resp, nil
 		}
-		resp.TLS = pc.tls
-		return resp, nil
+		if skipped == maxInformational {
+			return nil, fmt.Errorf("more than %d informational (1xx) answers", maxInformational)
+		}
 	}
 }
 
@@ -339,14 +413,23 @@ func (b *connBody) Close() error {
 		return nil
 	}
 	b.done = true
-	err := b.ReadCloser.Close()
-	b.pc.stop()
-	if b.keep && b.eof && err == nil {
-		b.pc.SetDeadline(time.Time{})
-		b.pool.give(b.key, b.pc)
+	// Nothing may be left unread, and the cancellation hook must not
+	// have fired, for the connection to serve another request.
+	stopped := b.pc.stop()
+	if !b.keep || !b.eof || b.pc.br.Buffered() > 0 || !stopped {
+		// Closed first: closing the body of an unread stream would read it
+		// to its end.
+		b.pc.Close()
+		b.ReadCloser.Close()
+		b.pool.give(b.key, nil)
 		return nil
 	}
-	b.pc.Close()
-	b.pool.give(b.key, nil)
-	return err
+	if err := b.ReadCloser.Close(); err != nil {
+		b.pc.Close()
+		b.pool.give(b.key, nil)
+		return err
+	}
+	b.pc.SetDeadline(time.Time{})
+	b.pool.give(b.key, b.pc)
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -228,8 +229,8 @@ func TestDirectAnswerBeforeTheBody(t *testing.T) {
 	}
 }
 
-// A kept-alive connection the server reset meanwhile fails on the write
-// (broken pipe) rather than the read; the request still goes again.
+// A kept-alive connection the server reset meanwhile is replaced, whether
+// the reset is seen before the request or on its write.
 func TestDirectRetriesAResetConnection(t *testing.T) {
 	var conns atomic.Int32
 	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
@@ -245,7 +246,8 @@ func TestDirectRetriesAResetConnection(t *testing.T) {
 	for i := range 3 {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		// a large body, so the write meets the reset
-		resp, err := c.Do(ctx, Request{Method: http.MethodPost, URL: parsed, Body: make([]byte, 1<<20), MaxBody: 10})
+		resp, err := c.Do(ctx, Request{Method: http.MethodPut, URL: parsed, Body: make([]byte, 1<<20), MaxBody: 10,
+			Header: http.Header{"Idempotency-Key": {"k" + strconv.Itoa(i)}}})
 		cancel()
 		if err != nil || resp.Status != 200 {
 			t.Fatalf("request %d: %v", i, err)
@@ -254,5 +256,163 @@ func TestDirectRetriesAResetConnection(t *testing.T) {
 	}
 	if n := conns.Load(); n != 3 {
 		t.Errorf("%d connections, want 3", n)
+	}
+}
+
+// A body larger than MaxBody is read no further: closing it must not
+// read a never-ending stream to the deadline.
+func TestDirectTruncatedBodyIsNotDrained(t *testing.T) {
+	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		if readRequest(br) {
+			c.Write([]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"))
+			for {
+				if _, err := c.Write([]byte("5\r\nhello\r\n")); err != nil {
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+	})
+	c := New(Config{MaxConnsPerHost: 1})
+	defer c.Close()
+	p, _ := url.Parse(u)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	resp, err := c.Do(ctx, Request{URL: p, MaxBody: 10})
+	if err != nil || !resp.Truncated {
+		t.Fatalf("got %v, %+v; want a truncated body", err, resp)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("Do took %v for a 10-byte read: closing the body read the stream", el)
+	}
+}
+
+// A POST already written on a kept-alive connection that the server then
+// drops is not sent again: the server may have acted on it.
+func TestDirectPostIsNotSentTwice(t *testing.T) {
+	var posts atomic.Int32
+	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			req.Body.Close()
+			if req.Method == http.MethodPost && posts.Add(1) == 1 {
+				return // dropped without an answer
+			}
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		}
+	})
+	c := New(Config{MaxConnsPerHost: 1})
+	defer c.Close()
+	p, _ := url.Parse(u)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if _, err := c.Do(ctx, Request{URL: p, MaxBody: 10}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Do(ctx, Request{Method: http.MethodPost, URL: p, Body: []byte("x=1"), MaxBody: 10})
+	var perr *Error
+	if !errors.As(err, &perr) || perr.Phase != PhaseFirstByte {
+		t.Errorf("dropped POST: got %v, want a failure waiting for the answer", err)
+	}
+	if n := posts.Load(); n != 1 {
+		t.Errorf("the server received the POST %d times", n)
+	}
+}
+
+// A GET that a kept-alive connection loses the same way goes again.
+func TestDirectGetIsRetriedWhenDropped(t *testing.T) {
+	var gets, conns atomic.Int32
+	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+		conns.Add(1)
+		for readRequest(br) {
+			if gets.Add(1) == 2 {
+				return // the second request, on the kept-alive connection
+			}
+			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+		}
+	})
+	c := New(Config{MaxConnsPerHost: 1})
+	defer c.Close()
+	for i := range 2 {
+		if resp, err := get(t, c, u); err != nil || resp.Status != 200 {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2", n)
+	}
+}
+
+// A request that cannot be written (a bad Host) fails at once, in the
+// request phase, without waiting for an answer that cannot come.
+func TestDirectLocalWriteErrorIsImmediate(t *testing.T) {
+	u := rawServer(t, func(c net.Conn, br *bufio.Reader) { readRequest(br) })
+	c := New(Config{})
+	defer c.Close()
+	p, _ := url.Parse(u)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Do(ctx, Request{URL: p, Header: http.Header{"Host": {"xn--\u00e4"}}, MaxBody: 10})
+	var perr *Error
+	if !errors.As(err, &perr) || perr.Phase != PhaseRequest || perr.Timeout {
+		t.Errorf("got %v, want a request-phase failure", err)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Errorf("took %v", el)
+	}
+}
+
+// Connections that cannot carry another request are not pooled: bytes
+// after a HEAD answer, a 101 upgrade, a request saying Connection: close.
+func TestDirectDoesNotReuseSpentConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		req    Request
+		answer string
+	}{
+		{"bytes after a HEAD answer", Request{Method: http.MethodHead},
+			"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"},
+		{"101 upgrade", Request{Header: http.Header{"Upgrade": {"websocket"}, "Connection": {"Upgrade"}}},
+			"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x02hi"},
+		{"Connection: close asked", Request{Header: http.Header{"Connection": {"close"}}, MaxBody: 10},
+			"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var conns atomic.Int32
+			u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+				first := conns.Add(1) == 1
+				for readRequest(br) {
+					if first {
+						c.Write([]byte(tc.answer))
+						first = false
+						continue
+					}
+					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+				}
+			})
+			c := New(Config{MaxConnsPerHost: 1})
+			defer c.Close()
+			p, _ := url.Parse(u)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			req := tc.req
+			req.URL = p
+			if _, err := c.Do(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond) // let trailing bytes arrive
+			resp, err := c.Do(ctx, Request{URL: p, MaxBody: 10})
+			if err != nil || resp.Status != 200 || string(resp.Body) != "ok" {
+				t.Fatalf("the next request: %v, %+v", err, resp)
+			}
+			if n := conns.Load(); n != 2 {
+				t.Errorf("%d connections, want 2", n)
+			}
+		})
 	}
 }

@@ -126,6 +126,13 @@ func (c *Client) Target(ctx context.Context, hostport string) string {
 	return hostport
 }
 
+// ServerKey names the server a request for u goes to without a proxy:
+// its scheme and the address connected to. Requests with one key share
+// the Client's MaxConnsPerHost connections.
+func (c *Client) ServerKey(u *url.URL) string {
+	return u.Scheme + " " + c.Target(context.Background(), canonicalAddr(u))
+}
+
 // withPort gives addr the port of hostport unless it has its own.
 func withPort(addr, hostport string) string {
 	if _, _, err := net.SplitHostPort(addr); err == nil {
@@ -303,6 +310,7 @@ func (t *tracer) enter(p Phase) {
 
 func (t *tracer) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
+		GetConn: func(string) { t.enter(PhaseWait) },
 		DNSStart: func(httptrace.DNSStartInfo) {
 			t.mu.Lock()
 			t.phase, t.dnsStart = PhaseDNS, time.Now()
