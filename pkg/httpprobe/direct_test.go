@@ -3,6 +3,8 @@ package httpprobe
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -415,4 +417,35 @@ func TestDirectDoesNotReuseSpentConnections(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Kept-alive TLS connections survive the idle check between requests.
+func TestDirectReusesTLSConnections(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") }))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	defer srv.Close()
+	c := New(Config{MaxConnsPerHost: 1, TLS: &tls.Config{RootCAs: certPool(srv)}})
+	defer c.Close()
+	for i := range 5 {
+		resp, err := get(t, c, srv.URL)
+		if err != nil || resp.Status != 200 || resp.TLS == nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("5 requests over TLS opened %d connections, want 1", n)
+	}
+}
+
+func certPool(srv *httptest.Server) *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	return pool
 }
