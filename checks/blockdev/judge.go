@@ -265,7 +265,7 @@ func (r *run) judgeFilesystem(f *fsInfo) *item {
 		return it
 	}
 	if h := f.stillHung; h != nil {
-		it.bad(plugin.CRITICAL, fmt.Sprintf("still hung: the %s probe started %s ago (pid %d) has not returned; not probed again",
+		it.bad(plugin.CRITICAL, fmt.Sprintf("still hung: the %s probe started %s ago (pid %d) has not returned and is not probed again",
 			h.Op, threshold.FormatDuration(r.now.Sub(h.Since).Round(time.Second)), f.stuckPid))
 	}
 	p := f.probe
@@ -290,7 +290,7 @@ func (r *run) judgeFilesystem(f *fsInfo) *item {
 		it.bad(plugin.CRITICAL, "mounted read-only, expected read-write ("+f.expectRW+")")
 	}
 	if e := f.ext4; e.Count > 0 {
-		it.bad(plugin.CRITICAL, fmt.Sprintf("%s recorded (first %s in %s, last %s in %s); run e2fsck",
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s recorded (first %s in %s, last %s in %s): run e2fsck",
 			plural(int(e.Count), "ext4 error"), stamp(e.FirstTime), e.FirstFunc, stamp(e.LastTime), e.LastFunc))
 	}
 	if f.xfsDown != "" {

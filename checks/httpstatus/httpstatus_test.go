@@ -182,7 +182,7 @@ func TestNetworkFailures(t *testing.T) {
 		{"dns", []string{"-u", "http://no-such-host.invalid/"}, `DNS lookup of no-such-host.invalid: `, 5 * time.Second},
 		{"never answers", []string{"-u", "http://" + silent + "/", "-t", "2"}, `accepted the request but sent no response within [\d.]+m?s \(first-byte timeout\)`, 3 * time.Second},
 		{"slow first byte", []string{"-u", base + "/slow-first-byte", "-t", "2"}, `sent no response within [\d.]+m?s \(first-byte timeout\)`, 3 * time.Second},
-		{"trickling body", []string{"-u", base + "/trickle", "-t", "2"}, `answered 200 OK but the body did not complete within [\d.]+m?s \(\d+ bytes received; body timeout\)`, 3 * time.Second},
+		{"trickling body", []string{"-u", base + "/trickle", "-t", "2"}, `answered 200 OK but the body did not complete within [\d.]+m?s \(\d+ bytes received, body timeout\)`, 3 * time.Second},
 		{"TLS to plain", []string{"-u", "https://" + strings.TrimPrefix(base, "http://") + "/"}, `did not answer with TLS`, 5 * time.Second},
 	}
 	for _, tc := range cases {

@@ -108,7 +108,7 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("bad response from %s: %s", e.Addr, rootCause(e.Err))
 	case PhaseBody:
 		if e.Timeout {
-			return fmt.Sprintf("%s answered %s but the body did not complete within %s (%d bytes received; body timeout)", e.Addr, e.Status, fmtDur(e.Elapsed), e.Got)
+			return fmt.Sprintf("%s answered %s but the body did not complete within %s (%d bytes received, body timeout)", e.Addr, e.Status, fmtDur(e.Elapsed), e.Got)
 		}
 		return fmt.Sprintf("%s answered %s but reading the body failed after %d bytes: %s", e.Addr, e.Status, e.Got, rootCause(e.Err))
 	}
