@@ -138,30 +138,6 @@ func TestDirectSkipsInformationalAnswers(t *testing.T) {
 	}
 }
 
-// A server that closes a kept-alive connection between two requests
-// must not fail the second: it is sent again on a new connection.
-func TestDirectRetriesAStaleConnection(t *testing.T) {
-	var conns atomic.Int32
-	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
-		conns.Add(1)
-		if readRequest(br) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-		}
-		// and close, without "Connection: close"
-	})
-	c := New(Config{MaxConnsPerHost: 1})
-	defer c.Close()
-	for i := range 3 {
-		if resp, err := get(t, c, u); err != nil || resp.Status != 200 {
-			t.Fatalf("request %d: %v", i, err)
-		}
-		time.Sleep(10 * time.Millisecond) // let the close arrive
-	}
-	if n := conns.Load(); n != 3 {
-		t.Errorf("%d connections, want 3", n)
-	}
-}
-
 func TestDirectBodyTimeoutKeepsWhatCame(t *testing.T) {
 	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
 		if readRequest(br) {
@@ -231,33 +207,51 @@ func TestDirectAnswerBeforeTheBody(t *testing.T) {
 	}
 }
 
-// A kept-alive connection the server reset meanwhile is replaced, whether
-// the reset is seen before the request or on its write.
-func TestDirectRetriesAResetConnection(t *testing.T) {
-	var conns atomic.Int32
-	u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
-		conns.Add(1)
-		if readRequest(br) {
-			c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
-		}
-		c.(*net.TCPConn).SetLinger(0) // close with a reset
-	})
-	c := New(Config{MaxConnsPerHost: 1})
-	defer c.Close()
-	parsed, _ := url.Parse(u)
-	for i := range 3 {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		// a large body, so the write meets the reset
-		resp, err := c.Do(ctx, Request{Method: http.MethodPut, URL: parsed, Body: make([]byte, 1<<20), MaxBody: 10,
-			Header: http.Header{"Idempotency-Key": {"k" + strconv.Itoa(i)}}})
-		cancel()
-		if err != nil || resp.Status != 200 {
-			t.Fatalf("request %d: %v", i, err)
-		}
-		time.Sleep(10 * time.Millisecond) // let the reset arrive
-	}
-	if n := conns.Load(); n != 3 {
-		t.Errorf("%d connections, want 3", n)
+// A kept-alive connection the server closed or reset between two
+// requests does not fail the next: it is replaced, whether that is seen
+// before the request is sent or on its write (a large idempotent PUT).
+func TestDirectReplacesClosedConnections(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reset bool
+		req   func(i int) Request
+	}{
+		{"closed", false, func(int) Request { return Request{MaxBody: 10} }},
+		{"reset", true, func(i int) Request {
+			return Request{Method: http.MethodPut, Body: make([]byte, 1<<20), MaxBody: 10,
+				Header: http.Header{"Idempotency-Key": {"k" + strconv.Itoa(i)}}}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var conns atomic.Int32
+			u := rawServer(t, func(c net.Conn, br *bufio.Reader) {
+				conns.Add(1)
+				if readRequest(br) {
+					c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+				}
+				if tc.reset {
+					c.(*net.TCPConn).SetLinger(0)
+				}
+				// and close, without "Connection: close"
+			})
+			c := New(Config{MaxConnsPerHost: 1})
+			defer c.Close()
+			parsed, _ := url.Parse(u)
+			for i := range 3 {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				req := tc.req(i)
+				req.URL = parsed
+				resp, err := c.Do(ctx, req)
+				cancel()
+				if err != nil || resp.Status != 200 {
+					t.Fatalf("request %d: %v", i, err)
+				}
+				time.Sleep(10 * time.Millisecond) // let the close arrive
+			}
+			if n := conns.Load(); n != 3 {
+				t.Errorf("%d connections, want 3", n)
+			}
+		})
 	}
 }
 
