@@ -93,21 +93,15 @@ func (p *pool) give(key string, c *conn) {
 	p.slots(key) <- c
 }
 
-// close closes the idle connections.
+// close closes the idle connections; no request may be in flight.
 func (p *pool) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, ch := range p.hosts {
-		for {
-			select {
-			case c := <-ch:
-				if c != nil {
-					c.Close()
-				}
-				continue
-			default:
+		for len(ch) > 0 {
+			if c := <-ch; c != nil {
+				c.Close()
 			}
-			break
 		}
 	}
 }
