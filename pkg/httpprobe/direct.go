@@ -112,7 +112,7 @@ func (p *pool) close() {
 func (c *Client) roundTripDirect(ctx context.Context, hreq *http.Request) (*http.Response, error) {
 	trace := httptrace.ContextClientTrace(ctx)
 	addr := c.Target(ctx, canonicalAddr(hreq.URL))
-	key := hreq.URL.Scheme + " " + addr // as ServerKey, with a sticky hop's address
+	key := serverKey(hreq.URL.Scheme, addr) // as ServerKey, with a sticky hop's address
 	for attempt := 0; ; attempt++ {
 		if trace != nil && trace.GetConn != nil {
 			trace.GetConn(addr) // a retry waits for a connection again

@@ -130,8 +130,10 @@ func (c *Client) Target(ctx context.Context, hostport string) string {
 // its scheme and the address connected to. Requests with one key share
 // the Client's MaxConnsPerHost connections.
 func (c *Client) ServerKey(u *url.URL) string {
-	return u.Scheme + " " + c.Target(context.Background(), canonicalAddr(u))
+	return serverKey(u.Scheme, c.Target(context.Background(), canonicalAddr(u)))
 }
+
+func serverKey(scheme, addr string) string { return scheme + " " + addr }
 
 // withPort gives addr the port of hostport unless it has its own.
 func withPort(addr, hostport string) string {
