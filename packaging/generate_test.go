@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hindsight-plugins/hindsight/pkg/testutil"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 // kinds are the committed generated files: directory, file extension.

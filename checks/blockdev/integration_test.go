@@ -20,8 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/fusetest"
-	"github.com/hindsight-plugins/hindsight/pkg/testutil"
+	"github.com/hindsight-plugins/hindsight/internal/fusetest"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 func needRoot(t *testing.T, tools ...string) {

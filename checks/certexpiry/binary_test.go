@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/certs/certtest"
-	"github.com/hindsight-plugins/hindsight/pkg/fusetest"
-	"github.com/hindsight-plugins/hindsight/pkg/testutil"
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/fusetest"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 func freePort(t *testing.T) string {

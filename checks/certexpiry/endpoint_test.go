@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/certs/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
 )
 
 // pki is a small private PKI for endpoint tests.

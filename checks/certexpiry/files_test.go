@@ -9,7 +9,7 @@ import (
 
 	"software.sslmate.com/src/go-pkcs12"
 
-	"github.com/hindsight-plugins/hindsight/pkg/certs/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
 )
 
 // TestFiles covers the judgements on file sources, one certificate

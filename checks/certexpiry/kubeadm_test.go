@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/certs/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
 )
 
 var update = flag.Bool("update", false, "regenerate testdata/certexpiry/kubeadm and its expected output")

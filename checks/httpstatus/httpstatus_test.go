@@ -22,7 +22,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/pkg/testutil"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 func nilLogger() *log.Logger { return log.New(io.Discard, "", 0) }

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/testutil"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 func needRoot(t *testing.T, tools ...string) {

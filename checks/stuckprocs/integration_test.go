@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/fusetest"
-	"github.com/hindsight-plugins/hindsight/pkg/testutil"
+	"github.com/hindsight-plugins/hindsight/internal/fusetest"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 // Integration tests: real processes on this machine, judged by the built

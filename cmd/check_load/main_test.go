@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/testutil"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 func fixture(name string) []string {

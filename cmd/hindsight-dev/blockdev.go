@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/fusetest"
+	"github.com/hindsight-plugins/hindsight/internal/fusetest"
 )
 
 func init() {

@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/testutil"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 // Case is one plugin run that every engine performs; see cases.

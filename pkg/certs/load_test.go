@@ -10,7 +10,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
-	"github.com/hindsight-plugins/hindsight/pkg/certs/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
 )
 
 func TestParse(t *testing.T) {

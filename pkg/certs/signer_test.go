@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
-	"github.com/hindsight-plugins/hindsight/pkg/certs/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
 )
 
 func TestWeaknesses(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/fusetest"
+	"github.com/hindsight-plugins/hindsight/internal/fusetest"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )

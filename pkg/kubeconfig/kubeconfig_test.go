@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
-	"github.com/hindsight-plugins/hindsight/pkg/certs/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
 	"github.com/hindsight-plugins/hindsight/pkg/kubeconfig"
 )
 

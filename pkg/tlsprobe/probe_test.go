@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/certs/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
 )
 
 // peer is the server side of a STARTTLS opening, written from the RFCs
