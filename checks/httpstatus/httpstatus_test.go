@@ -20,9 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 func nilLogger() *log.Logger { return log.New(io.Discard, "", 0) }

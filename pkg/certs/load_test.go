@@ -9,8 +9,8 @@ import (
 
 	"software.sslmate.com/src/go-pkcs12"
 
-	"github.com/hindsight-plugins/hindsight/pkg/certs"
 	"github.com/hindsight-plugins/hindsight/internal/certtest"
+	"github.com/hindsight-plugins/hindsight/pkg/certs"
 )
 
 func TestParse(t *testing.T) {

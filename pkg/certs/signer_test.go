@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/certs"
 	"github.com/hindsight-plugins/hindsight/internal/certtest"
+	"github.com/hindsight-plugins/hindsight/pkg/certs"
 )
 
 func TestWeaknesses(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hindsight-plugins/hindsight/pkg/certs"
 	"github.com/hindsight-plugins/hindsight/internal/certtest"
+	"github.com/hindsight-plugins/hindsight/pkg/certs"
 	"github.com/hindsight-plugins/hindsight/pkg/kubeconfig"
 )
 
