@@ -17,7 +17,7 @@ import (
 
 func TestMain(m *testing.M) {
 	if isolate.IsChild(os.Args) {
-		os.Exit(isolate.ChildMain(os.Args, os.Stdout))
+		os.Exit(isolate.ChildMain(os.Args, os.Stdin, os.Stdout))
 	}
 	os.Exit(m.Run())
 }

@@ -11,7 +11,7 @@ import (
 // the check re-execute this test binary to list directories.
 func TestMain(m *testing.M) {
 	if isolate.IsChild(os.Args) {
-		os.Exit(isolate.ChildMain(os.Args, os.Stdout))
+		os.Exit(isolate.ChildMain(os.Args, os.Stdin, os.Stdout))
 	}
 	os.Exit(m.Run())
 }

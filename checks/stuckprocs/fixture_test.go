@@ -19,7 +19,7 @@ import (
 // fixture tasks in D are read through it, as on a real machine.
 func TestMain(m *testing.M) {
 	if isolate.IsChild(os.Args) {
-		os.Exit(isolate.ChildMain(os.Args, os.Stdout))
+		os.Exit(isolate.ChildMain(os.Args, os.Stdin, os.Stdout))
 	}
 	os.Exit(m.Run())
 }

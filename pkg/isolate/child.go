@@ -1,9 +1,11 @@
 package isolate
 
 import (
+	"bufio"
 	"encoding/base64"
 	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,37 +19,69 @@ import (
 // IsChild reports whether args (os.Args) ask for probe mode.
 func IsChild(args []string) bool { return len(args) > 1 && args[1] == childArg }
 
-// ChildMain performs the operation named in args and writes the reply to
-// out. It returns the exit code: 0, whatever the operation's result.
-func ChildMain(args []string, out io.Writer) int {
-	if len(args) < 4 {
-		io.WriteString(out, "errno="+strconv.Itoa(int(syscall.EINVAL))+"\n")
-		return 0
+// ChildMain serves requests, one per line of in, until in is closed,
+// writing each reply to out. args[2], when present, is the lock
+// directory. It returns the exit code: 0, whatever the operations found.
+func ChildMain(args []string, in io.Reader, out io.Writer) int {
+	nameProcess(args)
+	lockDir := ""
+	if len(args) > 2 {
+		lockDir = args[2]
 	}
-	req := Request{Op: Op(args[2]), Path: args[3]}
-	if len(args) > 4 {
-		req.Max, _ = strconv.Atoi(args[4])
+	w := bufio.NewWriterSize(out, 32<<10)
+	lines := bufio.NewScanner(in)
+	lines.Buffer(make([]byte, 64<<10), 1<<20)
+	for lines.Scan() {
+		req, deadline, ok := parseRequestLine(lines.Text())
+		if !ok {
+			w.WriteString("errno=" + strconv.Itoa(int(syscall.EINVAL)) + "\ndone=bad\nend=1\n")
+			w.Flush()
+			continue
+		}
+		serve(w, lockDir, req, deadline)
 	}
-	ops := []Op{req.Op}
-	for _, a := range args[5:] {
-		ops = append(ops, Op(a))
+	return 0
+}
+
+// nameProcess gives the child the plugin's name in ps and top: executed
+// through /proc/self/exe, its comm would be "exe".
+func nameProcess(args []string) {
+	name := filepath.Base(args[0])
+	if len(name) > 15 {
+		name = name[:15]
 	}
-	// One write per operation, as soon as it is done: if a later one
-	// hangs, the parent has read what came before and knows which hung.
+	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafeString(name)), 0, 0, 0)
+}
+
+// serve runs one request's operations under the target's lock. One write
+// per operation, as soon as it is done: if a later one hangs, the parent
+// has read what came before and knows which hung.
+func serve(w *bufio.Writer, lockDir string, req Request, deadline time.Time) {
+	finished := false
+	if lockDir != "" {
+		release, err := lockTarget(lockDir, req.Target, deadline)
+		if err == nil {
+			defer func() { release(finished) }()
+		}
+	}
+	ops := append([]Op{req.Op}, req.Then...)
 	for _, op := range ops {
 		start := time.Now()
-		reply, err := perform(Request{Op: op, Path: req.Path, Max: req.Max})
+		r := req.at(op)
+		reply, err := perform(w, r)
 		reply.Elapsed = time.Since(start)
-		io.WriteString(out, encode(op, reply, err)+"done="+string(op)+"\n")
+		w.WriteString(encode(op, reply, err) + "done=" + string(op) + "\n")
+		w.Flush()
 		if err != nil {
 			break
 		}
 	}
-	io.WriteString(out, "end=1\n")
-	return 0
+	finished = true // answered, even if with an error: the target is not hung
+	w.WriteString("end=1\n")
+	w.Flush()
 }
 
-func perform(req Request) (Reply, error) {
+func perform(w *bufio.Writer, req Request) (Reply, error) {
 	var r Reply
 	switch req.Op {
 	case Statfs:
@@ -64,8 +98,7 @@ func perform(req Request) (Reply, error) {
 		if err := unix.Stat(req.Path, &st); err != nil {
 			return r, err
 		}
-		r.Stat = StatInfo{Mode: uint64(st.Mode), Dev: st.Dev, Ino: st.Ino, Size: uint64(st.Size),
-			Mtime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec)}
+		r.Stat = statInfo(&st)
 	case Readdir:
 		f, err := os.Open(req.Path)
 		if err != nil {
@@ -88,6 +121,10 @@ func perform(req Request) (Reply, error) {
 			return r, err
 		}
 		r.Data = data
+	case ReadFile:
+		return readFile(req.Path, int64(orDefault(req.Max, 64<<10)))
+	case Walk:
+		return r, walk(w, req.Path, orDefault(req.Max, 10000), req.Depth)
 	case ReadDirect:
 		return r, readDirect(req.Path)
 	case WriteTest:
@@ -96,6 +133,84 @@ func perform(req Request) (Reply, error) {
 		return r, syscall.EINVAL
 	}
 	return r, nil
+}
+
+func statInfo(st *unix.Stat_t) StatInfo {
+	return StatInfo{Mode: uint64(st.Mode), Dev: st.Dev, Ino: st.Ino, Size: uint64(st.Size),
+		Mtime: time.Unix(st.Mtim.Sec, st.Mtim.Nsec)}
+}
+
+// readFile opens path without blocking (a FIFO without writer would wait
+// in open) and reads it only when it is a regular file, at most max+1
+// bytes, so the caller can tell a file over its limit from one at it.
+func readFile(path string, max int64) (Reply, error) {
+	var r Reply
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return r, err
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return r, err
+	}
+	r.Stat = statInfo(&st)
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return r, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return r, err
+	}
+	r.Data = data
+	return r, nil
+}
+
+// walk streams the tree under root, one "entry=" line per file, flushed
+// before each directory is read: when a directory hangs, the parent has
+// every entry found before it, and the last one is the directory that
+// hung. Symlinks are reported, not followed.
+func walk(w *bufio.Writer, root string, max, depth int) error {
+	n := 0
+	rootDepth := strings.Count(strings.TrimSuffix(filepath.Clean(root), "/"), "/")
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == root {
+				return err
+			}
+			w.WriteString("walkerr=" + strconv.Itoa(int(errnoOf(err))) + "\t0\t" + strconv.Quote(path) + "\n")
+			return nil
+		}
+		if n >= max {
+			w.WriteString("truncated=1\n")
+			return filepath.SkipAll
+		}
+		n++
+		mode, size := uint32(0), int64(0)
+		if info, err := d.Info(); err == nil {
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				mode, size = st.Mode, st.Size
+			}
+		}
+		w.WriteString("entry=" + strconv.FormatUint(uint64(mode), 10) + "\t" + strconv.FormatInt(size, 10) + "\t" + strconv.Quote(path) + "\n")
+		if d.IsDir() {
+			if depth > 0 && path != root && strings.Count(path, "/")-rootDepth >= depth {
+				return filepath.SkipDir
+			}
+			w.Flush()
+		}
+		return nil
+	})
+	return err
+}
+
+func errnoOf(err error) syscall.Errno {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return syscall.EIO
 }
 
 func orDefault(n, def int) int {
@@ -141,16 +256,47 @@ func writeTest(dir string) error {
 	return os.Remove(filepath.Clean(name))
 }
 
+// requestLine encodes a request for the child's stdin: the operations,
+// Max and Depth, the parent's deadline (so that the record in the lock
+// says the same deadline the parent gives up at), then the target and the
+// path quoted (a path may hold tabs or newlines).
+func requestLine(req Request, deadline time.Time) string {
+	ops := []string{string(req.Op)}
+	for _, op := range req.Then {
+		ops = append(ops, string(op))
+	}
+	return strings.Join(ops, ",") + "\t" + strconv.Itoa(req.Max) + "," + strconv.Itoa(req.Depth) + "\t" + strconv.FormatInt(deadline.UnixNano(), 10) +
+		"\t" + strconv.Quote(req.Target) + "\t" + strconv.Quote(req.Path) + "\n"
+}
+
+func parseRequestLine(line string) (Request, time.Time, bool) {
+	f := strings.SplitN(line, "\t", 5)
+	if len(f) != 5 {
+		return Request{}, time.Time{}, false
+	}
+	ops := strings.Split(f[0], ",")
+	maxs, depths, _ := strings.Cut(f[1], ",")
+	max, err1 := strconv.Atoi(maxs)
+	depth, _ := strconv.Atoi(depths)
+	deadline, err2 := strconv.ParseInt(f[2], 10, 64)
+	target, err3 := strconv.Unquote(f[3])
+	path, err4 := strconv.Unquote(f[4])
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || ops[0] == "" {
+		return Request{}, time.Time{}, false
+	}
+	req := Request{Op: Op(ops[0]), Path: path, Max: max, Depth: depth, Target: target}
+	for _, op := range ops[1:] {
+		req.Then = append(req.Then, Op(op))
+	}
+	return req, time.Unix(0, deadline), true
+}
+
 // The reply is a few "key=value" lines per operation, only the fields of
 // that operation: no reflection, no dependency.
 func encode(op Op, r Reply, err error) string {
 	var b strings.Builder
 	if err != nil {
-		var errno syscall.Errno
-		if !errors.As(err, &errno) {
-			errno = syscall.EIO
-		}
-		b.WriteString("errno=" + strconv.Itoa(int(errno)) + "\n")
+		b.WriteString("errno=" + strconv.Itoa(int(errnoOf(err))) + "\n")
 		return b.String()
 	}
 	num := func(k string, v uint64) { b.WriteString(k + "=" + strconv.FormatUint(v, 10) + "\n") }
@@ -166,13 +312,16 @@ func encode(op Op, r Reply, err error) string {
 		num("f_files", s.Files)
 		num("f_ffree", s.Ffree)
 		num("f_flags", s.Flags)
-	case Stat:
+	case Stat, ReadFile:
 		t := r.Stat
 		num("st_mode", t.Mode)
 		num("st_dev", t.Dev)
 		num("st_ino", t.Ino)
 		num("st_size", t.Size)
 		num("st_mtime_ns", uint64(t.Mtime.UnixNano()))
+		if op == ReadFile && r.Data != nil {
+			b.WriteString("data=" + base64.StdEncoding.EncodeToString(r.Data) + "\n")
+		}
 	case Readdir:
 		for _, n := range r.Names {
 			b.WriteString("name=" + strconv.Quote(n) + "\n")
@@ -182,69 +331,4 @@ func encode(op Op, r Reply, err error) string {
 	}
 	b.WriteString("ok=1\n")
 	return b.String()
-}
-
-// decode reads the child's answers. It returns the merged reply, the
-// operations that completed, and the first failure. Without "end" the
-// child did not finish: the caller decides whether that was a timeout.
-func decode(req Request, text string) (r Reply, done []Op, finished bool, err error) {
-	var errno syscall.Errno
-	for _, line := range strings.Split(text, "\n") {
-		k, v, found := strings.Cut(line, "=")
-		if !found {
-			continue
-		}
-		n, _ := strconv.ParseUint(v, 10, 64)
-		switch k {
-		case "errno":
-			errno = syscall.Errno(n)
-		case "done":
-			done = append(done, Op(v))
-			if errno != 0 && err == nil {
-				err = &OpError{Req: req.at(Op(v)), Errno: errno}
-			}
-		case "end":
-			finished = true
-		case "ok":
-		case "elapsed_ns":
-			r.Elapsed += time.Duration(n)
-		case "f_type":
-			r.Statfs.Type = n
-		case "f_bsize":
-			r.Statfs.Bsize = n
-		case "f_blocks":
-			r.Statfs.Blocks = n
-		case "f_bfree":
-			r.Statfs.Bfree = n
-		case "f_bavail":
-			r.Statfs.Bavail = n
-		case "f_files":
-			r.Statfs.Files = n
-		case "f_ffree":
-			r.Statfs.Ffree = n
-		case "f_flags":
-			r.Statfs.Flags = n
-		case "st_mode":
-			r.Stat.Mode = n
-		case "st_dev":
-			r.Stat.Dev = n
-		case "st_ino":
-			r.Stat.Ino = n
-		case "st_size":
-			r.Stat.Size = n
-		case "st_mtime_ns":
-			r.Stat.Mtime = time.Unix(0, int64(n))
-		case "name":
-			if s, err := strconv.Unquote(v); err == nil {
-				r.Names = append(r.Names, s)
-			}
-		case "data":
-			data, derr := base64.StdEncoding.DecodeString(v)
-			if derr != nil && err == nil {
-				err = errors.New(req.String() + ": probe sent a bad reply")
-			}
-			r.Data = data
-		}
-	}
-	return r, done, finished, err
 }

@@ -20,7 +20,7 @@ import (
 // The test binary doubles as the probe child and as a plugin binary.
 func TestMain(m *testing.M) {
 	if isolate.IsChild(os.Args) {
-		os.Exit(isolate.ChildMain(os.Args, os.Stdout))
+		os.Exit(isolate.ChildMain(os.Args, os.Stdin, os.Stdout))
 	}
 	if mnt := os.Getenv("HINDSIGHT_TEST_STATFS_PLUGIN"); mnt != "" {
 		os.Args = append([]string{"check_mount"}, os.Args[1:]...)
@@ -53,7 +53,7 @@ func prober(t *testing.T) *isolate.Prober {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return isolate.NewProberFor(exe)
+	return isolate.NewProberFor(exe, t.TempDir())
 }
 
 func TestOperations(t *testing.T) {
@@ -213,5 +213,116 @@ func TestSequenceHangNamesTheOperation(t *testing.T) {
 	}
 	if el := time.Since(start); el > 1300*time.Millisecond {
 		t.Errorf("took %v, budget 1s", el)
+	}
+}
+
+// A target whose child is stuck is not probed again, by this prober or
+// another one sharing the lock directory (another run, another plugin):
+// the error says since when, at once, and no second child joins the first.
+func TestStuckTargetNotProbedAgain(t *testing.T) {
+	if why := fusetest.Available(); why != "" {
+		t.Skip("skipping the stuck-target test: " + why)
+	}
+	mnt := t.TempDir()
+	ffs, err := fusetest.Mount(t.TempDir(), mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ffs.Close()
+	ffs.Set(fusetest.OpStatfs, fusetest.Hang)
+	exe, _ := os.Executable()
+	locks := t.TempDir()
+	req := isolate.Request{Op: isolate.Statfs, Path: mnt}
+	_, err = isolate.NewProberFor(exe, locks).Do(context.Background(), time.Second, req)
+	var first *isolate.TimeoutError
+	if !errors.As(err, &first) || !first.Since.IsZero() || first.Pid == 0 {
+		t.Fatalf("first probe: %v", err)
+	}
+	if !ffs.WaitHeld(1, 2*time.Second) {
+		t.Fatal("the hung statfs was never taken by the filesystem")
+	}
+	for i := 0; i < 3; i++ {
+		start := time.Now()
+		_, err = isolate.NewProberFor(exe, locks).Do(context.Background(), time.Second, isolate.Request{Op: isolate.Stat, Path: mnt, Target: mnt})
+		var again *isolate.TimeoutError
+		if !errors.As(err, &again) || again.Since.IsZero() || again.Pid != first.Pid {
+			t.Fatalf("probe %d of a stuck target: %v", i+2, err)
+		}
+		if el := time.Since(start); el > 200*time.Millisecond {
+			t.Errorf("probe %d of a stuck target took %v: it should not wait", i+2, el)
+		}
+		if !strings.Contains(err.Error(), "hung since ") {
+			t.Errorf("message does not say since when: %v", err)
+		}
+	}
+	if n := probeChildren(t, exe); n != 1 {
+		t.Errorf("%d probe children of this test binary in D, want the one stuck", n)
+	}
+	ffs.Release()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		_, err = isolate.NewProberFor(exe, locks).Do(context.Background(), time.Second, req)
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Errorf("after the filesystem answered again: %v", err)
+	}
+}
+
+// probeChildren counts the processes running exe in probe mode that are
+// in uninterruptible sleep.
+func probeChildren(t *testing.T, exe string) int {
+	t.Helper()
+	ents, _ := os.ReadDir("/proc")
+	n := 0
+	for _, e := range ents {
+		cmd, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmd), "\x00")
+		stat, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		inD := strings.Contains(string(stat), ") D ")
+		if len(args) > 1 && args[1] == "__hindsight_probe__" && inD {
+			if target, _ := os.Readlink("/proc/" + e.Name() + "/exe"); target == exe {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Requests on one target reuse one child; Walk and ReadFile answer.
+func TestSessionWalkAndReadFile(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755)
+	os.WriteFile(filepath.Join(dir, "a", "f.pem"), []byte("0123456789"), 0o644)
+	os.Symlink("nowhere", filepath.Join(dir, "a", "dangling"))
+	syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o600)
+	p, ctx := prober(t), context.Background()
+	defer p.Close()
+	r, err := p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.Walk, Path: dir, Target: dir})
+	if err != nil || len(r.Entries) != 6 {
+		t.Fatalf("walk: %+v, %v", r.Entries, err)
+	}
+	r, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.Walk, Path: dir, Target: dir, Depth: 1})
+	if err != nil || len(r.Entries) != 3 { // dir, a, fifo
+		t.Errorf("walk of depth 1: %+v, %v", r.Entries, err)
+	}
+	r, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.Walk, Path: dir, Target: dir, Max: 2})
+	if err != nil || len(r.Entries) != 2 || !r.Truncated {
+		t.Errorf("walk of at most 2: %+v %v, %v", r.Entries, r.Truncated, err)
+	}
+	r, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.ReadFile, Path: filepath.Join(dir, "a", "f.pem"), Target: dir, Max: 4})
+	if err != nil || string(r.Data) != "01234" || r.Stat.Size != 10 {
+		t.Errorf("read-file over its max must give max+1 bytes: %q %+v, %v", r.Data, r.Stat, err)
+	}
+	start := time.Now()
+	r, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.ReadFile, Path: filepath.Join(dir, "fifo"), Target: dir})
+	if err != nil || r.Data != nil || r.Stat.Mode&syscall.S_IFMT != syscall.S_IFIFO || time.Since(start) > time.Second {
+		t.Errorf("read-file of a FIFO must not block and must say what it is: %+v, %v", r.Stat, err)
 	}
 }

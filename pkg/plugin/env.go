@@ -4,11 +4,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/files"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
+	"github.com/hindsight-plugins/hindsight/pkg/state"
 )
 
 // Env is what the runtime hands a check: verbosity, the deadline, a clock,
-// a progress reporter for the watchdog and the isolated prober.
+// a progress reporter for the watchdog, the isolated prober, the one
+// source of file reads, and the state the last run left.
 type Env struct {
 	Verbose  int
 	Timeout  time.Duration
@@ -18,6 +21,10 @@ type Env struct {
 	progress   *progress
 	proberOnce sync.Once
 	prober     *isolate.Prober
+	lockErr    error
+	filesOnce  sync.Once
+	files      *files.Source
+	state      stateSlot
 }
 
 // NewEnv returns an Env for driving a check without the runtime (tests).
@@ -54,8 +61,31 @@ func (e *Env) Budget(fraction float64) time.Duration {
 }
 
 // Prober returns the isolated prober for syscalls that can hang (statfs
-// on a dead mount, reading /proc/PID/cmdline of a task in D).
+// on a dead mount, reading /proc/PID/cmdline of a task in D). Its
+// children take per-target locks in the user's private directory, shared
+// by every plugin and run, so a hung target gets one stuck child at most.
 func (e *Env) Prober() *isolate.Prober {
-	e.proberOnce.Do(func() { e.prober = isolate.NewProber() })
+	e.proberOnce.Do(func() {
+		dir, err := state.PrivateDir("probes")
+		e.lockErr = err
+		e.prober = isolate.NewProber(dir)
+	})
 	return e.prober
+}
+
+// Files returns the source every file read and walk of a check goes
+// through: bounded, regular files only, isolated on mounts that can hang.
+// One isolated operation may take half of -t.
+func (e *Env) Files() *files.Source {
+	e.filesOnce.Do(func() {
+		e.files = files.New(e.Prober(), func() time.Duration { return e.Budget(0.5) }, "/proc/self/mountinfo")
+	})
+	return e.files
+}
+
+// close ends what the run started: idle probe children exit.
+func (e *Env) close() {
+	if e.prober != nil {
+		e.prober.Close()
+	}
 }

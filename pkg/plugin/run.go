@@ -80,7 +80,7 @@ func NewParser(p Plugin) (*flags.Parser, Check, *Common) {
 // passes while the check is still running.
 func Main(p Plugin, exit func(int)) int {
 	if isolate.IsChild(os.Args) {
-		return isolate.ChildMain(os.Args, os.Stdout)
+		return isolate.ChildMain(os.Args, os.Stdin, os.Stdout)
 	}
 	return Runner{Args: os.Args[1:], Stdout: os.Stdout, Exit: exit}.Run(p)
 }
@@ -177,8 +177,16 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 		}
 	})
 	defer watchdog.Stop()
+	defer env.close()
 
+	stateful, hasState := check.(Stateful)
+	if hasState {
+		env.loadState(ctx, stateful.StateSpec())
+	}
 	res, err := runSafely(ctx, check, env)
+	if err == nil && hasState {
+		env.saveState(ctx, &res)
+	}
 	if !out.claim() {
 		select {} // the watchdog is printing and exiting
 	}

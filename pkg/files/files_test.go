@@ -1,0 +1,185 @@
+package files_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/internal/fusetest"
+	"github.com/hindsight-plugins/hindsight/pkg/files"
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
+)
+
+// The test binary doubles as the probe child.
+func TestMain(m *testing.M) {
+	if isolate.IsChild(os.Args) {
+		os.Exit(isolate.ChildMain(os.Args, os.Stdin, os.Stdout))
+	}
+	os.Exit(m.Run())
+}
+
+func source(t *testing.T, budget time.Duration) *files.Source {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := isolate.NewProberFor(exe, t.TempDir())
+	t.Cleanup(p.Close)
+	return files.New(p, func() time.Duration { return budget }, "/proc/self/mountinfo")
+}
+
+// Every kind of bad input is a clear error naming the path, at once.
+func TestReadFaults(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.pem")
+	os.WriteFile(good, []byte("hello"), 0o644)
+	fifo := filepath.Join(dir, "fifo")
+	syscall.Mkfifo(fifo, 0o600)
+	loop := filepath.Join(dir, "loop")
+	os.Symlink(loop, loop)
+	dangling := filepath.Join(dir, "dangling")
+	os.Symlink(filepath.Join(dir, "nowhere"), dangling)
+	huge := filepath.Join(dir, "huge")
+	if f, err := os.Create(huge); err == nil {
+		f.Truncate(1 << 30) // sparse: costs no disk
+		f.Close()
+	}
+	toHuge := filepath.Join(dir, "to-huge")
+	os.Symlink(huge, toHuge)
+	src := source(t, 2*time.Second)
+	for _, tc := range []struct {
+		path, want string
+		is         error
+	}{
+		{good, "", nil},
+		{fifo, fifo + ": is a FIFO, not a regular file", files.ErrNotRegular},
+		{dir, dir + ": is a directory, not a regular file", files.ErrNotRegular},
+		{"/dev/zero", "/dev/zero: is a character device, not a regular file", files.ErrNotRegular},
+		{"/dev/urandom", "/dev/urandom: is a character device, not a regular file", files.ErrNotRegular},
+		{loop, loop + ": too many levels of symbolic links (a symlink loop?)", nil},
+		{dangling, dangling + ": no such file or directory", fs.ErrNotExist},
+		{huge, huge + ": larger than the 4 MiB limit for certificate files", files.ErrTooLarge},
+		{toHuge, toHuge + ": larger than the 4 MiB limit for certificate files", files.ErrTooLarge},
+	} {
+		start := time.Now()
+		data, err := src.Read(context.Background(), files.Certificate, tc.path)
+		if el := time.Since(start); el > time.Second {
+			t.Errorf("%s: took %v", tc.path, el)
+		}
+		if tc.want == "" {
+			if err != nil || string(data) != "hello" {
+				t.Errorf("%s: %q, %v", tc.path, data, err)
+			}
+			continue
+		}
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: got %v, want %q", tc.path, err, tc.want)
+		}
+		if tc.is != nil && !errors.Is(err, tc.is) {
+			t.Errorf("%s: %v does not match %v", tc.path, err, tc.is)
+		}
+	}
+}
+
+func TestLimitBoundary(t *testing.T) {
+	dir := t.TempDir()
+	at := filepath.Join(dir, "at")
+	over := filepath.Join(dir, "over")
+	os.WriteFile(at, make([]byte, files.Secret.Max), 0o600)
+	os.WriteFile(over, make([]byte, files.Secret.Max+1), 0o600)
+	src := source(t, time.Second)
+	if data, err := src.Read(context.Background(), files.Secret, at); err != nil || int64(len(data)) != files.Secret.Max {
+		t.Errorf("a file at the limit: %d bytes, %v", len(data), err)
+	}
+	if _, err := src.Read(context.Background(), files.Secret, over); !errors.Is(err, files.ErrTooLarge) {
+		t.Errorf("a file one byte over: %v", err)
+	}
+}
+
+func TestWalkAndGlob(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{"a/x.pem", "a/b/y.pem", "a/b/c/z.crt", "top.pem"} {
+		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
+		os.WriteFile(filepath.Join(dir, p), nil, 0o644)
+	}
+	src, ctx := source(t, time.Second), context.Background()
+	tree, err := src.Walk(ctx, dir, 100, 0)
+	if err != nil || len(tree.Entries) != 8 || tree.Truncated {
+		t.Errorf("walk: %d entries %v, %v", len(tree.Entries), tree.Truncated, err)
+	}
+	tree, _ = src.Walk(ctx, dir, 3, 0)
+	if len(tree.Entries) != 3 || !tree.Truncated {
+		t.Errorf("walk of at most 3: %d entries, truncated %v", len(tree.Entries), tree.Truncated)
+	}
+	for pattern, want := range map[string]int{
+		dir + "/**/*.pem": 3, dir + "/*.pem": 1, dir + "/a/*/*.pem": 1, dir + "/**/*.crt": 1, dir + "/nothing/*": 0,
+	} {
+		got, _, _ := src.Glob(ctx, pattern, 100)
+		if len(got) != want {
+			t.Errorf("glob %s: %v, want %d", pattern, got, want)
+		}
+	}
+	if _, _, err := src.Glob(ctx, dir+"/[", 100); err == nil || !strings.Contains(err.Error(), "bad glob") {
+		t.Errorf("bad glob: %v", err)
+	}
+	if _, err := src.Walk(ctx, filepath.Join(dir, "missing"), 10, 0); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("walk of a missing root: %v", err)
+	}
+}
+
+// A hung FUSE mount is read and walked in the prober: the read is an
+// error naming the mount within its budget, the walk keeps the local part
+// of the tree and names the hung mount below it, and a second attempt
+// says since when it hangs without waiting again.
+func TestHungMount(t *testing.T) {
+	if why := fusetest.Available(); why != "" {
+		t.Skip("skipping the hung-mount test: " + why)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "local.pem"), nil, 0o644)
+	mnt := filepath.Join(dir, "mnt")
+	os.Mkdir(mnt, 0o755)
+	backing := t.TempDir()
+	os.WriteFile(filepath.Join(backing, "remote.pem"), []byte("x"), 0o644)
+	ffs, err := fusetest.Mount(backing, mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ffs.Close()
+	link := filepath.Join(t.TempDir(), "link.pem")
+	os.Symlink(filepath.Join(mnt, "remote.pem"), link)
+
+	src, ctx := source(t, 500*time.Millisecond), context.Background()
+	if data, err := src.Read(ctx, files.Certificate, link); err != nil || string(data) != "x" {
+		t.Fatalf("a healthy FUSE file through a symlink: %q, %v", data, err)
+	}
+	ffs.Set(fusetest.OpReaddir, fusetest.Hang)
+	ffs.Set(fusetest.OpOpen, fusetest.Hang)
+	start := time.Now()
+	tree, err := src.Walk(ctx, dir, 100, 0)
+	if el := time.Since(start); el > 900*time.Millisecond {
+		t.Errorf("walk took %v with a budget of 500ms", el)
+	}
+	if err != nil || len(tree.Problems) != 1 || !strings.Contains(tree.Problems[0].Error(), "fuse.faultfs mount "+mnt+" hangs") {
+		t.Errorf("walk over a hung mount: %v, problems %v", err, tree.Problems)
+	}
+	local := false
+	for _, e := range tree.Entries {
+		local = local || e.Path == filepath.Join(dir, "local.pem")
+	}
+	if !local {
+		t.Errorf("the local part of the tree is lost: %+v", tree.Entries)
+	}
+	start = time.Now()
+	_, err = src.Read(ctx, files.Certificate, link)
+	if !errors.Is(err, isolate.ErrTimeout) || !strings.HasPrefix(err.Error(), link+": hung since ") || time.Since(start) > 200*time.Millisecond {
+		t.Errorf("read under a mount already known hung: %v after %v", err, time.Since(start))
+	}
+}

@@ -1,0 +1,112 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+
+	"github.com/hindsight-plugins/hindsight/pkg/files"
+	"github.com/hindsight-plugins/hindsight/pkg/state"
+)
+
+// StateSpec says where a check keeps what one run leaves for the next.
+type StateSpec struct {
+	Path    string // the state file; "" keeps no state this run
+	Kind    string // what writes it: a file of another kind is no history
+	Version int    // format version: a file of another version is no history
+	// Lost says what cross-run detection is off when the file cannot be
+	// used: "durations in D across runs".
+	Lost string
+}
+
+// Stateful is implemented by checks that keep state between runs. The
+// runtime loads the state before Run (Env.PrevState) and saves what Run
+// left (Env.SaveState) after it: bounded, atomic, and a state file that
+// cannot be read or written is a finding of its own, never silence.
+type Stateful interface {
+	StateSpec() StateSpec
+}
+
+// stateSlot is the state of one run: what was loaded and what to save.
+type stateSlot struct {
+	spec    StateSpec
+	data    []byte // the previous run's file, nil for none
+	problem string // why the file cannot be used, for the finding
+	notes   []string
+	next    any
+	hasNext bool
+}
+
+// PrevState decodes the previous run's state into v and reports whether
+// there was one of the check's kind and version.
+func (e *Env) PrevState(v any) bool {
+	s := &e.state
+	if s.data == nil {
+		return false
+	}
+	found, why := state.Decode(s.data, s.spec.Path, s.spec.Kind, s.spec.Version, v)
+	if !found && e.Verbose > 0 {
+		s.notes = append(s.notes, why)
+	}
+	return found
+}
+
+// SaveState sets what is saved for the next run once the check returns.
+// A check that does not call it leaves the file as it is.
+func (e *Env) SaveState(v any) {
+	e.state.next, e.state.hasNext = v, true
+}
+
+// loadState reads the state file through the file source: bounded,
+// regular files only, isolated on a mount that can hang.
+func (e *Env) loadState(ctx context.Context, spec StateSpec) {
+	e.state = stateSlot{spec: spec}
+	if spec.Path == "" {
+		return
+	}
+	data, err := e.Files().Read(ctx, files.State, spec.Path)
+	switch {
+	case err == nil:
+		e.state.data = data
+	case errors.Is(err, fs.ErrNotExist):
+		if e.Verbose > 0 {
+			e.state.notes = append(e.state.notes, "no state file yet at "+spec.Path)
+		}
+	default:
+		e.state.problem = "state file " + err.Error()
+	}
+}
+
+// saveState writes what the check left, and adds to res what went wrong
+// with the state file: UNKNOWN, so that real problems still outrank it.
+func (e *Env) saveState(ctx context.Context, res *Result) {
+	s := &e.state
+	if s.spec.Path == "" {
+		return
+	}
+	lost := s.spec.Lost
+	if lost == "" {
+		lost = "detection across runs"
+	}
+	if s.problem != "" {
+		res.Add(UNKNOWN, s.problem+": "+lost+" is off")
+		return // never overwrite a file we could not read: it may not be ours
+	}
+	res.Notes = append(res.Notes, s.notes...)
+	if !s.hasNext {
+		return
+	}
+	data, err := state.Encode(s.spec.Kind, s.spec.Version, s.next)
+	if err == nil && int64(len(data)) > files.State.Max {
+		err = errors.New("state over the " + files.State.String() + " limit")
+	}
+	if err == nil {
+		err = e.Files().CheckLocal(ctx, s.spec.Path)
+	}
+	if err == nil {
+		err = state.Write(s.spec.Path, data)
+	}
+	if err != nil {
+		res.Add(UNKNOWN, "state file "+s.spec.Path+" not written: "+err.Error()+": "+lost+" is off")
+	}
+}

@@ -1,0 +1,95 @@
+package plugin
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// counter counts its runs in a state file the runtime keeps.
+type counter struct {
+	StateFile string `long:"state-file" description:"state"`
+}
+
+func (c *counter) StateSpec() StateSpec {
+	return StateSpec{Path: c.StateFile, Kind: "counter", Version: 1, Lost: "counting across runs"}
+}
+
+func (c *counter) Run(_ context.Context, env *Env) (Result, error) {
+	var prev struct{ N int }
+	env.PrevState(&prev)
+	prev.N++
+	env.SaveState(prev)
+	var r Result
+	r.Add(OK, "run "+itoa(prev.N))
+	return r, nil
+}
+
+var counterPlugin = Plugin{Name: "check_counter", Service: "COUNT", New: func() Check { return &counter{} }}
+
+func runCounter(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out strings.Builder
+	code := Runner{Args: args, Stdout: &out, Exit: func(int) { t.Fatal("watchdog fired") }}.Run(counterPlugin)
+	return code, out.String()
+}
+
+func TestStateLoadedAndSaved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub", "counter.json")
+	for want := 1; want <= 3; want++ {
+		code, out := runCounter(t, "--state-file", path)
+		if code != 0 || out != "COUNT OK - run "+itoa(want)+"\n" {
+			t.Fatalf("run %d: %d %q", want, code, out)
+		}
+	}
+}
+
+// A state file that cannot be used is a finding of its own, UNKNOWN, that
+// says what is off, and is never overwritten.
+func TestStateFileUnusable(t *testing.T) {
+	dir := t.TempDir()
+	asDir := filepath.Join(dir, "dir")
+	os.Mkdir(asDir, 0o700)
+	loop := filepath.Join(dir, "loop")
+	os.Symlink(loop, loop)
+	fifo := filepath.Join(dir, "fifo")
+	syscall.Mkfifo(fifo, 0o600)
+	huge := filepath.Join(dir, "huge")
+	f, _ := os.Create(huge)
+	f.Truncate(1 << 30)
+	f.Close()
+	for path, problem := range map[string]string{
+		asDir: "is a directory, not a regular file",
+		loop:  "too many levels of symbolic links",
+		fifo:  "is a FIFO, not a regular file",
+		huge:  "larger than the 1 MiB limit for state files",
+	} {
+		code, out := runCounter(t, "--state-file", path)
+		want := "COUNT UNKNOWN - state file " + path + ": " + problem
+		if code != 3 || !strings.HasPrefix(out, want) || !strings.Contains(out, "counting across runs is off") {
+			t.Errorf("%s: %d %q, want %q...", path, code, out, want)
+		}
+	}
+	if fi, err := os.Lstat(asDir); err != nil || !fi.IsDir() {
+		t.Errorf("the directory given as state file was replaced: %v", err)
+	}
+}
+
+func TestStateFileNotWritable(t *testing.T) {
+	dir := t.TempDir()
+	if os.Geteuid() == 0 {
+		// root writes anywhere, but refuses a state directory owned by
+		// someone else (/var/tmp is shared)
+		os.Chown(dir, 65534, 65534)
+	} else {
+		os.Chmod(dir, 0o500)
+		defer os.Chmod(dir, 0o700)
+	}
+	code, out := runCounter(t, "--state-file", filepath.Join(dir, "s.json"))
+	if code != 3 || !strings.Contains(out, "not written") {
+		t.Errorf("%d %q", code, out)
+	}
+}
