@@ -229,7 +229,6 @@ func formatSize(n int64) string {
 	return strconv.FormatInt(n, 10) + " bytes"
 }
 
-
 // Info is what Stat tells of a path: its type bits and size.
 type Info struct {
 	Mode uint32

@@ -133,4 +133,3 @@ func lockTarget(dir, target string, deadline time.Time) (release func(finished b
 		}, nil
 	}
 }
-
