@@ -109,12 +109,13 @@ func (s *Source) read(ctx context.Context, lim Limit, path string) ([]byte, erro
 	if where.risky {
 		return s.readIsolated(ctx, lim, path, where)
 	}
-	return readLocal(lim, path)
+	return ReadLocal(lim, path)
 }
 
-// readLocal reads a file on a filesystem that cannot hang. O_NONBLOCK: a
+// ReadLocal reads a file on a filesystem that cannot hang, in-process:
+// bounded by lim, regular files only. O_NONBLOCK: a
 // FIFO without a writer would otherwise block in open.
-func readLocal(lim Limit, path string) ([]byte, error) {
+func ReadLocal(lim Limit, path string) ([]byte, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, errnoError(path, err)

@@ -183,3 +183,54 @@ func TestHungMount(t *testing.T) {
 		t.Errorf("read under a mount already known hung: %v after %v", err, time.Since(start))
 	}
 }
+
+// A Dir reads its tree in-process, bounded, and a file mounted over from
+// a FUSE filesystem (as lxcfs does with /proc/loadavg) in the prober.
+func TestDir(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "1"), 0o755)
+	os.WriteFile(filepath.Join(root, "loadavg"), []byte("0.5 0.4 0.3 1/2 3\n"), 0o644)
+	os.Symlink("1", filepath.Join(root, "self"))
+	syscall.Mkfifo(filepath.Join(root, "1", "stat"), 0o600)
+	src := source(t, 500*time.Millisecond)
+	d := src.Dir(context.Background(), root)
+	if data, err := d.ReadFile("loadavg"); err != nil || !strings.HasPrefix(string(data), "0.5") {
+		t.Errorf("loadavg: %q, %v", data, err)
+	}
+	if _, err := d.ReadFile("1/stat"); !errors.Is(err, files.ErrNotRegular) || !strings.HasPrefix(err.Error(), filepath.Join(root, "1/stat")+": is a FIFO") {
+		t.Errorf("a FIFO in the tree: %v", err)
+	}
+	if link, err := d.Readlink("self"); err != nil || link != "1" {
+		t.Errorf("readlink: %q, %v", link, err)
+	}
+	ents, err := d.ReadDir(".")
+	if err != nil || len(ents) != 3 {
+		t.Errorf("readdir: %+v, %v", ents, err)
+	}
+	if why := fusetest.Available(); why != "" {
+		t.Log("not testing a FUSE mount inside the tree: " + why)
+		return
+	}
+	backing := t.TempDir()
+	os.WriteFile(filepath.Join(backing, "pressure"), []byte("some avg10=0.00"), 0o644)
+	mnt := filepath.Join(root, "fuse")
+	os.Mkdir(mnt, 0o755)
+	ffs, err := fusetest.Mount(backing, mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ffs.Close()
+	src = source(t, 500*time.Millisecond) // a source reads the mount table once: a new one sees the new mount
+	d = src.Dir(context.Background(), root)
+	if data, err := d.ReadFile("fuse/pressure"); err != nil || string(data) != "some avg10=0.00" {
+		t.Errorf("a file on a healthy FUSE mount in the tree: %q, %v", data, err)
+	}
+	ffs.Set(fusetest.OpOpen, fusetest.Hang)
+	start := time.Now()
+	if _, err := d.ReadFile("fuse/pressure"); !errors.Is(err, isolate.ErrTimeout) || time.Since(start) > 900*time.Millisecond {
+		t.Errorf("a file on a hung FUSE mount in the tree: %v after %v", err, time.Since(start))
+	}
+	if data, err := d.ReadFile("loadavg"); err != nil || len(data) == 0 {
+		t.Errorf("the rest of the tree after the hang: %v", err)
+	}
+}

@@ -25,7 +25,7 @@ func newTable(mountinfo string) *table { return &table{path: mountinfo} }
 // a small scan, not a full parse, as every plugin run pays for it.
 func (t *table) load() {
 	t.once.Do(func() {
-		data, err := readLocal(Kernel, t.path)
+		data, err := ReadLocal(Kernel, t.path)
 		if err != nil {
 			t.err = err
 			return

@@ -125,6 +125,10 @@ func perform(w *bufio.Writer, req Request) (Reply, error) {
 		return readFile(req.Path, int64(orDefault(req.Max, 64<<10)))
 	case Walk:
 		return r, walk(w, req.Path, orDefault(req.Max, 10000), req.Depth)
+	case Readlink:
+		link, err := os.Readlink(req.Path)
+		r.Link = link
+		return r, err
 	case ReadDirect:
 		return r, readDirect(req.Path)
 	case WriteTest:
@@ -328,6 +332,8 @@ func encode(op Op, r Reply, err error) string {
 		}
 	case Read:
 		b.WriteString("data=" + base64.StdEncoding.EncodeToString(r.Data) + "\n")
+	case Readlink:
+		b.WriteString("link=" + strconv.Quote(r.Link) + "\n")
 	}
 	b.WriteString("ok=1\n")
 	return b.String()

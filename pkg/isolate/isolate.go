@@ -38,6 +38,7 @@ const (
 	Read       Op = "read"        // open Path and read up to Max bytes, whatever it is
 	ReadFile   Op = "read-file"   // read a regular file: up to Max+1 bytes, with its stat; other types only stat
 	Walk       Op = "walk"        // list the tree under Path, up to Max entries, without following symlinks
+	Readlink   Op = "readlink"    // readlink(2) of Path
 	ReadDirect Op = "read-direct" // O_DIRECT read of the first block of Path
 	WriteTest  Op = "write-test"  // create, write, fsync and remove a file in Path
 )
@@ -72,6 +73,7 @@ type Reply struct {
 	Stat    StatInfo
 	Names   []string
 	Data    []byte
+	Link    string // Readlink's answer
 	Entries []Entry
 	// Truncated is set when Walk stopped at Max entries.
 	Truncated bool

@@ -284,6 +284,8 @@ func decode(req Request, text string) (r Reply, done []Op, err error) {
 			if s, err := strconv.Unquote(v); err == nil {
 				r.Names = append(r.Names, s)
 			}
+		case "link":
+			r.Link, _ = strconv.Unquote(v)
 		case "entry", "walkerr":
 			if e, ok := decodeEntry(k, v); ok {
 				r.Entries = append(r.Entries, e)
