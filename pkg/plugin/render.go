@@ -34,10 +34,12 @@ func RenderLine(service string, s State, text string) string {
 //
 // What is kept when not everything fits is chosen by priority, never by
 // position: the status line, the non-OK finding lines, the perfdata of
-// non-OK items, the OK lines and notes, the OK perfdata. Items are kept
-// whole, in that order, up to the first that does not fit; the last line
-// then says how many lines and perfdata items were left out. Only the
-// summary is ever shortened, with "...".
+// non-OK items (Perf.Judged), the OK lines and notes, the OK perfdata.
+// What is kept is the longest prefix of that order that fits, each part
+// whole, never a later part in place of an earlier one; the last line then
+// says how many lines and perfdata items were left out. Kept perfdata is
+// written in the check's order. Only the summary is ever shortened, with
+// "...", and only to make room for that last line.
 func (z *Sanitizer) Render(service string, r Result, max int) string {
 	if max <= 0 {
 		max = DefaultMaxOutput
@@ -294,8 +296,8 @@ func Truncate(s string, max int) string {
 // three continuation bytes. Longer runs are invalid UTF-8 and are cut
 // anywhere.
 func runeCut(s string, max int) int {
-	for n := max; n > max-utf8.UTFMax && n > 0; n-- {
-		if utf8.RuneStart(s[n]) {
+	for n := max; n >= 0 && n > max-utf8.UTFMax; n-- {
+		if n == 0 || utf8.RuneStart(s[n]) {
 			return n
 		}
 	}

@@ -81,8 +81,9 @@ func TestRenderBound(t *testing.T) {
 }
 
 // FuzzRender: whatever the texts and labels, the output parses as plugin
-// output: one status line, perfdata items that split on single spaces and
-// each look like label=value, no "|" anywhere but the separator.
+// output within max bytes: one status line, perfdata items that split on
+// single spaces and each look like label=value, no "|" anywhere but the
+// separator, and a notice iff something was left out.
 func FuzzRender(f *testing.F) {
 	f.Add("summary", "item | x", "label", 1.5, "s", 4096)
 	f.Add("a\nb", "c\rd", "b c'=", -3.0, "%", 100)
@@ -115,13 +116,23 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("status line has more than one pipe: %q", lines[0])
 		}
 		_, perf, ok := strings.Cut(lines[0], " | ")
-		if !ok {
-			return
+		var items []string
+		if ok {
+			items = splitPerf(perf)
 		}
-		for _, item := range splitPerf(perf) {
+		for _, item := range items {
 			if !perfItem(item) {
 				t.Fatalf("perfdata item %q of %q does not parse", item, perf)
 			}
+		}
+		// Never a silent cut: the notice is there iff a line or an item is not.
+		long := lines[1:]
+		notice := len(long) > 0 && notShownLine.MatchString(long[len(long)-1])
+		if notice {
+			long = long[:len(long)-1]
+		}
+		if dropped := len(long) < 2 || len(items) < 2; dropped != notice {
+			t.Fatalf("%d lines and %d perfdata items kept, notice %v:\n%s", len(long), len(items), notice, out)
 		}
 	})
 }

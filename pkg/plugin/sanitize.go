@@ -49,21 +49,22 @@ func (z *Sanitizer) RegisterSecret(s string) {
 	if z.secrets == nil {
 		z.secrets = map[string]bool{}
 	}
-	// The variants a secret takes in messages: read from a file with its
-	// newline, escaped inside a URL, flattened onto one line.
-	for _, v := range []string{s, strings.TrimSpace(s)} {
-		for _, w := range []string{v, url.QueryEscape(v), url.PathEscape(v), url.UserPassword("", v).String()[1:], oneLine(v)} {
-			// A value inside the mask itself would make masking repeat.
-			if len(w) >= minSecret && !strings.Contains(Masked, w) && !z.secrets[w] {
-				z.secrets[w] = true
-				z.replacer = nil
-			}
+	// The variants a secret takes in messages: as given, without the
+	// newline it was read from a file with, escaped inside a URL,
+	// flattened onto one line.
+	t := strings.TrimSpace(s)
+	for _, w := range []string{s, t, url.QueryEscape(t), url.PathEscape(t), url.UserPassword("", t).String()[1:], oneLine(t)} {
+		// A value inside the mask itself would make masking repeat.
+		if len(w) >= minSecret && !strings.Contains(Masked, w) && !z.secrets[w] {
+			z.secrets[w] = true
+			z.replacer = nil
 		}
 	}
 }
 
 // Sanitize returns text with URL passwords and registered secrets masked.
-// It is idempotent.
+// Sanitising twice changes nothing more, unless a secret holds an "x"
+// that the mask next to it could complete.
 func (z *Sanitizer) Sanitize(text string) string {
 	if r := z.secretReplacer(); r != nil {
 		text = r.Replace(text)
