@@ -56,9 +56,14 @@ func TestGolden(t *testing.T) {
 		{"container: 64 CPUs but a 2-CPU quota, output bounded", append(fixture("container-v2-quota"), "-r", "-w", "3,2,1.5", "-c", "5,4,3", "-v", "--max-output", "800"), 2,
 			"LOAD CRITICAL - scaled load average: 4.50, 4.00, 3.50 - total load average: 9.00, 8.00, 7.00 (2 CPUs) | " +
 				"load1=9;;;0 load5=8;;;0 load15=7;;;0 scaled_load1=4.5;3;5;0 scaled_load5=4;2;4;0 scaled_load15=3.5;1.5;3;0 cpus=2;;;0 " +
-				psi + "\n" +
+				"psi_cpu_some_avg10=1.5%;;;0;100 psi_cpu_some_avg60=2.25%;;;0;100 psi_cpu_some_avg300=3%;;;0;100 " +
+				"psi_io_some_avg10=12%;;;0;100 psi_io_some_avg60=25.5%;;;0;100 psi_io_some_avg300=8%;;;0;100 " +
+				"psi_io_full_avg10=6%;;;0;100\n" +
 				"[CRITICAL] 15-minute load 3.50 per CPU (7.00 in all) outside critical 3\n" +
-				"(3 more lines not shown)\n"},
+				"[WARNING] 1-minute load 4.50 per CPU (9.00 in all) outside warning 3\n" +
+				"[WARNING] 5-minute load 4.00 per CPU (8.00 in all) outside warning 2\n" +
+				"judged per CPU: 2 CPUs (cgroup quota 2 in ../../testdata/load/container-v2-quota/sys/fs/cgroup/kubepods/pod1/ctr/cpu.max)\n" +
+				"(8 perfdata items not shown)\n"},
 		{"container, full output", append(fixture("container-v2-quota"), "-r", "-w", "3,2,1.5", "-c", "5,4,3", "-v"), 2,
 			"LOAD CRITICAL - scaled load average: 4.50, 4.00, 3.50 - total load average: 9.00, 8.00, 7.00 (2 CPUs) | " +
 				"load1=9;;;0 load5=8;;;0 load15=7;;;0 scaled_load1=4.5;3;5;0 scaled_load5=4;2;4;0 scaled_load15=3.5;1.5;3;0 cpus=2;;;0 " + psi + "\n" +

@@ -19,6 +19,10 @@ type Perf struct {
 	Warn, Crit threshold.Range
 	Min, Max   float64 // NaN or ±Inf: omitted
 	Unknown    bool    // value undeterminable: rendered as U
+	// State marks an item the check judged non-OK without thresholds (a
+	// device's error count, a certificate's chain); OK leaves the verdict
+	// to Warn and Crit. Non-OK items are the last dropped from the output.
+	State State
 }
 
 // NewPerf returns an item with no thresholds and no bounds.
@@ -36,6 +40,27 @@ func (p Perf) WithThresholds(warn, crit threshold.Range) Perf {
 func (p Perf) WithBounds(min, max float64) Perf {
 	p.Min, p.Max = min, max
 	return p
+}
+
+// WithState marks the item as judged s by the check (see Perf.State).
+func (p Perf) WithState(s State) Perf {
+	p.State = s
+	return p
+}
+
+// Judged is the item's state for fitting the output: the worst of State
+// and what its value is against its own thresholds.
+func (p Perf) Judged() State {
+	s := p.State
+	if p.Unknown {
+		return s // thresholds say nothing about an undetermined value
+	}
+	if p.Crit.Alerts(p.Value) {
+		s = Worst(s, CRITICAL)
+	} else if p.Warn.Alerts(p.Value) {
+		s = Worst(s, WARNING)
+	}
+	return s
 }
 
 // String renders the item. Trailing empty fields are dropped; a value

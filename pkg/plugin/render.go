@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,38 +15,222 @@ const DefaultMaxOutput = 4096
 // summaryMax keeps the first line's text pager-sized.
 const summaryMax = 240
 
-// Render renders a result as plugin output: the status line with all
-// perfdata on it (the one place every engine agrees on), then one line
-// per finding worst first, then the notes. The whole is at most max bytes;
-// what does not fit is dropped whole (perfdata items, then lines, from
-// the end) and never cut in the middle.
+// Render renders a result as plugin output, with URL passwords masked
+// (see Sanitizer.Render to mask registered secrets too).
 func Render(service string, r Result, max int) string {
-	state := r.State()
-	summary := r.Summary
-	if summary == "" {
-		summary = defaultSummary(r)
+	return (*Sanitizer)(nil).Render(service, r, max)
+}
+
+// RenderLine renders a bare status line, with URL passwords masked.
+func RenderLine(service string, s State, text string) string {
+	return (*Sanitizer)(nil).RenderLine(service, s, text)
+}
+
+// Render renders a result as plugin output, every text sanitised. The
+// layout is what every engine agrees on: the status line
+// "SERVICE STATE - summary | perfdata", then the long output, one line per
+// finding worst first, then the notes; the whole is at most max bytes
+// (DefaultMaxOutput when max <= 0), newlines included.
+//
+// What is kept when not everything fits is chosen by priority, never by
+// position: the status line, the non-OK finding lines, the perfdata of
+// non-OK items (Perf.Judged), the OK lines and notes, the OK perfdata.
+// What is kept is the longest prefix of that order that fits, each part
+// whole, never a later part in place of an earlier one; the last line then
+// says how many lines and perfdata items were left out. Kept perfdata is
+// written in the check's order. Only the summary is ever shortened, with
+// "...", and only to make room for that last line.
+func (z *Sanitizer) Render(service string, r Result, max int) string {
+	if max <= 0 {
+		max = DefaultMaxOutput
 	}
-	head := service + " " + StateName(state) + " - " + truncate(oneLine(summary), summaryMax)
-	long := make([]string, 0, len(r.Findings)+len(r.Notes))
-	if len(r.Findings) > 1 || (len(r.Findings) == 1 && oneLine(r.Findings[0].Text) != oneLine(summary)) {
+	summary := z.line(r.Summary)
+	if summary == "" {
+		summary = z.line(defaultSummary(r))
+	}
+	prefix := service + " " + StateName(r.State()) + " - "
+	return fit(prefix, Truncate(summary, summaryMax), z.parts(r, summary), max)
+}
+
+// RenderLine renders a bare status line, sanitised: usage errors and the
+// watchdog's timeout.
+func (z *Sanitizer) RenderLine(service string, s State, text string) string {
+	return service + " " + StateName(s) + " - " + Truncate(z.line(text), summaryMax) + "\n"
+}
+
+// line makes text safe for the output. Secrets are masked before the
+// line is shortened, so that no prefix of one survives a cut.
+func (z *Sanitizer) line(text string) string { return z.Sanitize(oneLine(text)) }
+
+// part is one droppable piece of output: a long-output line, or a
+// perfdata item (" " + item) on the status line.
+type part struct {
+	text  string
+	perf  bool
+	pos   int   // a perfdata item's place in Result.Perf
+	state State // a perfdata item's verdict
+}
+
+// parts returns the long-output lines and perfdata items in the order
+// they are kept: non-OK lines worst first, non-OK perfdata worst first,
+// OK lines, notes, OK perfdata.
+func (z *Sanitizer) parts(r Result, summary string) []part {
+	var bad, good []part
+	// One finding that is the summary already needs no line of its own.
+	if len(r.Findings) > 1 || (len(r.Findings) == 1 && z.line(r.Findings[0].Text) != summary) {
 		for _, f := range r.Sorted() {
-			long = append(long, "["+StateName(f.State)+"] "+oneLine(f.Text))
+			p := part{text: "[" + StateName(f.State) + "] " + z.line(f.Text)}
+			if f.State == OK {
+				good = append(good, p)
+			} else {
+				bad = append(bad, p)
+			}
 		}
 	}
 	for _, n := range r.Notes {
-		long = append(long, oneLine(n))
+		good = append(good, part{text: z.line(n)})
 	}
-	return bound(head, r.Perf, long, max)
+	// Perfdata is chosen worst first but written in the check's order
+	// (pos): graphers such as PNP4Nagios map data sources by position.
+	var badPerf, goodPerf []part
+	for i, p := range r.Perf {
+		p.Label = z.Sanitize(p.Label)
+		item := part{text: " " + p.String(), perf: true, pos: i, state: p.Judged()}
+		if item.state == OK {
+			goodPerf = append(goodPerf, item)
+		} else {
+			badPerf = append(badPerf, item)
+		}
+	}
+	sort.SliceStable(badPerf, func(i, j int) bool { return Worse(badPerf[i].state, badPerf[j].state) })
+	out := append(bad, badPerf...)
+	out = append(out, good...)
+	return append(out, goodPerf...)
 }
 
-// RenderLine renders a bare status line: usage errors and timeouts.
-func RenderLine(service string, s State, text string) string {
-	return service + " " + StateName(s) + " - " + truncate(oneLine(text), summaryMax) + "\n"
+// fit keeps the longest prefix of parts that fits in max bytes with the
+// status line (prefix + summary) and, when anything is left out, the line
+// saying so. Should the status line leave no room for that line, the
+// summary is shortened: a cut is never silent. Only when max is too small
+// for "SERVICE STATE - ..." and that line (below the runtime's minimum
+// --max-output) does the status line alone win.
+func fit(prefix, summary string, parts []part, max int) string {
+	head := prefix + summary
+	k, ok := longestFit(len(head), parts, max)
+	if !ok {
+		room := max - 1 - len(notShown(parts)) - 1
+		if room < len(prefix)+len("...") {
+			return Truncate(head, max-1) + "\n"
+		}
+		head = Truncate(head, room)
+		k, _ = longestFit(len(head), parts, max)
+	}
+	var first, long strings.Builder
+	first.WriteString(head)
+	var perf []part
+	for _, p := range parts[:k] {
+		if p.perf {
+			perf = append(perf, p)
+		} else {
+			long.WriteString(p.text + "\n")
+		}
+	}
+	sort.Slice(perf, func(i, j int) bool { return perf[i].pos < perf[j].pos })
+	for i, p := range perf {
+		if i == 0 {
+			first.WriteString(" |")
+		}
+		first.WriteString(p.text)
+	}
+	out := first.String() + "\n" + long.String()
+	if k < len(parts) {
+		out += notShown(parts[k:]) + "\n"
+	}
+	return out
 }
 
+// longestFit returns the largest k for which the head, parts[:k] and the
+// notice for parts[k:] fit in limit bytes; ok is false when none does.
+// The size is not monotonic in k (the notice shrinks, and vanishes at
+// k = n), so every k is tried, each in constant time.
+func longestFit(head int, parts []part, limit int) (k int, ok bool) {
+	perfs := countPerf(parts) // left out when keeping parts[:i]
+	lines := len(parts) - perfs
+	size := head + 1 // the status line and its newline
+	opened := false
+	k = -1
+	for i := 0; ; i++ {
+		total := size
+		if i < len(parts) {
+			total += len(notice(lines, perfs)) + 1
+		}
+		if total <= limit {
+			k = i
+		}
+		if i == len(parts) {
+			break
+		}
+		p := parts[i]
+		size += len(p.text)
+		if !p.perf {
+			size++ // its newline
+			lines--
+			continue
+		}
+		if !opened {
+			size += len(" |") // the first kept item opens the perfdata
+			opened = true
+		}
+		perfs--
+	}
+	return max(k, 0), k >= 0
+}
+
+func countPerf(parts []part) int {
+	n := 0
+	for _, p := range parts {
+		if p.perf {
+			n++
+		}
+	}
+	return n
+}
+
+// notShown is the last line when parts were left out.
+func notShown(dropped []part) string {
+	perfs := countPerf(dropped)
+	return notice(len(dropped)-perfs, perfs)
+}
+
+func notice(lines, perfs int) string {
+	var s []string
+	if lines > 0 {
+		s = append(s, plural(lines, "more line", "more lines"))
+	}
+	if perfs > 0 {
+		s = append(s, plural(perfs, "perfdata item", "perfdata items"))
+	}
+	return "(" + strings.Join(s, " and ") + " not shown)"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return itoa(n) + " " + many
+}
+
+// defaultSummary names the worst findings: the one problem, or the count
+// per state and the first problems ("2 CRITICAL, 1 WARNING: a / b / +1
+// more"), or says that all is well.
 func defaultSummary(r Result) string {
-	if p := r.Problems(); len(p) > 0 {
-		return JoinSummary(p, summaryMax)
+	p := r.Problems()
+	switch {
+	case len(p) == 1:
+		return p[0]
+	case len(p) > 1:
+		head := stateCounts(r) + ": "
+		return head + JoinSummary(p, summaryMax-len(head))
 	}
 	switch len(r.Findings) {
 	case 0:
@@ -56,46 +241,23 @@ func defaultSummary(r Result) string {
 	return "all " + itoa(len(r.Findings)) + " checked items OK"
 }
 
-func bound(head string, perf []Perf, long []string, max int) string {
-	if max <= 0 {
-		max = DefaultMaxOutput
-	}
-	head = truncate(head, max-1)
-	var b strings.Builder
-	b.WriteString(head)
-	budget := max - len(head) - 1 // the final newline
-	if len(perf) > 0 && budget > 3 {
-		b.WriteString(" |")
-		budget -= 2
-		for _, p := range perf {
-			s := " " + p.String()
-			if len(s) > budget {
-				break
+// stateCounts says how many findings are in each non-OK state, worst
+// first: "3 CRITICAL, 1 WARNING".
+func stateCounts(r Result) string {
+	var counts []string
+	for _, s := range []State{CRITICAL, WARNING, UNKNOWN} {
+		n := 0
+		for _, f := range r.Findings {
+			if f.State != OK && severity(f.State) == severity(s) {
+				n++
 			}
-			b.WriteString(s)
-			budget -= len(s)
+		}
+		if n > 0 {
+			counts = append(counts, itoa(n)+" "+StateName(s))
 		}
 	}
-	b.WriteByte('\n')
-	for i, line := range long {
-		need := len(line) + 1
-		rest := len(long) - i - 1
-		if rest > 0 {
-			need += len(moreLines(rest)) + 1 // keep room to say what was dropped
-		}
-		if need > budget {
-			if more := moreLines(len(long) - i); len(more)+1 <= budget {
-				b.WriteString(more + "\n")
-			}
-			break
-		}
-		b.WriteString(line + "\n")
-		budget -= len(line) + 1
-	}
-	return b.String()
+	return strings.Join(counts, ", ")
 }
-
-func moreLines(n int) string { return "(" + itoa(n) + " more lines not shown)" }
 
 // oneLine makes text safe for a plugin line: "|" starts perfdata for every
 // engine and is replaced by a space, as monitoring-plugins does; line
@@ -112,15 +274,34 @@ func oneLine(s string) string {
 	}, s)
 }
 
-func truncate(s string, max int) string {
+// Truncate shortens s to at most max bytes, ending it with "..." when it
+// was cut, and never cuts a UTF-8 sequence in half. Below 4 bytes there
+// is no room for text and dots; s is then cut without them.
+func Truncate(s string, max int) string {
 	if len(s) <= max {
 		return s
 	}
-	cut := max - 3
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	if max <= 0 {
+		return ""
 	}
-	return s[:cut] + "..."
+	dots := "..."
+	if max <= len(dots) {
+		dots = ""
+	}
+	return s[:runeCut(s, max-len(dots))] + dots
+}
+
+// runeCut returns the largest n <= max, max < len(s), at which s can be
+// cut without splitting a UTF-8 sequence: it steps back over at most
+// three continuation bytes. Longer runs are invalid UTF-8 and are cut
+// anywhere.
+func runeCut(s string, max int) int {
+	for n := max; n >= 0 && n > max-utf8.UTFMax; n-- {
+		if n == 0 || utf8.RuneStart(s[n]) {
+			return n
+		}
+	}
+	return max
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -32,7 +33,8 @@ func TestRenderDefaultSummary(t *testing.T) {
 	r.Add(CRITICAL, "sdb offline")
 	r.Add(WARNING, "md0 resyncing")
 	got := strings.SplitN(Render("BLOCKDEV", r, 0), "\n", 2)[0]
-	if got != "BLOCKDEV CRITICAL - sdb offline / md0 resyncing" {
+	// Several problems: the count per state, then the first of them.
+	if got != "BLOCKDEV CRITICAL - 1 CRITICAL, 1 WARNING: sdb offline / md0 resyncing" {
 		t.Errorf("first line %q", got)
 	}
 	var one Result
@@ -45,6 +47,8 @@ func TestRenderDefaultSummary(t *testing.T) {
 		t.Errorf("empty result rendered %q", got)
 	}
 }
+
+var notShownLine = regexp.MustCompile(`^\((\d+ more lines?( and \d+ perfdata items?)?|\d+ perfdata items?) not shown\)$`)
 
 func TestRenderBound(t *testing.T) {
 	var r Result
@@ -70,15 +74,16 @@ func TestRenderBound(t *testing.T) {
 				}
 			}
 		}
-		if len(lines) > 1 && !strings.HasSuffix(lines[len(lines)-1], "more lines not shown)") {
+		if len(lines) > 1 && !notShownLine.MatchString(lines[len(lines)-1]) {
 			t.Errorf("max %d: last line %q does not say lines were dropped", max, lines[len(lines)-1])
 		}
 	}
 }
 
 // FuzzRender: whatever the texts and labels, the output parses as plugin
-// output: one status line, perfdata items that split on single spaces and
-// each look like label=value, no "|" anywhere but the separator.
+// output within max bytes: one status line, perfdata items that split on
+// single spaces and each look like label=value, no "|" anywhere but the
+// separator, and a notice iff something was left out.
 func FuzzRender(f *testing.F) {
 	f.Add("summary", "item | x", "label", 1.5, "s", 4096)
 	f.Add("a\nb", "c\rd", "b c'=", -3.0, "%", 100)
@@ -111,13 +116,23 @@ func FuzzRender(f *testing.F) {
 			t.Fatalf("status line has more than one pipe: %q", lines[0])
 		}
 		_, perf, ok := strings.Cut(lines[0], " | ")
-		if !ok {
-			return
+		var items []string
+		if ok {
+			items = splitPerf(perf)
 		}
-		for _, item := range splitPerf(perf) {
+		for _, item := range items {
 			if !perfItem(item) {
 				t.Fatalf("perfdata item %q of %q does not parse", item, perf)
 			}
+		}
+		// Never a silent cut: the notice is there iff a line or an item is not.
+		long := lines[1:]
+		notice := len(long) > 0 && notShownLine.MatchString(long[len(long)-1])
+		if notice {
+			long = long[:len(long)-1]
+		}
+		if dropped := len(long) < 2 || len(items) < 2; dropped != notice {
+			t.Fatalf("%d lines and %d perfdata items kept, notice %v:\n%s", len(long), len(items), notice, out)
 		}
 	})
 }
