@@ -166,4 +166,3 @@ func FuzzParseRange(f *testing.F) {
 		}
 	})
 }
-
