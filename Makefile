@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X github.com/hindsight-plugins/hindsight/pkg/plugin.version=$
 PLUGINS  := $(notdir $(wildcard cmd/check_*))
 BINS     := $(addprefix bin/,$(PLUGINS))
 
-.PHONY: all build demo test vet unit bench fuzz pgo clean FORCE
+.PHONY: all build demo test vet unit bench fuzz fuzz-short pgo clean FORCE
 
 all: build
 
@@ -40,13 +40,19 @@ pgo:
 	$(GO) test -run '^$$' -bench '^BenchmarkRunOneURL$$' -benchtime 3000x -cpuprofile cmd/check_http_status/default.pgo ./checks/httpstatus
 	rm -f httpstatus.test
 
-## fuzz: a short run of every fuzz target
+## fuzz: every fuzz target for FUZZTIME (20s); an input that fails is written to the package's testdata/fuzz/: fix the code, commit the file (plain go test replays it)
+FUZZTIME ?= 20s
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+			echo "fuzz: $$f in $$pkg for $(FUZZTIME)"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+## fuzz-short: make fuzz with each target for 3s, for CI
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 clean:
 	rm -rf bin dist

@@ -14,6 +14,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
@@ -101,8 +102,14 @@ type Check struct {
 	lookup func(ctx context.Context, host, network string) ([]string, error)
 }
 
-// TakeArgs accepts endpoints as HOST[:PORT] arguments.
+// TakeArgs accepts endpoints as HOST[:PORT] arguments, refusing at once
+// what cannot be one (the default port does not matter for that).
 func (c *Check) TakeArgs(args []string) error {
+	for _, a := range args {
+		if _, _, err := splitHostPort(a, "443"); err != nil {
+			return fmt.Errorf("invalid argument %q: %w", a, err)
+		}
+	}
 	c.args = append(c.args, args...)
 	return nil
 }
@@ -312,18 +319,21 @@ func (c *Check) endpoints() ([]endpoint, error) {
 		}
 	}
 	var out []endpoint
-	for _, s := range append(append([]string(nil), c.Hosts...), c.args...) {
+	for i, s := range append(append([]string(nil), c.Hosts...), c.args...) {
 		host, port, err := splitHostPort(s, def)
-		if err != nil {
-			return nil, err
+		if err != nil && i < len(c.Hosts) {
+			return nil, fmt.Errorf("invalid -H %q: %w", s, err)
+		} else if err != nil {
+			return nil, fmt.Errorf("invalid argument %q: %w", s, err)
 		}
 		out = append(out, endpoint{host, port})
 	}
 	return out, nil
 }
 
-// splitHostPort accepts "host", "host:port", "[v6]:port" and a bare v6
-// address.
+// splitHostPort accepts "host", "host:port", "[v6]", "[v6]:port" and a
+// bare v6 address. Brackets must balance and hold an IPv6 address: "[::1"
+// is a typo, not [::1]:443.
 func splitHostPort(s, def string) (string, string, error) {
 	if s == "" {
 		return "", "", errors.New("empty host")
@@ -331,18 +341,30 @@ func splitHostPort(s, def string) (string, string, error) {
 	if ip := net.ParseIP(s); ip != nil {
 		return s, def, nil
 	}
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		if strings.Contains(s, ":") && !strings.HasPrefix(s, "[") {
-			return "", "", fmt.Errorf("invalid host %q: use HOST, HOST:PORT or [IPv6]:PORT", s)
+	host, port := s, def
+	switch {
+	case strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]"):
+		host = s[1 : len(s)-1]
+	case strings.ContainsAny(s, ":[]"):
+		h, p, err := net.SplitHostPort(s)
+		if err != nil {
+			return "", "", errors.New("use HOST, HOST:PORT or [IPv6]:PORT")
 		}
-		host, port = strings.Trim(s, "[]"), def
+		if !validPort(p) {
+			return "", "", fmt.Errorf("port %q is not a number 1-65535", p)
+		}
+		host, port = h, p
 	}
-	if !validPort(port) {
-		return "", "", fmt.Errorf("invalid port in %q: a number 1-65535", s)
+	if strings.HasPrefix(s, "[") {
+		if ip := net.ParseIP(host); ip == nil || !strings.Contains(host, ":") {
+			return "", "", fmt.Errorf("%q in brackets is not an IPv6 address", host)
+		}
 	}
-	if host == "" || strings.ContainsAny(host, " /\\") {
-		return "", "", fmt.Errorf("invalid host %q", s)
+	if host == "" {
+		return "", "", errors.New("empty host")
+	}
+	if strings.ContainsAny(host, " /\\[]") || strings.ContainsFunc(host, unicode.IsControl) {
+		return "", "", fmt.Errorf("%q is not a host name", host)
 	}
 	return host, port, nil
 }

@@ -148,7 +148,7 @@ func TestBadOptions(t *testing.T) {
 		{[]string{"-f", "x", "-w", "abc"}, `parsing "abc"`},
 		{[]string{"-f", "x", "--renewal-at", "1.5"}, "invalid --renewal-at 1.5"},
 		{[]string{"-H", "a.test", "-4", "-6"}, "-4 and -6 exclude each other"},
-		{[]string{"-H", "a.test:99999"}, "invalid port in \"a.test:99999\""},
+		{[]string{"-H", "a.test:99999"}, `invalid -H "a.test:99999": port "99999" is not a number 1-65535`},
 		{[]string{"-H", "a.test", "-P", "gopher"}, "Invalid value `gopher'"},
 		{[]string{"-H", "a.test", "--resolve", "not-an-ip"}, "invalid --resolve"},
 		{[]string{"-f", "x", "--compare-file", "y"}, "--compare-file needs an endpoint"},

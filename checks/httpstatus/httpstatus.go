@@ -66,10 +66,10 @@ Examples:
 type Options struct {
 	URLs    []string `short:"u" long:"url" value-name:"URL" description:"URL to check; repeat for several, checked concurrently. With -H, a value starting with / is the path (check_http style)"`
 	Host    string   `short:"H" long:"hostname" value-name:"HOST[:PORT]" description:"Host name (virtual host) to build the URL from, monitoring-plugins style"`
-	Port    int      `short:"p" long:"port" base:"10" value-name:"PORT" description:"Port with -H (default 80, or 443 with -S or -C)"`
+	Port    Port     `short:"p" long:"port" base:"10" value-name:"PORT" description:"Port with -H (default 80, or 443 with -S or -C)"`
 	SSL     bool     `short:"S" long:"ssl" description:"Use https with -H"`
 	Path    string   `long:"path" value-name:"PATH" description:"Path with -H (default /)"`
-	IP      string   `short:"I" long:"ip" value-name:"ADDRESS" description:"Connect to this address (ADDR or ADDR:PORT) instead of resolving the host; Host header and SNI stay the URL's"`
+	IP      Address  `short:"I" long:"ip" value-name:"ADDRESS" description:"Connect to this address (ADDR or ADDR:PORT) instead of resolving the host; Host header and SNI stay the URL's"`
 	Resolve []string `long:"resolve" value-name:"HOST:PORT:ADDR" description:"As curl: connections to HOST:PORT go to ADDR; repeatable"`
 	IPv4    bool     `short:"4" long:"ipv4" description:"Connect over IPv4 only"`
 	IPv6    bool     `short:"6" long:"ipv6" description:"Connect over IPv6 only"`
@@ -83,12 +83,12 @@ type Options struct {
 	Regex   string `short:"r" long:"regex" value-name:"REGEX" description:"Regular expression (RE2) the body must match"`
 	RegexI  string `short:"R" long:"eregi" value-name:"REGEX" description:"As -r, case-insensitive"`
 	Invert  bool   `long:"invert-regex" description:"CRITICAL when -r/-R matches instead of when it does not"`
-	JQ      string `long:"jq" value-name:"EXPR" description:"jq expression that must yield true on the JSON body, e.g. '.status == \"ok\"'"`
+	JQ      Expr   `long:"jq" value-name:"EXPR" description:"jq expression that must yield true on the JSON body, e.g. '.status == \"ok\"'"`
 	MaxBody Size   `long:"max-body" default:"4MiB" value-name:"SIZE" description:"Read at most this much body; a larger body is read no further"`
 
 	Headers      []string `short:"k" long:"header" value-name:"'NAME: VALUE'" description:"Request header to send; repeatable"`
 	ExpectHeader []string `long:"expect-header" value-name:"NAME[:REGEX]" description:"Response header that must be present (and match REGEX); repeatable"`
-	Method       string   `short:"j" long:"method" value-name:"METHOD" description:"HTTP method (default GET, POST with -P/--data-file)"`
+	Method       Method   `short:"j" long:"method" value-name:"METHOD" description:"HTTP method (default GET, POST with -P/--data-file)"`
 	Post         string   `short:"P" long:"post" value-name:"DATA" description:"Request body"`
 	DataFile     string   `long:"data-file" value-name:"FILE" description:"Request body from a file"`
 	ContentType  string   `short:"T" long:"content-type" value-name:"TYPE" description:"Content-Type of the request body (default application/x-www-form-urlencoded)"`

@@ -190,19 +190,19 @@ func (o *Options) evalJQ(body []byte) (bool, string) {
 			break
 		}
 		if err, isErr := val.(error); isErr {
-			return false, fmt.Sprintf("--jq '%s': %s", clip(o.JQ, 40), clip(err.Error(), 80))
+			return false, fmt.Sprintf("--jq '%s': %s", clip(string(o.JQ), 40), clip(err.Error(), 80))
 		}
 		n++
 		if b, isBool := val.(bool); !isBool || !b {
 			got, _ := json.Marshal(val)
-			return false, fmt.Sprintf("--jq '%s' gave %s, not true", clip(o.JQ, 40), clip(string(got), 60))
+			return false, fmt.Sprintf("--jq '%s' gave %s, not true", clip(string(o.JQ), 40), clip(string(got), 60))
 		}
 		if n > 1000 {
 			break
 		}
 	}
 	if n == 0 {
-		return false, fmt.Sprintf("--jq '%s' gave no value", clip(o.JQ, 40))
+		return false, fmt.Sprintf("--jq '%s' gave no value", clip(string(o.JQ), 40))
 	}
 	return true, ""
 }

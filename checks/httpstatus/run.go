@@ -151,8 +151,8 @@ func (o *Options) tlsOptions() httpprobe.TLSOptions {
 }
 
 func (o *Options) clientConfig() (httpprobe.Config, error) {
-	cfg := httpprobe.Config{Network: "tcp", ConnectTo: o.IP, MaxConnsPerHost: maxConnsPerHost}
-	if o.Host == "" {
+	cfg := httpprobe.Config{Network: "tcp", ConnectTo: string(o.IP), MaxConnsPerHost: maxConnsPerHost}
+	if o.ipIsHost() {
 		cfg.ConnectTo = "" // -I alone is the host itself
 	}
 	switch {
@@ -214,7 +214,7 @@ func (o *Options) requestHeader(auth string) http.Header {
 func (o *Options) method() string {
 	switch {
 	case o.Method != "":
-		return strings.ToUpper(o.Method)
+		return strings.ToUpper(string(o.Method))
 	case o.body != nil:
 		return http.MethodPost
 	}

@@ -1,9 +1,14 @@
 package httpstatus
 
 import (
+	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
 // StatusSet is a list of status codes, classes and ranges: "200,204",
@@ -152,13 +157,13 @@ type CertDays struct {
 // UnmarshalFlag implements flags.Unmarshaler.
 func (c *CertDays) UnmarshalFlag(s string) error {
 	w, cr, hasCrit := strings.Cut(s, ",")
-	wf, err := strconv.ParseFloat(strings.TrimSpace(w), 64)
+	wf, err := threshold.ParseNumber(w)
 	if err != nil || wf < 0 {
 		return fmt.Errorf("invalid certificate days %q: use WARN[,CRIT], e.g. 30,14", s)
 	}
 	out := CertDays{Warn: wf, Set: true}
 	if hasCrit {
-		cf, err := strconv.ParseFloat(strings.TrimSpace(cr), 64)
+		cf, err := threshold.ParseNumber(cr)
 		if err != nil || cf < 0 || cf > wf {
 			return fmt.Errorf("invalid certificate days %q: CRIT must be a number of days no greater than WARN", s)
 		}
@@ -174,4 +179,178 @@ func (c CertDays) MarshalFlag() (string, error) {
 		return "", nil
 	}
 	return strconv.FormatFloat(c.Warn, 'f', -1, 64) + "," + strconv.FormatFloat(c.Crit, 'f', -1, 64), nil
+}
+
+// Port is -p: 1-65535, decimal digits only. A plain int would take "-p 0"
+// for "no -p" and "+80" or "0x50" as numbers.
+type Port int
+
+// UnmarshalFlag implements flags.Unmarshaler.
+func (p *Port) UnmarshalFlag(s string) error {
+	n, err := parsePort(s)
+	if err != nil {
+		return err
+	}
+	*p = Port(n)
+	return nil
+}
+
+// MarshalFlag implements flags.Marshaler.
+func (p Port) MarshalFlag() (string, error) {
+	if p == 0 {
+		return "", nil
+	}
+	return strconv.Itoa(int(p)), nil
+}
+
+func parsePort(s string) (int, error) {
+	n := 0
+	for i := 0; i < len(s) && n <= 65535; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, fmt.Errorf("invalid port %q: use 1-65535", s)
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	if s == "" || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("invalid port %q: use 1-65535", s)
+	}
+	return n, nil
+}
+
+// Address is -I, where connections go: an IP address or, as check_http's
+// -I ("IP address or name"), a host name, either with an optional :PORT;
+// IPv6 with a port in brackets. Only what cannot be an address is refused:
+// an empty value, a bad port, unbalanced brackets, a name with a character
+// or label DNS does not allow, or a dotted number that is no IPv4 address.
+type Address string
+
+// UnmarshalFlag implements flags.Unmarshaler.
+func (a *Address) UnmarshalFlag(s string) error {
+	if err := checkAddress(s); err != nil {
+		return fmt.Errorf("invalid address %q: %w", s, err)
+	}
+	*a = Address(s)
+	return nil
+}
+
+// checkAddress accepts HOST, HOST:PORT, IPv6, [IPv6] and [IPv6]:PORT,
+// HOST being an IP address or a host name (IPv6 zones included).
+func checkAddress(s string) error {
+	if s == "" {
+		return errors.New("empty")
+	}
+	if _, err := netip.ParseAddr(s); err == nil {
+		return nil
+	}
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		return checkIPv6(s[1 : len(s)-1])
+	}
+	if !strings.ContainsAny(s, ":[]") {
+		return checkHostName(s)
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return errors.New("use ADDRESS, ADDRESS:PORT or [IPv6]:PORT")
+	}
+	if _, err := parsePort(port); err != nil {
+		return err
+	}
+	if strings.HasPrefix(s, "[") {
+		return checkIPv6(host)
+	}
+	return checkHostName(host)
+}
+
+func checkIPv6(s string) error {
+	if a, err := netip.ParseAddr(s); err != nil || !a.Is6() {
+		return fmt.Errorf("%q in brackets is not an IPv6 address", s)
+	}
+	return nil
+}
+
+// checkHostName accepts an IPv4 address or a DNS name: labels of 1-63
+// letters, digits, "-" (not first or last), "_" (found in internal names,
+// and Go's resolver takes it) and non-ASCII bytes (names in Unicode, which
+// the HTTP client turns into punycode), 253 bytes at most, the last label
+// not all digits (RFC 3696: "192.0.2.300" is a mistyped address).
+func checkHostName(h string) error {
+	if a, err := netip.ParseAddr(h); err == nil && a.Is4() {
+		return nil
+	}
+	name := strings.TrimSuffix(h, ".")
+	if name == "" || len(name) > 253 {
+		return fmt.Errorf("%q is not an IP address or host name", h)
+	}
+	labels := strings.Split(name, ".")
+	for _, l := range labels {
+		if !validLabel(l) {
+			return fmt.Errorf("%q is not an IP address or host name", h)
+		}
+	}
+	if strings.Trim(labels[len(labels)-1], "0123456789") == "" {
+		return fmt.Errorf("%q is not an IP address", h)
+	}
+	return nil
+}
+
+func validLabel(l string) bool {
+	if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c >= 0x80) {
+			return false
+		}
+	}
+	return true
+}
+
+// Method is -j: an HTTP method, which is a token (RFC 9110 5.6.2): no
+// spaces, no control characters, not empty ("-j ”" would otherwise pass
+// for no -j at all).
+type Method string
+
+// UnmarshalFlag implements flags.Unmarshaler.
+func (m *Method) UnmarshalFlag(s string) error {
+	if s == "" {
+		return errors.New(`invalid method "": empty`)
+	}
+	for i := 0; i < len(s); i++ {
+		if !isTokenChar(s[i]) {
+			return fmt.Errorf("invalid method %q: a token such as GET or PROPFIND, without spaces or control characters", s)
+		}
+	}
+	*m = Method(s)
+	return nil
+}
+
+func isTokenChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// Expr is --jq's expression; empty is refused, because "--jq ”" would
+// otherwise pass for no --jq at all. The syntax is checked by Validate.
+type Expr string
+
+// UnmarshalFlag implements flags.Unmarshaler.
+func (e *Expr) UnmarshalFlag(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("invalid jq expression %q: empty", s)
+	}
+	*e = Expr(s)
+	return nil
+}
+
+// badHeaderValue reports whether v cannot be sent in a header: a control
+// character other than tab, CR and LF above all, which would end the
+// header line (as Go's net/http refuses at request time, too late for a
+// message naming the option).
+func badHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }

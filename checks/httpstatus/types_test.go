@@ -1,6 +1,9 @@
 package httpstatus
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestStatusSet(t *testing.T) {
 	for _, tc := range []struct {
@@ -78,6 +81,66 @@ func TestParseResolve(t *testing.T) {
 	for _, bad := range []string{"x:80", "x:http:127.0.0.1", "x:80:notanip", ":80:127.0.0.1"} {
 		if _, _, err := parseResolve(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestPort(t *testing.T) {
+	for in, want := range map[string]Port{"1": 1, "80": 80, "65535": 65535, "00443": 443} {
+		var p Port
+		if err := p.UnmarshalFlag(in); err != nil || p != want {
+			t.Errorf("%q: %d, %v; want %d", in, p, err, want)
+		}
+	}
+	for _, bad := range []string{"", "0", "65536", "99999999999999999999", "-1", "+80", " 80", "80 ", "0x50", "8_0", "http", "80.0"} {
+		var p Port
+		if err := p.UnmarshalFlag(bad); err == nil {
+			t.Errorf("%q accepted as %d", bad, p)
+		}
+	}
+}
+
+// -I takes what check_http's -I takes, an IP address or a name ("IP
+// address or name (use numeric address if possible to bypass DNS
+// lookup)"), and refuses only what cannot be either.
+func TestAddress(t *testing.T) {
+	for _, good := range []string{"192.0.2.10", "192.0.2.10:8080", "2001:db8::1", "[2001:db8::1]", "[2001:db8::1]:443", "fe80::1%eth0",
+		"not.an.ip", "www.example.org", "www.example.org.", "localhost:8080", "my_host.internal", "xn--bcher-kva.example", "bücher.example", "a1.b2.c3.4a"} {
+		var a Address
+		if err := a.UnmarshalFlag(good); err != nil || string(a) != good {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+	for _, bad := range []string{"", "[::1", "::1]", "[::1]]", "[192.0.2.1]", "[www.example.org]:80", "192.0.2.300", "1.2.3", "300", "host:0", "host:65536",
+		"host:", ":80", "host:http", "-host", "host-.example", "a..b", "host name", "host/path", "http://host/", "host\n", "2001:db8::1:80:90:1:2:3:4",
+		"[2001:db8::1]:0", strings.Repeat("a", 64) + ".example", strings.Repeat("a.", 127) + "example"} {
+		var a Address
+		if err := a.UnmarshalFlag(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestMethod(t *testing.T) {
+	for _, good := range []string{"GET", "post", "PROPFIND", "M-SEARCH"} {
+		var m Method
+		if err := m.UnmarshalFlag(good); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+	for _, bad := range []string{"", " ", "GE T", "GET ", "GET\r\nX: y", "GET\x00", "GÉT", "(GET)"} {
+		var m Method
+		if err := m.UnmarshalFlag(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestCertDaysStrict(t *testing.T) {
+	for _, bad := range []string{"", "30 ", " 30", "30, 14", "inf", "nan", "0x1e", "3_0", "30%", "30,", ",14"} {
+		var c CertDays
+		if err := c.UnmarshalFlag(bad); err == nil {
+			t.Errorf("%q accepted as %+v", bad, c)
 		}
 	}
 }

@@ -45,8 +45,13 @@ func (o *Options) Validate() error {
 	if o.Insecure && o.CAFile != "" {
 		return errors.New("--insecure and --ca-file exclude each other")
 	}
-	if o.Port < 0 || o.Port > 65535 {
-		return fmt.Errorf("invalid port %d: use 1-65535", o.Port)
+	if o.Host != "" {
+		if err := checkAddress(o.Host); err != nil {
+			return fmt.Errorf("invalid -H %q: %w", o.Host, err)
+		}
+	}
+	if err := o.checkRequestText(); err != nil {
+		return err
 	}
 	switch o.OnRedirect {
 	case "ok", "warning", "critical", "follow", "sticky", "stickyport":
@@ -114,6 +119,24 @@ func (o *Options) Validate() error {
 	return nil
 }
 
+// checkRequestText refuses header values that would end the header line
+// (CR, LF, other control characters): caught here, the message names the
+// option; at request time it would be a CRITICAL about the server.
+func (o *Options) checkRequestText() error {
+	for _, h := range o.Headers {
+		if badHeaderValue(h) {
+			return fmt.Errorf("invalid -k %q: control characters (CR, LF) cannot be sent in a header", h)
+		}
+	}
+	if badHeaderValue(o.UserAgent) {
+		return fmt.Errorf("invalid -A %q: control characters (CR, LF) cannot be sent in a header", o.UserAgent)
+	}
+	if badHeaderValue(o.ContentType) {
+		return fmt.Errorf("invalid -T %q: control characters (CR, LF) cannot be sent in a header", o.ContentType)
+	}
+	return nil
+}
+
 func (o *Options) compileBodyChecks() error {
 	switch {
 	case o.Regex != "" && o.RegexI != "":
@@ -132,7 +155,7 @@ func (o *Options) compileBodyChecks() error {
 		o.regex = &regexpMatcher{re: re, text: o.RegexI}
 	}
 	if o.JQ != "" {
-		q, err := gojq.Parse(o.JQ)
+		q, err := gojq.Parse(string(o.JQ))
 		if err != nil {
 			return fmt.Errorf("invalid --jq %q: %v", o.JQ, err)
 		}
@@ -217,11 +240,25 @@ func (o *Options) buildTargets() error {
 	return nil
 }
 
+// ipIsHost reports whether -I stands in for -H, the URLs being built
+// from it; with a full -u URL it is where that URL's connections go.
+func (o *Options) ipIsHost() bool {
+	if o.Host != "" {
+		return false
+	}
+	for _, u := range o.URLs {
+		if !strings.HasPrefix(u, "/") {
+			return false
+		}
+	}
+	return true
+}
+
 // hostURL builds scheme://HOST[:PORT]PATH from -H (or -I) and -p.
 func (o *Options) hostURL(scheme, path string) (string, error) {
 	host := o.Host
 	if host == "" {
-		host = o.IP
+		host = string(o.IP)
 	}
 	if host == "" {
 		return "", fmt.Errorf("-u %s is a path: give -H HOST (or a full URL)", path)
@@ -231,7 +268,7 @@ func (o *Options) hostURL(scheme, path string) (string, error) {
 		host, port = h, p
 	}
 	if o.Port != 0 {
-		port = strconv.Itoa(o.Port)
+		port = strconv.Itoa(int(o.Port))
 	}
 	u := &url.URL{Scheme: scheme, Host: host, Path: path}
 	if strings.Contains(host, ":") {

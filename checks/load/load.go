@@ -119,8 +119,12 @@ func (o *Options) Run(ctx context.Context, env *plugin.Env) (plugin.Result, erro
 	res.Summary = summary(load, scaled, perCPU, cpus)
 	addLoadPerf(&res, load, scaled, perCPU, warn, crit, cpus)
 
-	psiRes, why := readPSI(o.Procfs)
+	psiRes, why, bad := readPSI(o.Procfs)
 	o.judgePSI(&res, psiRes, why, env.Verbose)
+	for _, err := range bad {
+		res.Add(plugin.UNKNOWN, err.Error())
+		res.Summary += " / " + err.Error()
+	}
 
 	if env.Verbose > 0 && perCPU {
 		res.Note("judged per CPU: " + cpus.String())

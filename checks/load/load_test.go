@@ -124,7 +124,7 @@ func TestStates(t *testing.T) {
 			[]string{"LOAD OK - total load average: 0.50, 0.40, 0.30 | load1=0.5;5;;0", "pressure stall information not available on this kernel"}},
 		{"no PSI but thresholds on it", append(fixture("no-psi"), "-w", "5", "--psi-warning", "cpu=10"), 3,
 			[]string{"LOAD UNKNOWN - total load average: 0.50, 0.40, 0.30 / PSI cpu some avg60 has a threshold but the kernel does not report it |"}},
-		{"garbage loadavg", fixture("garbage"), 3, []string{`LOAD UNKNOWN - read ../../testdata/load/garbage/proc/loadavg: "load?" is not a load average`}},
+		{"garbage loadavg", fixture("garbage"), 3, []string{`LOAD UNKNOWN - malformed load average "load?" in ../../testdata/load/garbage/proc/loadavg`}},
 		{"missing procfs", []string{"--procfs", "/nonexistent"}, 3, []string{"LOAD UNKNOWN - read /nonexistent/loadavg: open /nonexistent/loadavg: no such file or directory"}},
 		{"bad PSI spec", []string{"--psi-warning", "disk=5"}, 3, []string{`invalid PSI threshold "disk=5": resource "disk" is not one of cpu, io, memory`}},
 		{"bad PSI window", []string{"--psi-warning", "io:avg5=5"}, 3, []string{`"avg5" is neither some/full nor avg10/avg60/avg300`}},

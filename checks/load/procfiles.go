@@ -13,6 +13,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
 // readLoadavg parses /proc/loadavg: "0.29 0.49 0.31 1/79 1846".
@@ -27,13 +29,30 @@ func readLoadavg(path string) ([3]float64, error) {
 		return v, fmt.Errorf("read %s: %q is not a load average line", path, strings.TrimSpace(string(data)))
 	}
 	for i := range v {
-		x, err := strconv.ParseFloat(f[i], 64)
-		if err != nil || x < 0 || x != x {
-			return v, fmt.Errorf("read %s: %q is not a load average", path, f[i])
+		x, ok := kernelNumber(f[i], maxLoad)
+		if !ok {
+			return v, fmt.Errorf("malformed load average %q in %s", f[i], path)
 		}
 		v[i] = x
 	}
 	return v, nil
+}
+
+// What a kernel can print. A load average counts runnable and
+// uninterruptible tasks, each of which holds a pid, so it stays below
+// PID_MAX_LIMIT (4194304 on 64-bit); a pressure average is a percentage of
+// time. Anything else ("inf", "9.99e28", "-1") is a broken file or a
+// broken mount, and judging it as a load would raise or hide an alarm.
+const (
+	maxLoad     = 1 << 22
+	maxPressure = 100
+)
+
+// kernelNumber parses a number the kernel wrote: the strict grammar of
+// threshold.ParseNumber, finite, 0 <= x <= max.
+func kernelNumber(s string, max float64) (float64, bool) {
+	x, err := threshold.ParseNumber(s)
+	return x, err == nil && x >= 0 && x <= max
 }
 
 // pressure is one /proc/pressure file: line ("some", "full") -> window
@@ -58,9 +77,9 @@ func readPressure(path string) (pressure, error) {
 			if !ok || !strings.HasPrefix(k, "avg") {
 				continue
 			}
-			x, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				return nil, fmt.Errorf("read %s: bad value %q", path, kv)
+			x, ok := kernelNumber(v, maxPressure)
+			if !ok {
+				return nil, fmt.Errorf("%w pressure %q in %s", errMalformed, kv, path)
 			}
 			vals[k] = x
 		}

@@ -73,30 +73,38 @@ func (t PSIThreshold) MarshalFlag() (string, error) { return t.String(), nil }
 // psi holds the pressure readings that could be read, by resource.
 type psi map[string]pressure
 
+// errMalformed marks a pressure file holding what no kernel writes: an
+// UNKNOWN, where a missing file is only a note.
+var errMalformed = errors.New("malformed")
+
 // readPSI reads every resource; a kernel without PSI (before 4.20, no
-// CONFIG_PSI, or booted psi=0) gives an explanation instead.
-func readPSI(procRoot string) (psi, string) {
-	out := psi{}
+// CONFIG_PSI, or booted psi=0) gives an explanation instead. Malformed
+// files come back as bad, to be reported as UNKNOWN.
+func readPSI(procRoot string) (out psi, why string, bad []error) {
+	out = psi{}
 	var missing []string
 	for _, res := range psiResources {
 		st, err := readPressure(filepath.Join(procRoot, "pressure", res))
 		if err != nil {
-			if isNotExist(err) || errors.Is(err, errEOPNOTSUPP) {
+			switch {
+			case errors.Is(err, errMalformed):
+				bad = append(bad, err)
+			case isNotExist(err) || errors.Is(err, errEOPNOTSUPP):
 				missing = append(missing, res)
-				continue
+			default:
+				missing = append(missing, res+" ("+err.Error()+")")
 			}
-			missing = append(missing, res+" ("+err.Error()+")")
 			continue
 		}
 		out[res] = st
 	}
 	if len(missing) == len(psiResources) && len(out) == 0 {
-		return out, "pressure stall information not available on this kernel (no /proc/pressure: needs Linux 4.20+ with CONFIG_PSI, not booted psi=0)"
+		return out, "pressure stall information not available on this kernel (no /proc/pressure: needs Linux 4.20+ with CONFIG_PSI, not booted psi=0)", bad
 	}
 	if len(missing) > 0 {
-		return out, "pressure stall information missing for " + strings.Join(missing, ", ")
+		return out, "pressure stall information missing for " + strings.Join(missing, ", "), bad
 	}
-	return out, ""
+	return out, "", bad
 }
 
 // value returns one reading, false when the kernel does not give it.

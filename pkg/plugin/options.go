@@ -1,10 +1,13 @@
 package plugin
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
 // DefaultTimeout is monitoring-plugins' DEFAULT_SOCKET_TIMEOUT.
@@ -20,21 +23,33 @@ type Common struct {
 }
 
 // Timeout is -t SECONDS[:STATE], as nagios-plugins spells it. SECONDS may
-// be fractional; ":STATE" alone keeps the default seconds.
+// be fractional; ":STATE" alone keeps the default seconds. An empty value
+// is an error, not the default: "-t $TIMEOUT" with the macro unset must
+// not quietly run with 10 s.
 type Timeout struct {
 	D        time.Duration
 	State    State
 	StateSet bool
 }
 
+// maxTimeout bounds -t: a day is beyond any monitoring interval, and
+// keeps the conversion to time.Duration far from overflow.
+const maxTimeout = 86400
+
 // UnmarshalFlag implements flags.Unmarshaler.
 func (t *Timeout) UnmarshalFlag(s string) error {
-	secs, state, hasState := strings.Cut(strings.TrimSpace(s), ":")
+	if s == "" {
+		return errors.New(`invalid timeout "": empty; use SECONDS[:STATE], e.g. 10 or 10:CRITICAL`)
+	}
+	secs, state, hasState := strings.Cut(s, ":")
 	out := Timeout{D: DefaultTimeout}
-	if secs != "" {
-		f, err := strconv.ParseFloat(secs, 64)
-		if err != nil || f <= 0 || f > 86400 || f != f {
-			return fmt.Errorf("invalid timeout %q: SECONDS must be a number above 0", s)
+	if secs != "" || !hasState {
+		f, err := threshold.ParseNumber(secs)
+		if err != nil {
+			return fmt.Errorf("invalid timeout %q: SECONDS %w", s, err)
+		}
+		if f <= 0 || f > maxTimeout {
+			return fmt.Errorf("invalid timeout %q: SECONDS must be above 0 and at most %d", s, maxTimeout)
 		}
 		out.D = time.Duration(f * float64(time.Second))
 	}

@@ -2,6 +2,7 @@ package threshold
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -13,24 +14,26 @@ import (
 type Duration time.Duration
 
 // ParseDuration parses s; a bare number is seconds and may be fractional.
+// The number before "d" and a bare number follow ParseNumber; the rest is
+// time.ParseDuration's grammar. No spaces, no negative spans, nothing
+// beyond time.Duration's 292 years.
 func ParseDuration(s string) (time.Duration, error) {
-	t := strings.TrimSpace(s)
-	if t == "" {
+	if s == "" {
 		return 0, fmt.Errorf("invalid duration %q: empty", s)
 	}
-	if f, err := strconv.ParseFloat(t, 64); err == nil && isNumber(t) {
-		if f < 0 {
-			return 0, fmt.Errorf("invalid duration %q: negative", s)
-		}
-		return time.Duration(f * float64(time.Second)), nil
+	if isNumber(s) {
+		return seconds(s, s, float64(time.Second))
 	}
 	var days time.Duration
+	t := s
 	if i := strings.IndexByte(t, 'd'); i > 0 {
-		n, err := strconv.ParseFloat(t[:i], 64)
-		if err != nil || !isNumber(t[:i]) {
+		if !isNumber(t[:i]) {
 			return 0, fmt.Errorf("invalid duration %q: use e.g. 90s, 5m, 2h, 3d", s)
 		}
-		days = time.Duration(n * 24 * float64(time.Hour))
+		var err error
+		if days, err = seconds(s, t[:i], float64(24*time.Hour)); err != nil {
+			return 0, err
+		}
 		t = t[i+1:]
 		if t == "" {
 			return days, nil
@@ -40,7 +43,26 @@ func ParseDuration(s string) (time.Duration, error) {
 	if err != nil || d < 0 {
 		return 0, fmt.Errorf("invalid duration %q: use e.g. 90s, 5m, 2h, 3d", s)
 	}
+	if days > math.MaxInt64-d {
+		return 0, fmt.Errorf("invalid duration %q: too long", s)
+	}
 	return days + d, nil
+}
+
+// seconds converts the number n (part of s) times unit nanoseconds,
+// refusing what is negative or does not fit a time.Duration: a float
+// conversion beyond int64 is not an error in Go but an arbitrary value.
+func seconds(s, n string, unit float64) (time.Duration, error) {
+	f, err := ParseNumber(n)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("invalid duration %q: %w", s, err)
+	case f < 0:
+		return 0, fmt.Errorf("invalid duration %q: negative", s)
+	case f*unit >= math.MaxInt64:
+		return 0, fmt.Errorf("invalid duration %q: too long", s)
+	}
+	return time.Duration(f * unit), nil
 }
 
 // UnmarshalFlag implements flags.Unmarshaler.

@@ -15,18 +15,23 @@ func TestParseRangeBounds(t *testing.T) {
 		text       string
 	}{
 		{"6", 0, 6, false, "6"},
-		{"1:12%%", 1, 12, false, "1:12"},
 		{"-7:23", -7, 23, false, "-7:23"},
 		{":5.75", 0, 5.75, false, "5.75"},
 		{"~:-95.99", math.Inf(-1), -95.99, false, "~:-95.99"},
-		{"12345678901234567890:", 12345678901234567890, math.Inf(1), false, "12345678901234567168:"},
+		{"12345678901234567890:", 12345678901234567890, math.Inf(1), false, "12345678901234567000:"},
 		{"10:", 10, math.Inf(1), false, "10:"},
 		{"~:10", math.Inf(-1), 10, false, "~:10"},
 		{"10:20", 10, 20, false, "10:20"},
 		{"@10:20", 10, 20, true, "@10:20"},
 		{"0:", 0, math.Inf(1), false, "0:"},
 		{"~:", math.Inf(-1), math.Inf(1), false, "~:"},
-		{" 5 ", 0, 5, false, "5"},
+		{"+5", 0, 5, false, "5"},
+		{"-0:0", 0, 0, false, "0"},
+		{".0000001", 0, 1e-7, false, "0.0000001"},
+		{"1e-10:", 1e-10, math.Inf(1), false, "1e-10:"},
+		{"1e300", 0, 1e300, false, "1e+300"},
+		{"0.30000000000000004", 0, noisy, false, "0.30000000000000004"},
+		{"1e-400", 0, 0, false, "0"},
 		{"1e3", 0, 1000, false, "1000"},
 		{"@1:1", 1, 1, true, "@1:1"},
 	}
@@ -50,8 +55,12 @@ func TestParseRangeBounds(t *testing.T) {
 	}
 }
 
+// The strict number grammar (ParseNumber) deviates from test_utils.c on
+// one vector: "1:12%%", whose "%" strtod ignores, is refused, as are
+// spaces: a stray character in a threshold is a mistake to report.
 func TestParseRangeInvalid(t *testing.T) {
-	for _, in := range []string{"", " ", "@", "2:1", "abc", "1:abc", "nan:", "NaN", "inf", "1:Inf", "0x10", "1_000", "~", "@~", "5:4:3", "--1", "1:2:"} {
+	for _, in := range []string{"", " ", "@", "2:1", "abc", "1:abc", "nan:", "NaN", "inf", "1:Inf", "0x10", "1_000", "~", "@~", "5:4:3", "--1", "1:2:",
+		"1:12%%", "5%", " 5", "5 ", " 5 ", "5\n", "@ 5", "5 :6", "5: 6", "0x1p4", "1e400", "-1e400:", "+-1", "1e5.5", "１"} {
 		if r, err := ParseRange(in); err == nil {
 			t.Errorf("ParseRange(%q) = %q, want an error", in, r.String())
 		}
@@ -156,16 +165,4 @@ func FuzzParseRange(f *testing.F) {
 			t.Fatalf("ParseRange(%q) rendered %q, which means something else", s, r.String())
 		}
 	})
-}
-
-func TestIsNumber(t *testing.T) {
-	for s, want := range map[string]bool{
-		"1": true, "-1": true, "+1.5": true, ".5": true, "5.": true, "1e3": true, "1E-3": true, "-2.5e+10": true,
-		"": false, "-": false, ".": false, "e3": false, "1e": false, "1e+": false, "1.2.3": false, "0x10": false,
-		"NaN": false, "Inf": false, "1_000": false, " 1": false, "1a": false,
-	} {
-		if got := isNumber(s); got != want {
-			t.Errorf("isNumber(%q) = %v, want %v", s, got, want)
-		}
-	}
 }

@@ -14,14 +14,16 @@ type Triplet [3]Range
 // ParseTriplet parses s, returning an error that quotes s when invalid.
 func ParseTriplet(s string) (Triplet, error) {
 	var t Triplet
-	parts := strings.Split(strings.TrimSpace(s), ",")
+	parts := strings.Split(s, ",")
 	if len(parts) > 3 {
 		return t, fmt.Errorf("invalid threshold list %q: at most three values (1, 5 and 15 minutes)", s)
 	}
 	for i := range t {
 		p := parts[min(i, len(parts)-1)]
 		r, err := ParseRange(p)
-		if err != nil {
+		if err != nil && len(parts) == 1 {
+			return t, err // the list is the range: say it once
+		} else if err != nil {
 			return t, fmt.Errorf("invalid threshold list %q: %w", s, err)
 		}
 		t[i] = r
@@ -52,8 +54,7 @@ func (t *Triplet) UnmarshalFlag(s string) error {
 // MarshalFlag implements flags.Marshaler.
 func (t Triplet) MarshalFlag() (string, error) { return t.String(), nil }
 
-// IsValidValue implements flags.ValueValidator (negative first values).
-func (t *Triplet) IsValidValue(s string) error {
-	_, err := ParseTriplet(s)
-	return err
-}
+// IsValidValue implements flags.ValueValidator (negative first values);
+// it accepts every value so that UnmarshalFlag's error, which go-flags
+// prefixes with the option's name, is the one shown (see Range's).
+func (t *Triplet) IsValidValue(string) error { return nil }

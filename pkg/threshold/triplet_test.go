@@ -18,9 +18,24 @@ func TestParseTriplet(t *testing.T) {
 			t.Errorf("ParseTriplet(%q) = %q, %v; want %q", tt.in, got.String(), err, tt.want)
 		}
 	}
-	for _, in := range []string{"", "1,2,3,4", "1,,3", "a,b,c", "5,2:1"} {
+	for _, in := range []string{"", "1,2,3,4", "1,,3", "a,b,c", "5,2:1", " 5", "5 ", "1, 2", "5%", "1_000", "inf", "1,2,"} {
 		if _, err := ParseTriplet(in); err == nil {
 			t.Errorf("ParseTriplet(%q): want an error", in)
+		}
+	}
+}
+
+func TestParseTripletMessages(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"foo", `invalid range "foo": "foo" is not a number`},
+		{"1,foo", `invalid threshold list "1,foo": invalid range "foo": "foo" is not a number`},
+		{"1:x", `invalid range "1:x": end "x" is not a number`},
+		{"y:1", `invalid range "y:1": start "y" is not a number`},
+		{"1e999", `invalid range "1e999": "1e999" is out of range`},
+	}
+	for _, tt := range tests {
+		if _, err := ParseTriplet(tt.in); err == nil || err.Error() != tt.want {
+			t.Errorf("ParseTriplet(%q): %v, want %s", tt.in, err, tt.want)
 		}
 	}
 }
@@ -32,10 +47,13 @@ func TestParseDuration(t *testing.T) {
 	}{
 		{"90", 90 * time.Second},
 		{"0.5", 500 * time.Millisecond},
+		{"0", 0},
+		{"1e2", 100 * time.Second},
 		{"30s", 30 * time.Second},
 		{"5m", 5 * time.Minute},
 		{"1h30m", 90 * time.Minute},
 		{"2d", 48 * time.Hour},
+		{"1.5d", 36 * time.Hour},
 		{"1d12h", 36 * time.Hour},
 	}
 	for _, tt := range tests {
@@ -44,9 +62,10 @@ func TestParseDuration(t *testing.T) {
 			t.Errorf("ParseDuration(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
 		}
 	}
-	for _, in := range []string{"", "-5", "5x", "d", "1d-2h", "-1m", "NaN"} {
-		if _, err := ParseDuration(in); err == nil {
-			t.Errorf("ParseDuration(%q): want an error", in)
+	for _, in := range []string{"", "-5", "5x", "d", "1d-2h", "-1m", "NaN", "inf", " 5", "5 ", "5s ", "1_000", "0x10", "5%",
+		"1e10", "300y", "106752d", "106751d24h", "1e300d", "3000000h", "1d 2h"} {
+		if got, err := ParseDuration(in); err == nil {
+			t.Errorf("ParseDuration(%q) = %v, want an error", in, got)
 		}
 	}
 }
@@ -65,20 +84,6 @@ func TestFormatDuration(t *testing.T) {
 	for _, tt := range tests {
 		if got := FormatDuration(tt.in); got != tt.want {
 			t.Errorf("FormatDuration(%v) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestFormatNumber(t *testing.T) {
-	tests := []struct {
-		in   float64
-		want string
-	}{
-		{0.26, "0.26"}, {5, "5"}, {0.1 + 0.2, "0.3"}, {1e20, "100000000000000000000"}, {-0.0000001, "0"}, {0.0004, "0.0004"},
-	}
-	for _, tt := range tests {
-		if got := FormatNumber(tt.in); got != tt.want {
-			t.Errorf("FormatNumber(%v) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
