@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X github.com/hindsight-plugins/hindsight/pkg/plugin.version=$
 PLUGINS  := $(notdir $(wildcard cmd/check_*))
 BINS     := $(addprefix bin/,$(PLUGINS))
 
-.PHONY: all build demo test vet unit bench fuzz fuzz-short pgo clean FORCE
+.PHONY: all build demo test vet unit bench fuzz fuzz-short pgo soak clean FORCE
 
 all: build
 
@@ -27,6 +27,12 @@ test: vet
 
 vet:
 	$(GO) vet ./...
+
+## soak: Nagios 4 runs every plugin as services every 5-10 s against a hung FUSE mount, a silent port and healthy targets for DURATION (root; make test runs 3m): stuck children bounded, RSS flat, nothing stale or killed
+DURATION     ?= 3m
+SOAK_TIMEOUT ?= 24h
+soak:
+	HINDSIGHT_SOAK=$(DURATION) $(GO) test -count=1 -v -run '^TestSoak$$' -timeout $(SOAK_TIMEOUT) ./packaging/engines
 
 ## bench: whole-process runs side by side with the C monitoring-plugins
 bench: build

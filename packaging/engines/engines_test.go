@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -238,19 +239,28 @@ func compare(t *testing.T, engine string, c Case, want Direct, gotState int, got
 // timeout(1) so that it dies even if the test process is killed, with its
 // stdout and stderr in a log file.
 type Daemon struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
+	name    string
+	cmd     *exec.Cmd
+	log     string
+	done    chan struct{}
+	stopped sync.Once // a test may stop it early, the cleanup then does nothing
 }
 
 func startDaemon(t *testing.T, lab *Lab, name string, argv ...string) *Daemon {
+	t.Helper()
+	return startDaemonFor(t, lab, name, 240*time.Second, argv...)
+}
+
+// startDaemonFor is startDaemon with a chosen lifetime, after which
+// timeout(1) ends the daemon whatever the test does (the soak runs long).
+func startDaemonFor(t *testing.T, lab *Lab, name string, lifetime time.Duration, argv ...string) *Daemon {
 	t.Helper()
 	logPath := filepath.Join(lab.Dir, name+".out")
 	logf, err := os.Create(logPath)
 	must(t, err)
 	defer logf.Close()
-	cmd := exec.Command("timeout", append([]string{"-k", "5", "240"}, argv...)...)
+	secs := strconv.Itoa(int(lifetime.Seconds()))
+	cmd := exec.Command("timeout", append([]string{"-k", "5", secs}, argv...)...)
 	cmd.Dir, cmd.Env = "/", []string{pathEnv}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -265,8 +275,11 @@ func startDaemon(t *testing.T, lab *Lab, name string, argv ...string) *Daemon {
 
 // stop ends the daemon and everything in its session: SIGTERM, then after
 // 8 s SIGKILL, then a sweep of whatever is left (plugins that an engine
-// abandoned, children that outlived their parent).
-func (d *Daemon) stop(t *testing.T) {
+// abandoned, children that outlived their parent). Only the first call
+// does anything.
+func (d *Daemon) stop(t *testing.T) { d.stopped.Do(func() { d.stopNow(t) }) }
+
+func (d *Daemon) stopNow(t *testing.T) {
 	sid := d.cmd.Process.Pid
 	tree := descendants(sid)
 	syscall.Kill(-sid, syscall.SIGTERM)
