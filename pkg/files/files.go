@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -268,4 +269,18 @@ func (s *Source) CheckLocal(_ context.Context, path string) error {
 		return &Error{Path: path, Problem: "is on " + where.fstype + " mount " + where.mount + ", which can hang: keep state on a local filesystem"}
 	}
 	return nil
+}
+
+// Target is what a hang of path makes unusable, for isolate.Request's
+// Target: the network or FUSE mount point path is on, else path itself.
+// Probes of paths under one mount share its lock, so a dead mount costs
+// one stuck child whatever is probed on it.
+func (s *Source) Target(path string) string {
+	if where := s.mounts.classify(path); where.risky {
+		return where.mount
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }

@@ -25,6 +25,7 @@ type Env struct {
 	filesOnce  sync.Once
 	files      *files.Source
 	state      stateSlot
+	sanitizer  *Sanitizer
 }
 
 // NewEnv returns an Env for driving a check without the runtime (tests).
@@ -81,6 +82,15 @@ func (e *Env) Files() *files.Source {
 		e.files = files.New(e.Prober(), func() time.Duration { return e.Budget(0.5) }, "/proc/self/mountinfo")
 	})
 	return e.files
+}
+
+// RegisterSecret makes the runtime mask s wherever it would be printed:
+// call it for every password, token or key a check reads.
+func (e *Env) RegisterSecret(s string) {
+	if e.sanitizer == nil {
+		e.sanitizer = &Sanitizer{}
+	}
+	e.sanitizer.RegisterSecret(s)
 }
 
 // close ends what the run started: idle probe children exit.

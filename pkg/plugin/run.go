@@ -148,12 +148,14 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 	if common.Timeout.StateSet {
 		timeoutState = common.Timeout.State
 	}
+	san := &Sanitizer{}
 	env := &Env{
-		Verbose:  len(common.Verbose),
-		Timeout:  timeout,
-		Deadline: time.Now().Add(timeout),
-		Now:      time.Now,
-		progress: &progress{},
+		Verbose:   len(common.Verbose),
+		Timeout:   timeout,
+		Deadline:  time.Now().Add(timeout),
+		Now:       time.Now,
+		progress:  &progress{},
+		sanitizer: san,
 	}
 	// Probes get the deadline a little early so they can stop cleanly and
 	// the check can say what did not answer; the watchdog is the last resort.
@@ -168,7 +170,7 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 			text += " while " + what
 		}
 		if out.claim() {
-			io.WriteString(r.Stdout, RenderLine(p.Service, timeoutState, text))
+			io.WriteString(r.Stdout, san.RenderLine(p.Service, timeoutState, text))
 			exit := r.Exit
 			if exit == nil {
 				exit = os.Exit
@@ -191,10 +193,10 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 		select {} // the watchdog is printing and exiting
 	}
 	if err != nil {
-		io.WriteString(r.Stdout, RenderLine(p.Service, UNKNOWN, err.Error()))
+		io.WriteString(r.Stdout, san.RenderLine(p.Service, UNKNOWN, err.Error()))
 		return int(UNKNOWN)
 	}
-	io.WriteString(r.Stdout, Render(p.Service, res, common.MaxOutput))
+	io.WriteString(r.Stdout, san.Render(p.Service, res, common.MaxOutput))
 	return int(res.State())
 }
 
