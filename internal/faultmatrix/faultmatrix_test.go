@@ -1,0 +1,344 @@
+package faultmatrix
+
+import (
+	"bytes"
+	"crypto/tls"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/fusetest"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+// timeout is every run's -t; a run must release its caller's pipe within
+// it plus slack, measured from the caller's side.
+const (
+	timeout = 2 * time.Second
+	slack   = 500 * time.Millisecond
+)
+
+// kind is what an option expects at its path.
+type kind int
+
+const (
+	file kind = iota // a file is read
+	dir              // a directory is read or walked
+)
+
+// option is one path option of one plugin, with the other arguments its
+// run needs to reach the read.
+type option struct {
+	plugin string
+	flag   string
+	kind   kind
+	// secondary: a problem with this path is a finding of its own that
+	// real findings may outrank (a state file, the kernel log), so the
+	// run need not be UNKNOWN, but it must not be OK and must name it.
+	secondary bool
+	args      func(l *lab) []string
+}
+
+// options is the table: a new path option joins it.
+func options() []option {
+	none := func(*lab) []string { return nil }
+	certFile := func(l *lab) []string { return []string{"-f", l.certPEM} }
+	endpoint := func(l *lab) []string { return []string{"-H", l.tlsAddr} }
+	httpURL := func(l *lab) []string { return []string{"-u", l.httpURL} }
+	httpsURL := func(l *lab) []string { return []string{"-u", l.httpsURL} }
+	return []option{
+		{plugin: "check_load", flag: "--procfs", kind: dir, args: none},
+		{plugin: "check_load", flag: "--sysfs", kind: dir, args: none},
+
+		{plugin: "check_cert_expiry", flag: "-f", kind: file, args: none},
+		{plugin: "check_cert_expiry", flag: "-d", kind: dir, args: none},
+		{plugin: "check_cert_expiry", flag: "--kubeconfig", kind: file, args: none},
+		{plugin: "check_cert_expiry", flag: "--kubernetes-dir", kind: dir, args: func(*lab) []string { return []string{"--kubeadm"} }},
+		{plugin: "check_cert_expiry", flag: "--password-file", kind: file, args: func(l *lab) []string { return []string{"-f", l.certP12} }},
+		{plugin: "check_cert_expiry", flag: "--ca-file", kind: file, args: endpoint},
+		{plugin: "check_cert_expiry", flag: "--ca", kind: file, args: certFile},
+		{plugin: "check_cert_expiry", flag: "--compare-file", kind: file, args: endpoint},
+
+		{plugin: "check_http_status", flag: "--data-file", kind: file, args: httpURL},
+		{plugin: "check_http_status", flag: "--auth-file", kind: file, args: httpURL},
+		{plugin: "check_http_status", flag: "--ca-file", kind: file, args: httpsURL},
+		{plugin: "check_http_status", flag: "-J", kind: file, args: func(l *lab) []string { return []string{"-u", l.httpsURL, "-K", l.keyPEM} }},
+		{plugin: "check_http_status", flag: "-K", kind: file, args: func(l *lab) []string { return []string{"-u", l.httpsURL, "-J", l.certPEM} }},
+
+		{plugin: "check_stuck_procs", flag: "--procfs", kind: dir, args: none},
+		{plugin: "check_stuck_procs", flag: "--state-file", kind: file, secondary: true, args: none},
+		{plugin: "check_stuck_procs", flag: "--kmsg", kind: file, secondary: true, args: none},
+
+		{plugin: "check_blockdev", flag: "--procfs", kind: dir, args: none},
+		{plugin: "check_blockdev", flag: "--sysfs", kind: dir, args: none},
+		{plugin: "check_blockdev", flag: "--fstab", kind: file, secondary: true, args: none},
+		{plugin: "check_blockdev", flag: "--state-file", kind: file, secondary: true, args: none},
+		{plugin: "check_blockdev", flag: "--kmsg", kind: file, secondary: true, args: none},
+		{plugin: "check_blockdev", flag: "-p", kind: dir, args: none},
+		{plugin: "check_blockdev", flag: "--read-test", kind: file, args: none},
+		{plugin: "check_blockdev", flag: "--write-test", kind: dir, args: none},
+	}
+}
+
+// fault is a kind of path an option can be given.
+type fault struct {
+	name string
+	// path returns the path for an option of kind k.
+	path func(l *lab, k kind) string
+	// bad: the input is wrong as such (not a file, too big, a loop): the
+	// run is UNKNOWN and names the path.
+	bad bool
+	// hangs or fails: the run must still end on time and name the path
+	// (or the mount) and not be OK.
+	broken bool
+	// asNagios only: a file root can read but nagios cannot.
+	nagiosOnly bool
+}
+
+func faults() []fault {
+	fixed := func(p string) func(*lab, kind) string { return func(*lab, kind) string { return p } }
+	inMount := func(m func(l *lab) string) func(*lab, kind) string {
+		return func(l *lab, k kind) string {
+			if k == dir {
+				return filepath.Join(m(l), "dir")
+			}
+			return filepath.Join(m(l), "file")
+		}
+	}
+	return []fault{
+		{name: "hung-fuse", path: inMount(func(l *lab) string { return l.hung }), broken: true},
+		{name: "eio-fuse", path: inMount(func(l *lab) string { return l.eio }), broken: true},
+		{name: "fifo", path: func(l *lab, _ kind) string { return l.fifo }, bad: true},
+		{name: "dev-zero", path: fixed("/dev/zero"), bad: true},
+		{name: "dev-urandom", path: fixed("/dev/urandom"), bad: true},
+		{name: "huge-sparse", path: func(l *lab, _ kind) string { return l.huge }, bad: true},
+		{name: "directory", path: func(l *lab, k kind) string { return l.emptyDir }, bad: true},
+		{name: "symlink-loop", path: func(l *lab, _ kind) string { return l.loop }, bad: true},
+		{name: "dangling-symlink", path: func(l *lab, _ kind) string { return l.dangling }, bad: true},
+		{name: "unreadable", path: func(l *lab, k kind) string {
+			if k == dir {
+				return l.privateDir
+			}
+			return l.privateFile
+		}, broken: true, nagiosOnly: true},
+	}
+}
+
+// lab holds the fixtures every case points at.
+type lab struct {
+	dir                        string
+	bins                       map[string]string
+	hung, eio                  string
+	fifo, huge, emptyDir       string
+	loop, dangling             string
+	privateFile, privateDir    string
+	certPEM, keyPEM, certP12   string
+	tlsAddr, httpURL, httpsURL string
+	nagios                     *syscall.Credential
+}
+
+func TestFaultMatrix(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping the fault matrix: it needs root (FUSE mounts, runs as the nagios user); CI runs it as root")
+	}
+	if why := fusetest.Available(); why != "" {
+		t.Skip("skipping the fault matrix: " + why)
+	}
+	l := newLab(t)
+	users := []struct {
+		name string
+		cred *syscall.Credential
+	}{{"root", nil}, {"nagios", l.nagios}}
+	for _, u := range users {
+		for _, o := range options() {
+			for _, f := range faults() {
+				if f.nagiosOnly && u.cred == nil {
+					continue
+				}
+				name := u.name + "/" + o.plugin + "/" + strings.TrimLeft(o.flag, "-") + "/" + f.name
+				t.Run(name, func(t *testing.T) {
+					t.Parallel()
+					runCase(t, l, o, f, u.cred)
+				})
+			}
+		}
+	}
+}
+
+var statusLine = regexp.MustCompile(`^[A-Z][A-Z_]* (OK|WARNING|CRITICAL|UNKNOWN) - `)
+
+// runCase runs one plugin with one option set to one fault and checks the
+// promise: exit 0-3, one status line, nothing on stderr, the pipe
+// released on time, and a clear answer naming the path.
+func runCase(t *testing.T, l *lab, o option, f fault, cred *syscall.Credential) {
+	path := f.path(l, o.kind)
+	args := append([]string{"-t", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64)}, o.args(l)...)
+	args = append(args, o.flag, path)
+	cmd := exec.Command(l.bins[o.plugin], args...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+	cmd.Dir = "/"
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Setpgid: true}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// A run that hangs past any reason is killed, so the suite ends.
+	killer := time.AfterFunc(timeout+15*time.Second, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	defer killer.Stop()
+	out, _ := io.ReadAll(stdout) // returns when every holder of the pipe is gone
+	released := time.Since(start)
+	err = cmd.Wait()
+	code := 0
+	if exit, ok := err.(*exec.ExitError); ok {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	cmdline := filepath.Base(l.bins[o.plugin]) + " " + strings.Join(args, " ")
+	fail := func(format string, a ...any) {
+		t.Errorf("%s\n  "+format+"\n  exit %d after %v, stdout:\n%s", append([]any{cmdline}, append(a, code, released.Round(time.Millisecond), indent(out))...)...)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	switch {
+	case code < 0 || code > 3:
+		fail("exit code outside 0-3")
+	case len(out) == 0 || !statusLine.MatchString(lines[0]):
+		fail("the first line is not a status line")
+	case stderr.Len() > 0:
+		fail("stderr is not empty: %q", stderr.String())
+	case released > timeout+slack:
+		fail("the caller's pipe was released after %v, deadline %v + %v", released, timeout, slack)
+	}
+	for _, line := range lines[1:] {
+		if statusLine.MatchString(line) {
+			fail("a second status line: %q", line)
+		}
+	}
+	named := bytes.Contains(out, []byte(path)) || (f.broken && (bytes.Contains(out, []byte(l.hung)) || bytes.Contains(out, []byte(l.eio))))
+	switch {
+	case f.bad && !o.secondary && code != 3:
+		fail("bad input must be UNKNOWN (3)")
+	case (f.bad || f.broken) && code == 0:
+		fail("a bad or broken %s must not be OK", o.flag)
+	case (f.bad || f.broken) && !named:
+		fail("the output does not name %s", path)
+	}
+}
+
+func indent(b []byte) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(string(b), "\n"), "\n", "\n    ")
+}
+
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	l := &lab{dir: t.TempDir(), bins: map[string]string{}}
+	os.Chmod(l.dir, 0o755)
+	l.nagios = nagiosCred(t)
+	for _, o := range options() {
+		if l.bins[o.plugin] == "" {
+			l.bins[o.plugin] = testutil.Binary(t, o.plugin)
+		}
+	}
+	at := func(name string) string { return filepath.Join(l.dir, name) }
+
+	l.fifo = at("fifo")
+	must(t, syscall.Mkfifo(l.fifo, 0o666))
+	os.Chmod(l.fifo, 0o666)
+	l.huge = at("huge")
+	f, err := os.Create(l.huge)
+	must(t, err)
+	must(t, f.Truncate(1<<30)) // sparse: costs no disk
+	f.Close()
+	os.Chmod(l.huge, 0o644)
+	l.emptyDir = at("empty")
+	must(t, os.Mkdir(l.emptyDir, 0o755))
+	l.loop = at("loop")
+	must(t, os.Symlink(l.loop, l.loop))
+	l.dangling = at("dangling")
+	must(t, os.Symlink(at("nowhere"), l.dangling))
+	l.privateDir = at("private")
+	must(t, os.Mkdir(l.privateDir, 0o700))
+	l.privateFile = filepath.Join(l.privateDir, "file")
+	must(t, os.WriteFile(l.privateFile, []byte("secret\n"), 0o600))
+
+	c := certtest.New(t, certtest.Spec{CN: "localhost", DNS: []string{"localhost"}, IPs: []net.IP{net.ParseIP("127.0.0.1")}, NotAfter: time.Now().Add(certtest.Days(200))})
+	l.certPEM, l.keyPEM = at("cert.pem"), at("key.pem")
+	must(t, os.WriteFile(l.certPEM, c.PEM(), 0o644))
+	must(t, os.WriteFile(l.keyPEM, c.KeyPEM(), 0o644))
+	l.certP12 = at("cert.p12")
+	p12, err := pkcs12.Modern.Encode(c.Key, c.Cert, nil, "pass")
+	must(t, err)
+	must(t, os.WriteFile(l.certP12, p12, 0o644))
+	l.tlsAddr = certtest.ServeTLS(t, c.TLS())
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
+	t.Cleanup(plain.Close)
+	l.httpURL = plain.URL + "/"
+	secure := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
+	secure.TLS = &tls.Config{Certificates: []tls.Certificate{c.TLS()}}
+	secure.StartTLS()
+	t.Cleanup(secure.Close)
+	l.httpsURL = secure.URL + "/"
+
+	l.hung = mountFault(t, l, "hung", fusetest.Hang)
+	l.eio = mountFault(t, l, "eio", fusetest.EIO)
+	return l
+}
+
+// mountFault mounts a fault-injecting FUSE filesystem holding "file" and
+// "dir/", then makes every operation give fault.
+func mountFault(t *testing.T, l *lab, name string, fault fusetest.Fault) string {
+	t.Helper()
+	backing := filepath.Join(l.dir, name+"-backing")
+	must(t, os.MkdirAll(filepath.Join(backing, "dir"), 0o755))
+	must(t, os.WriteFile(filepath.Join(backing, "file"), []byte("x\n"), 0o644))
+	mnt := filepath.Join(l.dir, name)
+	must(t, os.Mkdir(mnt, 0o755))
+	ffs, err := fusetest.Mount(backing, mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ffs.Close() })
+	for _, op := range []string{fusetest.OpStatfs, fusetest.OpGetattr, fusetest.OpLookup, fusetest.OpReaddir, fusetest.OpOpen, fusetest.OpRead, fusetest.OpWrite, fusetest.OpFsync} {
+		ffs.Set(op, fault)
+	}
+	return mnt
+}
+
+// nagiosCred is the nagios user, which Debian's nagios4 and NRPE
+// packages create; CI installs them.
+func nagiosCred(t *testing.T) *syscall.Credential {
+	t.Helper()
+	u, err := user.Lookup("nagios")
+	if err != nil {
+		t.Skip("skipping the fault matrix: no nagios user (CI installs nagios4, which creates it): " + err.Error())
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
