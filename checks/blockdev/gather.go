@@ -46,8 +46,8 @@ type observations struct {
 
 type devObs struct {
 	block.Device
-	Named  bool             // asked for with -d or under a -p mount
-	Second block.Counters   // the second sample, when Sampled
+	Named  bool           // asked for with -d or under a -p mount
+	Second block.Counters // the second sample, when Sampled
 	Has2nd bool
 }
 
@@ -96,13 +96,15 @@ func gather(ctx context.Context, env *plugin.Env, c *Check) (observations, error
 // arrays, ext4 error counts and the kernel log.
 func gatherHost(ctx context.Context, env *plugin.Env, c *Check, proc, sys *files.Dir) (observations, error) {
 	obs := observations{Now: env.Now(), Verbose: env.Verbose}
+	// The errors name the option's own path: files resolves symlinks,
+	// so its message may name where a link led instead.
 	data, err := proc.ReadFile("self/mountinfo")
 	if err != nil {
-		return obs, fmt.Errorf("mount table not read: %w", err)
+		return obs, fmt.Errorf("--procfs %s: mount table not read: %w", c.Procfs, err)
 	}
 	ms, err := mounts.Parse(data)
 	if err != nil {
-		return obs, fmt.Errorf("%s: %w", proc.Path("self/mountinfo"), err)
+		return obs, fmt.Errorf("--procfs %s: %s: %w", c.Procfs, proc.Path("self/mountinfo"), err)
 	}
 	obs.Mounts = mounts.Latest(ms)
 	if b, err := proc.ReadFile("sys/kernel/random/boot_id"); err == nil {
@@ -118,7 +120,7 @@ func gatherHost(ctx context.Context, env *plugin.Env, c *Check, proc, sys *files
 	reader := block.NewReader(sys)
 	names, err := reader.Names()
 	if err != nil {
-		return obs, err
+		return obs, fmt.Errorf("--sysfs %s: %w", c.Sysfs, err)
 	}
 	for _, n := range names {
 		obs.All = append(obs.All, reader.Brief(n))
