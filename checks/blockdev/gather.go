@@ -2,7 +2,6 @@ package blockdev
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -11,197 +10,198 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/block"
+	"github.com/hindsight-plugins/hindsight/pkg/files"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/kmsg"
 	"github.com/hindsight-plugins/hindsight/pkg/mounts"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
 
-// run is one execution: what was gathered, then judged.
-type run struct {
-	c   *Check
-	env *plugin.Env
-	ctx context.Context
-	now time.Time
+// observations are what one run found, for judge: no I/O is left to do.
+type observations struct {
+	Now     time.Time // when the run began
+	Verbose int
+	BootID  string
 
-	bootID   string
-	prev     saved
-	havePrev bool
-	next     saved
+	Mounts  []mounts.Mount // every visible mount
+	All     []block.Device // every device in sysfs, briefly
+	Nodes   map[string]block.Node
+	Devs    []devObs // the devices checked, in detail
+	Missing []string // named devices that do not exist
+	Arrays  []block.Array
+	FSs     []*fsObs
+	Tests   []*testObs
+	Budget  time.Duration // each mount's and each path test's
 
-	all     []block.Device // every device in sysfs
-	nodes   map[string]block.Node
-	devs    []*devInfo // the devices checked
-	missing []string   // named devices that do not exist
-	arrays  []block.Array
-	mounts  []mounts.Mount // every visible mount
-	fss     []*fsInfo
-	tests   []*pathTest
-	logs    []kmsg.Record
-	logErr  error
-	notes   []string
-	budget  time.Duration
-	t0, t1  time.Time
-	sampled bool
+	// The second sample (--sample-interval): T0 and T1 are when the
+	// counters were read.
+	Sampled bool
+	T0, T1  time.Time
+
+	Log        kmsg.Log
+	LogProblem string   // why the kernel log was not read ("" when read or not asked for)
+	Problems   []string // other inputs that could not be used: UNKNOWN
+	Notes      []string
 }
 
-type devInfo struct {
+type devObs struct {
 	block.Device
-	cur      block.Counters // the last sample
-	delta    block.Delta
-	hasDelta bool
-	stallFor time.Duration
-	stalled  bool
-	errGrow  uint64
-	logCount int
-	logLast  string
-	gone     time.Time // set for a device that has gone
-	named    bool      // asked for with -d or under a -p mount
+	Named  bool           // asked for with -d or under a -p mount
+	Second block.Counters // the second sample, when Sampled
+	Has2nd bool
 }
 
-type fsInfo struct {
+type fsObs struct {
 	mounts.Mount
-	kind      mounts.Kind
-	node      block.Node
-	named     bool
-	notFound  bool // named with -p but nothing mounted there
-	probe     mounts.ProbeResult
-	stillHung *hungMount // known hung, its child still stuck: not probed
-	stuckPid  int
-	expectRW  string // why it must be rw; "" when not expected
-	ext4      ext4Errors
-	xfsDown   string // kernel log line of an XFS shutdown
-	logCount  int    // filesystem error lines in the kernel log
-	logLast   string
+	Kind     mounts.Kind
+	Node     block.Node
+	Named    bool
+	NotFound bool // named with -p but nothing mounted there
+	ExpectRW string
+	Probe    mounts.ProbeResult
+	Ext4     ext4Errors
 }
 
-type pathTest struct {
-	op     isolate.Op
-	path   string
-	res    mounts.ProbeResult
-	budget time.Duration
+// testObs is a --read-test or --write-test.
+type testObs struct {
+	Op     isolate.Op
+	Path   string
+	Target string // the mount point it locks
+	Res    mounts.ProbeResult
+	Bad    string // the path is not what the test needs: UNKNOWN
 }
 
-func (r *run) gather() error {
-	ms, err := mounts.Read(r.c.Procfs)
+// gather reads the host (through env.Files: bounded, isolated where a
+// mount can hang), probes the mounts and path tests (through the prober,
+// one lock per mount), and samples the counters again if asked.
+func gather(ctx context.Context, env *plugin.Env, c *Check) (observations, error) {
+	proc, sys := env.Files().Dir(ctx, c.Procfs), env.Files().Dir(ctx, c.Sysfs)
+	obs, err := gatherHost(ctx, env, c, proc, sys)
 	if err != nil {
-		return err
+		return obs, err
 	}
-	r.mounts = mounts.Latest(ms)
-	if err := r.selectFilesystems(r.mounts); err != nil {
-		return err
+	probeAll(ctx, env, env.Prober(), c, &obs)
+	if time.Duration(c.SampleInterval) > 0 {
+		done := env.Begin("waiting between I/O samples")
+		err := sleepCtx(ctx, time.Duration(c.SampleInterval))
+		done()
+		if err == nil {
+			sampleAgain(&obs, block.NewReader(sys), env.Now())
+		}
 	}
-	r.budget = time.Duration(r.c.MountTimeout)
-	if r.budget == 0 {
-		r.budget = r.env.Budget(0.3)
-	}
-	// The probes' children take milliseconds to start; sysfs and the
-	// kernel log are read meanwhile.
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); r.probeAll() }()
-	defer wg.Wait()
+	return obs, nil
+}
 
-	reader, err := block.NewReader(r.c.Procfs, r.c.sysAt(0))
+// gatherHost reads everything but the probes: mounts, fstab, devices,
+// arrays, ext4 error counts and the kernel log.
+func gatherHost(ctx context.Context, env *plugin.Env, c *Check, proc, sys *files.Dir) (observations, error) {
+	obs := observations{Now: env.Now(), Verbose: env.Verbose}
+	// The errors name the option's own path: files resolves symlinks,
+	// so its message may name where a link led instead.
+	data, err := proc.ReadFile("self/mountinfo")
 	if err != nil {
-		return err
+		return obs, fmt.Errorf("--procfs %s: mount table not read: %w", c.Procfs, err)
 	}
+	ms, err := mounts.Parse(data)
+	if err != nil {
+		return obs, fmt.Errorf("--procfs %s: %s: %w", c.Procfs, proc.Path("self/mountinfo"), err)
+	}
+	obs.Mounts = mounts.Latest(ms)
+	if b, err := proc.ReadFile("sys/kernel/random/boot_id"); err == nil {
+		obs.BootID = strings.TrimSpace(string(b))
+	}
+	expect := gatherFstab(ctx, env, c, &obs)
+	obs.FSs = selectFilesystems(c, obs.Mounts, expect)
+	obs.Budget = time.Duration(c.MountTimeout)
+	if obs.Budget == 0 {
+		obs.Budget = env.Budget(0.3)
+	}
+
+	reader := block.NewReader(sys)
 	names, err := reader.Names()
 	if err != nil {
-		return err
+		return obs, fmt.Errorf("--sysfs %s: %w", c.Sysfs, err)
 	}
 	for _, n := range names {
-		r.all = append(r.all, reader.Brief(n))
+		obs.All = append(obs.All, reader.Brief(n))
 	}
-	r.nodes = block.ByDev(r.all)
-	for _, f := range r.fss {
+	obs.Nodes = block.ByDev(obs.All)
+	for _, f := range obs.FSs {
 		if f.Major != 0 {
-			f.node = r.nodes[f.Dev()]
+			f.Node = obs.Nodes[f.Dev()]
 		}
 	}
-	r.selectDevices(r.mounts)
-	r.t0 = r.env.Now()
-	kept := r.devs[:0]
-	for _, d := range r.devs {
-		if d.gone.IsZero() {
-			full, err := reader.Detail(d.Device)
-			if err != nil {
-				r.notes = append(r.notes, err.Error())
-				continue
-			}
-			d.Device, d.cur = full, full.Counters
+	chosen, named, missing := selectDevices(c, obs.All, obs.Mounts, obs.FSs, obs.Nodes)
+	obs.Missing = missing
+	obs.T0 = env.Now()
+	for _, d := range obs.All {
+		if !chosen[d.Name] {
+			continue
 		}
-		kept = append(kept, d)
+		full, err := reader.Detail(d)
+		if err != nil {
+			obs.Notes = append(obs.Notes, err.Error())
+			continue
+		}
+		obs.Devs = append(obs.Devs, devObs{Device: full, Named: named[d.Name]})
 	}
-	r.devs = kept
-	r.arrays, err = block.Arrays(r.c.Procfs, r.c.sysAt(0))
+	obs.Arrays, err = block.Arrays(proc, sys)
 	if err != nil {
-		r.notes = append(r.notes, err.Error())
+		obs.Notes = append(obs.Notes, "md arrays not read: "+err.Error())
 	}
-	r.readLog()
-	for _, f := range r.fss {
-		if f.FSType == "ext4" && f.node.Name != "" {
-			f.ext4 = readExt4Errors(filepath.Join(r.c.sysAt(0), "fs/ext4", f.node.Name))
+	obs.Log, obs.LogProblem = gatherLog(ctx, env, c)
+	for _, f := range obs.FSs {
+		if f.FSType == "ext4" && f.Node.Name != "" {
+			f.Ext4 = readExt4Errors(sys, filepath.Join("fs/ext4", f.Node.Name))
 		}
 	}
-	if time.Duration(r.c.SampleInterval) > 0 {
-		r.sampleAgain()
-	}
-	return nil
+	return obs, nil
 }
 
-// sampleAgain waits --sample-interval and reads the counters again, so
-// await, %util and a stall are measured within this run.
-func (r *run) sampleAgain() {
-	done := r.env.Begin("waiting between I/O samples")
-	err := r.c.sleep(r.ctx, time.Duration(r.c.SampleInterval))
-	done()
-	if err != nil {
-		return
-	}
-	reader, err := block.NewReader(r.c.Procfs, r.c.sysAt(1))
-	if err != nil {
-		r.notes = append(r.notes, err.Error())
-		return
-	}
-	r.t1 = r.env.Now()
-	for _, d := range r.devs {
-		if !d.gone.IsZero() {
-			continue
-		}
-		c, err := reader.Counters(d.Name)
+// sampleAgain reads the counters a second time, so await, %util and a
+// stall are measured within this run.
+func sampleAgain(obs *observations, reader *block.Reader, now time.Time) {
+	obs.T1 = now
+	for i := range obs.Devs {
+		c, err := reader.Counters(obs.Devs[i].Name)
 		if err != nil {
-			r.notes = append(r.notes, err.Error())
+			obs.Notes = append(obs.Notes, err.Error())
 			continue
 		}
-		d.delta = block.Diff(d.Counters, c, r.t1.Sub(r.t0))
-		d.hasDelta = d.delta.Valid
-		d.cur = c
+		obs.Devs[i].Second, obs.Devs[i].Has2nd = c, true
 	}
-	r.sampled = true
+	obs.Sampled = true
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // selectFilesystems picks the mounts to probe: those named with -p, or
 // by default every block-backed one and those of included types.
-func (r *run) selectFilesystems(ms []mounts.Mount) error {
-	byPoint := map[string]mounts.Mount{}
-	for _, m := range ms {
-		byPoint[m.MountPoint] = m
-	}
-	expect, err := r.expectations()
-	if err != nil {
-		return err
-	}
+func selectFilesystems(c *Check, ms []mounts.Mount, expect map[string]string) []*fsObs {
+	var out []*fsObs
 	add := func(m mounts.Mount, named bool) {
-		f := &fsInfo{Mount: m, kind: mounts.KindOf(m), named: named, expectRW: expect[m.MountPoint]}
-		if r.c.ExpectRW {
-			f.expectRW = "--expect-rw"
+		f := &fsObs{Mount: m, Kind: mounts.KindOf(m), Named: named, ExpectRW: expect[m.MountPoint]}
+		if c.ExpectRW {
+			f.ExpectRW = "--expect-rw"
 		}
-		r.fss = append(r.fss, f)
+		out = append(out, f)
 	}
-	if len(r.c.Paths) > 0 {
+	if len(c.Paths) > 0 {
+		byPoint := map[string]mounts.Mount{}
+		for _, m := range ms {
+			byPoint[m.MountPoint] = m
+		}
 		seen := map[string]bool{}
-		for _, p := range r.c.Paths {
+		for _, p := range c.Paths {
 			p = filepath.Clean(p)
 			if seen[p] {
 				continue
@@ -210,12 +210,12 @@ func (r *run) selectFilesystems(ms []mounts.Mount) error {
 			if m, ok := byPoint[p]; ok {
 				add(m, true)
 			} else {
-				r.fss = append(r.fss, &fsInfo{Mount: mounts.Mount{MountPoint: p}, named: true, notFound: true, expectRW: expect[p]})
+				out = append(out, &fsObs{Mount: mounts.Mount{MountPoint: p}, Named: true, NotFound: true, ExpectRW: expect[p]})
 			}
 		}
-		return nil
+		return out
 	}
-	if len(r.c.Devices) > 0 {
+	if len(c.Devices) > 0 {
 		return nil // devices only
 	}
 	// A filesystem bind-mounted elsewhere (/run/netns, a container's
@@ -223,10 +223,10 @@ func (r *run) selectFilesystems(ms []mounts.Mount) error {
 	seenDev := map[string]bool{}
 	for _, rootFirst := range []bool{true, false} {
 		for _, m := range ms {
-			if (m.Root == "/") != rootFirst || contains(r.c.ExcludePaths, m.MountPoint) || contains(r.c.ExcludeTypes, m.FSType) {
+			if (m.Root == "/") != rootFirst || contains(c.ExcludePaths, m.MountPoint) || contains(c.ExcludeTypes, m.FSType) {
 				continue
 			}
-			if mounts.KindOf(m) != mounts.Block && !contains(r.c.IncludeTypes, m.FSType) {
+			if mounts.KindOf(m) != mounts.Block && !contains(c.IncludeTypes, m.FSType) {
 				continue
 			}
 			if m.Major != 0 {
@@ -238,109 +238,55 @@ func (r *run) selectFilesystems(ms []mounts.Mount) error {
 			add(m, false)
 		}
 	}
-	sort.SliceStable(r.fss, func(i, j int) bool { return r.fss[i].ID < r.fss[j].ID })
-	return nil
-}
-
-// expectations maps mount points that fstab mounts read-write to "fstab".
-func (r *run) expectations() (map[string]string, error) {
-	entries, err := mounts.ReadFstab(r.c.Fstab)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for _, e := range entries {
-		if !e.ReadOnly() && e.MountPoint != "none" && e.FSType != "swap" {
-			out[filepath.Clean(e.MountPoint)] = "fstab"
-		}
-	}
-	return out, nil
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // selectDevices picks the devices: those named with -d, those under the
 // mounts named with -p, or by default every device but loop, ram, zram.
-func (r *run) selectDevices(ms []mounts.Mount) {
-	byName := map[string]block.Device{}
-	for _, d := range r.all {
-		byName[d.Name] = d
-	}
-	chosen, named := map[string]bool{}, map[string]bool{}
-	explicit := r.explicit()
-	for _, want := range r.c.Devices {
-		name, ok := r.resolveDevice(want, ms)
+func selectDevices(c *Check, all []block.Device, ms []mounts.Mount, fss []*fsObs, nodes map[string]block.Node) (chosen, named map[string]bool, missing []string) {
+	chosen, named = map[string]bool{}, map[string]bool{}
+	for _, want := range c.Devices {
+		name, ok := resolveDevice(want, all, ms, nodes)
 		if !ok {
-			r.missing = append(r.missing, want)
+			missing = append(missing, want)
 			continue
 		}
 		chosen[name], named[name] = true, true
 	}
-	for _, f := range r.fss {
-		if f.named && f.node.Disk != "" {
-			chosen[f.node.Disk], named[f.node.Disk] = true, true
+	for _, f := range fss {
+		if f.Named && f.Node.Disk != "" {
+			chosen[f.Node.Disk], named[f.Node.Disk] = true, true
 		}
 	}
-	if !explicit {
-		for _, d := range r.all {
-			if !d.Virtual() || r.c.All {
+	if !c.explicit() {
+		for _, d := range all {
+			if !d.Virtual() || c.All {
 				chosen[d.Name] = true
 			}
 		}
 	}
-	for _, d := range r.all {
-		if chosen[d.Name] {
-			r.devs = append(r.devs, &devInfo{Device: d, cur: d.Counters, named: named[d.Name]})
-		}
-	}
-	// A device checked last time and absent now has gone: it stays
-	// CRITICAL until it is back or --forget-missing is given.
-	if !explicit && r.havePrev && !r.c.ForgetMissing {
-		for name, sd := range r.prev.Devices {
-			if _, ok := byName[name]; ok {
-				continue
-			}
-			if isVirtualName(name) && !r.c.All {
-				continue
-			}
-			since := sd.Gone
-			if since.IsZero() {
-				since = r.now
-			}
-			r.devs = append(r.devs, &devInfo{Device: block.Device{Name: name}, gone: since})
-		}
-	}
-	sort.SliceStable(r.devs, func(i, j int) bool { return r.devs[i].Name < r.devs[j].Name })
-}
-
-func isVirtualName(n string) bool {
-	return block.Device{Name: n, Kind: kindByName(n)}.Virtual()
-}
-
-func kindByName(n string) string {
-	for _, k := range []string{"loop", "zram", "ram"} {
-		if strings.HasPrefix(n, k) {
-			return k
-		}
-	}
-	return ""
+	return chosen, named, missing
 }
 
 // resolveDevice turns "sdb", "/dev/sdb1", "/dev/mapper/vg-lv" or a mount
 // point into the name of a whole device in sysfs.
-func (r *run) resolveDevice(want string, ms []mounts.Mount) (string, bool) {
+func resolveDevice(want string, all []block.Device, ms []mounts.Mount, nodes map[string]block.Node) (string, bool) {
 	for _, m := range ms {
 		if m.MountPoint == filepath.Clean(want) && strings.HasPrefix(want, "/") && !strings.HasPrefix(want, "/dev/") {
-			n, ok := r.nodes[m.Dev()]
+			n, ok := nodes[m.Dev()]
 			return n.Disk, ok
 		}
 	}
 	name := want
 	if strings.HasPrefix(want, "/dev/") {
+		// /dev is devtmpfs: resolving its symlinks cannot hang.
 		if real, err := filepath.EvalSymlinks(want); err == nil {
 			name = real
 		}
 		name = filepath.Base(name)
 	}
-	for _, d := range r.all {
+	for _, d := range all {
 		if d.Name == name {
 			return d.Name, true
 		}
@@ -353,110 +299,109 @@ func (r *run) resolveDevice(want string, ms []mounts.Mount) (string, bool) {
 	return "", false
 }
 
-// probeAll probes the selected mounts and path tests concurrently, each
-// mount's operations in sequence within its budget.
-func (r *run) probeAll() {
-	done := r.env.Begin(fmt.Sprintf("probing %d mounts", len(r.fss)))
+// probeAll probes the selected mounts and runs the path tests. Work on
+// one mount is done in sequence, so once a probe of it hangs the others
+// are answered at once by the prober ("hung since"): one stuck child per
+// mount. Different mounts are probed concurrently.
+func probeAll(ctx context.Context, env *plugin.Env, p mounts.Prober, c *Check, obs *observations) {
+	done := env.Begin(fmt.Sprintf("probing %s and %s", plural(len(obs.FSs), "mount"), plural(len(c.WriteTests)+len(c.ReadTests), "path test")))
 	defer done()
+	type work struct {
+		fss   []*fsObs
+		tests []*testObs
+	}
+	byTarget := map[string]*work{}
+	var order []string
+	at := func(target string) *work {
+		w, ok := byTarget[target]
+		if !ok {
+			w = &work{}
+			byTarget[target] = w
+			order = append(order, target)
+		}
+		return w
+	}
+	for _, f := range obs.FSs {
+		if !f.NotFound {
+			at(f.MountPoint).fss = append(at(f.MountPoint).fss, f)
+		}
+	}
+	for _, t := range pathTests(c) {
+		t.Target = testTarget(env, obs.Mounts, t.Path)
+		obs.Tests = append(obs.Tests, t)
+		at(t.Target).tests = append(at(t.Target).tests, t)
+	}
 	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup
-	for _, f := range r.fss {
-		if f.notFound {
-			continue
-		}
-		h, knownHung := r.prev.Hung[f.MountPoint]
-		if knownHung {
-			if c, ok := h.stuck(r.c.Procfs); ok {
-				f.stillHung, f.stuckPid = &h, c.Pid
-				r.next.Hung[f.MountPoint] = h
-				continue
+	for _, target := range order {
+		w := byTarget[target]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			for _, f := range w.fss {
+				f.Probe = mounts.Probe(ctx, p, f.MountPoint, target, obs.Budget, mounts.Probes)
 			}
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			f.probe = mounts.Probe(r.ctx, r.prober(), f.MountPoint, r.budget, mounts.Probes)
-		}()
-	}
-	for _, p := range r.c.WriteTests {
-		r.tests = append(r.tests, &pathTest{op: isolate.WriteTest, path: p, budget: r.budget})
-	}
-	for _, p := range r.c.ReadTests {
-		r.tests = append(r.tests, &pathTest{op: isolate.ReadDirect, path: p, budget: r.budget})
-	}
-	for _, t := range r.tests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			t.res = mounts.Probe(r.ctx, r.prober(), t.path, t.budget, []isolate.Op{t.op})
+			for _, t := range w.tests {
+				runTest(ctx, p, t, obs.Budget)
+			}
 		}()
 	}
 	wg.Wait()
-	for _, f := range r.fss {
-		if f.probe.Hung || len(f.probe.Pids) > 0 {
-			h := hungMount{Since: r.now, Op: string(f.probe.Op)}
-			if old, ok := r.prev.Hung[f.MountPoint]; ok {
-				h.Since = old.Since
-			}
-			for _, pid := range f.probe.Pids {
-				start, _ := procStart(r.c.Procfs, pid)
-				h.Children = append(h.Children, probeChild{Pid: pid, Start: start})
-			}
-			r.next.Hung[f.MountPoint] = h
-		}
-	}
 }
 
-// readLog reads the kernel log since the last run and files the lines
-// about I/O errors under the devices and filesystems they name.
-func (r *run) readLog() {
-	recs, err := kmsg.Read(r.c.Kmsg, r.next.KmsgSeq)
-	if err != nil {
-		r.logErr = err
-		if r.env.Verbose > 0 {
-			if errors.Is(err, kmsg.ErrNotPermitted) {
-				r.notes = append(r.notes, "kernel log not read: not permitted as this user (dmesg_restrict); I/O error lines are only seen as root")
-			} else {
-				r.notes = append(r.notes, "kernel log not read: "+err.Error())
-			}
-		}
+func pathTests(c *Check) []*testObs {
+	var out []*testObs
+	for _, p := range c.WriteTests {
+		out = append(out, &testObs{Op: isolate.WriteTest, Path: filepath.Clean(p)})
 	}
-	for _, rec := range recs {
-		if rec.Seq > r.next.KmsgSeq {
-			r.next.KmsgSeq = rec.Seq
-		}
+	for _, p := range c.ReadTests {
+		out = append(out, &testObs{Op: isolate.ReadDirect, Path: filepath.Clean(p)})
 	}
-	// Without an earlier run there is no "since": lines from before (of
-	// another device that had the same name, perhaps) would make an alert
-	// that clears by itself on the next run. Only the position is kept.
-	if !r.havePrev {
-		if len(recs) > 0 && r.env.Verbose > 0 {
-			r.notes = append(r.notes, "first run: kernel log position recorded; I/O errors logged from now on are reported")
+	return out
+}
+
+// testTarget is the mount a path test locks: the network or FUSE mount
+// the path leads to, else the mount the path is on as the mount table
+// spells it. A test on a mount already hung (by -p, another test, an
+// earlier run or another plugin) is then not started.
+func testTarget(env *plugin.Env, ms []mounts.Mount, path string) string {
+	m, ok := mounts.Containing(ms, path)
+	if ok && (mounts.KindOf(m) == mounts.Network || mounts.KindOf(m) == mounts.Fuse) {
+		return m.MountPoint
+	}
+	if t := env.Files().Target(path); t != path {
+		return t
+	}
+	if ok {
+		return m.MountPoint
+	}
+	return path
+}
+
+// runTest stats the path in the prober first: a read test wants a
+// regular file or a block device, a write test a directory. O_DIRECT on a
+// FIFO would wait for a writer; a missing path is a mistake in the
+// command line, not a storage fault.
+func runTest(ctx context.Context, p mounts.Prober, t *testObs, budget time.Duration) {
+	st := mounts.Probe(ctx, p, t.Path, t.Target, budget, []isolate.Op{isolate.Stat})
+	if !st.OK() {
+		t.Res = st
+		if badInput(st.Errno) {
+			t.Bad = fmt.Sprintf("%s: %s", t.Path, st.Errno.Error())
+			t.Res = mounts.ProbeResult{}
 		}
 		return
 	}
-	r.logs = recs
-}
-
-// explicit reports whether devices or paths were chosen on the command line.
-func (r *run) explicit() bool { return len(r.c.Devices) > 0 || len(r.c.Paths) > 0 }
-
-func (r *run) prober() mounts.Prober {
-	if r.c.prober != nil {
-		return r.c.prober
+	mode := uint32(st.Stat.Mode) & 0o170000
+	switch {
+	case t.Op == isolate.ReadDirect && mode != 0o100000 && mode != 0o060000:
+		t.Bad = fmt.Sprintf("%s is %s: give a regular file or a block device", t.Path, fileKind(mode))
+		return
+	case t.Op == isolate.WriteTest && mode != 0o040000:
+		t.Bad = fmt.Sprintf("%s is %s: give a directory", t.Path, fileKind(mode))
+		return
 	}
-	return r.env.Prober()
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	t.Res = mounts.Probe(ctx, p, t.Path, t.Target, budget, []isolate.Op{t.Op})
 }

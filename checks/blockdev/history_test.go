@@ -1,14 +1,15 @@
 package blockdev
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/pkg/state"
 )
 
 // Across runs: the state file carries counters, errors and hung mounts.
@@ -66,11 +67,11 @@ func TestAcrossRuns(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			stateFile := filepath.Join(t.TempDir(), "state.json")
+			mem := &memState{}
 			clock := &fakeClock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 			for i, s := range tt.steps {
 				clock.t = clock.t.Add(s.wait)
-				s.fx.clock, s.fx.state = clock, stateFile
+				s.fx.clock, s.fx.state = clock, mem
 				res, out := s.fx.run(t)
 				t.Logf("run %d:\n%s", i+1, out)
 				checkFindings(t, res, out, s.want)
@@ -84,47 +85,55 @@ func TestAcrossRuns(t *testing.T) {
 	}
 }
 
-// A mount whose probe child from an earlier run is still stuck is not
-// probed again: the stuck children would pile up, one per run.
+// A mount whose probe child (from an earlier run, or another plugin) is
+// still stuck is not probed again: the prober answers at once with since
+// when it is hung, and the finding says so. (It was the check's own memory
+// of stuck pids in the state file; now it is the prober's shared registry.)
 func TestKnownHungMountNotProbedAgain(t *testing.T) {
-	proc := t.TempDir()
-	copyFile(t, filepath.Join(fixtures, "healthy/proc/self/mountinfo"), filepath.Join(proc, "self/mountinfo"))
-	copyFile(t, filepath.Join(fixtures, "healthy/proc/sys/kernel/random/boot_id"), filepath.Join(proc, "sys/kernel/random/boot_id"))
-	// A child stuck in D on the FUSE request, started at tick 4711.
-	stat := "4242 (check_blockdev) D 1 4242 4242 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 4711 1000000 100 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"
-	writeFile(t, filepath.Join(proc, "4242/stat"), stat)
-	stateFile := filepath.Join(t.TempDir(), "state.json")
-	since := time.Date(2026, 11, 21, 11, 55, 0, 0, time.UTC)
-	prev := saved{BootID: "3c1c2f8e-0b5e-4d9a-9f0e-7b6a1b2c3d4e", At: since,
-		Hung: map[string]hungMount{"/mnt/nfs": {Since: since, Op: "statfs", Children: []probeChild{{Pid: 4242, Start: 4711}}}}}
-	if err := state.Save(stateFile, stateKind, stateVersion, prev); err != nil {
-		t.Fatal(err)
-	}
-	probed := fakeProber{"statfs /mnt/nfs": 0}
-	counting := &countingProber{inner: probed}
-	fx := fixture{dir: "healthy", args: []string{"-p", "/mnt/nfs", "--procfs", proc}, state: stateFile}
+	clock := &fakeClock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	since := clock.t.Add(-5 * time.Minute)
+	hung := hungProber{since: since, pid: 4242, targets: map[string]bool{"/mnt/nfs": true}}
+	counting := &countingProber{inner: hung}
+	fx := fixture{dir: "healthy", args: []string{"-p", "/mnt/nfs", "--read-test", "/mnt/nfs/file", "--write-test", "/mnt/nfs"}, clock: clock}
 	res, out := fx.runWith(t, counting)
-	checkFindings(t, res, out, []expect{{"/mnt/nfs", plugin.CRITICAL, []string{"still hung: the statfs probe started 5m ago (pid 4242) has not returned"}}})
-	if n := counting.count("/mnt/nfs"); n != 0 {
-		t.Errorf("probed the known-hung mount %d times, want 0", n)
-	}
-	// The stuck child has gone (the mount answered at last): probed again.
-	os.RemoveAll(filepath.Join(proc, "4242"))
-	res, out = fx.runWith(t, counting)
+	stamp := since.Local().Format("2006-01-02 15:04:05")
+	checkFindings(t, res, out, []expect{
+		{"/mnt/nfs", plugin.CRITICAL, []string{"still hung since " + stamp + " (5m ago): the probe (pid 4242) has not returned and is not probed again"}},
+		{"direct read of /mnt/nfs/file", plugin.CRITICAL, []string{"still hung since " + stamp, "(mount /mnt/nfs)"}},
+		{"write test in /mnt/nfs", plugin.CRITICAL, []string{"still hung since " + stamp}},
+	})
+	// The mount answers again: probed as usual.
+	fx.args = []string{"-p", "/mnt/nfs"}
+	res, out = fx.runWith(t, fakeProber{})
 	checkFindings(t, res, out, []expect{{"/mnt/nfs", plugin.OK, nil}})
-	if n := counting.count("/mnt/nfs"); n != 1 {
-		t.Errorf("probes of the recovered mount: %d, want 1 child running statfs, stat and readdir", n)
-	}
 }
 
-func TestKernelLogNotReadableIsAVerboseNote(t *testing.T) {
-	fx := fixture{dir: "healthy", args: []string{"-v", "--kmsg", "/nonexistent/kmsg"}}
-	res, out := fx.run(t)
-	if res.State() != plugin.OK {
-		t.Errorf("state %s, want OK\n%s", plugin.StateName(res.State()), out)
+// hungProber answers every request on its targets as the prober does for
+// a target whose stuck child holds the lock.
+type hungProber struct {
+	since   time.Time
+	pid     int
+	targets map[string]bool
+}
+
+func (h hungProber) Do(ctx context.Context, budget time.Duration, req isolate.Request) (isolate.Reply, error) {
+	if h.targets[req.Target] {
+		return isolate.Reply{}, &isolate.TimeoutError{Req: req, Budget: budget, Pid: h.pid, Since: h.since}
 	}
-	if !strings.Contains(out, "kernel log not read") {
-		t.Errorf("no note about the kernel log in\n%s", out)
+	return fakeProber{}.Do(ctx, budget, req)
+}
+
+// A kernel log that cannot be read was a note under -v; it is now UNKNOWN
+// saying what is not seen (the issue: not plain OK), unless --no-kmsg.
+func TestKernelLogNotReadable(t *testing.T) {
+	fx := fixture{dir: "healthy", args: []string{"--kmsg", "/nonexistent/kmsg"}}
+	res, out := fx.run(t)
+	if res.State() != plugin.UNKNOWN || !strings.Contains(out, "kernel log /nonexistent/kmsg: ") || !strings.Contains(out, "I/O error and filesystem error lines are not seen") {
+		t.Errorf("want UNKNOWN naming the kernel log and what is not seen:\n%s", out)
+	}
+	fx.args = append(fx.args, "--no-kmsg")
+	if res, out := fx.run(t); res.State() != plugin.OK {
+		t.Errorf("with --no-kmsg: want OK\n%s", out)
 	}
 }
 

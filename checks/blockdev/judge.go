@@ -1,7 +1,6 @@
 package blockdev
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/block"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
+	"github.com/hindsight-plugins/hindsight/pkg/kmsg"
 	"github.com/hindsight-plugins/hindsight/pkg/mounts"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
@@ -42,22 +42,132 @@ func (it *item) finding() plugin.Finding {
 	return plugin.Finding{State: it.state, Text: text}
 }
 
-func (r *run) judge() plugin.Result {
+// judgement is one judge call: the options, what was gathered, the last
+// run's state and the state being built for the next.
+type judgement struct {
+	c        *Check
+	obs      observations
+	prev     saved
+	havePrev bool
+	next     saved
+	devs     []*devInfo
+	fss      []*fsInfo
+	logs     []kmsg.Record // kernel log records since the last run
+	notes    []string
+}
+
+// devInfo is a device as judged: what was read, and what follows.
+type devInfo struct {
+	block.Device
+	named    bool
+	cur      block.Counters // the last sample
+	delta    block.Delta
+	hasDelta bool
+	stallFor time.Duration
+	stalled  bool
+	errGrow  uint64
+	logCount int
+	logLast  string
+	gone     time.Time // set for a device that has gone
+}
+
+// fsInfo is a filesystem as judged.
+type fsInfo struct {
+	fsObs
+	xfsDown  string // kernel log line of an XFS shutdown
+	logCount int    // filesystem error lines in the kernel log
+	logLast  string
+}
+
+// judge turns the observations and the last run's state (prev, when
+// havePrev) into the result and the state for the next run. Pure: the
+// time is obs.Now, nothing is read or written.
+func judge(c *Check, obs observations, prev saved, havePrev bool) (plugin.Result, saved) {
+	j := &judgement{c: c, obs: obs, prev: prev, havePrev: havePrev}
+	if havePrev && prev.BootID != obs.BootID {
+		j.prev, j.havePrev = saved{}, false
+		j.note("rebooted since the last run: counters start afresh")
+	}
+	j.next = saved{BootID: obs.BootID, At: obs.Now, KmsgSeq: max(j.prev.KmsgSeq, obs.Log.Last), Devices: map[string]savedDevice{}}
+	j.collect()
+	return j.result(), j.next
+}
+
+func (j *judgement) note(s string) {
+	if j.obs.Verbose > 0 {
+		j.notes = append(j.notes, s)
+	}
+}
+
+// collect builds the devices (with those gone since the last run), the
+// filesystems and the kernel log records since the last run.
+func (j *judgement) collect() {
+	present := map[string]bool{}
+	for _, d := range j.obs.All {
+		present[d.Name] = true
+	}
+	for _, d := range j.obs.Devs {
+		di := &devInfo{Device: d.Device, named: d.Named, cur: d.Counters}
+		if j.obs.Sampled && d.Has2nd {
+			di.delta = block.Diff(d.Counters, d.Second, j.obs.T1.Sub(j.obs.T0))
+			di.hasDelta = di.delta.Valid
+			di.cur = d.Second
+		}
+		j.devs = append(j.devs, di)
+	}
+	// A device checked last time and absent now has gone: it stays
+	// CRITICAL until it is back or --forget-missing is given.
+	if !j.c.explicit() && j.havePrev && !j.c.ForgetMissing {
+		for name, sd := range j.prev.Devices {
+			if present[name] || (isVirtualName(name) && !j.c.All) {
+				continue
+			}
+			since := sd.Gone
+			if since.IsZero() {
+				since = j.obs.Now
+			}
+			j.devs = append(j.devs, &devInfo{Device: block.Device{Name: name}, gone: since})
+		}
+	}
+	sort.SliceStable(j.devs, func(a, b int) bool { return j.devs[a].Name < j.devs[b].Name })
+	for _, f := range j.obs.FSs {
+		j.fss = append(j.fss, &fsInfo{fsObs: *f})
+	}
+	// Without an earlier run there is no "since": lines from before (of
+	// another device that had the same name, perhaps) would make an alert
+	// that clears by itself on the next run. Only the position is kept.
+	if !j.havePrev {
+		if len(j.obs.Log.Records) > 0 {
+			j.note("first run: kernel log position recorded; I/O errors logged from now on are reported")
+		}
+		return
+	}
+	for _, rec := range j.obs.Log.Records {
+		if rec.Seq > j.prev.KmsgSeq {
+			j.logs = append(j.logs, rec)
+		}
+	}
+	if j.obs.Log.Dropped > 0 || j.obs.Log.Partial {
+		j.notes = append(j.notes, "kernel log larger than this check reads at once: only its newest records were examined")
+	}
+}
+
+func (j *judgement) result() plugin.Result {
 	var res plugin.Result
-	r.fileLogs()
+	j.fileLogs()
 	counts := map[string]map[plugin.State]int{"devices": {}, "filesystems": {}}
-	for _, name := range r.missing {
+	for _, name := range j.obs.Missing {
 		it := &item{name: name}
 		it.bad(plugin.CRITICAL, "no such block device")
 		res.Findings = append(res.Findings, it.finding())
 		counts["devices"][plugin.CRITICAL]++
 	}
 	arrays := map[string]block.Array{}
-	for _, a := range r.arrays {
+	for _, a := range j.obs.Arrays {
 		arrays[a.Name] = a
 	}
-	for _, d := range r.devs {
-		it := r.judgeDevice(d)
+	for _, d := range j.devs {
+		it := j.judgeDevice(d)
 		if a, ok := arrays[d.Name]; ok {
 			judgeArray(a, it)
 			delete(arrays, d.Name)
@@ -65,11 +175,11 @@ func (r *run) judge() plugin.Result {
 		res.Findings = append(res.Findings, it.finding())
 		counts["devices"][it.state]++
 		if d.gone.IsZero() && !unused(d) {
-			res.AddPerf(r.devicePerf(d)...)
+			res.AddPerf(j.devicePerf(d)...)
 		}
 	}
-	for _, a := range r.arrays {
-		if _, ok := arrays[a.Name]; !ok || r.explicit() {
+	for _, a := range j.obs.Arrays {
+		if _, ok := arrays[a.Name]; !ok || j.c.explicit() {
 			continue // judged with its device, or not asked for
 		}
 		it := &item{name: a.Name + " (md)"}
@@ -77,15 +187,18 @@ func (r *run) judge() plugin.Result {
 		res.Findings = append(res.Findings, it.finding())
 		counts["devices"][it.state]++
 	}
-	for _, f := range r.fss {
-		it := r.judgeFilesystem(f)
+	for _, f := range j.fss {
+		it := j.judgeFilesystem(f)
 		res.Findings = append(res.Findings, it.finding())
 		counts["filesystems"][it.state]++
 	}
-	for _, t := range r.tests {
-		it := judgeTest(t)
+	for _, t := range j.obs.Tests {
+		it := j.judgeTest(t)
 		res.Findings = append(res.Findings, it.finding())
 		counts["filesystems"][it.state]++
+	}
+	for _, p := range j.inputProblems() {
+		res.Add(plugin.UNKNOWN, p)
 	}
 	for _, kind := range []string{"devices", "filesystems"} {
 		for _, s := range []plugin.State{plugin.OK, plugin.WARNING, plugin.CRITICAL, plugin.UNKNOWN} {
@@ -93,14 +206,25 @@ func (r *run) judge() plugin.Result {
 		}
 	}
 	if len(res.Problems()) == 0 {
-		res.Summary = fmt.Sprintf("%s, %s OK", plural(len(r.devs)+len(r.arrays), "device"), plural(len(r.fss)+len(r.tests), "filesystem"))
+		res.Summary = fmt.Sprintf("%s, %s OK", plural(len(j.devs)+len(j.obs.Arrays), "device"), plural(len(j.fss)+len(j.obs.Tests), "filesystem"))
 	}
-	res.Notes = append(res.Notes, r.notes...)
-	r.remember()
+	res.Notes = append(res.Notes, j.obs.Notes...)
+	res.Notes = append(res.Notes, j.notes...)
+	j.remember()
 	return res
 }
 
-func (r *run) judgeDevice(d *devInfo) *item {
+// inputProblems are the inputs that could not be used, each saying what
+// is not seen because of it.
+func (j *judgement) inputProblems() []string {
+	out := append([]string(nil), j.obs.Problems...)
+	if j.obs.LogProblem != "" {
+		out = append(out, "kernel log "+j.obs.LogProblem+": I/O error and filesystem error lines are not seen (run as root, or give --no-kmsg)")
+	}
+	return out
+}
+
+func (j *judgement) judgeDevice(d *devInfo) *item {
 	it := &item{name: d.Name}
 	if d.Kind != "" && d.Kind != "other" {
 		it.name += " (" + d.Kind + ")"
@@ -115,18 +239,18 @@ func (r *run) judgeDevice(d *devInfo) *item {
 	if d.HasVirtio && d.VirtioStatus&(block.VirtioFailed|block.VirtioNeedsReset) != 0 {
 		it.bad(plugin.CRITICAL, fmt.Sprintf("virtio status %#x%s", d.VirtioStatus, virtioFlags(d.VirtioStatus)))
 	}
-	if d.Sectors == 0 && !unused(d) && !removable(r, d) {
+	if d.Sectors == 0 && !unused(d) && !d.Removable {
 		it.bad(plugin.CRITICAL, "size 0")
 	}
 	if d.DMSuspended {
 		it.bad(plugin.CRITICAL, "device-mapper device "+orName(d.DMName, d.Name)+" is suspended")
 	}
-	for _, m := range r.mounts {
-		if n, ok := r.nodes[m.Dev()]; ok && m.Major != 0 && n.Disk == d.Name && n.RO && !m.ReadOnly() {
+	for _, m := range j.obs.Mounts {
+		if n, ok := j.obs.Nodes[m.Dev()]; ok && m.Major != 0 && n.Disk == d.Name && n.RO && !m.ReadOnly() {
 			it.bad(plugin.CRITICAL, fmt.Sprintf("read-only (ro=1) under read-write mount %s", m.MountPoint))
 		}
 	}
-	r.judgeIO(d, it)
+	j.judgeIO(d, it)
 	if d.errGrow > 0 {
 		it.bad(plugin.CRITICAL, fmt.Sprintf("%d I/O errors since the last run (ioerr_cnt %d)", d.errGrow, d.IOErrors))
 	}
@@ -140,16 +264,16 @@ func (r *run) judgeDevice(d *devInfo) *item {
 }
 
 // judgeIO judges a stall and await, within the run or against the last.
-func (r *run) judgeIO(d *devInfo, it *item) {
-	prev, hasPrev := r.prev.Devices[d.Name]
-	if !r.sampled && hasPrev && prev.Gone.IsZero() {
-		d.delta = block.Diff(prev.Counters, d.cur, r.now.Sub(prev.At))
+func (j *judgement) judgeIO(d *devInfo, it *item) {
+	prev, hasPrev := j.prev.Devices[d.Name]
+	if !j.obs.Sampled && hasPrev && prev.Gone.IsZero() {
+		d.delta = block.Diff(prev.Counters, d.cur, j.obs.Now.Sub(prev.At))
 		d.hasDelta = d.delta.Valid
 	}
 	if d.hasDelta && d.delta.Stalled {
-		since := r.now
-		if r.sampled {
-			since = r.t0
+		since := j.obs.Now
+		if j.obs.Sampled {
+			since = j.obs.T0
 		}
 		// The stall began no later than the last run that saw the same
 		// completions with requests in flight.
@@ -159,12 +283,12 @@ func (r *run) judgeIO(d *devInfo, it *item) {
 				since = prev.StallSince
 			}
 		}
-		end := r.now
-		if r.sampled {
-			end = r.t1
+		end := j.obs.Now
+		if j.obs.Sampled {
+			end = j.obs.T1
 		}
 		d.stalled, d.stallFor = true, end.Sub(since)
-		if d.stallFor >= time.Duration(r.c.StallTime) {
+		if d.stallFor >= time.Duration(j.c.StallTime) {
 			it.bad(plugin.CRITICAL, fmt.Sprintf("I/O stalled on %s for %s, %s in flight", d.Name,
 				threshold.FormatDuration(d.stallFor), plural(int(d.cur.InFlight), "request")))
 		}
@@ -172,10 +296,10 @@ func (r *run) judgeIO(d *devInfo, it *item) {
 	if d.hasDelta && d.delta.Completed > 0 {
 		aw := d.delta.AwaitMs
 		switch {
-		case r.c.AwaitCritical.IsSet() && r.c.AwaitCritical.Alerts(aw):
-			it.bad(plugin.CRITICAL, fmt.Sprintf("await %s ms (critical %s)", threshold.FormatNumber(round1(aw)), r.c.AwaitCritical.String()))
-		case r.c.AwaitWarning.IsSet() && r.c.AwaitWarning.Alerts(aw):
-			it.bad(plugin.WARNING, fmt.Sprintf("await %s ms (warning %s)", threshold.FormatNumber(round1(aw)), r.c.AwaitWarning.String()))
+		case j.c.AwaitCritical.IsSet() && j.c.AwaitCritical.Alerts(aw):
+			it.bad(plugin.CRITICAL, fmt.Sprintf("await %s ms (critical %s)", threshold.FormatNumber(round1(aw)), j.c.AwaitCritical.String()))
+		case j.c.AwaitWarning.IsSet() && j.c.AwaitWarning.Alerts(aw):
+			it.bad(plugin.WARNING, fmt.Sprintf("await %s ms (warning %s)", threshold.FormatNumber(round1(aw)), j.c.AwaitWarning.String()))
 		}
 	}
 	if prev.HasIOErr && d.HasIOErr && d.IOErrors > prev.IOErrors {
@@ -211,8 +335,8 @@ func deviceInfo(d *devInfo) []string {
 	return out
 }
 
-func (r *run) devicePerf(d *devInfo) []plugin.Perf {
-	await := plugin.NewPerf(d.Name+"_await", round1(d.delta.AwaitMs), "ms").WithThresholds(r.c.AwaitWarning, r.c.AwaitCritical).WithBounds(0, nan())
+func (j *judgement) devicePerf(d *devInfo) []plugin.Perf {
+	await := plugin.NewPerf(d.Name+"_await", round1(d.delta.AwaitMs), "ms").WithThresholds(j.c.AwaitWarning, j.c.AwaitCritical).WithBounds(0, nan())
 	util := plugin.NewPerf(d.Name+"_util", round1(d.delta.UtilPct), "%").WithBounds(0, 100)
 	if !d.hasDelta {
 		await.Unknown, util.Unknown = true, true
@@ -258,25 +382,18 @@ func judgeArray(a block.Array, it *item) {
 	}
 }
 
-func (r *run) judgeFilesystem(f *fsInfo) *item {
+func (j *judgement) judgeFilesystem(f *fsInfo) *item {
 	it := &item{name: fsName(f)}
-	if f.notFound {
+	if f.NotFound {
 		it.bad(plugin.CRITICAL, "nothing mounted here")
 		return it
 	}
-	if h := f.stillHung; h != nil {
-		it.bad(plugin.CRITICAL, fmt.Sprintf("still hung: the %s probe started %s ago (pid %d) has not returned and is not probed again",
-			h.Op, threshold.FormatDuration(r.now.Sub(h.Since).Round(time.Second)), f.stuckPid))
-	}
-	p := f.probe
+	p := f.Probe
 	switch {
-	case f.stillHung != nil:
+	case p.Hung && !p.Since.IsZero():
+		it.bad(plugin.CRITICAL, j.stillHung(p))
 	case p.Hung:
-		text := fmt.Sprintf("no answer to %s in %s", p.Op, budgetText(r.budget))
-		if h, ok := r.prev.Hung[f.MountPoint]; ok {
-			text += ", hung since " + h.Since.Format("15:04:05")
-		}
-		it.bad(plugin.CRITICAL, text)
+		it.bad(plugin.CRITICAL, fmt.Sprintf("no answer to %s in %s", p.Op, budgetText(j.obs.Budget)))
 	case p.Errno == syscall.EACCES || p.Errno == syscall.EPERM:
 		it.info = append(it.info, fmt.Sprintf("%s not permitted as this user", p.Op))
 	case p.Errno != 0:
@@ -286,10 +403,10 @@ func (r *run) judgeFilesystem(f *fsInfo) *item {
 	}
 	if f.EmergencyRO() {
 		it.bad(plugin.CRITICAL, "emergency read-only after a filesystem error (emergency_ro)")
-	} else if f.ReadOnly() && f.expectRW != "" {
-		it.bad(plugin.CRITICAL, "mounted read-only, expected read-write ("+f.expectRW+")")
+	} else if f.ReadOnly() && f.ExpectRW != "" {
+		it.bad(plugin.CRITICAL, "mounted read-only, expected read-write ("+f.ExpectRW+")")
 	}
-	if e := f.ext4; e.Count > 0 {
+	if e := f.Ext4; e.Count > 0 {
 		it.bad(plugin.CRITICAL, fmt.Sprintf("%s recorded (first %s in %s, last %s in %s): run e2fsck",
 			plural(int(e.Count), "ext4 error"), stamp(e.FirstTime), e.FirstFunc, stamp(e.LastTime), e.LastFunc))
 	}
@@ -312,16 +429,35 @@ func (r *run) judgeFilesystem(f *fsInfo) *item {
 	return it
 }
 
-func judgeTest(t *pathTest) *item {
-	what := "write test in " + t.path
-	if t.op == isolate.ReadDirect {
-		what = "direct read of " + t.path
+// stillHung says since when a target is hung whose stuck probe, from
+// this run, an earlier one or another plugin, keeps it from being probed.
+func (j *judgement) stillHung(p mounts.ProbeResult) string {
+	ago := j.obs.Now.Sub(p.Since).Round(time.Second)
+	if ago < 0 {
+		ago = 0
+	}
+	return fmt.Sprintf("still hung since %s (%s ago): the probe (pid %d) has not returned and is not probed again",
+		p.Since.Local().Format("2006-01-02 15:04:05"), threshold.FormatDuration(ago), p.Pid)
+}
+
+func (j *judgement) judgeTest(t *testObs) *item {
+	what := "write test in " + t.Path
+	if t.Op == isolate.ReadDirect {
+		what = "direct read of " + t.Path
 	}
 	it := &item{name: what}
-	p := t.res
+	p := t.Res
 	switch {
+	case t.Bad != "":
+		flag := "--write-test"
+		if t.Op == isolate.ReadDirect {
+			flag = "--read-test"
+		}
+		it.bad(plugin.UNKNOWN, flag+" "+t.Bad)
+	case p.Hung && !p.Since.IsZero():
+		it.bad(plugin.CRITICAL, j.stillHung(p)+" (mount "+t.Target+")")
 	case p.Hung:
-		it.bad(plugin.CRITICAL, "no answer in "+budgetText(t.budget))
+		it.bad(plugin.CRITICAL, "no answer in "+budgetText(j.obs.Budget))
 	case p.Errno != 0:
 		it.bad(plugin.CRITICAL, fmt.Sprintf("%s (%s)", errnoText(p.Errno), errnoName(p.Errno)))
 	case p.Err != nil:
@@ -333,19 +469,19 @@ func judgeTest(t *pathTest) *item {
 }
 
 // fileLogs files kernel log lines under devices and filesystems.
-func (r *run) fileLogs() {
+func (j *judgement) fileLogs() {
 	diskOf := map[string]string{}
-	for _, n := range r.nodes {
+	for _, n := range j.obs.Nodes {
 		diskOf[n.Name] = n.Disk
 	}
-	for _, rec := range r.logs {
+	for _, rec := range j.logs {
 		node, kind := classifyLog(rec.Message)
 		if kind == logNone {
 			continue
 		}
 		if kind == logXFSShutdown || kind == logFSError {
-			for _, f := range r.fss {
-				if f.node.Name != node {
+			for _, f := range j.fss {
+				if f.Node.Name != node {
 					continue
 				}
 				if kind == logXFSShutdown {
@@ -361,7 +497,7 @@ func (r *run) fileLogs() {
 		if disk == "" {
 			disk = node
 		}
-		for _, d := range r.devs {
+		for _, d := range j.devs {
 			// An unused loop device's lines are about an earlier attachment.
 			if d.Name == disk && !unused(d) {
 				d.logCount++
@@ -372,29 +508,29 @@ func (r *run) fileLogs() {
 }
 
 // remember records this run's counters for the next.
-func (r *run) remember() {
-	for _, d := range r.devs {
+func (j *judgement) remember() {
+	for _, d := range j.devs {
 		if !d.gone.IsZero() {
-			r.next.Devices[d.Name] = savedDevice{Gone: d.gone, At: r.now}
+			j.next.Devices[d.Name] = savedDevice{Gone: d.gone, At: j.obs.Now}
 			continue
 		}
-		sd := savedDevice{Counters: d.cur, At: r.now, IOErrors: d.IOErrors, HasIOErr: d.HasIOErr}
-		if r.sampled {
-			sd.At = r.t1
+		sd := savedDevice{Counters: d.cur, At: j.obs.Now, IOErrors: d.IOErrors, HasIOErr: d.HasIOErr}
+		if j.obs.Sampled {
+			sd.At = j.obs.T1
 		}
 		if d.stalled {
 			sd.StallSince = sd.At.Add(-d.stallFor)
 		}
-		r.next.Devices[d.Name] = sd
+		j.next.Devices[d.Name] = sd
 	}
 }
 
 func fsName(f *fsInfo) string {
 	var where []string
 	switch {
-	case f.node.Name != "":
-		where = append(where, f.node.Name)
-	case f.Source != "" && f.kind != mounts.Block:
+	case f.Node.Name != "":
+		where = append(where, f.Node.Name)
+	case f.Source != "" && f.Kind != mounts.Block:
 		where = append(where, f.Source)
 	}
 	if f.FSType != "" {
@@ -441,14 +577,32 @@ func virtioFlags(s uint64) string {
 	return " " + strings.Join(f, "|")
 }
 
-func removable(r *run, d *devInfo) bool {
-	return readTrim(r.c.sysAt(0)+"/block/"+d.Name+"/removable") == "1"
-}
-
 // unused is a loop, ram or zram device set up by nobody: size 0 there is
 // normal unless the device was asked for by name.
 func unused(d *devInfo) bool {
 	return d.Virtual() && !d.named && d.Sectors == 0
+}
+
+func isVirtualName(n string) bool {
+	return block.Device{Name: n, Kind: kindByName(n)}.Virtual()
+}
+
+func kindByName(n string) string {
+	for _, k := range []string{"loop", "zram", "ram"} {
+		if strings.HasPrefix(n, k) {
+			return k
+		}
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func orName(s, def string) string {
@@ -503,6 +657,3 @@ func nan() float64 {
 	var z float64
 	return z / z
 }
-
-var _ = errors.New
-var _ = sort.Strings

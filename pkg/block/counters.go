@@ -2,7 +2,8 @@ package block
 
 import (
 	"fmt"
-	"path/filepath"
+	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,26 +24,46 @@ func (c Counters) Completed() uint64 { return c.Reads + c.Writes + c.Discards + 
 
 // Counters reads one device's counters.
 func (r *Reader) Counters(name string) (Counters, error) {
-	st, _, err := r.bd.SysBlockDeviceStat(name)
+	rel := path.Join("block", name, "stat")
+	data, err := r.sys.ReadFile(rel)
 	if err != nil {
-		return Counters{}, fmt.Errorf("read %s: %w", filepath.Join(r.sys, "block", name, "stat"), err)
+		return Counters{}, err
 	}
-	c := Counters{
-		Reads: st.ReadIOs, Writes: st.WriteIOs, Discards: st.DiscardIOs, Flushes: st.FlushRequestsCompleted,
-		ReadMs: st.ReadTicks, WriteMs: st.WriteTicks, DiscardMs: st.DiscardTicks, FlushMs: st.TimeSpentFlushing,
-		IOTicks: st.IOsTotalTicks, InFlight: st.IOsInProgress,
+	c, err := ParseStat(data)
+	if err != nil {
+		return Counters{}, fmt.Errorf("%s: %w", rel, err)
 	}
 	// inflight splits reads and writes; it is the same count as stat's
 	// field 9 on request-based devices and the only reliable one on some.
-	if f := strings.Fields(readString(filepath.Join(r.sys, "block", name, "inflight"))); len(f) == 2 {
-		var rd, wr uint64
-		fmt.Sscan(f[0], &rd)
-		fmt.Sscan(f[1], &wr)
-		if rd+wr > c.InFlight {
+	if f := strings.Fields(r.readString(path.Join("block", name, "inflight"))); len(f) == 2 {
+		rd, err1 := strconv.ParseUint(f[0], 10, 64)
+		wr, err2 := strconv.ParseUint(f[1], 10, 64)
+		if err1 == nil && err2 == nil && rd+wr > c.InFlight {
 			c.InFlight = rd + wr
 		}
 	}
 	return c, nil
+}
+
+// ParseStat reads a block device's stat file (Documentation/block/stat.rst):
+// 11 fields, 15 with discards (4.18), 17 with flushes (5.5).
+func ParseStat(data []byte) (Counters, error) {
+	f := strings.Fields(string(data))
+	if len(f) < 11 {
+		return Counters{}, fmt.Errorf("%d fields, want at least 11", len(f))
+	}
+	n := make([]uint64, 17)
+	for i := 0; i < len(f) && i < len(n); i++ {
+		v, err := strconv.ParseUint(f[i], 10, 64)
+		if err != nil {
+			return Counters{}, fmt.Errorf("field %d %.20q is not a number", i+1, f[i])
+		}
+		n[i] = v
+	}
+	return Counters{
+		Reads: n[0], ReadMs: n[3], Writes: n[4], WriteMs: n[7], InFlight: n[8], IOTicks: n[9],
+		Discards: n[11], DiscardMs: n[14], Flushes: n[15], FlushMs: n[16],
+	}, nil
 }
 
 // Delta is what happened on a device between two samples.

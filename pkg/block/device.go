@@ -5,15 +5,13 @@
 package block
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/prometheus/procfs/blockdevice"
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 )
 
 // Virtio device status bits (virtio spec 1.1, 2.1).
@@ -45,6 +43,8 @@ type Device struct {
 	DMSuspended bool   // dm/suspended
 
 	LoopBacking string // loop/backing_file
+
+	Removable bool // removable=1: a card reader or CD drive, size 0 when empty
 }
 
 // Partition is a partition of a Device.
@@ -60,56 +60,58 @@ func (d Device) Virtual() bool {
 	return d.Kind == "loop" || d.Kind == "ram" || d.Kind == "zram"
 }
 
-// Reader reads devices below a sysfs root.
-type Reader struct {
-	sys string
-	bd  blockdevice.FS
+// Tree is a sysfs tree read file by file, paths relative to its root
+// (files.Dir is one: bounded reads, regular files only, isolated when the
+// tree is on a mount that can hang).
+type Tree interface {
+	ReadFile(rel string) ([]byte, error)
+	ReadDir(rel string) ([]isolate.Entry, error)
+	Readlink(rel string) (string, error)
 }
 
-// NewReader returns a Reader for the given procfs and sysfs roots. Both
-// must be set: procfs' constructors read the host when given "".
-func NewReader(procRoot, sysRoot string) (*Reader, error) {
-	if procRoot == "" || sysRoot == "" {
-		return nil, errors.New("block: procfs and sysfs roots must be set")
-	}
-	bd, err := blockdevice.NewFS(procRoot, sysRoot)
-	if err != nil {
-		return nil, fmt.Errorf("sysfs at %s: %w", sysRoot, err)
-	}
-	return &Reader{sys: sysRoot, bd: bd}, nil
+// Reader reads devices below a sysfs root.
+type Reader struct {
+	sys Tree
 }
+
+// NewReader returns a Reader for the sysfs tree sys.
+func NewReader(sys Tree) *Reader { return &Reader{sys: sys} }
 
 // Names lists the devices in SYSFS/block.
 func (r *Reader) Names() ([]string, error) {
-	entries, err := os.ReadDir(filepath.Join(r.sys, "block"))
+	names, err := r.list("block")
 	if err != nil {
 		return nil, fmt.Errorf("list block devices: %w", err)
 	}
-	out := make([]string, 0, len(entries))
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	sort.Strings(out)
-	return out, nil
+	sort.Strings(names)
+	return names, nil
 }
 
 // Exists reports whether SYSFS/block/NAME exists.
 func (r *Reader) Exists(name string) bool {
-	_, err := os.Stat(filepath.Join(r.sys, "block", name))
-	return err == nil
+	names, _ := r.list("block")
+	for _, n := range names {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // Brief reads what identifies a device: its number, size, read-only
 // flag and partitions. Enough to map mounts to devices; cheap for the
 // devices that are not checked.
 func (r *Reader) Brief(name string) Device {
-	base := filepath.Join(r.sys, "block", name)
-	d := Device{Name: name, Kind: kindOf(base, name)}
-	d.Dev = readString(filepath.Join(base, "dev"))
-	d.Sectors, _ = readUint(filepath.Join(base, "size"), 10)
-	ro, _ := readUint(filepath.Join(base, "ro"), 10)
+	base := path.Join("block", name)
+	entries := r.names(base)
+	d := Device{Name: name, Kind: r.kindOf(base, name, entries)}
+	d.Dev = r.readString(path.Join(base, "dev"))
+	d.Sectors, _ = r.readUint(path.Join(base, "size"), 10)
+	ro, _ := r.readUint(path.Join(base, "ro"), 10)
 	d.RO = ro == 1
-	d.Partitions = partitions(base, name)
+	rm, _ := r.readUint(path.Join(base, "removable"), 10)
+	d.Removable = rm == 1
+	d.Partitions = r.partitions(base, name, entries)
 	return d
 }
 
@@ -123,32 +125,33 @@ func (r *Reader) Read(name string) (Device, error) {
 // from Brief.
 func (r *Reader) Detail(d Device) (Device, error) {
 	name := d.Name
-	base := filepath.Join(r.sys, "block", name)
+	base := path.Join("block", name)
 	c, err := r.Counters(name)
 	if err != nil {
 		return d, err
 	}
 	d.Counters = c
-	d.Slaves = listDir(filepath.Join(base, "slaves"))
+	d.Slaves = r.names(path.Join(base, "slaves"))
 	switch d.Kind {
 	case "scsi":
-		d.SCSIState = readString(filepath.Join(base, "device", "state"))
-		if st, err := r.bd.SysBlockDeviceIOStat(name); err == nil {
-			d.IOErrors, d.HasIOErr = st.IOErrCount, true
-		}
+		d.SCSIState = r.readString(path.Join(base, "device", "state"))
+		// As node_exporter: iodone_cnt and ioerr_cnt, in hex; both or none.
+		_, okDone := r.readHex(path.Join(base, "device", "iodone_cnt"))
+		d.IOErrors, d.HasIOErr = r.readHex(path.Join(base, "device", "ioerr_cnt"))
+		d.HasIOErr = d.HasIOErr && okDone
 	case "virtio":
-		d.VirtioStatus, d.HasVirtio = readUint(filepath.Join(base, "device", "status"), 0)
+		d.VirtioStatus, d.HasVirtio = r.readUint(path.Join(base, "device", "status"), 0)
 	case "dm":
-		d.DMName = readString(filepath.Join(base, "dm", "name"))
-		s, _ := readUint(filepath.Join(base, "dm", "suspended"), 10)
+		d.DMName = r.readString(path.Join(base, "dm", "name"))
+		s, _ := r.readUint(path.Join(base, "dm", "suspended"), 10)
 		d.DMSuspended = s == 1
 	case "loop":
-		d.LoopBacking = readString(filepath.Join(base, "loop", "backing_file"))
+		d.LoopBacking = r.readString(path.Join(base, "loop", "backing_file"))
 	}
 	return d, nil
 }
 
-func kindOf(base, name string) string {
+func (r *Reader) kindOf(base, name string, entries []string) string {
 	switch {
 	case strings.HasPrefix(name, "loop"):
 		return "loop"
@@ -158,32 +161,40 @@ func kindOf(base, name string) string {
 		return "ram"
 	case strings.HasPrefix(name, "md"):
 		return "md"
-	case exists(filepath.Join(base, "dm")):
+	case contains(entries, "dm"):
 		return "dm"
 	case strings.HasPrefix(name, "nvme"):
 		return "nvme"
-	case exists(filepath.Join(base, "device", "state")) || exists(filepath.Join(base, "device", "scsi_level")):
+	}
+	if !contains(entries, "device") {
+		return "other"
+	}
+	dev := r.names(path.Join(base, "device"))
+	if contains(dev, "state") || contains(dev, "scsi_level") {
 		return "scsi"
 	}
 	// The device link points into .../virtioN/block/NAME on virtio disks.
-	if target, err := os.Readlink(filepath.Join(base, "device")); err == nil && strings.Contains(filepath.Base(target), "virtio") {
+	if target, err := r.sys.Readlink(path.Join(base, "device")); err == nil && strings.Contains(path.Base(target), "virtio") {
 		return "virtio"
 	}
-	if s := readString(filepath.Join(base, "device", "modalias")); strings.HasPrefix(s, "virtio:") {
+	if s := r.readString(path.Join(base, "device", "modalias")); strings.HasPrefix(s, "virtio:") {
 		return "virtio"
 	}
 	return "other"
 }
 
-func partitions(base, name string) []Partition {
+func (r *Reader) partitions(base, name string, entries []string) []Partition {
 	var out []Partition
-	for _, e := range listDir(base) {
-		p := filepath.Join(base, e)
-		if !strings.HasPrefix(e, name) || !exists(filepath.Join(p, "partition")) {
+	for _, e := range entries {
+		p := path.Join(base, e)
+		if !strings.HasPrefix(e, name) || e == name {
 			continue
 		}
-		ro, _ := readUint(filepath.Join(p, "ro"), 10)
-		out = append(out, Partition{Name: e, Dev: readString(filepath.Join(p, "dev")), RO: ro == 1})
+		if _, err := r.sys.ReadFile(path.Join(p, "partition")); err != nil {
+			continue
+		}
+		ro, _ := r.readUint(path.Join(p, "ro"), 10)
+		out = append(out, Partition{Name: e, Dev: r.readString(path.Join(p, "dev")), RO: ro == 1})
 	}
 	return out
 }
@@ -208,25 +219,28 @@ type Node struct {
 	RO   bool
 }
 
-func exists(p string) bool {
-	_, err := os.Lstat(p)
-	return err == nil
-}
-
-func listDir(p string) []string {
-	entries, err := os.ReadDir(p)
+// list returns the names in the directory rel of the tree.
+func (r *Reader) list(rel string) ([]string, error) {
+	entries, err := r.sys.ReadDir(rel)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	out := make([]string, 0, len(entries))
 	for _, e := range entries {
-		out = append(out, e.Name())
+		out = append(out, path.Base(e.Path))
 	}
+	return out, nil
+}
+
+// names is list for optional directories: none when it cannot be read.
+func (r *Reader) names(rel string) []string {
+	out, _ := r.list(rel)
 	return out
 }
 
-func readString(p string) string {
-	b, err := os.ReadFile(p)
+// readString reads an optional one-line file: "" when it cannot be read.
+func (r *Reader) readString(rel string) string {
+	b, err := r.sys.ReadFile(rel)
 	if err != nil {
 		return ""
 	}
@@ -234,11 +248,27 @@ func readString(p string) string {
 }
 
 // readUint reads a number; base 0 accepts virtio's "0x0000000f".
-func readUint(p string, base int) (uint64, bool) {
-	s := readString(p)
+func (r *Reader) readUint(rel string, base int) (uint64, bool) {
+	s := r.readString(rel)
 	if s == "" {
 		return 0, false
 	}
 	n, err := strconv.ParseUint(s, base, 64)
 	return n, err == nil
+}
+
+// readHex reads a counter the SCSI layer prints as "0x1d".
+func (r *Reader) readHex(rel string) (uint64, bool) {
+	s := strings.TrimPrefix(r.readString(rel), "0x")
+	n, err := strconv.ParseUint(s, 16, 64)
+	return n, err == nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -1,9 +1,12 @@
 package kmsg
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -75,5 +78,48 @@ func TestReadDevice(t *testing.T) {
 		if r.Seq <= last {
 			t.Errorf("record %d returned although only records after %d were asked for", r.Seq, last)
 		}
+	}
+}
+
+func TestReadDeviceRefusesWhatIsNotTheLog(t *testing.T) {
+	ctx := context.Background()
+	start := time.Now()
+	_, err := ReadDevice(ctx, "/dev/zero", 0, DefaultLimits)
+	if !errors.Is(err, ErrNotKmsg) || !strings.Contains(err.Error(), "/dev/zero") {
+		t.Errorf("/dev/zero: %v, want ErrNotKmsg naming it", err)
+	}
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadDevice(ctx, fifo, 0, DefaultLimits); !errors.Is(err, ErrNotDevice) {
+		t.Errorf("FIFO: %v, want ErrNotDevice", err)
+	}
+	if _, err := ReadDevice(ctx, dir, 0, DefaultLimits); !errors.Is(err, ErrNotDevice) {
+		t.Errorf("directory: %v, want ErrNotDevice", err)
+	}
+	if _, err := Read("/dev/urandom", 0); err == nil {
+		t.Error("Read(/dev/urandom): no error")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %s", d)
+	}
+}
+
+func TestFilterKeepsTheNewest(t *testing.T) {
+	log := Filter(ParseAll(fixture), 1001, Limits{Records: 2})
+	if len(log.Records) != 2 || log.Records[0].Seq != 1003 || log.Last != 1004 || log.Dropped != 1 {
+		t.Errorf("%+v", log)
+	}
+}
+
+func TestReadDeviceBounded(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for /dev/kmsg")
+	}
+	log, err := ReadDevice(context.Background(), "/dev/kmsg", 0, Limits{Bytes: 1 << 20, Records: 3})
+	if err != nil || len(log.Records) > 3 || log.Last == 0 {
+		t.Errorf("%d records, last %d, dropped %d: %v", len(log.Records), log.Last, log.Dropped, err)
 	}
 }

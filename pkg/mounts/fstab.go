@@ -1,11 +1,6 @@
 package mounts
 
-import (
-	"bufio"
-	"fmt"
-	"os"
-	"strings"
-)
+import "strings"
 
 // FstabEntry is one line of fstab(5).
 type FstabEntry struct {
@@ -25,21 +20,12 @@ func (e FstabEntry) ReadOnly() bool {
 	return false
 }
 
-// ReadFstab parses path. A missing file is no entries: containers and
-// minimal systems often have none.
-func ReadFstab(path string) ([]FstabEntry, error) {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read fstab: %w", err)
-	}
-	defer f.Close()
+// ParseFstab parses an fstab(5) text. The caller reads the file through
+// a bounded source and decides what a missing one means.
+func ParseFstab(data []byte) []FstabEntry {
 	var out []FstabEntry
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -53,8 +39,5 @@ func ReadFstab(path string) ([]FstabEntry, error) {
 		}
 		out = append(out, e)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	return out, nil
+	return out
 }

@@ -5,12 +5,11 @@
 package mounts
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/prometheus/procfs"
 )
 
 // Mount is one line of mountinfo with its text fields decoded.
@@ -43,35 +42,65 @@ func (m Mount) EmergencyRO() bool {
 // Dev is "MAJOR:MINOR", as sysfs "dev" files spell it.
 func (m Mount) Dev() string { return fmt.Sprintf("%d:%d", m.Major, m.Minor) }
 
-// Read returns the mount table of the process reading it, from
-// PROCROOT/self/mountinfo. Reading mountinfo does not touch the
-// filesystems, so it does not hang on a dead mount (measured).
-func Read(procRoot string) ([]Mount, error) {
-	fs, err := procfs.NewFS(procRoot)
-	if err != nil {
-		return nil, fmt.Errorf("procfs at %s: %w", procRoot, err)
-	}
-	infos, err := fs.GetMounts()
-	if err != nil {
-		return nil, fmt.Errorf("read %s/self/mountinfo: %w", procRoot, err)
-	}
-	out := make([]Mount, 0, len(infos))
-	for _, mi := range infos {
-		m := Mount{
-			ID:         mi.MountID,
-			Root:       Unescape(mi.Root),
-			MountPoint: Unescape(mi.MountPoint),
-			FSType:     Unescape(mi.FSType),
-			Source:     Unescape(mi.Source),
-			Options:    mi.Options,
-			Super:      mi.SuperOptions,
+// Parse reads a mountinfo text (PROCROOT/self/mountinfo). Reading
+// mountinfo does not touch the filesystems, so it does not hang on a dead
+// mount (measured); the caller reads it through a bounded source and hands
+// the bytes here.
+func Parse(data []byte) ([]Mount, error) {
+	var out []Mount
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
 		}
-		maj, min, _ := strings.Cut(mi.MajorMinorVer, ":")
-		m.Major = parseU32(maj)
-		m.Minor = parseU32(min)
+		m, err := parseLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("mountinfo line %d: %w", i+1, err)
+		}
 		out = append(out, m)
 	}
+	if len(out) == 0 {
+		return nil, errors.New("mountinfo lists no mounts")
+	}
 	return out, nil
+}
+
+// parseLine reads "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...]
+// - FSTYPE SOURCE SUPEROPTIONS" (proc(5)).
+func parseLine(line string) (Mount, error) {
+	pre, post, ok := strings.Cut(line, " - ")
+	if !ok {
+		return Mount{}, fmt.Errorf("no separator in %.60q", line)
+	}
+	f, g := strings.Fields(pre), strings.Fields(post)
+	if len(f) < 6 || len(g) < 3 {
+		return Mount{}, fmt.Errorf("too few fields in %.60q", line)
+	}
+	id, err := strconv.Atoi(f[0])
+	maj, min, found := strings.Cut(f[2], ":")
+	if err != nil || !found {
+		return Mount{}, fmt.Errorf("bad mount id or device number in %.60q", line)
+	}
+	return Mount{
+		ID:         id,
+		Major:      parseU32(maj),
+		Minor:      parseU32(min),
+		Root:       Unescape(f[3]),
+		MountPoint: Unescape(f[4]),
+		FSType:     Unescape(g[0]),
+		Source:     Unescape(g[1]),
+		Options:    options(f[5]),
+		Super:      options(g[2]),
+	}, nil
+}
+
+// options maps "rw,relatime,errors=remount-ro" to its keys and values.
+func options(s string) map[string]string {
+	out := map[string]string{}
+	for _, o := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(o, "=")
+		out[k] = v
+	}
+	return out
 }
 
 func parseU32(s string) uint32 {
@@ -128,4 +157,22 @@ func Latest(ms []Mount) []Mount {
 		out = append(out, ms[i])
 	}
 	return out
+}
+
+// Containing returns the mount of ms that path is on, by the longest
+// mount point that is path or a parent of it. Symlinks in path are not
+// followed: the caller passes paths as the mount table spells them.
+func Containing(ms []Mount, path string) (Mount, bool) {
+	var best Mount
+	found := false
+	for _, m := range ms {
+		mp := m.MountPoint
+		if path != mp && !strings.HasPrefix(path, strings.TrimSuffix(mp, "/")+"/") {
+			continue
+		}
+		if !found || len(mp) > len(best.MountPoint) {
+			best, found = m, true
+		}
+	}
+	return best, found
 }

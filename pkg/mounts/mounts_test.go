@@ -1,8 +1,19 @@
 package mounts
 
 import (
+	"os"
 	"testing"
 )
+
+// read parses a fixture mountinfo.
+func read(t *testing.T, path string) ([]Mount, error) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Parse(data)
+}
 
 func TestUnescape(t *testing.T) {
 	for in, want := range map[string]string{
@@ -23,7 +34,7 @@ func TestUnescape(t *testing.T) {
 }
 
 func TestReadMountinfo(t *testing.T) {
-	ms, err := Read("../../testdata/blockdev/healthy/proc")
+	ms, err := read(t, "../../testdata/blockdev/healthy/proc/self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +57,7 @@ func TestReadMountinfo(t *testing.T) {
 }
 
 func TestEmergencyRO(t *testing.T) {
-	ms, err := Read("../../testdata/blockdev/ext4/proc")
+	ms, err := read(t, "../../testdata/blockdev/ext4/proc/self/mountinfo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,14 +84,32 @@ func TestLatest(t *testing.T) {
 }
 
 func TestFstab(t *testing.T) {
-	es, err := ReadFstab("../../testdata/blockdev/healthy/fstab")
+	data, err := os.ReadFile("../../testdata/blockdev/healthy/fstab")
 	if err != nil {
 		t.Fatal(err)
 	}
+	es := ParseFstab(data)
 	if len(es) != 3 || es[1].MountPoint != "/srv/my data" || es[1].ReadOnly() {
 		t.Errorf("fstab = %+v", es)
 	}
-	if es, err := ReadFstab("/nonexistent/fstab"); err != nil || es != nil {
-		t.Errorf("missing fstab: %v, %v", es, err)
+	if es := ParseFstab(nil); es != nil {
+		t.Errorf("empty fstab: %v", es)
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	for _, bad := range []string{"", "\x00\x00\x00", "22 27 0:21 / /proc rw,relatime proc proc rw", "x 27 0:21 / /p rw - proc proc rw"} {
+		if ms, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("Parse(%q) = %+v, want an error", bad, ms)
+		}
+	}
+}
+
+func TestContaining(t *testing.T) {
+	ms := []Mount{{MountPoint: "/"}, {MountPoint: "/srv"}, {MountPoint: "/srv/www"}, {MountPoint: "/srv/w"}}
+	for path, want := range map[string]string{"/srv/www/index.html": "/srv/www", "/srv/wx": "/srv", "/srv": "/srv", "/etc": "/"} {
+		if m, ok := Containing(ms, path); !ok || m.MountPoint != want {
+			t.Errorf("Containing(%q) = %q, want %q", path, m.MountPoint, want)
+		}
 	}
 }

@@ -22,12 +22,17 @@ var Probes = []isolate.Op{isolate.Statfs, isolate.Stat, isolate.Readdir}
 
 // ProbeResult is how a mount answered.
 type ProbeResult struct {
-	Op      isolate.Op    // the first operation that failed or did not answer; "" if all passed
-	Hung    bool          // Op did not answer within the budget
-	Errno   syscall.Errno // Op failed with this errno
-	Err     error         // any other failure to probe
-	Pids    []int         // the children abandoned because they did not answer
+	Op    isolate.Op    // the first operation that failed or did not answer; "" if all passed
+	Hung  bool          // Op did not answer within the budget, or the target is known hung
+	Since time.Time     // set when the target was already hung: since when; nothing was started
+	Pid   int           // the child abandoned (or, with Since, still stuck) on the target
+	Errno syscall.Errno // Op failed with this errno
+	Err   error         // any other failure to probe
+	// Pids are the children abandoned because they did not answer
+	// (Pid, when set, as a list).
+	Pids    []int
 	Statfs  isolate.StatfsInfo
+	Stat    isolate.StatInfo
 	Elapsed time.Duration // wall time of all the operations
 }
 
@@ -37,15 +42,18 @@ func (r ProbeResult) OK() bool { return r.Op == "" && r.Err == nil }
 // Probe runs ops on path in order in one disposable child, all within
 // budget, and stops at the first that fails or hangs: one child's
 // start-up per mount, and one stuck child at most when the mount hangs.
-// The child reports each answer as it comes, so a hang names its op.
-func Probe(ctx context.Context, p Prober, path string, budget time.Duration, ops []isolate.Op) ProbeResult {
+// target is what the probe locks (isolate.Request.Target): the mount
+// point path is on, so every probe of one mount, from any run or plugin,
+// shares one lock and a hung mount is not probed again. The child reports
+// each answer as it comes, so a hang names its op.
+func Probe(ctx context.Context, p Prober, path, target string, budget time.Duration, ops []isolate.Op) ProbeResult {
 	start := time.Now()
 	var res ProbeResult
 	if len(ops) == 0 {
 		return res
 	}
-	reply, err := p.Do(ctx, budget, isolate.Request{Op: ops[0], Path: path, Then: ops[1:]})
-	res.Statfs = reply.Statfs
+	reply, err := p.Do(ctx, budget, isolate.Request{Op: ops[0], Path: path, Then: ops[1:], Target: target})
+	res.Statfs, res.Stat = reply.Statfs, reply.Stat
 	if err != nil {
 		var te *isolate.TimeoutError
 		var oe *isolate.OpError
@@ -68,8 +76,10 @@ func (r *ProbeResult) fail(op isolate.Op, err error) {
 	var oe *isolate.OpError
 	switch {
 	case errors.As(err, &te):
-		r.Hung = true
-		r.Pids = append(r.Pids, te.Pid)
+		r.Hung, r.Since, r.Pid = true, te.Since, te.Pid
+		if te.Pid > 0 && te.Since.IsZero() {
+			r.Pids = append(r.Pids, te.Pid)
+		}
 	case errors.As(err, &oe):
 		r.Errno = oe.Errno
 	default:

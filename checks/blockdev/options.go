@@ -1,11 +1,6 @@
-// Package blockdev is check_blockdev: are the block devices and the
-// filesystems on them alive, answering, error-free and writable? It finds
-// what postmortem 001 missed (a dead device under XFS, three hours of 403)
-// and never hangs on a dead mount the way df did in postmortem 000.
 package blockdev
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,48 +9,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hindsight-plugins/hindsight/pkg/mounts"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/state"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
-// Plugin is check_blockdev.
-var Plugin = plugin.Plugin{
-	Name:    "check_blockdev",
-	Service: "BLOCKDEV",
-	Summary: "Check that block devices and their filesystems are alive, answering, error-free and writable",
-	Usage:   "[-d DEVICE]... [-p MOUNTPOINT]... [OPTIONS]",
-	Group:   "Block device options",
-	Help:    help,
-	New:     func() plugin.Check { return &Check{} },
-}
+// defaultFstab is --fstab's default: missing, it is no expectations (a
+// container or a minimal system often has none); any other missing file
+// was named on purpose and is UNKNOWN.
+const defaultFstab = "/etc/fstab"
 
-const help = `Devices (from sysfs): SCSI state not running, virtio FAILED/NEEDS_RESET,
-size 0, a device gone since the last run, read-only under a read-write mount,
-hung I/O (requests in flight, none completing, io_ticks growing), SCSI
-ioerr_cnt growth and kernel log I/O errors since the last run (root), md
-RAID degraded/failed/rebuilding, device-mapper suspended. loop, ram and zram
-devices are checked only when named or with --all.
-
-Filesystems (every block-backed mount by default; network, FUSE and pseudo
-filesystems only when named with -p or included with -N): statfs, stat and
-readdir of the mount point in a disposable child process with a per-mount
-budget, so a hung mount is a finding and never a hang; EIO, ENOTCONN, ESTALE;
-read-only or ext4 emergency_ro against expectation; ext4 errors_count; XFS
-shutdown lines in the kernel log. Free space is check_disk's job.
-
-Counters, a hung mount's stuck probe and the kernel log position are kept in
-a state file between runs (--state-file).
-
-Examples:
-  check_blockdev
-  check_blockdev -p /srv -p /var/www --mount-timeout 2s
-  check_blockdev -d sdb --sample-interval 2s --await-warning 50 --await-critical 200
-  check_blockdev -N nfs4 -p /mnt/backup
-  check_blockdev -p /srv --write-test /srv/.probe --read-test /srv/www/index.html`
-
-// Check holds the options and runs the check.
+// Check holds the options: flags only.
 type Check struct {
 	plugin.ProcRoot
 	plugin.SysRoot
@@ -73,16 +37,11 @@ type Check struct {
 	ExpectRW       bool               `long:"expect-rw" description:"Every checked filesystem must be read-write (default: those mounted rw in fstab)"`
 	Fstab          string             `long:"fstab" default:"/etc/fstab" value-name:"FILE" description:"fstab that says which filesystems should be read-write"`
 	WriteTests     []string           `long:"write-test" value-name:"DIR" description:"Create, write, fsync and remove a small file in DIR, bounded; repeatable"`
-	ReadTests      []string           `long:"read-test" value-name:"FILE" description:"Read the first block of FILE with O_DIRECT, past the cache, bounded; repeatable"`
+	ReadTests      []string           `long:"read-test" value-name:"FILE" description:"Read the first block of FILE (a regular file or a block device) with O_DIRECT, past the cache, bounded; repeatable"`
 	ForgetMissing  bool               `long:"forget-missing" description:"Forget devices that have gone since the last run (after removing one on purpose)"`
-	StateFile      string             `long:"state-file" value-name:"FILE" description:"Where counters and hung mounts are kept between runs (default: per user under /var/tmp)"`
-	Kmsg           string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to read I/O errors from (needs root where dmesg_restrict=1)"`
-
-	// Test hooks: the sysfs root of sample i (0 or 1) and how to wait
-	// between samples, so two fixture snapshots can be fed.
-	sysAt  func(sample int) string
-	sleep  func(ctx context.Context, d time.Duration) error
-	prober mounts.Prober // nil: the runtime's isolated prober
+	StateFile      string             `long:"state-file" value-name:"FILE" description:"Where I/O counters, devices and the kernel log position are kept between runs (default: per user under /var/tmp)"`
+	Kmsg           string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to read I/O errors from: a character device or a file of records (needs root where dmesg_restrict=1)"`
+	NoKmsg         bool               `long:"no-kmsg" description:"Do not read the kernel log: I/O error and filesystem error lines are then not seen"`
 }
 
 // Validate checks the options that go-flags cannot.
@@ -100,45 +59,19 @@ func (c *Check) Validate() error {
 			}
 		}
 	}
+	for _, opt := range []struct{ name, value string }{
+		{"--procfs", c.Procfs}, {"--sysfs", c.Sysfs}, {"--fstab", c.Fstab}, {"--kmsg", c.Kmsg},
+	} {
+		if opt.value == "" {
+			return fmt.Errorf("%s: empty path", opt.name)
+		}
+	}
 	for _, d := range c.Devices {
 		if strings.TrimSpace(d) == "" {
 			return errors.New("-d: empty device name")
 		}
 	}
 	return nil
-}
-
-// Run gathers and judges devices and filesystems.
-func (c *Check) Run(ctx context.Context, env *plugin.Env) (plugin.Result, error) {
-	if c.sysAt == nil {
-		c.sysAt = func(int) string { return c.Sysfs }
-	}
-	if c.sleep == nil {
-		c.sleep = sleepCtx
-	}
-	r := &run{c: c, env: env, ctx: ctx, now: env.Now()}
-	if err := r.loadState(); err != nil {
-		return plugin.Result{}, err
-	}
-	if err := r.gather(); err != nil {
-		return plugin.Result{}, err
-	}
-	res := r.judge()
-	if err := r.saveState(); err != nil && env.Verbose > 0 {
-		res.Note("state not saved: " + err.Error())
-	}
-	return res, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // statePath is the state file: one per selection, so two services with
@@ -159,3 +92,6 @@ func (c *Check) statePath() string {
 	sum := sha256.Sum256([]byte(strings.Join(sorted, "\x00")))
 	return state.DefaultPath("check_blockdev-" + hex.EncodeToString(sum[:4]))
 }
+
+// explicit reports whether devices or paths were chosen on the command line.
+func (c *Check) explicit() bool { return len(c.Devices) > 0 || len(c.Paths) > 0 }

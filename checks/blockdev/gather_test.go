@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/block"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/mounts"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/state"
 )
 
 func TestMain(m *testing.M) {
@@ -53,8 +55,11 @@ type fixture struct {
 	prober  fakeProber
 	samples []string // sysfs roots of the two samples, relative to dir
 	clock   *fakeClock
-	state   string // state file; a fresh one when empty
+	state   *memState // the state across runs; none when nil
 }
+
+// memState keeps the state between runs as the runtime does: encoded.
+type memState struct{ data []byte }
 
 type fakeClock struct{ t time.Time }
 
@@ -93,6 +98,9 @@ func (c *countingProber) count(path string) int {
 	return n
 }
 
+// runWith runs gather's parts on the fixture trees with prober in place
+// of the isolated one (the fixtures' mount points do not exist here),
+// then judge, as Run does.
 func (fx fixture) runWith(t *testing.T, prober mounts.Prober) (plugin.Result, string) {
 	t.Helper()
 	dir := filepath.Join(fixtures, fx.dir)
@@ -105,11 +113,50 @@ func (fx fixture) runWith(t *testing.T, prober mounts.Prober) (plugin.Result, st
 		proc = filepath.Join(fixtures, "healthy", "proc")
 	}
 	fstab := filepath.Join(dir, "fstab")
-	kmsgPath := filepath.Join(dir, "kmsg")
-	if fx.state == "" {
-		fx.state = filepath.Join(t.TempDir(), "state.json")
+	if _, err := os.Stat(fstab); err != nil {
+		fstab = "/dev/null"
 	}
-	args := append([]string{"--procfs", proc, "--sysfs", sys, "--fstab", fstab, "--kmsg", kmsgPath, "--state-file", fx.state}, fx.args...)
+	kmsgPath := filepath.Join(dir, "kmsg")
+	if _, err := os.Stat(kmsgPath); err != nil {
+		kmsgPath = "/dev/null"
+	}
+	args := append([]string{"--procfs", proc, "--sysfs", sys, "--fstab", fstab, "--kmsg", kmsgPath}, fx.args...)
+	c, common := parseArgs(t, args...)
+	if fx.clock == nil {
+		fx.clock = &fakeClock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
+	}
+	env := plugin.NewEnv(10 * time.Second)
+	env.Now = fx.clock.now
+	env.Verbose = len(common.Verbose)
+	ctx := context.Background()
+	obs, err := gatherHost(ctx, env, c, env.Files().Dir(ctx, c.Procfs), env.Files().Dir(ctx, c.Sysfs))
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	probeAll(ctx, env, prober, c, &obs)
+	if len(fx.samples) > 1 {
+		fx.clock.t = fx.clock.t.Add(time.Duration(c.SampleInterval))
+		sampleAgain(&obs, block.NewReader(env.Files().Dir(ctx, filepath.Join(dir, fx.samples[1]))), fx.clock.t)
+	}
+	var prev saved
+	found := false
+	if fx.state != nil && fx.state.data != nil {
+		found, _ = state.Decode(fx.state.data, "mem", stateKind, stateVersion, &prev)
+	}
+	res, next := judge(c, obs, prev, found)
+	if fx.state != nil {
+		data, err := state.Encode(stateKind, stateVersion, next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fx.state.data = data
+	}
+	return res, plugin.Render("BLOCKDEV", res, 16384)
+}
+
+// parseArgs parses a command line as the runtime does.
+func parseArgs(t *testing.T, args ...string) (*Check, *plugin.Common) {
+	t.Helper()
 	parser, chk, common := plugin.NewParser(Plugin)
 	if _, err := parser.ParseArgs(args); err != nil {
 		t.Fatalf("parse %v: %v", args, err)
@@ -118,22 +165,7 @@ func (fx fixture) runWith(t *testing.T, prober mounts.Prober) (plugin.Result, st
 	if err := c.Validate(); err != nil {
 		t.Fatalf("validate: %v", err)
 	}
-	c.prober = prober
-	if fx.clock == nil {
-		fx.clock = &fakeClock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
-	}
-	if len(fx.samples) > 1 {
-		c.sysAt = func(i int) string { return filepath.Join(dir, fx.samples[i]) }
-	}
-	c.sleep = func(ctx context.Context, d time.Duration) error { fx.clock.t = fx.clock.t.Add(d); return nil }
-	env := plugin.NewEnv(10 * time.Second)
-	env.Now = fx.clock.now
-	env.Verbose = len(common.Verbose)
-	res, err := c.Run(context.Background(), env)
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	return res, plugin.Render("BLOCKDEV", res, 16384)
+	return c, common
 }
 
 func findingFor(res plugin.Result, prefix string) (plugin.Finding, bool) {

@@ -1,38 +1,6 @@
 package blockdev
 
-import (
-	"path/filepath"
-	"strconv"
-	"strings"
-	"time"
-)
-
-// ext4Errors is ext4's own error bookkeeping in /sys/fs/ext4/DEV: it
-// survives a remount and is reset only by e2fsck, so it is the reliable
-// signal that ext4 hit an error (measured: mount options still say rw).
-type ext4Errors struct {
-	Count               uint64
-	FirstTime, LastTime time.Time
-	FirstFunc, LastFunc string
-}
-
-func readExt4Errors(dir string) ext4Errors {
-	var e ext4Errors
-	e.Count, _ = strconv.ParseUint(readTrim(filepath.Join(dir, "errors_count")), 10, 64)
-	if e.Count == 0 {
-		return e
-	}
-	unix := func(name string) time.Time {
-		n, err := strconv.ParseInt(readTrim(filepath.Join(dir, name)), 10, 64)
-		if err != nil || n <= 0 {
-			return time.Time{}
-		}
-		return time.Unix(n, 0)
-	}
-	e.FirstTime, e.LastTime = unix("first_error_time"), unix("last_error_time")
-	e.FirstFunc, e.LastFunc = readTrim(filepath.Join(dir, "first_error_func")), readTrim(filepath.Join(dir, "last_error_func"))
-	return e
-}
+import "strings"
 
 // logKind is what a kernel log line says about a device.
 type logKind int
