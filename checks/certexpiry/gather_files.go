@@ -187,6 +187,12 @@ func (g *gatherer) dir(d string) {
 			g.fail(d, plugin.UNKNOWN, bare(d, err))
 			return
 		}
+		if len(tree.Entries) == 1 && !tree.Entries[0].IsDir() && len(tree.Problems) == 0 {
+			// The walk does not follow a symlink at the root it was given
+			// already resolved: what it found is the root itself.
+			g.fail(d, plugin.UNKNOWN, errors.New("not a directory (use -f for a file)"))
+			return
+		}
 		g.listingProblems(d, tree)
 		keys := g.keyer(d, tree)
 		c := checked{signers: g.signers, signerName: g.signerName}

@@ -52,3 +52,33 @@ func TestAllAddresses(t *testing.T) {
 		t.Errorf("lookups: %v, want pool.test/tcp4", asked)
 	}
 }
+
+// TestGatherKubeadmFixture: the kubeadm tree of postmortem 004 is read
+// through the file source; the kubelet's client certificate, named both
+// by kubelet.conf and on its own, is judged once (through the
+// kubeconfig, which knows its CA), and the kubeconfigs' old CA is seen
+// as replaced.
+func TestGatherKubeadmFixture(t *testing.T) {
+	_, obs := gatherArgs(t, nil, "--kubeadm", "--kubernetes-dir", fixture+"/etc/kubernetes", "--kubelet-dir", fixture+"/var/lib/kubelet")
+	if obs.Read != obs.Found || obs.Found == 0 {
+		t.Errorf("read %d of %d files", obs.Read, obs.Found)
+	}
+	client, replaced := 0, 0
+	for _, s := range obs.Sources {
+		if strings.HasSuffix(s.Name, "kubelet-client-current.pem") {
+			client++
+			if s.Kind != kindKubeClient || !s.signed {
+				t.Errorf("the kubelet's client certificate is not the kubeconfig's: %+v", s)
+			}
+		}
+		if s.ReplacedCA != "" {
+			replaced++
+		}
+		if s.Err != nil {
+			t.Errorf("%s: %v", s.Name, s.Err)
+		}
+	}
+	if client != 1 || replaced != 4 {
+		t.Errorf("kubelet-client-current.pem judged %d times, %d kubeconfig CAs replaced; want 1 and 4", client, replaced)
+	}
+}
