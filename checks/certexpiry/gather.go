@@ -167,7 +167,7 @@ type gatherer struct {
 func newGatherer(ctx context.Context, env *plugin.Env, o *Options, lookup lookupFunc) *gatherer {
 	budget := env.Budget(gatherShare)
 	wctx, wcancel := context.WithTimeout(ctx, budget)
-	pctx, pcancel := context.WithTimeout(wctx, budget-min(budget/20, 100*time.Millisecond))
+	pctx, pcancel := context.WithTimeout(wctx, budget-min(budget/10, 250*time.Millisecond))
 	g := &gatherer{ctx: pctx, wctx: wctx, cancel: func() { pcancel(); wcancel() }, env: env, opts: o,
 		files: env.Files(), now: env.Now(), lookup: lookup, dialer: &net.Dialer{}, network: "tcp",
 		within: threshold.FormatDuration(budget), jobs: make(chan fileJob, readers), pending: map[int]*source{}}
