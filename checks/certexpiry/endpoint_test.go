@@ -1,10 +1,8 @@
 package certexpiry
 
 import (
-	"context"
 	"net"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -144,31 +142,6 @@ func listenOn(t *testing.T, addr string, f func(net.Conn)) string {
 		}
 	}()
 	return ln.Addr().String()
-}
-
-// TestAllAddresses: a name with two addresses (127.0.0.1 and 127.0.0.2,
-// both loopback), each serving a different certificate, as a
-// load-balancer pool renewed on one member only.
-func TestAllAddresses(t *testing.T) {
-	p := newPKI(t)
-	v4 := certtest.ServeTLS(t, p.leaf(t, 80.5, 90, func(s *certtest.Spec) { s.DNS = []string{"pool.test"} }).TLS(p.inter))
-	_, port, _ := net.SplitHostPort(v4)
-	certtest.ServeTLSOn(t, "127.0.0.2:"+port, p.leaf(t, 5.55, 90, func(s *certtest.Spec) { s.DNS = []string{"pool.test"} }).TLS(p.inter))
-	var asked []string
-	lookup := func(c *Check) {
-		c.lookup = func(_ context.Context, host, network string) ([]string, error) {
-			asked = append(asked, host+"/"+network)
-			return []string{"127.0.0.1", "127.0.0.2"}, nil
-		}
-	}
-	code, out := runWith(t, time.Now(), lookup, "-H", "pool.test:"+port, "--all-addresses", "--ca-file", p.rootFile, "-4")
-	expect(t, "all addresses", code, out, 2,
-		"[CRITICAL] pool.test:"+port+" via 127.0.0.2#0 (svc.test): expires in 5.5 days",
-		"[OK] pool.test:"+port+" via 127.0.0.1#0 (svc.test): expires in 80 days",
-		"[WARNING] pool.test:"+port+": its addresses serve 2 different certificates: 127.0.0.2 serve(s) one valid until")
-	if strings.Join(asked, ",") != "pool.test/tcp4" {
-		t.Errorf("lookups: %v, want pool.test/tcp4", asked)
-	}
 }
 
 // TestPostmortem000 replays the gluster outage: renewal hung, the served

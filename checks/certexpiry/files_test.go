@@ -74,7 +74,7 @@ func TestFiles(t *testing.T) {
 		{"glob with **", []file{{"g/a/b/c.pem", leaf(60.5, 90).PEM()}, {"g/top.pem", leaf(60.5, 90).PEM()}, {"g/a/x.crt", leaf(5, 90).PEM()}}, []string{"-f", "{dir}/g/**/*.pem"}, 0,
 			[]string{"2 certificates OK", "{dir}/g/a/b/c.pem", "{dir}/g/top.pem"}},
 		{"glob matching nothing", nil, []string{"-f", "{dir}/none/*.pem"}, 3, []string{"{dir}/none/*.pem: no file matches"}},
-		{"missing file", nil, []string{"-f", "{dir}/missing.pem"}, 3, []string{"{dir}/missing.pem: cannot open: no such file or directory"}},
+		{"missing file", nil, []string{"-f", "{dir}/missing.pem"}, 3, []string{"{dir}/missing.pem: no such file or directory"}},
 		{"empty file", []file{{"e.pem", nil}}, []string{"-f", "{dir}/e.pem"}, 3, []string{"{dir}/e.pem: empty file"}},
 		{"private key named explicitly", []file{{"k.pem", leaf(1, 2).KeyPEM()}}, []string{"-f", "{dir}/k.pem"}, 3, []string{"PEM holds no certificate, only PRIVATE KEY"}},
 		{"truncated PEM", []file{{"t.pem", leaf(60.5, 90).PEM()[:300]}}, []string{"-f", "{dir}/t.pem"}, 3, []string{"truncated PEM"}},
@@ -132,7 +132,13 @@ func TestPKCS12Password(t *testing.T) {
 	code, out = run(t, "-f", dir+"/ks.p12", "--password-env", "P12PASS")
 	expect(t, "password env", code, out, 2, "(store): expires in")
 	code, out = run(t, "-f", dir+"/ks.p12")
-	expect(t, "no password", code, out, 3, "PKCS#12: wrong password (see --password-file)")
+	expect(t, "no password", code, out, 3, "PKCS#12: wrong password (give it with --password-file or --password-env)")
+	t.Setenv("P12PASS", "wrong")
+	code, out = run(t, "-f", dir+"/ks.p12", "--password-env", "P12PASS")
+	expect(t, "wrong password in the variable", code, out, 3, "PKCS#12: wrong password (the variable P12PASS of --password-env does not open it)")
+	write(t, filepath.Join(dir, "wrong"), []byte("wrong\n"))
+	code, out = run(t, "-f", dir+"/ks.p12", "--password-file", dir+"/wrong")
+	expect(t, "wrong password in the file", code, out, 3, "PKCS#12: wrong password (the first line of --password-file "+dir+"/wrong does not open it)")
 	if contains(out, "pa55") {
 		t.Errorf("password printed: %s", out)
 	}
@@ -152,7 +158,7 @@ func TestBadOptions(t *testing.T) {
 		{[]string{"-H", "a.test", "-P", "gopher"}, "Invalid value `gopher'"},
 		{[]string{"-H", "a.test", "--resolve", "not-an-ip"}, "invalid --resolve"},
 		{[]string{"-f", "x", "--compare-file", "y"}, "--compare-file needs an endpoint"},
-		{[]string{"-f", "x", "--ca", "/nonexistent/ca.crt"}, "--ca: open /nonexistent/ca.crt: no such file or directory"},
+		{[]string{"-f", "x", "--ca", "/nonexistent/ca.crt"}, "--ca /nonexistent/ca.crt: no such file or directory"},
 		{[]string{"-f", "x", "--password-env", "HINDSIGHT_UNSET_VAR"}, "variable HINDSIGHT_UNSET_VAR is not set"},
 	}
 	for _, tt := range tests {

@@ -2,24 +2,39 @@ package certexpiry
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
-	"github.com/hindsight-plugins/hindsight/pkg/isolate"
-	"github.com/hindsight-plugins/hindsight/pkg/kubeconfig"
+	"github.com/hindsight-plugins/hindsight/pkg/files"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
 )
+
+// observations is everything gather saw, for judge: the clock, every
+// source in name order, and how far the reading got.
+type observations struct {
+	Now     time.Time
+	Sources []*source
+	// Compare is the certificate of --compare-file; CompareErr why it
+	// could not be had.
+	Compare    *certFacts
+	CompareErr error
+	// Found certificate files were handed to the readers, Read of them
+	// were read and parsed before the deadline ended the gathering.
+	Found, Read int
+	Within      string // the gathering's budget, for messages
+}
 
 type sourceKind int
 
@@ -30,92 +45,271 @@ const (
 	kindKubeClient // a kubeconfig's client-certificate(-data)
 )
 
-// source is one place certificates came from, with what it should be
-// judged against. err set means the source could not be read.
+// source is one place certificates came from. Err set means it could not
+// be read, and ErrState is what that is worth.
 type source struct {
-	name     string
-	kind     sourceKind
-	path     string // file read, for dropping duplicates
-	certs    []*x509.Certificate
-	err      error
-	errState plugin.State
+	Name     string
+	Kind     sourceKind
+	Certs    []certFacts
+	Err      error
+	ErrState plugin.State
+	// SignerName is the CA the certificates were checked against (--ca,
+	// --kubeadm), for the text of certFacts.Signer.
+	SignerName string
+	// ReplacedCA names the current CA when a kubeconfig's CA reference
+	// is not it (--kubeadm).
+	ReplacedCA string
 
-	host, addr string // endpoints: name to match, address connected to
-
-	signers    []*x509.Certificate // every leaf must be signed by one of these
-	signerName string
-	expectCA   []*x509.Certificate // a kubeconfig CA reference should be one of these
-	caName     string
+	key    string // the file's resolved path, for dropping duplicates ("" for endpoints)
+	signed bool   // checked against a CA: preferred among duplicates
 }
 
-// gatherer runs every probe and file read in its own goroutine under one
-// deadline; what has not answered by then is reported by name, so one
-// hung server or mount never hides the other sources.
+// certFacts is what judge needs of one certificate. Certificates are
+// reduced to this as soon as they are parsed, so a run over a hundred
+// thousand files holds a few hundred bytes per certificate, not the
+// parsed certificates; the checks that need the whole certificate
+// (chain, hostname, signer) are done then, and their findings kept.
+type certFacts struct {
+	Name                string // certs.Name
+	NotBefore, NotAfter time.Time
+	IsCA                bool
+	SHA256              [32]byte
+	Weak                []string // certs.Weaknesses
+	Chain               string   // why the chain does not verify ("" when it does or was not verified)
+	Hostname            string   // why the endpoint's name does not match
+	Signer              string   // why it is not signed by the source's CA
+}
+
+// gather reads every source concurrently under the deadline. Its error is
+// for what makes the whole run meaningless (an unreadable --ca-file or
+// password file); everything else is an observation.
+func gather(ctx context.Context, env *plugin.Env, o *Options) (observations, error) {
+	return gatherWith(ctx, env, o, tlsprobe.LookupAll)
+}
+
+// lookupFunc resolves a host to all its addresses of a network
+// (--all-addresses); tests pass one that gives a name several loopback
+// addresses.
+type lookupFunc func(ctx context.Context, r *net.Resolver, host, network string) ([]string, error)
+
+func gatherWith(ctx context.Context, env *plugin.Env, o *Options, lookup lookupFunc) (observations, error) {
+	g := newGatherer(ctx, env, o, lookup)
+	defer g.cancel()
+	obs := observations{Now: g.now, Within: g.within}
+	if err := g.setup(&obs); err != nil {
+		return obs, err
+	}
+	eps, _ := o.endpoints()
+	for _, ep := range eps {
+		g.endpoint(ep)
+	}
+	for _, f := range o.Files {
+		g.pattern(f)
+	}
+	for _, d := range o.Dirs {
+		g.dir(d)
+	}
+	for _, k := range o.Kubeconfigs {
+		g.kubeconfigs(k, nil)
+	}
+	if o.Kubeadm {
+		g.kubeadm(o.KubernetesDir, o.KubeletDir)
+	}
+	obs.Sources, obs.Found, obs.Read = g.wait()
+	return obs, nil
+}
+
+// gatherShare is the part of -t the gathering may use: the rest is for
+// judging and printing what was found, however much that is.
+const gatherShare = 0.85
+
+// readers bounds the files read and parsed at once: enough to keep both
+// cores busy and a few reads waiting on a slow network mount, few enough
+// that memory stays at a few file buffers.
+const readers = 8
+
+// gatherer runs every probe, listing and read under one deadline; what
+// has not answered by then is reported by name, so one hung server or
+// mount never hides the other sources.
 type gatherer struct {
 	ctx    context.Context // what probes and reads get
 	wctx   context.Context // what wait gives them: a little longer, so a probe names its own timeout
 	cancel context.CancelFunc
-	cfg    *config
+	env    *plugin.Env
+	opts   *Options
+	files  *files.Source
+	now    time.Time
+	lookup lookupFunc
 	dialer *net.Dialer
-	sem    chan struct{} // bounds concurrent file reads
+	within string // the budget, for messages
 
-	wg      sync.WaitGroup
+	// From the options, read before anything else.
+	network    string
+	password   string
+	roots      *x509.CertPool // nil: the system's
+	rootsGiven bool
+	signers    []*x509.Certificate // --ca
+	signerName string
+
+	tasks   sync.WaitGroup // endpoints and listings
+	jobs    chan fileJob   // certificate files, read by the readers
+	readers sync.WaitGroup
+	found   atomic.Int64
+	read    atomic.Int64
+
 	mu      sync.Mutex
 	closed  bool
 	out     []*source
-	pending map[int]*source // what is still running, for the timeout report
+	pending map[int]*source // tasks still running, for the timeout report
 	nextID  int
-	within  string // the budget, for messages
-
-	env    *plugin.Env
-	guards sync.Map // directory -> *guard
 }
 
-// guard is the verdict on one directory: does it answer at all?
-type guard struct {
-	once sync.Once
-	err  error
-}
-
-// answers asks an isolated child to list dir before anything of ours
-// opens or reads below it: on a hung NFS or FUSE mount the child blocks
-// in uninterruptible sleep and is abandoned, where a read of our own
-// would keep the plugin from ever exiting. One child per directory keeps
-// a thousand files in one directory at one process.
-func (g *gatherer) answers(dir string) error {
-	v, _ := g.guards.LoadOrStore(dir, &guard{})
-	gd := v.(*guard)
-	gd.once.Do(func() {
-		_, err := g.env.Prober().Do(g.ctx, g.env.Budget(0.5), isolate.Request{Op: isolate.Readdir, Path: dir, Max: 1})
-		if errors.Is(err, isolate.ErrTimeout) {
-			gd.err = fmt.Errorf("directory %s does not answer (hung mount?): %w", dir, err)
-		}
-		// Other errors (missing, permission) are reported by the read
-		// itself, with the file's name.
-	})
-	return gd.err
-}
-
-func newGatherer(ctx context.Context, env *plugin.Env, cfg *config) *gatherer {
-	budget := env.Budget(0.9)
+func newGatherer(ctx context.Context, env *plugin.Env, o *Options, lookup lookupFunc) *gatherer {
+	budget := env.Budget(gatherShare)
 	wctx, wcancel := context.WithTimeout(ctx, budget)
-	pctx, pcancel := context.WithTimeout(wctx, budget-min(budget/20, 100*time.Millisecond))
-	cancel := func() { pcancel(); wcancel() }
-	return &gatherer{ctx: pctx, wctx: wctx, cancel: cancel, cfg: cfg, dialer: &net.Dialer{}, env: env,
-		sem: make(chan struct{}, 16), pending: map[int]*source{}, within: threshold.FormatDuration(budget)}
+	pctx, pcancel := context.WithTimeout(wctx, budget-min(budget/10, 250*time.Millisecond))
+	g := &gatherer{ctx: pctx, wctx: wctx, cancel: func() { pcancel(); wcancel() }, env: env, opts: o,
+		files: env.Files(), now: env.Now(), lookup: lookup, dialer: &net.Dialer{}, network: "tcp",
+		within: threshold.FormatDuration(budget), jobs: make(chan fileJob, readers), pending: map[int]*source{}}
+	switch {
+	case o.IPv4:
+		g.network = "tcp4"
+	case o.IPv6:
+		g.network = "tcp6"
+	}
+	for i := 0; i < readers; i++ {
+		g.readers.Add(1)
+		go g.reader()
+	}
+	return g
 }
 
-// spawn runs f in a goroutine; if the deadline passes first, placeholder
-// is reported with "no answer" instead.
+// setup reads what the options name besides the certificates to judge:
+// the password, the trusted and signing CAs, the compare file.
+func (g *gatherer) setup(obs *observations) error {
+	o := g.opts
+	if err := g.readPassword(); err != nil {
+		return err
+	}
+	if o.CAFile != "" {
+		cas, err := g.readCAs("--ca-file", o.CAFile)
+		if err != nil {
+			return err
+		}
+		g.roots, g.rootsGiven = x509.NewCertPool(), true
+		for _, ca := range cas {
+			g.roots.AddCert(ca)
+		}
+	}
+	for _, f := range o.CA {
+		cas, err := g.readCAs("--ca", f)
+		if err != nil {
+			return err
+		}
+		g.signers = append(g.signers, cas...)
+	}
+	g.signerName = strings.Join(o.CA, ", ")
+	if o.CompareFile != "" {
+		// A missing compare file is a finding on each endpoint, not a
+		// reason to skip checking them.
+		cs, err := g.readCerts(o.CompareFile, g.password)
+		if err != nil {
+			obs.CompareErr = optionError("--compare-file", o.CompareFile, err)
+		} else {
+			f := factsOf(cs[0])
+			obs.Compare = &f
+		}
+	}
+	return nil
+}
+
+// readPassword takes the PKCS#12 password from its file (a Secret: 64
+// KiB at most, a regular file) or variable, and has the runtime mask it.
+func (g *gatherer) readPassword() error {
+	o := g.opts
+	switch {
+	case o.PasswordFile != "":
+		data, err := g.files.Read(g.ctx, files.Secret, o.PasswordFile)
+		if err != nil {
+			return optionError("--password-file", o.PasswordFile, err)
+		}
+		line, _, _ := strings.Cut(string(data), "\n")
+		g.password = strings.TrimRight(line, "\r")
+	case o.PasswordEnv != "":
+		v, ok := os.LookupEnv(o.PasswordEnv)
+		if !ok {
+			return fmt.Errorf("--password-env: variable %s is not set", o.PasswordEnv)
+		}
+		g.password = v
+	}
+	if g.password != "" {
+		g.env.RegisterSecret(g.password)
+	}
+	return nil
+}
+
+// passwordHint says where a PKCS#12 password that did not open an archive
+// came from, or how to give one.
+func (g *gatherer) passwordHint() string {
+	switch o := g.opts; {
+	case o.PasswordFile != "":
+		return "the first line of --password-file " + o.PasswordFile + " does not open it"
+	case o.PasswordEnv != "":
+		return "the variable " + o.PasswordEnv + " of --password-env does not open it"
+	}
+	return "give it with --password-file or --password-env"
+}
+
+func (g *gatherer) readCAs(opt, path string) ([]*x509.Certificate, error) {
+	cas, err := g.readCerts(path, "")
+	if err != nil {
+		return nil, optionError(opt, path, err)
+	}
+	return cas, nil
+}
+
+// readCerts reads and parses one certificate file.
+func (g *gatherer) readCerts(path, password string) ([]*x509.Certificate, error) {
+	data, err := g.files.Read(g.ctx, files.Certificate, path)
+	if err != nil {
+		return nil, err
+	}
+	cs, _, err := certs.Parse(data, password)
+	return cs, err
+}
+
+// optionError names the option and the file: "--ca /x: is a FIFO, not a
+// regular file".
+func optionError(opt, path string, err error) error {
+	return fmt.Errorf("%s %s: %w", opt, path, bare(path, err))
+}
+
+// bare drops the path from a *files.Error about path, for messages that
+// already lead with it; the error still unwraps to what it was.
+func bare(path string, err error) error {
+	var fe *files.Error
+	if errors.As(err, &fe) && fe.Path == path {
+		return &bareError{fe}
+	}
+	return err
+}
+
+type bareError struct{ fe *files.Error }
+
+func (e *bareError) Error() string { return e.fe.Problem }
+func (e *bareError) Unwrap() error { return e.fe }
+
+// spawn runs f as a task; if the deadline passes first, placeholder is
+// reported with "no answer" instead.
 func (g *gatherer) spawn(placeholder *source, f func()) {
 	g.mu.Lock()
 	id := g.nextID
 	g.nextID++
 	g.pending[id] = placeholder
 	g.mu.Unlock()
-	g.wg.Add(1)
+	g.tasks.Add(1)
 	go func() {
-		defer g.wg.Done()
+		defer g.tasks.Done()
 		defer func() {
 			g.mu.Lock()
 			delete(g.pending, id)
@@ -133,11 +327,22 @@ func (g *gatherer) add(s *source) {
 	}
 }
 
-// wait returns every source, in name order, once all have answered or
-// the deadline has passed.
-func (g *gatherer) wait() []*source {
+// fail adds a source that could not be read.
+func (g *gatherer) fail(name string, state plugin.State, err error) {
+	g.add(&source{Name: name, Kind: kindFile, Err: err, ErrState: state})
+}
+
+// wait returns every source, in name order and without duplicates, once
+// all have answered or the deadline has passed, with the number of
+// certificate files found and read.
+func (g *gatherer) wait() ([]*source, int, int) {
 	done := make(chan struct{})
-	go func() { g.wg.Wait(); close(done) }()
+	go func() {
+		g.tasks.Wait()
+		close(g.jobs) // no task is left to hand out files
+		g.readers.Wait()
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-g.wctx.Done():
@@ -148,21 +353,21 @@ func (g *gatherer) wait() []*source {
 	g.cancel()
 	reported := map[string]bool{}
 	for _, s := range g.out {
-		reported[s.name] = true
+		reported[s.Name] = true
 	}
 	for _, p := range g.pending {
-		if reported[p.name] {
+		if reported[p.Name] {
 			continue // it answered just as the deadline passed
 		}
 		s := *p
-		if s.err == nil {
-			s.err = fmt.Errorf("no answer within %s", g.within)
+		if s.Err == nil {
+			s.Err = fmt.Errorf("no answer within %s", g.within)
 		}
 		g.out = append(g.out, &s)
 	}
 	out := dedupe(g.out)
-	sortSources(out)
-	return out
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, int(g.found.Load()), int(g.read.Load())
 }
 
 // dedupe drops a file read twice (a glob and a directory overlapping, or
@@ -170,58 +375,115 @@ func (g *gatherer) wait() []*source {
 // most specific: the one read through a kubeconfig, which knows its CA.
 func dedupe(in []*source) []*source {
 	best := map[string]*source{}
-	keys := map[*source]string{}
 	for _, s := range in {
-		if s.path == "" {
+		if s.key == "" {
 			continue
 		}
-		key := s.path
-		// Only files that were read resolve symlinks: the directory of
-		// one that was not may be a hung mount.
-		if s.err == nil {
-			if r, err := filepath.EvalSymlinks(s.path); err == nil {
-				key = r
-			}
-		}
-		keys[s] = key
-		if b, ok := best[key]; !ok || (b.kind == kindFile && s.kind != kindFile) || (b.signers == nil && s.signers != nil) {
-			best[key] = s
+		if b, ok := best[s.key]; !ok || (b.Kind == kindFile && s.Kind != kindFile) || (!b.signed && s.signed) {
+			best[s.key] = s
 		}
 	}
-	var out []*source
+	out := in[:0]
 	for _, s := range in {
-		if s.path != "" {
-			if best[keys[s]] != s {
-				continue
-			}
+		if s.key == "" || best[s.key] == s {
+			out = append(out, s)
 		}
-		out = append(out, s)
 	}
 	return out
 }
 
+// factsOf keeps what judge needs of c.
+func factsOf(c *x509.Certificate) certFacts {
+	return certFacts{Name: certs.Name(c), NotBefore: c.NotBefore, NotAfter: c.NotAfter, IsCA: c.IsCA,
+		SHA256: sha256.Sum256(c.Raw), Weak: certs.Weaknesses(c)}
+}
+
+// checked says what is to be checked of a chain beyond each certificate's
+// own facts: the host it was served for, the CAs that must have signed
+// its leaves, the current CA a kubeconfig's CA reference must be.
+type checked struct {
+	host       string
+	signers    []*x509.Certificate
+	signerName string
+	expectCA   []*x509.Certificate
+	caName     string
+}
+
+// observe reduces chain to facts on s, running the checks that need the
+// whole certificates: chain (endpoints unless --insecure; file leaves
+// when --ca-file is given), hostname, signer.
+func (g *gatherer) observe(s *source, chain []*x509.Certificate, c checked) {
+	o := g.opts
+	s.Certs = make([]certFacts, len(chain))
+	signers := c.signers
+	if s.Kind == kindKubeCA {
+		signers = nil // a CA reference is judged against expectCA
+	}
+	if len(signers) > 0 {
+		s.SignerName, s.signed = c.signerName, true
+	}
+	for i, cert := range chain {
+		f := factsOf(cert)
+		leaf := i == 0
+		switch {
+		case s.Kind == kindEndpoint && leaf && !o.Insecure:
+			if err := certs.VerifyChain(chain, g.roots, g.now); err != nil {
+				f.Chain = err.Error()
+			}
+			if !o.IgnoreHostname {
+				if err := certs.VerifyHostname(cert, c.host); err != nil {
+					f.Hostname = err.Error()
+				}
+			}
+		case s.Kind != kindEndpoint && s.Kind != kindKubeCA && leaf && g.rootsGiven && !cert.IsCA:
+			if err := certs.VerifyChain(chain, g.roots, g.now); err != nil {
+				f.Chain = err.Error()
+			}
+		}
+		if len(signers) > 0 && !cert.IsCA {
+			f.Signer = certs.SignedBy(cert, signers, chain)
+		}
+		s.Certs[i] = f
+	}
+	if s.Kind == kindKubeCA && len(c.expectCA) > 0 && !containsAny(chain, c.expectCA) {
+		s.ReplacedCA = c.caName
+	}
+}
+
+func containsAny(have, want []*x509.Certificate) bool {
+	for _, h := range have {
+		for _, w := range want {
+			if h.Equal(w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // endpoint probes one host:port, or each of its addresses.
 func (g *gatherer) endpoint(ep endpoint) {
-	c := g.cfg.check
+	o := g.opts
 	base := net.JoinHostPort(ep.host, ep.port)
-	t := tlsprobe.Target{Host: ep.host, Port: ep.port, Addr: c.Resolve, SNI: c.SNI,
-		Protocol: c.Protocol, XMPPDomain: c.XMPPDomain, Network: g.cfg.network}
+	t := tlsprobe.Target{Host: ep.host, Port: ep.port, Addr: o.Resolve, SNI: o.SNI,
+		Protocol: o.Protocol, XMPPDomain: o.XMPPDomain, Network: g.network}
 	name := ep.host
-	if c.SNI != "" {
-		name = c.SNI
+	if o.SNI != "" {
+		name = o.SNI
 	}
-	if !c.AllAddresses {
+	if !o.AllAddresses {
 		g.probe(base, name, t)
 		return
 	}
-	g.spawn(&source{name: base, kind: kindEndpoint, errState: plugin.CRITICAL, err: errors.New("resolving: no answer in time")}, func() {
-		addrs, err := g.cfg.lookup(g.ctx, ep.host, g.cfg.network)
-		if err != nil {
-			g.add(&source{name: base, kind: kindEndpoint, err: err, errState: plugin.CRITICAL})
+	fail := func(err error) { g.add(&source{Name: base, Kind: kindEndpoint, Err: err, ErrState: plugin.CRITICAL}) }
+	g.spawn(&source{Name: base, Kind: kindEndpoint, ErrState: plugin.CRITICAL, Err: errors.New("resolving: no answer in time")}, func() {
+		addrs, err := g.lookup(g.ctx, net.DefaultResolver, ep.host, g.network)
+		switch {
+		case err != nil:
+			fail(err)
 			return
-		}
-		if len(addrs) == 0 {
-			g.add(&source{name: base, kind: kindEndpoint, err: errors.New("no address of the wanted family"), errState: plugin.CRITICAL})
+		case len(addrs) == 0:
+			fail(errors.New("no address of the wanted family"))
 			return
 		}
 		for _, a := range addrs {
@@ -233,331 +495,21 @@ func (g *gatherer) endpoint(ep endpoint) {
 }
 
 func (g *gatherer) probe(label, name string, t tlsprobe.Target) {
-	g.spawn(&source{name: label, kind: kindEndpoint, errState: plugin.CRITICAL}, func() {
+	g.spawn(&source{Name: label, Kind: kindEndpoint, ErrState: plugin.CRITICAL}, func() {
 		res, err := tlsprobe.Probe(g.ctx, g.dialer, t)
-		s := &source{name: label, kind: kindEndpoint, certs: res.Chain, host: name, addr: res.Addr,
-			signers: g.cfg.signers, signerName: g.cfg.signerName}
+		s := &source{Name: label, Kind: kindEndpoint}
 		if err != nil {
-			s.err, s.errState = err, plugin.CRITICAL
-			if t.Protocol != "" && t.Protocol != "tls" {
-				s.err = fmt.Errorf("%s: %w", t.Protocol, err)
+			if errors.Is(err, tlsprobe.ErrXMPPStream) {
+				err = fmt.Errorf("%w (wrong --xmpp-domain?)", err)
 			}
+			if t.Protocol != "" && t.Protocol != "tls" {
+				err = fmt.Errorf("%s: %w", t.Protocol, err)
+			}
+			s.Err, s.ErrState = err, plugin.CRITICAL
+			g.add(s)
+			return
 		}
+		g.observe(s, res.Chain, checked{host: name, signers: g.signers, signerName: g.signerName})
 		g.add(s)
 	})
-}
-
-// certExts are the file names a directory walk picks up.
-var certExts = map[string]bool{".crt": true, ".pem": true, ".cer": true, ".cert": true, ".der": true, ".p12": true, ".pfx": true, ".pkcs12": true}
-
-// pattern loads a file named on the command line, or each match of a glob.
-func (g *gatherer) pattern(p string, explicit bool) {
-	if !hasMeta(p) {
-		g.file(p, p, explicit, nil)
-		return
-	}
-	g.spawn(&source{name: p, kind: kindFile, errState: plugin.UNKNOWN}, func() {
-		err := g.answers(globBase(p))
-		var matches []string
-		if err == nil {
-			matches, err = glob(p)
-		}
-		if err != nil {
-			g.add(&source{name: p, kind: kindFile, err: err, errState: plugin.UNKNOWN})
-			return
-		}
-		n := 0
-		for _, m := range matches {
-			if fi, err := os.Stat(m); err == nil && fi.IsDir() {
-				continue
-			}
-			n++
-			g.file(m, m, false, nil)
-		}
-		if n == 0 {
-			g.add(&source{name: p, kind: kindFile, err: errors.New("no file matches"), errState: plugin.UNKNOWN})
-		}
-	})
-}
-
-// dir walks a directory for certificate files.
-func (g *gatherer) dir(d string) {
-	g.spawn(&source{name: d, kind: kindFile, errState: plugin.UNKNOWN}, func() {
-		if err := g.answers(d); err != nil {
-			g.add(&source{name: d, kind: kindFile, err: err, errState: plugin.UNKNOWN})
-			return
-		}
-		n := 0
-		err := filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
-			if err == nil && e.IsDir() && p != d {
-				if err := g.answers(p); err != nil {
-					g.add(&source{name: p, kind: kindFile, err: err, errState: plugin.UNKNOWN})
-					return filepath.SkipDir
-				}
-			}
-			if err != nil {
-				g.add(&source{name: p, kind: kindFile, err: readErr(err), errState: plugin.UNKNOWN})
-				if p == d {
-					return err
-				}
-				return nil
-			}
-			if e.IsDir() || !certExts[strings.ToLower(filepath.Ext(p))] {
-				return nil
-			}
-			n++
-			g.file(p, p, false, nil)
-			return nil
-		})
-		if err == nil && n == 0 {
-			g.add(&source{name: d, kind: kindFile, err: errors.New("no certificate files (*.crt *.pem *.cer *.cert *.der *.p12 *.pfx) in it"), errState: plugin.UNKNOWN})
-		}
-	})
-}
-
-// file reads and parses one certificate file. explicit files must hold a
-// certificate; found ones may be keys and are then skipped.
-func (g *gatherer) file(path, name string, explicit bool, decorate func(*source)) {
-	s := &source{name: name, kind: kindFile, path: path, errState: plugin.UNKNOWN,
-		signers: g.cfg.signers, signerName: g.cfg.signerName}
-	if decorate != nil {
-		decorate(s)
-	}
-	g.spawn(s, func() {
-		select {
-		case g.sem <- struct{}{}:
-			defer func() { <-g.sem }()
-		case <-g.ctx.Done():
-			return
-		}
-		err := g.answers(filepath.Dir(path))
-		var data []byte
-		if err == nil {
-			data, err = readFile(path)
-		}
-		if err == nil {
-			s2 := *s
-			s2.certs, _, err = certs.Parse(data, g.cfg.password)
-			if err == nil {
-				g.add(&s2)
-				return
-			}
-			if !explicit && errors.Is(err, certs.ErrOnlyOtherPEM) {
-				return // a key or CSR next to the certificates
-			}
-		}
-		s2 := *s
-		s2.err = err
-		g.add(&s2)
-	})
-}
-
-// readFile reads a certificate file, saying why it cannot: a broken
-// symlink names its target, a permission problem says so.
-func readFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if err == nil {
-		return data, nil
-	}
-	if errors.Is(err, fs.ErrNotExist) {
-		if target, lerr := os.Readlink(path); lerr == nil {
-			return nil, fmt.Errorf("broken symlink to %s", target)
-		}
-	}
-	return nil, readErr(err)
-}
-
-func readErr(err error) error {
-	var pe *fs.PathError
-	switch {
-	case errors.Is(err, fs.ErrPermission):
-		return errors.New("permission denied (run as a user that can read it, or grant read access)")
-	case errors.As(err, &pe):
-		if errors.Is(pe.Err, errIsDir) || strings.Contains(pe.Err.Error(), "is a directory") {
-			return errors.New("is a directory (use -d)")
-		}
-		return fmt.Errorf("cannot %s: %w", pe.Op, pe.Err)
-	}
-	return err
-}
-
-var (
-	errIsDir   = errors.New("is a directory")
-	errNoCerts = errors.New("no certificate files (*.crt) in it")
-)
-
-// kubeOpts is what --kubeadm adds to a kubeconfig: relocated paths and
-// the CA its certificates belong to.
-type kubeOpts struct {
-	relocate func(string) string
-	ca       []*x509.Certificate
-	caName   string
-}
-
-// kubeconfigs loads each kubeconfig matching p.
-func (g *gatherer) kubeconfigs(p string, ko *kubeOpts) {
-	if !hasMeta(p) {
-		g.kubeconfig(p, ko)
-		return
-	}
-	g.spawn(&source{name: p, kind: kindFile, errState: plugin.UNKNOWN}, func() {
-		err := g.answers(globBase(p))
-		var matches []string
-		if err == nil {
-			matches, err = glob(p)
-		}
-		if err == nil && len(matches) == 0 {
-			err = errors.New("no file matches")
-		}
-		if err != nil {
-			g.add(&source{name: p, kind: kindFile, err: err, errState: plugin.UNKNOWN})
-			return
-		}
-		for _, m := range matches {
-			g.kubeconfig(m, ko)
-		}
-	})
-}
-
-func (g *gatherer) kubeconfig(path string, ko *kubeOpts) {
-	g.spawn(&source{name: path, kind: kindFile, errState: plugin.UNKNOWN}, func() {
-		err := g.answers(filepath.Dir(path))
-		var data []byte
-		if err == nil {
-			data, err = readFile(path)
-		}
-		var refs []kubeconfig.Cert
-		if err == nil {
-			refs, err = kubeconfig.Parse(data, path)
-		}
-		if err != nil {
-			g.add(&source{name: path, kind: kindFile, err: err, errState: plugin.UNKNOWN})
-			return
-		}
-		for _, r := range refs {
-			g.kubeRef(path, r, ko)
-		}
-	})
-}
-
-func (g *gatherer) kubeRef(path string, r kubeconfig.Cert, ko *kubeOpts) {
-	kind := kindKubeClient
-	if r.Role == kubeconfig.CA {
-		kind = kindKubeCA
-	}
-	who := "user " + r.Name
-	if kind == kindKubeCA {
-		who = "cluster " + r.Name
-	}
-	decorate := func(s *source) {
-		s.kind = kind
-		if kind == kindKubeCA {
-			s.signers, s.signerName = nil, "" // a CA reference is judged by expectCA
-		}
-		if ko != nil && ko.ca != nil {
-			if kind == kindKubeCA {
-				s.expectCA, s.caName = ko.ca, ko.caName
-			} else {
-				s.signers, s.signerName = ko.ca, ko.caName
-			}
-		}
-	}
-	if r.Path != "" {
-		file := r.Path
-		if ko != nil && ko.relocate != nil {
-			file = ko.relocate(file)
-		}
-		g.file(file, path+" "+who+" -> "+file, true, decorate)
-		return
-	}
-	s := &source{name: path + " " + who, kind: kind, errState: plugin.UNKNOWN, signers: g.cfg.signers, signerName: g.cfg.signerName}
-	decorate(s)
-	s.certs, _, s.err = certs.Parse(r.Data, "")
-	if s.err != nil {
-		s.err = fmt.Errorf("%s: %w", r.Label(), s.err)
-	}
-	g.add(s)
-}
-
-func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[") }
-
-// globBase is the directory a glob starts from: its longest prefix
-// without a pattern character.
-func globBase(p string) string {
-	segs := strings.Split(filepath.ToSlash(p), "/")
-	i := 0
-	for i < len(segs) && !hasMeta(segs[i]) {
-		i++
-	}
-	base := strings.Join(segs[:i], "/")
-	switch {
-	case base == "" && strings.HasPrefix(p, "/"):
-		return "/"
-	case base == "":
-		return "."
-	}
-	return base
-}
-
-// glob expands p; "**" matches any number of directories, as in
-// x509-certificate-exporter and shells with globstar.
-func glob(p string) ([]string, error) {
-	if !strings.Contains(p, "**") {
-		m, err := filepath.Glob(p)
-		if err != nil {
-			return nil, fmt.Errorf("bad glob: %w", err)
-		}
-		return m, nil
-	}
-	segs := strings.Split(filepath.ToSlash(p), "/")
-	i := 0
-	for i < len(segs) && !hasMeta(segs[i]) {
-		i++
-	}
-	base := globBase(p)
-	for _, s := range segs[i:] {
-		if _, err := filepath.Match(s, ""); err != nil {
-			return nil, fmt.Errorf("bad glob: %w", err)
-		}
-	}
-	var out []string
-	err := filepath.WalkDir(base, func(path string, e fs.DirEntry, err error) error {
-		if err != nil {
-			if path == base {
-				return err
-			}
-			return nil
-		}
-		if e.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(base, path)
-		if matchSegs(segs[i:], strings.Split(filepath.ToSlash(rel), "/")) {
-			out = append(out, path)
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, readErr(err)
-	}
-	return out, nil
-}
-
-func matchSegs(pat, name []string) bool {
-	if len(pat) == 0 {
-		return len(name) == 0
-	}
-	if pat[0] == "**" {
-		for i := 0; i <= len(name); i++ {
-			if matchSegs(pat[1:], name[i:]) {
-				return true
-			}
-		}
-		return false
-	}
-	if len(name) == 0 {
-		return false
-	}
-	ok, _ := filepath.Match(pat[0], name[0])
-	return ok && matchSegs(pat[1:], name[1:])
 }

@@ -17,37 +17,39 @@ import (
 // can be checked.
 func runAt(t *testing.T, now time.Time, args ...string) (int, string) {
 	t.Helper()
-	return runWith(t, now, nil, args...)
-}
-
-// runWith is runAt with a hook to set what options cannot (the resolver).
-func runWith(t *testing.T, now time.Time, hook func(*Check), args ...string) (int, string) {
-	t.Helper()
-	parser, check, _ := plugin.NewParser(Plugin)
-	rest, err := parser.ParseArgs(args)
-	if err != nil {
-		return int(plugin.UNKNOWN), plugin.RenderLine(Plugin.Service, plugin.UNKNOWN, err.Error())
-	}
-	if len(rest) > 0 {
-		if err := check.(plugin.ArgsTaker).TakeArgs(rest); err != nil {
-			return int(plugin.UNKNOWN), plugin.RenderLine(Plugin.Service, plugin.UNKNOWN, err.Error())
-		}
-	}
-	if err := check.(plugin.Validator).Validate(); err != nil {
-		return int(plugin.UNKNOWN), plugin.RenderLine(Plugin.Service, plugin.UNKNOWN, err.Error())
-	}
-	if hook != nil {
-		hook(check.(*Check))
+	o, msg := parse(t, args...)
+	if o == nil {
+		return int(plugin.UNKNOWN), msg
 	}
 	env := plugin.NewEnv(5 * time.Second)
 	env.Now = func() time.Time { return now }
 	ctx, cancel := context.WithDeadline(context.Background(), env.Deadline)
 	defer cancel()
-	res, err := check.Run(ctx, env)
+	res, err := o.Run(ctx, env)
 	if err != nil {
 		return int(plugin.UNKNOWN), plugin.RenderLine(Plugin.Service, plugin.UNKNOWN, err.Error())
 	}
 	return int(res.State()), plugin.Render(Plugin.Service, res, 1<<20)
+}
+
+// parse parses and validates args as the runtime does; on failure the
+// options are nil and msg is the status line.
+func parse(t *testing.T, args ...string) (o *Options, msg string) {
+	t.Helper()
+	parser, check, _ := plugin.NewParser(Plugin)
+	rest, err := parser.ParseArgs(args)
+	if err != nil {
+		return nil, plugin.RenderLine(Plugin.Service, plugin.UNKNOWN, err.Error())
+	}
+	if len(rest) > 0 {
+		if err := check.(plugin.ArgsTaker).TakeArgs(rest); err != nil {
+			return nil, plugin.RenderLine(Plugin.Service, plugin.UNKNOWN, err.Error())
+		}
+	}
+	if err := check.(plugin.Validator).Validate(); err != nil {
+		return nil, plugin.RenderLine(Plugin.Service, plugin.UNKNOWN, err.Error())
+	}
+	return check.(*Options), ""
 }
 
 func run(t *testing.T, args ...string) (int, string) {

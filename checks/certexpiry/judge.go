@@ -1,9 +1,6 @@
 package certexpiry
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"crypto/x509"
 	"fmt"
 	"math"
 	"sort"
@@ -34,6 +31,9 @@ func (v verdicts) state() plugin.State {
 }
 
 func (v verdicts) text() string {
+	if len(v) == 1 {
+		return v[0].Text
+	}
 	s := append(verdicts(nil), v...)
 	sort.SliceStable(s, func(i, j int) bool { return plugin.Worse(s[i].State, s[j].State) })
 	parts := make([]string, len(s))
@@ -43,142 +43,163 @@ func (v verdicts) text() string {
 	return strings.Join(parts, "; ")
 }
 
-// judge turns the gathered sources into findings, perfdata and a summary.
-func (c *Check) judge(sources []*source, cfg *config, now time.Time) plugin.Result {
+// policy is what the options say about judging, resolved once.
+type policy struct {
+	dates                                         certs.Policy
+	warn, crit                                    threshold.Range
+	chainState, hostState, weakState, signerState plugin.State
+}
+
+func policyOf(o *Options) policy {
+	return policy{
+		dates:       certs.Policy{WarnDays: o.Warning, CritDays: o.Critical, RenewalAt: o.RenewalAt},
+		warn:        threshold.MustParseRange(fmtDays(o.Warning) + ":"),
+		crit:        threshold.MustParseRange(fmtDays(o.Critical) + ":"),
+		chainState:  stateOr(o.ChainState, plugin.CRITICAL),
+		hostState:   stateOr(o.HostnameState, plugin.CRITICAL),
+		weakState:   stateOr(o.WeakState, plugin.CRITICAL),
+		signerState: stateOr(o.SignerState, plugin.CRITICAL),
+	}
+}
+
+func stateOr(f plugin.StateFlag, def plugin.State) plugin.State {
+	if f.Set {
+		return f.State
+	}
+	return def
+}
+
+// judge turns the observations into findings, perfdata and a summary. It
+// is pure: the time is obs.Now.
+func judge(o *Options, obs observations) plugin.Result {
 	var r plugin.Result
-	warn := threshold.MustParseRange(fmtDays(c.Warning) + ":")
-	crit := threshold.MustParseRange(fmtDays(c.Critical) + ":")
+	p := policyOf(o)
 	total := 0
-	var soonest *x509.Certificate
+	var soonest *certFacts
 	soonestName := ""
-	for _, s := range sources {
-		if s.err != nil {
-			r.Add(s.errState, s.name+": "+s.err.Error())
+	for _, s := range obs.Sources {
+		if s.Err != nil {
+			r.Add(s.ErrState, s.Name+": "+s.Err.Error())
 			continue
 		}
-		caOK := len(s.expectCA) == 0 || containsAny(s.certs, s.expectCA)
-		for i, cert := range s.certs {
+		for i := range s.Certs {
+			cert := &s.Certs[i]
 			total++
-			v := c.judgeCert(s, i, cert, cfg, now)
-			if !caOK && s.kind == kindKubeCA {
-				v.add(cfg.signerState, fmt.Sprintf("a replaced CA, not the current %s: clients trusting only this one reject the API server", s.caName))
-			}
+			v := judgeCert(o, p, s, i, cert, obs)
 			pos := ""
-			if len(s.certs) > 1 {
+			if len(s.Certs) > 1 {
 				pos = fmt.Sprintf("#%d", i)
 			}
-			r.Add(v.state(), fmt.Sprintf("%s%s (%s): %s", s.name, pos, certs.Name(cert), v.text()))
-			label, _, _ := strings.Cut(s.name, " -> ")
-			r.AddPerf(plugin.NewPerf(fmt.Sprintf("%s#%d", label, i), math.Round(certs.DaysLeft(cert, now)*100)/100, "").WithThresholds(warn, crit))
+			state := v.state()
+			r.Add(state, s.Name+pos+" ("+cert.Name+"): "+v.text())
+			label, _, _ := strings.Cut(s.Name, " -> ")
+			// The state marks items judged non-OK on more than their days
+			// left (a chain, a signer), so the runtime keeps them first.
+			r.AddPerf(plugin.NewPerf(fmt.Sprintf("%s#%d", label, i), math.Round(daysLeft(cert, obs.Now)*100)/100, "").WithThresholds(p.warn, p.crit).WithState(state))
 			if soonest == nil || cert.NotAfter.Before(soonest.NotAfter) {
-				soonest, soonestName = cert, s.name+pos+" ("+certs.Name(cert)+")"
+				soonest, soonestName = cert, s.Name+pos+" ("+cert.Name+")"
 			}
 		}
 	}
-	if cfg.compareErr != nil {
-		r.Add(plugin.UNKNOWN, cfg.compareErr.Error())
+	if obs.CompareErr != nil {
+		r.Add(plugin.UNKNOWN, obs.CompareErr.Error())
 	}
-	c.judgeMembers(&r, sources)
-	if c.MinCerts > 0 && total < c.MinCerts {
-		r.Add(plugin.WARNING, fmt.Sprintf("only %d certificate(s) found, expected at least %d (--min-certs): a file deleted or moved out of the watched paths?", total, c.MinCerts))
+	if obs.Read < obs.Found {
+		r.Add(plugin.UNKNOWN, fmt.Sprintf("stopped after %d of %d certificate files at the deadline (%s): the rest are not judged; raise -t or split the files over several checks", obs.Read, obs.Found, obs.Within))
+	}
+	judgeMembers(o, &r, obs.Sources)
+	if o.MinCerts > 0 && total < o.MinCerts {
+		r.Add(plugin.WARNING, fmt.Sprintf("only %d certificate(s) found, expected at least %d (--min-certs): a file deleted or moved out of the watched paths?", total, o.MinCerts))
 	}
 	if total == 0 && len(r.Findings) == 0 {
 		// Nothing was judged: an OK here would be the silent OK that let
 		// a moved certificate drop out of monitoring.
 		r.Add(plugin.UNKNOWN, "no certificate found in the given files, directories and kubeconfigs")
 	}
-	r.Summary = summary(r, total, soonest, soonestName, now)
+	r.Summary = summary(r, total, soonest, soonestName, obs.Now)
 	return r
 }
 
+func daysLeft(c *certFacts, now time.Time) float64 { return c.NotAfter.Sub(now).Hours() / 24 }
+
 // judgeCert judges one certificate of a source; i is its position.
-func (c *Check) judgeCert(s *source, i int, cert *x509.Certificate, cfg *config, now time.Time) verdicts {
+func judgeCert(o *Options, p policy, s *source, i int, cert *certFacts, obs observations) verdicts {
 	var v verdicts
-	d := certs.JudgeDates(cert, now, cfg.policy)
+	d := certs.JudgeValidity(cert.NotBefore, cert.NotAfter, obs.Now, p.dates)
 	v.add(d.State, d.Text)
-	for _, w := range certs.Weaknesses(cert) {
-		v.add(cfg.weakState, w)
+	for _, w := range cert.Weak {
+		v.add(p.weakState, w)
 	}
-	leaf := i == 0
-	switch {
-	case s.kind == kindEndpoint && leaf:
-		if !c.Insecure {
-			if err := certs.VerifyChain(s.certs, cfg.roots, now); err != nil {
-				v.add(cfg.chainState, err.Error())
-			}
-			if !c.IgnoreHostname {
-				if err := certs.VerifyHostname(cert, s.host); err != nil {
-					v.add(cfg.hostState, err.Error())
-				}
-			}
-		}
-		c.compare(&v, cert, cfg, now)
-	case s.kind != kindEndpoint && s.kind != kindKubeCA && leaf && cfg.rootsGiven && !cert.IsCA:
-		if err := certs.VerifyChain(s.certs, cfg.roots, now); err != nil {
-			v.add(cfg.chainState, err.Error())
-		}
+	if cert.Chain != "" {
+		v.add(p.chainState, cert.Chain)
 	}
-	if len(s.signers) > 0 && !cert.IsCA && s.kind != kindKubeCA {
-		if why := certs.SignedBy(cert, s.signers, s.certs); why != "" {
-			v.add(cfg.signerState, "not signed by the CA "+s.signerName+": "+why)
-		}
+	if cert.Hostname != "" {
+		v.add(p.hostState, cert.Hostname)
+	}
+	if s.Kind == kindEndpoint && i == 0 {
+		compare(o, &v, cert, obs)
+	}
+	if cert.Signer != "" {
+		v.add(p.signerState, "not signed by the CA "+s.SignerName+": "+cert.Signer)
+	}
+	if s.ReplacedCA != "" {
+		v.add(p.signerState, fmt.Sprintf("a replaced CA, not the current %s: clients trusting only this one reject the API server", s.ReplacedCA))
 	}
 	return v
 }
 
 // compare judges the served leaf against --compare-file.
-func (c *Check) compare(v *verdicts, served *x509.Certificate, cfg *config, now time.Time) {
-	disk := cfg.compare
+func compare(o *Options, v *verdicts, served *certFacts, obs observations) {
+	disk := obs.Compare
 	if disk == nil {
 		return
 	}
 	switch {
-	case bytes.Equal(served.Raw, disk.Raw):
-		v.add(plugin.OK, "same as "+c.CompareFile)
+	case served.SHA256 == disk.SHA256:
+		v.add(plugin.OK, "same as "+o.CompareFile)
 	case disk.NotBefore.After(served.NotBefore):
 		st := plugin.WARNING
-		if certs.DaysLeft(served, now) <= c.Critical {
+		if daysLeft(served, obs.Now) <= o.Critical {
 			st = plugin.CRITICAL
 		}
 		v.add(st, fmt.Sprintf("renewed but not reloaded: %s holds a certificate issued %s and valid until %s, the server still serves the one valid until %s",
-			c.CompareFile, certs.Date(disk.NotBefore), certs.Date(disk.NotAfter), certs.Date(served.NotAfter)))
+			o.CompareFile, certs.Date(disk.NotBefore), certs.Date(disk.NotAfter), certs.Date(served.NotAfter)))
 	default:
 		v.add(plugin.WARNING, fmt.Sprintf("not the certificate in %s (issued %s, valid until %s): the server is configured with another file?",
-			c.CompareFile, certs.Date(disk.NotBefore), certs.Date(disk.NotAfter)))
+			o.CompareFile, certs.Date(disk.NotBefore), certs.Date(disk.NotAfter)))
 	}
 }
 
 // judgeMembers compares the addresses behind one name (--all-addresses):
 // a member serving a different certificate is a renewal applied to only
 // part of a pool.
-func (c *Check) judgeMembers(r *plugin.Result, sources []*source) {
-	if !c.AllAddresses {
+func judgeMembers(o *Options, r *plugin.Result, sources []*source) {
+	if !o.AllAddresses {
 		return
 	}
 	type group struct {
 		addrs []string
-		cert  *x509.Certificate
+		cert  *certFacts
 	}
 	byName := map[string][]*group{}
 	var names []string
 	for _, s := range sources {
-		base, addr, ok := strings.Cut(s.name, " via ")
-		if !ok || s.kind != kindEndpoint || s.err != nil || len(s.certs) == 0 {
+		base, addr, ok := strings.Cut(s.Name, " via ")
+		if !ok || s.Kind != kindEndpoint || s.Err != nil || len(s.Certs) == 0 {
 			continue
 		}
 		if _, seen := byName[base]; !seen {
 			names = append(names, base)
 			byName[base] = nil
 		}
-		fp := sha256.Sum256(s.certs[0].Raw)
 		var g *group
 		for _, x := range byName[base] {
-			if sha256.Sum256(x.cert.Raw) == fp {
+			if x.cert.SHA256 == s.Certs[0].SHA256 {
 				g = x
 			}
 		}
 		if g == nil {
-			g = &group{cert: s.certs[0]}
+			g = &group{cert: &s.Certs[0]}
 			byName[base] = append(byName[base], g)
 		}
 		g.addrs = append(g.addrs, addr)
@@ -197,20 +218,9 @@ func (c *Check) judgeMembers(r *plugin.Result, sources []*source) {
 	}
 }
 
-func containsAny(have, want []*x509.Certificate) bool {
-	for _, h := range have {
-		for _, w := range want {
-			if bytes.Equal(h.Raw, w.Raw) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // summary is the pager line: counts and the worst problems, or when all
 // is well the certificate that expires first.
-func summary(r plugin.Result, total int, soonest *x509.Certificate, soonestName string, now time.Time) string {
+func summary(r plugin.Result, total int, soonest *certFacts, soonestName string, now time.Time) string {
 	var crit, warn, unk int
 	for _, f := range r.Findings {
 		switch f.State {
@@ -229,7 +239,7 @@ func summary(r plugin.Result, total int, soonest *x509.Certificate, soonestName 
 		if total == 1 {
 			return r.Findings[0].Text
 		}
-		return fmt.Sprintf("%d certificates OK, first to expire: %s in %s (%s)", total, soonestName, certs.Ago(certs.DaysLeft(soonest, now)), certs.Date(soonest.NotAfter))
+		return fmt.Sprintf("%d certificates OK, first to expire: %s in %s (%s)", total, soonestName, certs.Ago(daysLeft(soonest, now)), certs.Date(soonest.NotAfter))
 	}
 	problems := r.Problems()
 	if len(problems) == 1 {

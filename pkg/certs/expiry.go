@@ -34,35 +34,45 @@ func DaysLeft(c *x509.Certificate, now time.Time) float64 {
 
 // LifetimeUsed is the fraction of the validity period that has passed.
 func LifetimeUsed(c *x509.Certificate, now time.Time) float64 {
-	life := c.NotAfter.Sub(c.NotBefore)
+	return lifetimeUsed(c.NotBefore, c.NotAfter, now)
+}
+
+func lifetimeUsed(notBefore, notAfter, now time.Time) float64 {
+	life := notAfter.Sub(notBefore)
 	if life <= 0 {
 		return 1
 	}
-	return float64(now.Sub(c.NotBefore)) / float64(life)
+	return float64(now.Sub(notBefore)) / float64(life)
 }
 
 // JudgeDates judges validity dates: not yet valid and expired are
 // CRITICAL, days left against the thresholds, then renewal overdue.
 func JudgeDates(c *x509.Certificate, now time.Time, p Policy) Verdict {
-	left := DaysLeft(c, now)
+	return JudgeValidity(c.NotBefore, c.NotAfter, now, p)
+}
+
+// JudgeValidity is JudgeDates on the validity period alone, for callers
+// that keep the dates of many certificates rather than the certificates.
+func JudgeValidity(notBefore, notAfter, now time.Time, p Policy) Verdict {
+	left := notAfter.Sub(now).Hours() / 24
 	switch {
-	case now.Before(c.NotBefore):
-		return Verdict{plugin.CRITICAL, "not valid until " + c.NotBefore.UTC().Format(time.DateTime) + " UTC"}
+	case now.Before(notBefore):
+		return Verdict{plugin.CRITICAL, "not valid until " + notBefore.UTC().Format(time.DateTime) + " UTC"}
 	case left < 0:
-		return Verdict{plugin.CRITICAL, "expired " + Ago(-left) + " ago (" + Date(c.NotAfter) + ")"}
+		return Verdict{plugin.CRITICAL, "expired " + Ago(-left) + " ago (" + Date(notAfter) + ")"}
 	case left <= p.CritDays:
-		return Verdict{plugin.CRITICAL, "expires in " + Ago(left) + " (" + Date(c.NotAfter) + ")"}
+		return Verdict{plugin.CRITICAL, "expires in " + Ago(left) + " (" + Date(notAfter) + ")"}
 	case left <= p.WarnDays:
-		return Verdict{plugin.WARNING, "expires in " + Ago(left) + " (" + Date(c.NotAfter) + ")"}
+		return Verdict{plugin.WARNING, "expires in " + Ago(left) + " (" + Date(notAfter) + ")"}
 	}
 	if p.RenewalAt > 0 {
-		if used := LifetimeUsed(c, now); used >= p.RenewalAt {
-			life := c.NotAfter.Sub(c.NotBefore).Hours() / 24
+		if used := lifetimeUsed(notBefore, notAfter, now); used >= p.RenewalAt {
+			life := notAfter.Sub(notBefore).Hours() / 24
 			return Verdict{plugin.WARNING, fmt.Sprintf("renewal overdue: %.0f%% of its %.0f-day lifetime used (renewal due at %.0f%%), expires in %s (%s)",
-				math.Floor(used*100), life, p.RenewalAt*100, Ago(left), Date(c.NotAfter))}
+				math.Floor(used*100), life, p.RenewalAt*100, Ago(left), Date(notAfter))}
 		}
 	}
-	return Verdict{plugin.OK, "expires in " + Ago(left) + " (" + Date(c.NotAfter) + ")"}
+	return Verdict{plugin.OK, "expires in " + Ago(left) + " (" + Date(notAfter) + ")"}
 }
 
 // Ago prints a span of days for people: "10.0 days", "5h", "42m".

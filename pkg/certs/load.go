@@ -30,6 +30,11 @@ var ErrNotCertificate = errors.New("not a certificate")
 // certificates (privkey.pem), an error when named on its own.
 var ErrOnlyOtherPEM = errors.New("PEM without certificates")
 
+// ErrWrongPassword is matched when a PKCS#12 archive does not open with
+// the password given; the caller knows where the password came from and
+// says so.
+var ErrWrongPassword = errors.New("PKCS#12: wrong password")
+
 // notCert wraps ErrNotCertificate with what was found instead.
 type notCert struct {
 	why   string
@@ -144,7 +149,7 @@ func parsePKCS12(data []byte, password string) ([]*x509.Certificate, error) {
 		return append([]*x509.Certificate{leaf}, chain...), nil
 	}
 	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
-		return nil, fmt.Errorf("PKCS#12: wrong password (see --password-file)")
+		return nil, ErrWrongPassword
 	}
 	if ts, terr := pkcs12.DecodeTrustStore(data, password); terr == nil {
 		if len(ts) == 0 {
@@ -152,7 +157,7 @@ func parsePKCS12(data []byte, password string) ([]*x509.Certificate, error) {
 		}
 		return ts, nil
 	} else if errors.Is(terr, pkcs12.ErrIncorrectPassword) {
-		return nil, fmt.Errorf("PKCS#12: wrong password (see --password-file)")
+		return nil, ErrWrongPassword
 	}
 	return nil, &notCert{why: "not PKCS#12: " + err.Error()}
 }

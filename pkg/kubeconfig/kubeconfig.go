@@ -2,6 +2,10 @@
 // points to. It is apart from pkg/certs so that plugins which judge
 // certificates without reading kubeconfigs (check_http_status -C) do not
 // link a YAML parser, whose package init costs every run 0.14 ms.
+//
+// It opens no file: the caller reads the kubeconfig and the files it
+// references (bounded, regular, isolated on mounts that can hang) and
+// hands Parse the bytes.
 package kubeconfig
 
 import (

@@ -226,6 +226,10 @@ func (s *session) imapCommand(cmd, tag string) ([]string, error) {
 	return lines, &stageError{cmd, errors.New("reply too long")}
 }
 
+// ErrXMPPStream is matched when an XMPP server refuses the stream: most
+// often the domain sent in the stream header is not one it serves.
+var ErrXMPPStream = errors.New("stream error")
+
 // xmpp: RFC 6120 section 5. The stream is XML, but the few elements that
 // matter can be found in the text; a full parser buys nothing here.
 func (s *session) xmpp(domain string) error {
@@ -238,7 +242,7 @@ func (s *session) xmpp(domain string) error {
 		return err
 	}
 	if strings.Contains(got, "<stream:error") {
-		return &stageError{"opening the XMPP stream", fmt.Errorf("stream error %q (wrong --xmpp-domain?)", clip(got[strings.Index(got, "<stream:error"):]))}
+		return &stageError{"opening the XMPP stream", fmt.Errorf("%w %q", ErrXMPPStream, clip(got[strings.Index(got, "<stream:error"):]))}
 	}
 	if !strings.Contains(got, "<starttls") {
 		return &stageError{"XMPP stream features", errors.New("the server does not offer STARTTLS")}
