@@ -73,3 +73,31 @@ func TestUnescape(t *testing.T) {
 		t.Errorf("unescape: %q", got)
 	}
 }
+
+// BenchmarkRun is one whole check of this host, as the binary runs it
+// minus process start: the mount table scan of the file source included,
+// since every run pays it.
+func BenchmarkRun(b *testing.B) {
+	for _, args := range [][]string{{"-w", "5,4,3", "-c", "10,8,6"}, {}} {
+		b.Run(strings.Join(append([]string{"args"}, args...), " "), func(b *testing.B) {
+			for b.Loop() {
+				o := &Options{ProcRoot: plugin.ProcRoot{Procfs: "/proc"}, SysRoot: plugin.SysRoot{Sysfs: "/sys"}}
+				if len(args) > 0 {
+					o.Warning.UnmarshalFlag(args[1])
+					o.Critical.UnmarshalFlag(args[3])
+				}
+				if _, err := o.Run(context.Background(), plugin.NewEnv(10*time.Second)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMountTable is the file source's first classification: reading
+// and scanning /proc/self/mountinfo, which every run pays once.
+func BenchmarkMountTable(b *testing.B) {
+	for b.Loop() {
+		plugin.NewEnv(10*time.Second).Files().Dir(context.Background(), "/proc")
+	}
+}
