@@ -77,6 +77,11 @@ func TestHungProcfsMount(t *testing.T) {
 			t.Errorf("run %d: the caller's pipe was released after %s with -t 3", i+1, r.Elapsed)
 		}
 	}
+	sys := filepath.Join(fsys.Mountpoint, "sys")
+	r := testutil.Run(t, bin, "--sysfs", sys, "-r", "-w", "5", "-t", "3")
+	if r.Code != 3 || !strings.HasPrefix(r.Stdout, "LOAD UNKNOWN - --sysfs "+sys+": ") || r.Stderr != "" || r.Elapsed > 3*time.Second {
+		t.Errorf("--sysfs: exit %d after %s, %q (stderr %q)", r.Code, r.Elapsed, r.Stdout, r.Stderr)
+	}
 	for _, p := range dStateOf(t, bin) {
 		if !strings.Contains(p, "__hindsight_probe__") {
 			t.Errorf("a plugin process, not a probe child, is in D: %s", p)
