@@ -2,10 +2,8 @@ package httpstatus
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -31,24 +29,58 @@ func (v *verdict) add(s plugin.State, text string) {
 	v.problems = append(v.problems, text)
 }
 
-// judge turns the responses of one URL (and the error that ended it) into
-// one line: "URL STATUS[ - problem...] - N bytes in Ts".
-func (o *Options) judge(env *plugin.Env, t target, chain []*httpprobe.Response, err error) outcome {
+// judge turns what gather saw into the result: one finding per URL,
+// worst first. It is a pure function of the options, their plan and the
+// observations.
+func judge(o *Options, p *plan, obs observations) plugin.Result {
+	j := judgement{Options: o, plan: p, now: obs.Now, verbose: obs.Verbose}
+	outs := make([]outcome, len(p.targets))
+	for i, t := range p.targets {
+		f := obs.URLs[i]
+		if o.certOnly() {
+			outs[i] = j.judgeCertOnly(t, f)
+		} else {
+			outs[i] = j.judgeAnswer(t, f.Chain, f.Fail)
+		}
+	}
+	return j.assemble(outs)
+}
+
+// judgement is the options, their plan and the few observations every
+// part of the judgement needs.
+type judgement struct {
+	*Options
+	*plan
+	now     time.Time
+	verbose int
+}
+
+// outcome is one URL's judgement.
+type outcome struct {
+	target   target
+	state    plugin.State
+	text     string
+	perf     []plugin.Perf
+	notes    []string
+	total    time.Duration
+	answered bool
+}
+
+// judgeAnswer turns the responses of one URL (and the failure that ended
+// it) into one line: "URL STATUS[ - problem...] - N bytes in Ts".
+func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *failure) outcome {
 	out := outcome{target: t}
 	var total time.Duration
 	for _, r := range chain {
 		total += r.Timing.Total
 	}
 	out.total = total
-	out.notes = o.chainNotes(env, chain)
-	if err != nil {
-		var pe *httpprobe.Error
-		if errors.As(err, &pe) {
-			total += pe.Elapsed
-		}
+	out.notes = o.chainNotes(chain)
+	if fail != nil {
+		total += fail.Elapsed
 		out.total = total
 		out.state = plugin.CRITICAL
-		out.text = t.url.Redacted() + " - " + err.Error()
+		out.text = t.url.Redacted() + " - " + fail.Text
 		out.perf = o.perfFor(t, nil, total)
 		return out
 	}
@@ -61,11 +93,11 @@ func (o *Options) judge(env *plugin.Env, t target, chain []*httpprobe.Response, 
 	o.judgeBody(&v, final)
 	if o.Certificate.Set {
 		if cs := firstTLS(chain); cs != nil {
-			verdict := o.judgeCert(env, cs)
+			verdict := o.judgeCert(cs)
 			if verdict.State != plugin.OK {
 				v.add(verdict.State, verdict.Text)
 			}
-			out.perf = append(out.perf, certPerf(env, cs, o.Certificate))
+			out.perf = append(out.perf, o.certPerf(cs))
 		}
 	}
 	out.state = v.state
@@ -86,7 +118,7 @@ func (o *Options) judge(env *plugin.Env, t target, chain []*httpprobe.Response, 
 	return out
 }
 
-func (o *Options) judgeStatus(v *verdict, r *httpprobe.Response) {
+func (o judgement) judgeStatus(v *verdict, r *httpprobe.Response) {
 	code := r.Status
 	redirect := code >= 300 && code < 400
 	switch {
@@ -117,7 +149,7 @@ func statusClass(code int) string {
 	return "client error"
 }
 
-func (o *Options) judgeTime(v *verdict, total time.Duration) {
+func (o judgement) judgeTime(v *verdict, total time.Duration) {
 	secs := total.Seconds()
 	switch {
 	case o.Critical.Alerts(secs):
@@ -127,7 +159,7 @@ func (o *Options) judgeTime(v *verdict, total time.Duration) {
 	}
 }
 
-func (o *Options) judgeHeaders(v *verdict, r *httpprobe.Response) {
+func (o judgement) judgeHeaders(v *verdict, r *httpprobe.Response) {
 	for _, rule := range o.expectH {
 		values, ok := r.Header[rule.name]
 		if !ok {
@@ -147,7 +179,7 @@ func (o *Options) judgeHeaders(v *verdict, r *httpprobe.Response) {
 	}
 }
 
-func (o *Options) judgeBody(v *verdict, r *httpprobe.Response) {
+func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) {
 	where := ""
 	if r.Truncated {
 		where = " in the first " + o.MaxBody.String()
@@ -176,7 +208,7 @@ func (o *Options) judgeBody(v *verdict, r *httpprobe.Response) {
 }
 
 // evalJQ runs --jq on the body; every value it yields must be true.
-func (o *Options) evalJQ(body []byte) (bool, string) {
+func (o judgement) evalJQ(body []byte) (bool, string) {
 	var doc any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&doc); err != nil {
@@ -207,9 +239,9 @@ func (o *Options) evalJQ(body []byte) (bool, string) {
 	return true, ""
 }
 
-func (o *Options) judgeCert(env *plugin.Env, cs *tls.ConnectionState) certs.Verdict {
+func (o judgement) judgeCert(cs *tls.ConnectionState) certs.Verdict {
 	leaf := cs.PeerCertificates[0]
-	v := certs.JudgeDates(leaf, env.Now(), certs.Policy{WarnDays: o.Certificate.Warn, CritDays: o.Certificate.Crit})
+	v := certs.JudgeDates(leaf, o.now, certs.Policy{WarnDays: o.Certificate.Warn, CritDays: o.Certificate.Crit})
 	v.Text = "certificate '" + certLabel(leaf.Subject.CommonName, leaf.DNSNames) + "' " + v.Text
 	return v
 }
@@ -224,8 +256,9 @@ func certLabel(cn string, names []string) string {
 	return "(no name)"
 }
 
-func certPerf(env *plugin.Env, cs *tls.ConnectionState, days CertDays) plugin.Perf {
-	left := certs.DaysLeft(cs.PeerCertificates[0], env.Now())
+func (o judgement) certPerf(cs *tls.ConnectionState) plugin.Perf {
+	days := o.Certificate
+	left := certs.DaysLeft(cs.PeerCertificates[0], o.now)
 	return plugin.NewPerf("cert_days", math.Floor(left*10)/10, "").
 		WithThresholds(threshold.MustParseRange(threshold.FormatNumber(days.Warn)+":"), threshold.MustParseRange(threshold.FormatNumber(days.Crit)+":"))
 }
@@ -239,31 +272,30 @@ func firstTLS(chain []*httpprobe.Response) *tls.ConnectionState {
 	return nil
 }
 
-// checkCertOnly is -C without --continue-after-certificate: a handshake,
-// no request.
-func (o *Options) checkCertOnly(ctx context.Context, env *plugin.Env, client *httpprobe.Client, t target) outcome {
+// judgeCertOnly is -C without --continue-after-certificate: the
+// handshake's certificate, no request.
+func (o judgement) judgeCertOnly(t target, f fetched) outcome {
 	out := outcome{target: t}
 	if t.url.Scheme != "https" {
 		out.state, out.text = plugin.UNKNOWN, t.url.Redacted()+" - -C needs an https URL"
 		return out
 	}
-	cs, took, err := client.Handshake(ctx, t.url)
-	out.total = took
-	if err != nil {
-		out.state, out.text = plugin.CRITICAL, t.url.Redacted()+" - "+err.Error()
+	if f.Fail != nil {
+		out.state, out.text = plugin.CRITICAL, t.url.Redacted()+" - "+f.Fail.Text
 		return out
 	}
-	v := o.judgeCert(env, cs)
+	out.total = f.Took
+	v := o.judgeCert(f.Cert)
 	out.state, out.text, out.answered = v.State, t.url.Redacted()+" - "+v.Text, true
-	out.perf = []plugin.Perf{certPerf(env, cs, o.Certificate), o.timePerf(t, "time", took)}
-	if env.Verbose > 0 {
-		out.notes = append(out.notes, tlsNote(t, cs))
+	out.perf = []plugin.Perf{o.certPerf(f.Cert), o.timePerf(t, "time", f.Took)}
+	if o.verbose > 0 {
+		out.notes = append(out.notes, tlsNote(t, f.Cert))
 	}
 	return out
 }
 
-func (o *Options) chainNotes(env *plugin.Env, chain []*httpprobe.Response) []string {
-	if env.Verbose == 0 {
+func (o judgement) chainNotes(chain []*httpprobe.Response) []string {
+	if o.verbose == 0 {
 		return nil
 	}
 	var notes []string
@@ -278,7 +310,7 @@ func (o *Options) chainNotes(env *plugin.Env, chain []*httpprobe.Response) []str
 		if r.TLS != nil {
 			notes = append(notes, tlsNote(target{url: r.URL}, r.TLS))
 		}
-		if env.Verbose > 1 {
+		if o.verbose > 1 {
 			keys := make([]string, 0, len(r.Header))
 			for k := range r.Header {
 				keys = append(keys, k)
@@ -288,7 +320,7 @@ func (o *Options) chainNotes(env *plugin.Env, chain []*httpprobe.Response) []str
 				notes = append(notes, "  "+k+": "+clip(strings.Join(r.Header[k], ", "), 200))
 			}
 		}
-		if env.Verbose > 2 && len(r.Body) > 0 {
+		if o.verbose > 2 && len(r.Body) > 0 {
 			notes = append(notes, "  body: "+clip(string(r.Body), 500))
 		}
 	}
@@ -310,7 +342,7 @@ const perURLPerfMax = 10
 
 // perfFor is the perfdata of one URL: every phase for a single URL, the
 // total and status for each of a few (the output must stay bounded).
-func (o *Options) perfFor(t target, r *httpprobe.Response, total time.Duration) []plugin.Perf {
+func (o judgement) perfFor(t target, r *httpprobe.Response, total time.Duration) []plugin.Perf {
 	var out []plugin.Perf
 	if len(o.targets) > perURLPerfMax {
 		return nil
@@ -333,11 +365,11 @@ func (o *Options) perfFor(t target, r *httpprobe.Response, total time.Duration) 
 	return out
 }
 
-func (o *Options) timePerf(t target, name string, d time.Duration) plugin.Perf {
+func (o judgement) timePerf(t target, name string, d time.Duration) plugin.Perf {
 	return plugin.NewPerf(o.label(t, name), math.Round(d.Seconds()*1e6)/1e6, "s").WithBounds(0, math.NaN())
 }
 
-func (o *Options) label(t target, name string) string {
+func (o judgement) label(t target, name string) string {
 	if len(o.targets) == 1 {
 		return name
 	}
@@ -346,7 +378,7 @@ func (o *Options) label(t target, name string) string {
 
 // assemble makes the result: one finding per URL, worst first; the
 // first line names the failing URLs.
-func (o *Options) assemble(env *plugin.Env, outs []outcome) plugin.Result {
+func (o judgement) assemble(outs []outcome) plugin.Result {
 	var res plugin.Result
 	for _, oc := range outs {
 		res.Add(oc.state, oc.text)

@@ -122,11 +122,28 @@ func isTLSAlert(err error) bool {
 	return errors.As(err, &op) && op.Op == "remote error" && op.Err != nil
 }
 
-func clientCertHint(msg string) string {
-	if strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate") {
-		return " (--client-cert/--client-key)"
+// RefusedClientCert reports whether err is the server refusing the
+// handshake for want of an acceptable client certificate, for the
+// caller to say which of its options would supply one.
+func RefusedClientCert(err error) bool {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
+		return false
 	}
-	return ""
+	msg := op.Err.Error()
+	return strings.Contains(msg, "certificate required") || strings.Contains(msg, "bad certificate")
+}
+
+// UnknownAuthority reports whether err is a certificate no trusted root
+// vouches for, and whether it is self-signed, for the caller to say how
+// to trust it.
+func UnknownAuthority(err error) (unknown, selfSigned bool) {
+	var unk x509.UnknownAuthorityError
+	if !errors.As(err, &unk) {
+		return false, false
+	}
+	c := unk.Cert
+	return true, c != nil && c.Subject.String() == c.Issuer.String()
 }
 
 func isEOF(err error) bool {
@@ -170,10 +187,10 @@ func DescribeTLSError(err error, now time.Time) string {
 		return describeInvalid(inv, now)
 	case errors.As(err, &unk):
 		if c := unk.Cert; c != nil && c.Subject.String() == c.Issuer.String() {
-			return fmt.Sprintf("certificate %s is self-signed and not trusted (use --ca-file or --insecure)", certName(c))
+			return fmt.Sprintf("certificate %s is self-signed and not trusted", certName(c))
 		}
 		if c := unk.Cert; c != nil {
-			return fmt.Sprintf("certificate %s is signed by an unknown authority %q (missing intermediate? use --ca-file)", certName(c), c.Issuer.CommonName)
+			return fmt.Sprintf("certificate %s is signed by an unknown authority %q", certName(c), c.Issuer.CommonName)
 		}
 		return "certificate signed by an unknown authority"
 	case errors.As(err, &host):
@@ -185,7 +202,7 @@ func DescribeTLSError(err error, now time.Time) string {
 	case isTLSAlert(err):
 		var op *net.OpError
 		errors.As(err, &op)
-		return "the server refused the connection: " + strings.TrimPrefix(op.Err.Error(), "tls: ") + clientCertHint(op.Err.Error())
+		return "the server refused the connection: " + strings.TrimPrefix(op.Err.Error(), "tls: ")
 	}
 	msg := rootCause(err)
 	return strings.TrimPrefix(msg, "tls: ")

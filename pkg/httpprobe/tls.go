@@ -5,19 +5,29 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 )
 
-// TLSOptions are the TLS settings a sysadmin chooses.
+// TLSOptions are the TLS settings a sysadmin chooses. Certificates and
+// keys come as values: reading files is the caller's business (bounded,
+// and safe from hung mounts, in a hindsight check).
 type TLSOptions struct {
-	CAFile     string // PEM bundle trusted instead of the system roots
-	Insecure   bool   // no chain or name verification
-	SNI        string // server name to send and verify; "" is the URL's host
-	NoSNI      bool   // send no server name (still verify against the host)
-	ClientCert string // PEM certificate for client authentication
-	ClientKey  string // its PEM key; "" when it is in ClientCert
-	MinVersion uint16 // tls.VersionTLS12 when 0
+	RootCAs    *x509.CertPool   // trusted instead of the system roots; nil: the system's
+	Insecure   bool             // no chain or name verification
+	SNI        string           // server name to send and verify; "" is the URL's host
+	NoSNI      bool             // send no server name (still verify against the host)
+	ClientCert *tls.Certificate // for client authentication; nil: none
+	MinVersion uint16           // tls.VersionTLS12 when 0
+}
+
+// ParseRootCAs returns a pool of the PEM certificates in bundle; an error
+// when it holds none.
+func ParseRootCAs(bundle []byte) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(bundle) {
+		return nil, errors.New("no PEM certificate in it")
+	}
+	return pool, nil
 }
 
 // ParseTLSVersion maps "1.0" to "1.3" to the tls constant.
@@ -35,36 +45,14 @@ func ParseTLSVersion(s string) (uint16, error) {
 	return 0, fmt.Errorf("invalid TLS version %q: use 1.0, 1.1, 1.2 or 1.3", s)
 }
 
-// BuildTLS turns the options into a client configuration. Errors name the
-// file that could not be used.
-func BuildTLS(o TLSOptions) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: o.MinVersion, ServerName: o.SNI}
+// BuildTLS turns the options into a client configuration.
+func BuildTLS(o TLSOptions) *tls.Config {
+	cfg := &tls.Config{MinVersion: o.MinVersion, ServerName: o.SNI, RootCAs: o.RootCAs}
 	if cfg.MinVersion == 0 {
 		cfg.MinVersion = tls.VersionTLS12
 	}
-	if o.CAFile != "" {
-		pem, err := os.ReadFile(o.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("--ca-file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--ca-file %s: no PEM certificate in it", o.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if o.ClientCert != "" {
-		key := o.ClientKey
-		if key == "" {
-			key = o.ClientCert
-		}
-		pair, err := tls.LoadX509KeyPair(o.ClientCert, key)
-		if err != nil {
-			return nil, fmt.Errorf("--client-cert %s / --client-key %s: %w", o.ClientCert, key, err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	} else if o.ClientKey != "" {
-		return nil, errors.New("--client-key needs --client-cert")
+	if o.ClientCert != nil {
+		cfg.Certificates = []tls.Certificate{*o.ClientCert}
 	}
 	switch {
 	case o.Insecure:
@@ -83,7 +71,7 @@ func BuildTLS(o TLSOptions) (*tls.Config, error) {
 			return verifyFor(cs, roots, o.SNI)
 		}
 	}
-	return cfg, nil
+	return cfg
 }
 
 // NoSNIFor returns cfg for a host when SNI is suppressed: the name

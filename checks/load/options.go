@@ -1,13 +1,44 @@
 package load
 
 import (
-	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
+
+// Options are check_load's options: flags only.
+type Options struct {
+	Warning        threshold.Triplet  `short:"w" long:"warning" value-name:"W1,W5,W15" description:"Warning thresholds for the 1, 5 and 15 minute load"`
+	Critical       threshold.Triplet  `short:"c" long:"critical" value-name:"C1,C5,C15" description:"Critical thresholds for the 1, 5 and 15 minute load"`
+	PerCPU         bool               `short:"r" long:"percpu" description:"Divide the load by the number of usable CPUs before comparing"`
+	ProcsToShow    int                `short:"n" long:"procs-to-show" base:"10" default:"0" value-name:"N" description:"List the N processes using most CPU when the state is not OK"`
+	SampleInterval threshold.Duration `long:"sample-interval" default:"250ms" value-name:"DURATION" description:"How long -n measures CPU use; 0 shows lifetime averages as ps does"`
+	PSIWarning     []PSIThreshold     `long:"psi-warning" value-name:"RESOURCE[:LINE][:WINDOW]=RANGE" description:"Warning threshold on pressure stall information, in percent (repeatable)"`
+	PSICritical    []PSIThreshold     `long:"psi-critical" value-name:"RESOURCE[:LINE][:WINDOW]=RANGE" description:"Critical threshold on pressure stall information, in percent (repeatable)"`
+	plugin.ProcRoot
+	plugin.SysRoot
+}
+
+// Validate rejects what go-flags cannot see.
+func (o *Options) Validate() error {
+	if o.ProcsToShow < 0 {
+		return fmt.Errorf("invalid -n %d: must be 0 or more", o.ProcsToShow)
+	}
+	return nil
+}
+
+// thresholds are the load thresholds in force: -w and -c, or the per-CPU
+// defaults when neither is given.
+func (o *Options) thresholds() (warn, crit threshold.Triplet, perCPU bool) {
+	if !o.Warning.IsSet() && !o.Critical.IsSet() {
+		warn, _ = threshold.ParseTriplet(defaultWarning)
+		crit, _ = threshold.ParseTriplet(defaultCritical)
+		return warn, crit, true
+	}
+	return o.Warning, o.Critical, o.PerCPU
+}
 
 // psiResources are the pressure files read; irq (6.1+) has only "full"
 // and says nothing about load, so it is left out.
@@ -69,49 +100,6 @@ func (t *PSIThreshold) UnmarshalFlag(s string) error {
 
 // MarshalFlag implements flags.Marshaler.
 func (t PSIThreshold) MarshalFlag() (string, error) { return t.String(), nil }
-
-// psi holds the pressure readings that could be read, by resource.
-type psi map[string]pressure
-
-// errMalformed marks a pressure file holding what no kernel writes: an
-// UNKNOWN, where a missing file is only a note.
-var errMalformed = errors.New("malformed")
-
-// readPSI reads every resource; a kernel without PSI (before 4.20, no
-// CONFIG_PSI, or booted psi=0) gives an explanation instead. Malformed
-// files come back as bad, to be reported as UNKNOWN.
-func readPSI(procRoot string) (out psi, why string, bad []error) {
-	out = psi{}
-	var missing []string
-	for _, res := range psiResources {
-		st, err := readPressure(filepath.Join(procRoot, "pressure", res))
-		if err != nil {
-			switch {
-			case errors.Is(err, errMalformed):
-				bad = append(bad, err)
-			case isNotExist(err) || errors.Is(err, errEOPNOTSUPP):
-				missing = append(missing, res)
-			default:
-				missing = append(missing, res+" ("+err.Error()+")")
-			}
-			continue
-		}
-		out[res] = st
-	}
-	if len(missing) == len(psiResources) && len(out) == 0 {
-		return out, "pressure stall information not available on this kernel (no /proc/pressure: needs Linux 4.20+ with CONFIG_PSI, not booted psi=0)", bad
-	}
-	if len(missing) > 0 {
-		return out, "pressure stall information missing for " + strings.Join(missing, ", "), bad
-	}
-	return out, "", bad
-}
-
-// value returns one reading, false when the kernel does not give it.
-func (p psi) value(res, line, window string) (float64, bool) {
-	v, ok := p[res][line][window]
-	return v, ok
-}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {

@@ -1,68 +1,19 @@
-// Package httpstatus is check_http_status: the endpoint answers right,
-// fast, and for the right reason. It catches a web server answering 403
-// to everything from a failed disk (postmortem 001), a health endpoint
-// saying it is unhealthy (002), and a service that is up but whose answers
-// never come back (003).
 package httpstatus
 
 import (
-	"github.com/itchyny/gojq"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
 
+	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
-// AuthEnv is the environment variable holding "user:password" for basic
-// authentication, so the password need not appear in argv.
-const AuthEnv = "CHECK_HTTP_STATUS_AUTH"
-
-// Plugin is check_http_status.
-var Plugin = plugin.Plugin{
-	Name:    "check_http_status",
-	Service: "HTTP",
-	Summary: "Check that HTTP(S) endpoints answer with the expected status, body and headers, in time",
-	Usage:   "-u URL [-u URL...] | -H HOST [-p PORT] [-S] [--path PATH]  [-e CODES] [-s STRING] [--jq EXPR] [-w SECS] [-c SECS]",
-	Group:   "HTTP check options",
-	Help:    help,
-	New:     func() plugin.Check { return &Options{} },
-}
-
-const help = `Status judgement (differs from check_http and check_curl):
-  Without -e, 2xx and 3xx are OK and EVERY 4xx and 5xx is CRITICAL.
-  check_http makes 4xx only WARNING; but a server answering 403 to every
-  URL because the disk under it failed is an outage, not a warning.
-  Use --warn-status to make chosen codes WARNING (e.g. --warn-status 429).
-  -e takes codes, classes and ranges (200,204 / 2xx / 200-299), matched
-  exactly: "-e 20" is an error, not a substring match on "520" as in
-  check_http. A redirect that is not followed is judged by -e when given,
-  else by --onredirect (default ok).
-
-Other differences:
-  TLS certificates are verified by default (chain and name); use
-  --ca-file for a private CA or --insecure to skip. -C checks the
-  certificate with a handshake only, without an HTTP request (a
-  tarpitted URL cannot hide the certificate's state); add
-  --continue-after-certificate to check both. size is the body only.
-  Network failures say which phase failed: DNS, connect refused or
-  timed out, TLS handshake (expired, self-signed, name mismatch), no
-  first byte, body timeout. The request budget is 80% of -t.
-
-Password: -a USER:PASS works but shows in ps; prefer --auth-file FILE
-  (first line USER:PASS) or the environment variable ` + AuthEnv + `.
-  Proxies: --proxy URL, else http_proxy/https_proxy/no_proxy from the
-  environment; --no-proxy ignores both.
-
-Examples:
-  check_http_status -u https://www.example.org/
-  check_http_status -H download.example.org --path /pub/index.html -e 200
-  check_http_status -u http://127.0.0.1:15672/api/health/checks/alarms \
-      --auth-file /etc/nagios/rabbit.auth --jq '.status == "ok"'
-  check_http_status -u https://a.example/ -u https://b.example/ -w 0.5 -c 2
-  check_http_status -H www.example.org -I 192.0.2.10 -S -C 30,14 --continue-after-certificate
-  check_http_status -u https://api.example/v1 -j POST --data-file req.json \
-      -k 'Content-Type: application/json' --expect-header 'Content-Type:json'`
-
-// Options are check_http_status's options.
+// Options are check_http_status's options: flags only. What Validate
+// derives from them (targets, compiled patterns) is a plan, made again by
+// Run; the files they name are read by gather.
 type Options struct {
 	URLs    []string `short:"u" long:"url" value-name:"URL" description:"URL to check; repeat for several, checked concurrently. With -H, a value starting with / is the path (check_http style)"`
 	Host    string   `short:"H" long:"hostname" value-name:"HOST[:PORT]" description:"Host name (virtual host) to build the URL from, monitoring-plugins style"`
@@ -111,11 +62,144 @@ type Options struct {
 	AuthFile string `long:"auth-file" value-name:"FILE" description:"File whose first line is USER:PASS for basic authentication"`
 	Proxy    string `long:"proxy" value-name:"URL" description:"Proxy (http://, https://, socks5://); default from http_proxy/https_proxy"`
 	NoProxy  bool   `long:"no-proxy" description:"Use no proxy, ignoring the environment"`
+}
 
-	// Filled in by Validate.
-	targets []target
-	jq      *gojq.Code
-	body    []byte
-	regex   *regexpMatcher
-	expectH []headerRule
+// Validate checks the options and prepares what Run needs, so that bad
+// input is an UNKNOWN naming the option before any request is made.
+func (o *Options) Validate() error {
+	if o.IPv4 && o.IPv6 {
+		return errors.New("-4 and -6 exclude each other")
+	}
+	if o.NoSNI && o.SNI != "" && o.SNI != "*" {
+		return errors.New("--sni=NAME and --no-sni exclude each other")
+	}
+	if o.Insecure && o.CAFile != "" {
+		return errors.New("--insecure and --ca-file exclude each other")
+	}
+	if o.Host != "" {
+		if err := checkAddress(o.Host); err != nil {
+			return fmt.Errorf("invalid -H %q: %w", o.Host, err)
+		}
+	}
+	if err := o.checkRequestText(); err != nil {
+		return err
+	}
+	switch o.OnRedirect {
+	case "ok", "warning", "critical", "follow", "sticky", "stickyport":
+	default:
+		return fmt.Errorf("invalid --onredirect %q: use ok, warning, critical, follow, sticky or stickyport", o.OnRedirect)
+	}
+	if o.MaxRedirs < 0 {
+		return fmt.Errorf("invalid --max-redirs %d", o.MaxRedirs)
+	}
+	if _, err := httpprobe.ParseTLSVersion(o.TLSMin); err != nil {
+		return fmt.Errorf("--tls-min: %w", err)
+	}
+	if o.Post != "" && o.DataFile != "" {
+		return errors.New("-P/--post and --data-file exclude each other")
+	}
+	if o.Invert && o.Regex == "" && o.RegexI == "" {
+		return errors.New("--invert-regex needs -r or -R")
+	}
+	if o.Auth != "" && !strings.Contains(o.Auth, ":") {
+		return errors.New("-a must be USER:PASSWORD") // the value itself is never echoed
+	}
+	if o.ClientKey != "" && o.ClientCert == "" {
+		return errors.New("--client-key needs --client-cert")
+	}
+	if o.MaxBody == 0 {
+		o.MaxBody = 4 << 20
+	}
+	for _, h := range o.Headers {
+		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t") {
+			return fmt.Errorf("invalid header %q: use 'Name: value'", headerForMessage(h))
+		}
+	}
+	for _, r := range o.Resolve {
+		if _, _, err := parseResolve(r); err != nil {
+			return err
+		}
+	}
+	if o.Proxy != "" {
+		if _, err := parseProxy(o.Proxy); err != nil {
+			return err
+		}
+	}
+	_, err := o.plan() // made again by Run: the option struct holds flags only
+	return err
+}
+
+// checkRequestText refuses header values that would end the header line
+// (CR, LF, other control characters): caught here, the message names the
+// option; at request time it would be a CRITICAL about the server.
+func (o *Options) checkRequestText() error {
+	for _, h := range o.Headers {
+		if badHeaderValue(h) {
+			return fmt.Errorf("invalid -k %q: control characters (CR, LF) cannot be sent in a header", headerForMessage(h))
+		}
+	}
+	if badHeaderValue(o.UserAgent) {
+		return fmt.Errorf("invalid -A %q: control characters (CR, LF) cannot be sent in a header", o.UserAgent)
+	}
+	if badHeaderValue(o.ContentType) {
+		return fmt.Errorf("invalid -T %q: control characters (CR, LF) cannot be sent in a header", o.ContentType)
+	}
+	return nil
+}
+
+// sensitiveHeader reports whether a request header carries credentials:
+// its value is registered as a secret and never echoed in a message.
+func sensitiveHeader(name string) bool {
+	n := strings.ToLower(strings.TrimSpace(name))
+	switch n {
+	case "authorization", "proxy-authorization", "cookie":
+		return true
+	}
+	for _, w := range []string{"token", "key", "secret", "auth", "password", "session"} {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// headerForMessage is a -k value as a message may show it: the value of
+// a header carrying credentials is masked.
+func headerForMessage(h string) string {
+	name, _, ok := strings.Cut(h, ":")
+	if ok && sensitiveHeader(name) {
+		return name + ": " + plugin.Masked
+	}
+	return h
+}
+
+// parseProxy parses --proxy. The message never shows a password the
+// value may hold.
+func parseProxy(s string) (*url.URL, error) {
+	p, err := url.Parse(s)
+	if err != nil || p.Host == "" {
+		return nil, fmt.Errorf("invalid --proxy %q: use scheme://host:port", redactRaw(s))
+	}
+	return p, nil
+}
+
+// redactRaw masks the password of a URL-like text that may not parse:
+// what lies between "://" and the last "@", but a user name before ":".
+// Over-masking a message about a broken URL costs nothing; printing a
+// password does.
+func redactRaw(s string) string {
+	i := strings.Index(s, "://")
+	if i < 0 {
+		i = -3
+	}
+	rest := s[i+3:]
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return s
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return s[:i+3] + plugin.Masked + rest[at:]
+	}
+	return s[:i+3] + user + ":" + plugin.Masked + rest[at:]
 }

@@ -6,14 +6,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/itchyny/gojq"
-
-	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
 )
 
 // target is one URL to check.
@@ -33,111 +30,44 @@ type headerRule struct {
 	text string
 }
 
-// Validate checks the options and prepares what Run needs, so that bad
-// input is an UNKNOWN naming the option before any request is made.
-func (o *Options) Validate() error {
-	if o.IPv4 && o.IPv6 {
-		return errors.New("-4 and -6 exclude each other")
+// plan is what the options make of themselves, without I/O: the URLs to
+// check and the compiled body and header checks. Validate makes it to
+// refuse bad options before the run; Run makes it again to use it.
+type plan struct {
+	targets []target
+	jq      *gojq.Code
+	regex   *regexpMatcher
+	expectH []headerRule
+}
+
+func (o *Options) plan() (*plan, error) {
+	p := &plan{}
+	var err error
+	if p.targets, err = o.buildTargets(); err != nil {
+		return nil, err
 	}
-	if o.NoSNI && o.SNI != "" && o.SNI != "*" {
-		return errors.New("--sni=NAME and --no-sni exclude each other")
-	}
-	if o.Insecure && o.CAFile != "" {
-		return errors.New("--insecure and --ca-file exclude each other")
-	}
-	if o.Host != "" {
-		if err := checkAddress(o.Host); err != nil {
-			return fmt.Errorf("invalid -H %q: %w", o.Host, err)
-		}
-	}
-	if err := o.checkRequestText(); err != nil {
-		return err
-	}
-	switch o.OnRedirect {
-	case "ok", "warning", "critical", "follow", "sticky", "stickyport":
-	default:
-		return fmt.Errorf("invalid --onredirect %q: use ok, warning, critical, follow, sticky or stickyport", o.OnRedirect)
-	}
-	if o.MaxRedirs < 0 {
-		return fmt.Errorf("invalid --max-redirs %d", o.MaxRedirs)
-	}
-	if _, err := httpprobe.ParseTLSVersion(o.TLSMin); err != nil {
-		return fmt.Errorf("--tls-min: %w", err)
-	}
-	if o.Post != "" && o.DataFile != "" {
-		return errors.New("-P/--post and --data-file exclude each other")
-	}
-	if o.Invert && o.Regex == "" && o.RegexI == "" {
-		return errors.New("--invert-regex needs -r or -R")
-	}
-	if o.Auth != "" && !strings.Contains(o.Auth, ":") {
-		return errors.New("-a must be USER:PASSWORD") // the value itself is never echoed
-	}
-	if o.MaxBody == 0 {
-		o.MaxBody = 4 << 20
-	}
-	if err := o.buildTargets(); err != nil {
-		return err
-	}
-	if err := o.compileBodyChecks(); err != nil {
-		return err
-	}
-	for _, h := range o.Headers {
-		if name, _, ok := strings.Cut(h, ":"); !ok || strings.TrimSpace(name) == "" || strings.ContainsAny(name, " \t") {
-			return fmt.Errorf("invalid header %q: use 'Name: value'", h)
-		}
+	if err := o.compileBodyChecks(p); err != nil {
+		return nil, err
 	}
 	for _, r := range o.ExpectHeader {
 		name, re, hasRe := strings.Cut(r, ":")
 		rule := headerRule{name: http.CanonicalHeaderKey(strings.TrimSpace(name)), text: r}
 		if rule.name == "" {
-			return fmt.Errorf("invalid --expect-header %q: use NAME[:REGEX]", r)
+			return nil, fmt.Errorf("invalid --expect-header %q: use NAME[:REGEX]", r)
 		}
 		if hasRe {
 			c, err := regexp.Compile(strings.TrimSpace(re))
 			if err != nil {
-				return fmt.Errorf("invalid --expect-header %q: %v", r, err)
+				return nil, fmt.Errorf("invalid --expect-header %q: %v", r, err)
 			}
 			rule.re = c
 		}
-		o.expectH = append(o.expectH, rule)
+		p.expectH = append(p.expectH, rule)
 	}
-	for _, r := range o.Resolve {
-		if _, _, err := parseResolve(r); err != nil {
-			return err
-		}
-	}
-	if o.DataFile != "" {
-		b, err := os.ReadFile(o.DataFile)
-		if err != nil {
-			return fmt.Errorf("--data-file: %w", err)
-		}
-		o.body = b
-	} else if o.Post != "" {
-		o.body = []byte(o.Post)
-	}
-	return nil
+	return p, nil
 }
 
-// checkRequestText refuses header values that would end the header line
-// (CR, LF, other control characters): caught here, the message names the
-// option; at request time it would be a CRITICAL about the server.
-func (o *Options) checkRequestText() error {
-	for _, h := range o.Headers {
-		if badHeaderValue(h) {
-			return fmt.Errorf("invalid -k %q: control characters (CR, LF) cannot be sent in a header", h)
-		}
-	}
-	if badHeaderValue(o.UserAgent) {
-		return fmt.Errorf("invalid -A %q: control characters (CR, LF) cannot be sent in a header", o.UserAgent)
-	}
-	if badHeaderValue(o.ContentType) {
-		return fmt.Errorf("invalid -T %q: control characters (CR, LF) cannot be sent in a header", o.ContentType)
-	}
-	return nil
-}
-
-func (o *Options) compileBodyChecks() error {
+func (o *Options) compileBodyChecks(p *plan) error {
 	switch {
 	case o.Regex != "" && o.RegexI != "":
 		return errors.New("-r and -R exclude each other")
@@ -146,13 +76,13 @@ func (o *Options) compileBodyChecks() error {
 		if err != nil {
 			return fmt.Errorf("invalid -r %q: %v", o.Regex, err)
 		}
-		o.regex = &regexpMatcher{re: re, text: o.Regex}
+		p.regex = &regexpMatcher{re: re, text: o.Regex}
 	case o.RegexI != "":
 		re, err := regexp.Compile("(?i)" + o.RegexI)
 		if err != nil {
 			return fmt.Errorf("invalid -R %q: %v", o.RegexI, err)
 		}
-		o.regex = &regexpMatcher{re: re, text: o.RegexI}
+		p.regex = &regexpMatcher{re: re, text: o.RegexI}
 	}
 	if o.JQ != "" {
 		q, err := gojq.Parse(string(o.JQ))
@@ -163,13 +93,14 @@ func (o *Options) compileBodyChecks() error {
 		if err != nil {
 			return fmt.Errorf("invalid --jq %q: %v", o.JQ, err)
 		}
-		o.jq = code
+		p.jq = code
 	}
 	return nil
 }
 
-// buildTargets turns -u and -H/-p/-S/--path/-I into URLs.
-func (o *Options) buildTargets() error {
+// buildTargets turns -u and -H/-p/-S/--path/-I into URLs. Messages show
+// a URL's password masked, also when the URL does not parse.
+func (o *Options) buildTargets() ([]target, error) {
 	hostStyle := o.Host != "" || o.Port != 0 || o.Path != ""
 	scheme := "http"
 	if o.SSL || o.Certificate.Set {
@@ -180,13 +111,13 @@ func (o *Options) buildTargets() error {
 		if strings.HasPrefix(u, "/") {
 			base, err := o.hostURL(scheme, u)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			raw = append(raw, base)
 			continue
 		}
 		if hostStyle {
-			return fmt.Errorf("-u %s is a full URL: put host, port and path in it, or use -u /PATH with -H", u)
+			return nil, fmt.Errorf("-u %s is a full URL: put host, port and path in it, or use -u /PATH with -H", redactRaw(u))
 		}
 		if !strings.Contains(u, "://") {
 			u = scheme + "://" + u
@@ -195,7 +126,7 @@ func (o *Options) buildTargets() error {
 	}
 	if len(o.URLs) == 0 {
 		if o.Host == "" && o.IP == "" {
-			return errors.New("no target: give -u URL or -H HOST")
+			return nil, errors.New("no target: give -u URL or -H HOST")
 		}
 		path := o.Path
 		if path == "" {
@@ -203,25 +134,26 @@ func (o *Options) buildTargets() error {
 		}
 		base, err := o.hostURL(scheme, path)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		raw = append(raw, base)
 	}
+	var targets []target
 	names := map[string]int{}
 	for _, r := range raw {
 		u, err := url.Parse(r)
 		if err != nil {
-			return fmt.Errorf("invalid URL %q: %v", r, err)
+			return nil, fmt.Errorf("invalid URL %q: %s", redactRaw(r), parseProblem(r, err))
 		}
 		if u.Scheme != "http" && u.Scheme != "https" {
-			return fmt.Errorf("invalid URL %q: scheme must be http or https", r)
+			return nil, fmt.Errorf("invalid URL %q: scheme must be http or https", u.Redacted())
 		}
 		if u.Hostname() == "" {
-			return fmt.Errorf("invalid URL %q: no host", r)
+			return nil, fmt.Errorf("invalid URL %q: no host", u.Redacted())
 		}
 		if p := u.Port(); p != "" {
 			if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-				return fmt.Errorf("invalid URL %q: bad port", r)
+				return nil, fmt.Errorf("invalid URL %q: bad port", u.Redacted())
 			}
 		}
 		if u.Path == "" {
@@ -235,9 +167,27 @@ func (o *Options) buildTargets() error {
 		if n := names[name]; n > 1 {
 			name += "#" + strconv.Itoa(n)
 		}
-		o.targets = append(o.targets, target{url: u, name: name})
+		targets = append(targets, target{url: u, name: name})
 	}
-	return nil
+	return targets, nil
+}
+
+// parseProblem is what url.Parse found wrong with raw, without the URL
+// (the message shows it, masked). When raw has user info, the problem's
+// quote of the input is left out: "invalid port \":pa\"" may be part of
+// a password holding a "/".
+func parseProblem(raw string, err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return "not a URL"
+	}
+	msg := ue.Err.Error()
+	if strings.Contains(raw, "@") {
+		if before, _, ok := strings.Cut(msg, "\""); ok {
+			msg = strings.TrimSpace(before)
+		}
+	}
+	return msg
 }
 
 // ipIsHost reports whether -I stands in for -H, the URLs being built

@@ -3,35 +3,37 @@ package load
 // check_load reads a handful of small kernel files. It parses them itself
 // rather than through prometheus/procfs: procfs compiles a dozen regexps
 // in its package init, 0.2 ms at every start, a tenth of the run time of
-// the C check_load this plugin must beat. Every reader takes a path under
-// --procfs/--sysfs, so fixture trees drive them.
+// the C check_load this plugin must beat. Every file is read through the
+// kernel type (the runtime's file source), so fixture trees drive them
+// and a bad or hung file is an error naming its path.
 
 import (
-	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
 // readLoadavg parses /proc/loadavg: "0.29 0.49 0.31 1/79 1846".
-func readLoadavg(path string) ([3]float64, error) {
+func readLoadavg(k kernel) ([3]float64, error) {
 	var v [3]float64
-	data, err := os.ReadFile(path)
+	path := k.proc.Path("loadavg")
+	data, err := k.proc.ReadFile("loadavg")
 	if err != nil {
-		return v, fmt.Errorf("read %s: %w", path, err)
+		return v, err
 	}
 	f := strings.Fields(string(data))
 	if len(f) < 3 {
-		return v, fmt.Errorf("read %s: %q is not a load average line", path, strings.TrimSpace(string(data)))
+		return v, fmt.Errorf("read %s: %q is not a load average line", path, plugin.Truncate(strings.TrimSpace(string(data)), 80))
 	}
 	for i := range v {
 		x, ok := kernelNumber(f[i], maxLoad)
 		if !ok {
-			return v, fmt.Errorf("malformed load average %q in %s", f[i], path)
+			return v, fmt.Errorf("malformed load average %q in %s", plugin.Truncate(f[i], 40), path)
 		}
 		v[i] = x
 	}
@@ -59,9 +61,23 @@ func kernelNumber(s string, max float64) (float64, bool) {
 // ("avg10", "avg60", "avg300") -> percent.
 type pressure map[string]map[string]float64
 
+// psi holds the pressure readings that could be read, by resource.
+type psi map[string]pressure
+
+// value returns one reading, false when the kernel does not give it.
+func (p psi) value(res, line, window string) (float64, bool) {
+	v, ok := p[res][line][window]
+	return v, ok
+}
+
+// errMalformed marks a pressure file holding what no kernel writes: an
+// UNKNOWN, where a missing file is only a note.
+var errMalformed = errors.New("malformed")
+
 // readPressure parses "some avg10=0.74 avg60=1.07 avg300=0.34 total=1447622".
-func readPressure(path string) (pressure, error) {
-	data, err := os.ReadFile(path)
+func readPressure(k kernel, rel string) (pressure, error) {
+	path := k.proc.Path(rel)
+	data, err := k.proc.ReadFile(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -73,15 +89,15 @@ func readPressure(path string) (pressure, error) {
 		}
 		vals := map[string]float64{}
 		for _, kv := range f[1:] {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok || !strings.HasPrefix(k, "avg") {
+			key, v, ok := strings.Cut(kv, "=")
+			if !ok || !strings.HasPrefix(key, "avg") {
 				continue
 			}
 			x, ok := kernelNumber(v, maxPressure)
 			if !ok {
-				return nil, fmt.Errorf("%w pressure %q in %s", errMalformed, kv, path)
+				return nil, fmt.Errorf("%w pressure %q in %s", errMalformed, plugin.Truncate(kv, 40), path)
 			}
-			vals[k] = x
+			vals[key] = x
 		}
 		p[f[0]] = vals
 	}
@@ -91,18 +107,14 @@ func readPressure(path string) (pressure, error) {
 	return p, nil
 }
 
-// statusField returns a field of /proc/PID/status ("Cpus_allowed_list").
-func statusField(path, name string) (string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
-	}
+// statusField returns a field of a /proc/PID/status text ("Cpus_allowed_list").
+func statusField(data []byte, name string) (string, bool) {
 	for _, line := range strings.Split(string(data), "\n") {
 		if k, v, ok := strings.Cut(line, ":"); ok && k == name {
-			return strings.TrimSpace(v), nil
+			return strings.TrimSpace(v), true
 		}
 	}
-	return "", fmt.Errorf("read %s: no %s field", path, name)
+	return "", false
 }
 
 // cgroupEntry is a line of /proc/PID/cgroup.
@@ -112,11 +124,7 @@ type cgroupEntry struct {
 	path        string
 }
 
-func readCgroups(path string) ([]cgroupEntry, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
+func parseCgroups(data []byte) []cgroupEntry {
 	var out []cgroupEntry
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 		parts := strings.SplitN(line, ":", 3)
@@ -129,7 +137,7 @@ func readCgroups(path string) ([]cgroupEntry, error) {
 		}
 		out = append(out, e)
 	}
-	return out, nil
+	return out
 }
 
 // mount is the part of a mountinfo line that locates cgroup hierarchies.
@@ -138,20 +146,15 @@ type mount struct {
 	superOpts           []string
 }
 
-// readMountinfo parses /proc/PID/mountinfo:
+// parseMountinfo parses /proc/PID/mountinfo, keeping cgroup mounts only:
 // "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu".
-func readMountinfo(path string) ([]mount, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
+func parseMountinfo(data []byte) []mount {
 	var out []mount
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		left, right, ok := bytes.Cut(sc.Bytes(), []byte(" - "))
-		if !ok {
+	for len(data) > 0 {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte("\n"))
+		left, right, ok := bytes.Cut(line, []byte(" - "))
+		if !ok || !bytes.HasPrefix(right, []byte("cgroup")) {
 			continue
 		}
 		l, r := strings.Fields(string(left)), strings.Fields(string(right))
@@ -160,7 +163,7 @@ func readMountinfo(path string) ([]mount, error) {
 		}
 		out = append(out, mount{root: unescape(l[3]), point: unescape(l[4]), fstype: r[0], superOpts: strings.Split(r[2], ",")})
 	}
-	return out, sc.Err()
+	return out
 }
 
 // unescape decodes mountinfo's octal escapes ("\040" for a space).

@@ -1,11 +1,8 @@
 package load
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -43,36 +40,38 @@ func fmtCPU(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // /proc/self/status, and the CPU quota of our cgroup and its ancestors
 // (cgroup v2 cpu.max, v1 cpu.cfs_quota_us/cpu.cfs_period_us). Everything is
 // read through the roots, so a fixture tree drives it in tests.
-func countCPUs(procRoot, sysRoot string) (CPUs, error) {
+func countCPUs(k kernel) (CPUs, error) {
 	var c CPUs
-	path := filepath.Join(sysRoot, "devices/system/cpu/online")
-	data, err := os.ReadFile(path)
+	const onlineRel = "devices/system/cpu/online"
+	data, err := k.sys.ReadFile(onlineRel)
 	if err != nil {
-		return c, fmt.Errorf("read %s: %w", path, err)
+		return c, err
 	}
 	online, err := parseCPUList(string(data))
 	if err != nil {
-		return c, fmt.Errorf("read %s: %w", path, err)
+		return c, fmt.Errorf("read %s: %w", k.sys.Path(onlineRel), err)
 	}
 	c.Online = len(online)
 	c.Allowed = c.Online
-	if list, err := statusField(filepath.Join(procRoot, "self/status"), "Cpus_allowed_list"); err == nil {
-		if allowed, err := parseCPUList(list); err == nil && len(allowed) > 0 {
-			c.Allowed = 0
-			for cpu := range allowed {
-				if online[cpu] {
-					c.Allowed++
+	if status, err := k.proc.ReadFile("self/status"); err == nil {
+		if list, ok := statusField(status, "Cpus_allowed_list"); ok {
+			if allowed, err := parseCPUList(list); err == nil && len(allowed) > 0 {
+				c.Allowed = 0
+				for cpu := range allowed {
+					if online[cpu] {
+						c.Allowed++
+					}
 				}
 			}
 		}
 	}
-	c.Quota, c.QuotaAt = cgroupQuota(procRoot, sysRoot)
+	c.Quota, c.QuotaAt = cgroupQuota(k)
 	c.Count = float64(c.Allowed)
 	if c.Quota > 0 && c.Quota < c.Count {
 		c.Count = c.Quota
 	}
 	if c.Count <= 0 {
-		return c, fmt.Errorf("no usable CPU found in %s", filepath.Join(sysRoot, "devices/system/cpu/online"))
+		return c, fmt.Errorf("no usable CPU found in %s", k.sys.Path(onlineRel))
 	}
 	return c, nil
 }
@@ -103,16 +102,19 @@ func parseCPUList(list string) (map[int]bool, error) {
 
 // cgroupQuota returns the tightest CPU quota on the way from our cgroup to
 // the root of its hierarchy: a limit set on a parent (a container's
-// cgroup, a systemd slice) binds its children too.
-func cgroupQuota(procRoot, sysRoot string) (float64, string) {
-	groups, err := readCgroups(filepath.Join(procRoot, "self/cgroup"))
+// cgroup, a systemd slice) binds its children too. It is best effort: a
+// file that cannot be read is no quota.
+func cgroupQuota(k kernel) (float64, string) {
+	data, err := k.proc.ReadFile("self/cgroup")
 	if err != nil {
 		return 0, ""
 	}
-	mounts, err := readMountinfo(filepath.Join(procRoot, "self/mountinfo"))
+	groups := parseCgroups(data)
+	data, err = k.proc.ReadFile("self/mountinfo")
 	if err != nil {
 		return 0, ""
 	}
+	mounts := parseMountinfo(data)
 	best, where := 0.0, ""
 	consider := func(q float64, at string) {
 		if q > 0 && (best == 0 || q < best) {
@@ -128,13 +130,13 @@ func cgroupQuota(procRoot, sysRoot string) (float64, string) {
 			if v2 && m.fstype != "cgroup2" || !v2 && (m.fstype != "cgroup" || !contains(m.superOpts, "cpu")) {
 				continue
 			}
-			dir := relocate(m.point, sysRoot)
+			dir := relocate(m.point, k.sys.Root)
 			rel := strings.TrimPrefix(g.path, m.root)
 			for p := filepath.Join(dir, rel); strings.HasPrefix(p, dir); p = filepath.Dir(p) {
 				if v2 {
-					consider(readCPUMax(filepath.Join(p, "cpu.max")), filepath.Join(p, "cpu.max"))
+					consider(readCPUMax(k, filepath.Join(p, "cpu.max")), filepath.Join(p, "cpu.max"))
 				} else {
-					consider(readCFSQuota(p), filepath.Join(p, "cpu.cfs_quota_us"))
+					consider(readCFSQuota(k, p), filepath.Join(p, "cpu.cfs_quota_us"))
 				}
 				if p == dir {
 					break
@@ -154,8 +156,8 @@ func relocate(mountPoint, sysRoot string) string {
 }
 
 // readCPUMax parses cgroup v2 "QUOTA PERIOD" ("max 100000" = unlimited).
-func readCPUMax(path string) float64 {
-	data, err := os.ReadFile(path)
+func readCPUMax(k kernel, path string) float64 {
+	data, err := k.readSys(path)
 	if err != nil {
 		return 0
 	}
@@ -167,9 +169,9 @@ func readCPUMax(path string) float64 {
 }
 
 // readCFSQuota parses cgroup v1 quota and period (-1 = unlimited).
-func readCFSQuota(dir string) float64 {
-	q, err1 := os.ReadFile(filepath.Join(dir, "cpu.cfs_quota_us"))
-	p, err2 := os.ReadFile(filepath.Join(dir, "cpu.cfs_period_us"))
+func readCFSQuota(k kernel, dir string) float64 {
+	q, err1 := k.readSys(filepath.Join(dir, "cpu.cfs_quota_us"))
+	p, err2 := k.readSys(filepath.Join(dir, "cpu.cfs_period_us"))
 	if err1 != nil || err2 != nil {
 		return 0
 	}
@@ -184,5 +186,3 @@ func ratio(quota, period string) float64 {
 	}
 	return math.Round(q/p*100) / 100
 }
-
-func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

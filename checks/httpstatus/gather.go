@@ -1,0 +1,266 @@
+package httpstatus
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+// requestBudget is the share of -t one URL may take: enough to leave the
+// check time to say what did not answer before the watchdog fires.
+const requestBudget = 0.8
+
+// maxConnsPerHost bounds the connections to one server: many URLs on one
+// host share them (keep-alive) instead of opening one each.
+const maxConnsPerHost = 6
+
+// observations are what gather saw, all judge needs: no judge reads the
+// network, a file or the clock.
+type observations struct {
+	Now     time.Time // when the answers were in: certificate days are counted from it
+	Verbose int       // -v: how much the reader asked to see
+	URLs    []fetched // one per target, in the plan's order
+}
+
+// fetched is what one URL gave.
+type fetched struct {
+	Chain []*httpprobe.Response // the answers, redirects first; none when Fail
+	Fail  *failure              // what ended the request or handshake, nil when answered
+	Cert  *tls.ConnectionState  // -C alone: the handshake's state
+	Took  time.Duration         // -C alone: the handshake's time
+}
+
+// failure is a request that got no answer: what went wrong, in words, and
+// how long it took.
+type failure struct {
+	Text    string
+	Elapsed time.Duration
+}
+
+// gather reads the files the options name, then checks every target
+// concurrently.
+func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observations, error) {
+	in, err := readInputs(ctx, env, o)
+	if err != nil {
+		return observations{}, err
+	}
+	for _, t := range p.targets {
+		if pass, ok := t.url.User.Password(); ok {
+			env.RegisterSecret(pass)
+		}
+	}
+	cfg, err := o.clientConfig(env, in)
+	if err != nil {
+		return observations{}, err
+	}
+	header := o.requestHeader(in.auth)
+	ctx, cancel := context.WithTimeout(ctx, env.Budget(requestBudget))
+	defer cancel()
+
+	clients := map[string]*httpprobe.Client{}
+	clientFor := func(t target) *httpprobe.Client {
+		key := "" // one client for all, but --no-sni verifies per host
+		if o.NoSNI {
+			key = t.url.Hostname()
+		}
+		if clients[key] == nil {
+			c := cfg
+			c.TLS = httpprobe.NoSNIFor(cfg.TLS, t.url.Hostname(), in.tls)
+			clients[key] = httpprobe.New(c)
+		}
+		return clients[key]
+	}
+	urls := make([]fetched, len(p.targets))
+	start := time.Now()
+	var wg sync.WaitGroup
+	for _, q := range queues(p.targets, clientFor) {
+		client := clientFor(p.targets[q[0]])
+		var next atomic.Int32
+		for range min(len(q), maxConnsPerHost) {
+			wg.Go(func() {
+				for k := int(next.Add(1)) - 1; k < len(q); k = int(next.Add(1)) - 1 {
+					t := p.targets[q[k]]
+					if err := httpprobe.Expired(ctx); err != nil {
+						urls[q[k]] = fetched{Fail: failureOf(client.Unsent(t.url, time.Since(start), err))}
+						continue
+					}
+					done := env.Begin("requesting " + t.url.Redacted())
+					urls[q[k]] = o.fetch(ctx, client, t, header, in.body)
+					done()
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, c := range clients {
+		c.Close()
+	}
+	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls}, nil
+}
+
+// fetch makes one URL's request, or with -C alone its handshake.
+func (o *Options) fetch(ctx context.Context, client *httpprobe.Client, t target, header http.Header, body []byte) fetched {
+	if o.certOnly() {
+		if t.url.Scheme != "https" {
+			return fetched{} // judged: -C needs https
+		}
+		cs, took, err := client.Handshake(ctx, t.url)
+		return fetched{Cert: cs, Took: took, Fail: failureOf(err)}
+	}
+	req := httpprobe.Request{Method: o.method(), URL: t.url, Header: header, Body: body, MaxBody: int64(o.MaxBody)}
+	if req.Method == http.MethodHead {
+		req.MaxBody = 0
+	}
+	chain, err := client.Fetch(ctx, req, o.followMode(), o.MaxRedirs)
+	return fetched{Chain: chain, Fail: failureOf(err)}
+}
+
+// certOnly is -C without --continue-after-certificate: a handshake, no
+// request.
+func (o *Options) certOnly() bool { return o.Certificate.Set && !o.ContinueCert }
+
+// failureOf words what ended a request, with the option that would help
+// where there is one (pkg/httpprobe knows none of our flags).
+func failureOf(err error) *failure {
+	if err == nil {
+		return nil
+	}
+	f := &failure{Text: err.Error()}
+	var pe *httpprobe.Error
+	if errors.As(err, &pe) {
+		f.Elapsed = pe.Elapsed
+	}
+	switch unknown, self := httpprobe.UnknownAuthority(err); {
+	case unknown && self:
+		f.Text += " (use --ca-file or --insecure)"
+	case unknown:
+		f.Text += " (missing intermediate? use --ca-file)"
+	case httpprobe.RefusedClientCert(err):
+		f.Text += " (--client-cert/--client-key)"
+	}
+	return f
+}
+
+// queues groups the targets by server (the client, which differs per
+// host with --no-sni, and the address connected to, so -I and --resolve
+// put several hosts on one server), in order. Each server's targets are
+// checked by at most maxConnsPerHost workers, each reusing its
+// connection: fifty URLs on one server cost a few connections and no
+// hand-off between goroutines per request, while different servers are
+// checked concurrently. A URL's time is its own request's, not the time
+// it queued behind others.
+func queues(targets []target, clientFor func(target) *httpprobe.Client) [][]int {
+	type server struct {
+		client *httpprobe.Client
+		key    string
+	}
+	var order []server
+	byServer := map[server][]int{}
+	for i, t := range targets {
+		s := server{clientFor(t), ""}
+		s.key = s.client.ServerKey(t.url)
+		if _, ok := byServer[s]; !ok {
+			order = append(order, s)
+		}
+		byServer[s] = append(byServer[s], i)
+	}
+	out := make([][]int, len(order))
+	for i, s := range order {
+		out[i] = byServer[s]
+	}
+	return out
+}
+
+func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, error) {
+	cfg := httpprobe.Config{Network: "tcp", ConnectTo: string(o.IP), MaxConnsPerHost: maxConnsPerHost}
+	if o.ipIsHost() {
+		cfg.ConnectTo = "" // -I alone is the host itself
+	}
+	switch {
+	case o.IPv4:
+		cfg.Network = "tcp4"
+	case o.IPv6:
+		cfg.Network = "tcp6"
+	}
+	for _, r := range o.Resolve {
+		hp, addr, _ := parseResolve(r)
+		if cfg.Resolve == nil {
+			cfg.Resolve = map[string]string{}
+		}
+		cfg.Resolve[hp] = addr
+	}
+	cfg.TLS = httpprobe.BuildTLS(in.tls)
+	switch {
+	case o.NoProxy:
+	case o.Proxy != "":
+		p, err := parseProxy(o.Proxy)
+		if err != nil {
+			return cfg, err
+		}
+		if pass, ok := p.User.Password(); ok {
+			env.RegisterSecret(pass)
+		}
+		cfg.Proxy = http.ProxyURL(p)
+	default:
+		cfg.Proxy = http.ProxyFromEnvironment
+	}
+	return cfg, nil
+}
+
+func (o *Options) requestHeader(auth string) http.Header {
+	h := http.Header{}
+	ua := o.UserAgent
+	if ua == "" {
+		ua = "check_http_status/" + plugin.Version() + " (hindsight)"
+	}
+	h.Set("User-Agent", ua)
+	if o.hasBody() {
+		ct := o.ContentType
+		if ct == "" {
+			ct = "application/x-www-form-urlencoded"
+		}
+		h.Set("Content-Type", ct)
+	}
+	for _, kv := range o.Headers {
+		name, value, _ := strings.Cut(kv, ":")
+		h.Add(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	if auth != "" {
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(auth)))
+	}
+	return h
+}
+
+// hasBody reports whether a request body is sent (-P or --data-file).
+func (o *Options) hasBody() bool { return o.Post != "" || o.DataFile != "" }
+
+func (o *Options) method() string {
+	switch {
+	case o.Method != "":
+		return strings.ToUpper(string(o.Method))
+	case o.hasBody():
+		return http.MethodPost
+	}
+	return http.MethodGet
+}
+
+func (o *Options) followMode() httpprobe.Follow {
+	switch o.OnRedirect {
+	case "follow":
+		return httpprobe.FollowAny
+	case "sticky":
+		return httpprobe.Sticky
+	case "stickyport":
+		return httpprobe.StickyPort
+	}
+	return httpprobe.NoFollow
+}
