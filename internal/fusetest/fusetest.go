@@ -155,7 +155,11 @@ func (f *FS) Close() error {
 		return nil
 	}
 	if err := f.server.Unmount(); err != nil {
-		return syscall.Unmount(f.Mountpoint, syscall.MNT_DETACH)
+		err = syscall.Unmount(f.Mountpoint, syscall.MNT_DETACH)
+		if err == syscall.EINVAL { // no longer a mount point: someone unmounted it
+			return nil
+		}
+		return err
 	}
 	return nil
 }

@@ -27,6 +27,16 @@ func (r *Result) Add(s State, text string) {
 	r.Findings = append(r.Findings, Finding{State: s, Text: text})
 }
 
+// addOwn adds a finding of the runtime's own (a state file it could not
+// use). A summary the check wrote knew nothing of it: when the finding is
+// now the worst, the summary goes, so the first line names it.
+func (r *Result) addOwn(s State, text string) {
+	if r.Summary != "" && Worse(s, r.State()) {
+		r.Summary = ""
+	}
+	r.Add(s, text)
+}
+
 // AddPerf appends perfdata items.
 func (r *Result) AddPerf(p ...Perf) { r.Perf = append(r.Perf, p...) }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"os"
 
 	"github.com/hindsight-plugins/hindsight/pkg/files"
 	"github.com/hindsight-plugins/hindsight/pkg/state"
@@ -11,7 +12,7 @@ import (
 
 // StateSpec says where a check keeps what one run leaves for the next.
 type StateSpec struct {
-	Path    string // the state file; "" keeps no state this run
+	Path    string // the state file; "" or /dev/null keeps no state this run
 	Kind    string // what writes it: a file of another kind is no history
 	Version int    // format version: a file of another version is no history
 	// Lost says what cross-run detection is off when the file cannot be
@@ -60,6 +61,9 @@ func (e *Env) SaveState(v any) {
 // loadState reads the state file through the file source: bounded,
 // regular files only, isolated on a mount that can hang.
 func (e *Env) loadState(ctx context.Context, spec StateSpec) {
+	if spec.Path == os.DevNull { // the Unix way to say "keep nothing"
+		spec.Path = ""
+	}
 	e.state = stateSlot{spec: spec}
 	if spec.Path == "" {
 		return
@@ -89,7 +93,7 @@ func (e *Env) saveState(ctx context.Context, res *Result) {
 		lost = "detection across runs"
 	}
 	if s.problem != "" {
-		res.Add(UNKNOWN, s.problem+": "+lost+" is off")
+		res.addOwn(UNKNOWN, s.problem+": "+lost+" is off")
 		return // never overwrite a file we could not read: it may not be ours
 	}
 	res.Notes = append(res.Notes, s.notes...)
@@ -107,6 +111,6 @@ func (e *Env) saveState(ctx context.Context, res *Result) {
 		err = state.Write(s.spec.Path, data)
 	}
 	if err != nil {
-		res.Add(UNKNOWN, "state file "+s.spec.Path+" not written: "+err.Error()+": "+lost+" is off")
+		res.addOwn(UNKNOWN, "state file "+s.spec.Path+" not written: "+err.Error()+": "+lost+" is off")
 	}
 }
