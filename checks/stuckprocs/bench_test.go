@@ -2,6 +2,8 @@ package stuckprocs
 
 import (
 	"context"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,5 +25,19 @@ func BenchmarkHost(b *testing.B) {
 		if _, err := c.Run(context.Background(), plugin.NewEnv(10*time.Second)); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkFixture is one run on a procfs fixture tree named by
+// HINDSIGHT_BENCH_PROCFS (make bench writes one of 10,000 processes), in
+// process: where the time goes.
+func BenchmarkFixture(b *testing.B) {
+	root := os.Getenv("HINDSIGHT_BENCH_PROCFS")
+	if root == "" {
+		b.Skip("HINDSIGHT_BENCH_PROCFS not set")
+	}
+	for b.Loop() {
+		var out strings.Builder
+		plugin.Runner{Args: []string{"--procfs", root, "--no-state-file"}, Stdout: &out}.Run(Plugin)
 	}
 }

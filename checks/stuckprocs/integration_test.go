@@ -1,6 +1,8 @@
 package stuckprocs
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/internal/fusetest"
 	"github.com/hindsight-plugins/hindsight/internal/testutil"
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 )
 
 // Integration tests: real processes on this machine, judged by the built
@@ -275,4 +278,58 @@ func currentUser(t *testing.T) string {
 		return name
 	}
 	return uid
+}
+
+// stuckProbeChild leaves one of our probe children in D on a FUSE mount
+// whose lookups never answer, as a check_blockdev run on a hung mount
+// does.
+func stuckProbeChild(t *testing.T) int {
+	t.Helper()
+	if why := fusetest.Available(); why != "" {
+		t.Skip(why)
+	}
+	dir := t.TempDir()
+	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
+	os.Mkdir(backing, 0o755)
+	os.Mkdir(mnt, 0o755)
+	fs, err := fusetest.Mount(backing, mnt)
+	if err != nil {
+		t.Fatalf("mount: %v", err)
+	}
+	fs.Set(fusetest.OpLookup, fusetest.Hang)
+	fs.Set(fusetest.OpGetattr, fusetest.Hang)
+	t.Cleanup(func() { fs.Close() }) // answers: the child exits
+	prober := isolate.NewProber(t.TempDir())
+	_, err = prober.Do(context.Background(), 300*time.Millisecond, isolate.Request{Op: isolate.Stat, Path: filepath.Join(mnt, "x")})
+	var te *isolate.TimeoutError
+	if !errors.As(err, &te) || te.Pid == 0 {
+		t.Fatalf("the probe did not hang: %v", err)
+	}
+	waitState(t, te.Pid, 'D')
+	return te.Pid
+}
+
+// Our own probe children stuck in D are not the machine's stuck
+// processes: the soak saw check_stuck_procs report them.
+func TestRealProbeChildNotReported(t *testing.T) {
+	bin := testutil.Binary(t, "check_stuck_procs")
+	pid := stuckProbeChild(t)
+	time.Sleep(100 * time.Millisecond)
+	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "-t", "5", "-v")
+	if strings.Contains(res.Stdout, fmt.Sprintf("(pid %d,", pid)) || strings.Contains(res.Stdout, fmt.Sprintf("pid %d:", pid)) {
+		t.Errorf("our probe child %d reported:\n%s", pid, res.Stdout)
+	}
+	if !strings.Contains(res.Stdout, "left out: ") || !strings.Contains(res.Stdout, " of hindsight in D") {
+		t.Errorf("-v does not say probe children were left out:\n%s", res.Stdout)
+	}
+	if res.Stderr != "" || res.Elapsed > 5*time.Second {
+		t.Errorf("stderr %q, took %s", res.Stderr, res.Elapsed)
+	}
+	// A state file remembers it: the next run reads nothing of it.
+	stateFile := filepath.Join(t.TempDir(), "state.json")
+	testutil.Run(t, bin, "--state-file", stateFile, "--d-warning", "1ms")
+	res = testutil.Run(t, bin, "--state-file", stateFile, "--d-warning", "1ms", "-v")
+	if strings.Contains(res.Stdout, fmt.Sprintf("(pid %d,", pid)) || !strings.Contains(res.Stdout, " of hindsight in D") {
+		t.Errorf("second run:\n%s", res.Stdout)
+	}
 }

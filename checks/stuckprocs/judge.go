@@ -3,15 +3,12 @@ package stuckprocs
 import (
 	"fmt"
 	"math"
-	"os/user"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/pkg/proc"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
@@ -23,7 +20,7 @@ const summaryItems = 3
 
 // part is one group of the first line (all D-stuck critical processes,
 // the zombies, ...), with its state for ordering: a head ("2 processes in
-// D for >5m") and the offenders it names, as many as the line has room for.
+// D for >5m") and the offenders it names, as many as the line has room foj.
 type part struct {
 	state plugin.State
 	head  string
@@ -43,22 +40,36 @@ func (p part) render(k int) string {
 	return s
 }
 
-func (r *run) judge(stats proc.ScanStats, hung *hungReport) plugin.Result {
+// judging is one verdict in the making: options, observations, and the
+// previous run's state (of this boot).
+type judging struct {
+	c     *Check
+	sel   selection
+	obs   *observations
+	prev  saved
+	stuck []*stuckProc
+}
+
+// judge turns the observations into the result, and says what the next
+// run needs to know. It is pure: the time is obs.Now.
+func judge(c *Check, sel selection, obs *observations, prev saved) (plugin.Result, saved) {
+	j := &judging{c: c, sel: sel, obs: obs, prev: history(prev, obs.BootTime)}
+	j.stuck = judgeD(obs.DProcs, j.prev.Tasks, obs.Now, time.Duration(c.DWarning), time.Duration(c.DCritical))
 	var res plugin.Result
 	var parts []part
-	parts = append(parts, r.judgeStuck(&res)...)
-	parts = append(parts, r.judgeOverdue(&res)...)
-	if p, ok := r.judgeZombies(&res); ok {
+	parts = append(parts, j.judgeStuck(&res)...)
+	parts = append(parts, j.judgeOverdue(&res)...)
+	if p, ok := j.judgeZombies(&res); ok {
 		parts = append(parts, p)
 	}
-	if p, ok := r.judgeHung(&res, hung); ok {
+	if p, ok := j.judgeHung(&res, obs.Hung); ok {
 		parts = append(parts, p)
 	}
-	parts = append(parts, r.judgeMetric(&res)...)
-	res.Summary = summary(parts, r.okSummary())
-	r.addPerf(&res)
-	r.addNotes(&res, stats)
-	return res
+	parts = append(parts, j.judgeMetric(&res)...)
+	res.Summary = summary(parts, j.okSummary())
+	j.addPerf(&res)
+	j.addNotes(&res, prev)
+	return res, j.next()
 }
 
 // summaryMax is the runtime's bound on the first line's text.
@@ -123,24 +134,24 @@ func summary(parts []part, ok string) string {
 // judgeStuck makes one finding per process stuck in D and one summary
 // part per state: "2 processes in D for >5m: df (pid 4121, 6d2h, wchan
 // request_wait_answer), ...".
-func (r *run) judgeStuck(res *plugin.Result) []part {
+func (j *judging) judgeStuck(res *plugin.Result) []part {
 	var parts []part
 	for _, st := range []plugin.State{plugin.CRITICAL, plugin.WARNING} {
-		limit := time.Duration(r.c.DCritical)
+		limit := time.Duration(j.c.DCritical)
 		if st == plugin.WARNING {
-			limit = time.Duration(r.c.DWarning)
+			limit = time.Duration(j.c.DWarning)
 		}
 		var names []string
 		n := 0
-		for _, d := range r.dprocs {
-			if d.state != st {
+		for _, s := range j.stuck {
+			if s.state != st {
 				continue
 			}
 			n++
 			if len(names) < summaryItems {
-				names = append(names, r.shortD(d))
+				names = append(names, j.shortD(s))
 			}
-			res.Add(st, r.longD(d))
+			res.Add(st, j.longD(s))
 		}
 		if n == 0 {
 			continue
@@ -150,41 +161,17 @@ func (r *run) judgeStuck(res *plugin.Result) []part {
 	return parts
 }
 
-func (r *run) shortD(d *dproc) string {
-	return fmt.Sprintf("%s (%s, %s, %s)", r.displayName(r.dprocAsProcess(d)), taskID(d.worst), threshold.FormatDuration(d.stuck), r.wchanText(d.worst))
+func (j *judging) shortD(s *stuckProc) string {
+	return fmt.Sprintf("%s (%s, %s, %s)", s.d.name, taskID(s.worst.t), threshold.FormatDuration(s.dur), j.wchanText(s.worst.t))
 }
 
-func (r *run) longD(d *dproc) string {
-	t := d.worst
-	s := fmt.Sprintf("%s (%s, user %s, D for %s, %s", r.displayName(r.dprocAsProcess(d)), taskID(t), r.userOf(d.leader.PID), threshold.FormatDuration(d.stuck), r.wchanText(t))
-	if len(d.tasks) > 1 {
-		s += fmt.Sprintf(", %d threads in D", len(d.tasks))
+func (j *judging) longD(s *stuckProc) string {
+	t := s.worst.t
+	text := fmt.Sprintf("%s (%s, user %s, D for %s, %s", s.d.name, taskID(t), s.d.user, threshold.FormatDuration(s.dur), j.wchanText(t))
+	if len(s.tasks) > 1 {
+		text += fmt.Sprintf(", %d threads in D", len(s.tasks))
 	}
-	return s + ")" + r.cmdSuffix(r.dprocAsProcess(d))
-}
-
-func (r *run) dprocAsProcess(d *dproc) *proc.Process {
-	return &proc.Process{Stat: d.leader, D: []proc.Stat{d.worst.Stat}}
-}
-
-// displayName is the process's name for a pager: comm, or where the
-// kernel cut it to 15 bytes, the full name from the executable or the
-// script the arguments name ("ansible-playbook", not "ansible-playboo").
-func (r *run) displayName(p *proc.Process) string {
-	if len(p.Comm) != commLen {
-		return p.Comm
-	}
-	if exe, err := r.fs.ExeName(p.PID); err == nil && len(exe) > commLen && strings.HasPrefix(exe, p.Comm) {
-		return exe
-	}
-	if args, ok := r.args(p); ok {
-		for i := 0; i < len(args) && i < 2; i++ {
-			if b := path.Base(args[i]); len(b) > commLen && strings.HasPrefix(b, p.Comm) {
-				return b
-			}
-		}
-	}
-	return p.Comm
+	return text + ")" + cmdSuffix(s.d.cmd)
 }
 
 func taskID(t *dtask) string {
@@ -196,43 +183,44 @@ func taskID(t *dtask) string {
 
 // wchanText says what a task waits on. The kernel shows "0" for other
 // users' tasks unless root: that is said, not printed as 0.
-func (r *run) wchanText(t *dtask) string {
+func (j *judging) wchanText(t *dtask) string {
 	if t.wchan != "" && t.wchan != "0" {
 		return "wchan " + t.wchan
 	}
-	if r.c.euid != 0 {
+	if j.obs.Euid != 0 {
 		return "wchan hidden (not root)"
 	}
 	return "wchan unknown"
 }
 
 // judgeOverdue: selected processes running longer than --max-age.
-func (r *run) judgeOverdue(res *plugin.Result) []part {
-	if r.c.MaxAge <= 0 && r.c.MaxAgeWarning <= 0 {
+func (j *judging) judgeOverdue(res *plugin.Result) []part {
+	if j.c.MaxAge <= 0 && j.c.MaxAgeWarning <= 0 {
 		return nil
 	}
-	sort.SliceStable(r.matched, func(i, j int) bool { return r.matched[i].age > r.matched[j].age })
+	matched := append([]matched(nil), j.obs.Matched...)
+	sort.SliceStable(matched, func(a, b int) bool { return matched[a].age > matched[b].age })
 	var parts []part
 	for _, st := range []plugin.State{plugin.CRITICAL, plugin.WARNING} {
-		limit := time.Duration(r.c.MaxAge)
+		limit := time.Duration(j.c.MaxAge)
 		if st == plugin.WARNING {
-			limit = time.Duration(r.c.MaxAgeWarning)
+			limit = time.Duration(j.c.MaxAgeWarning)
 		}
 		if limit <= 0 {
 			continue
 		}
 		var names []string
 		n := 0
-		for _, m := range r.matched {
-			if m.age <= limit || (st == plugin.WARNING && r.c.MaxAge > 0 && m.age > time.Duration(r.c.MaxAge)) {
+		for _, m := range matched {
+			if m.age <= limit || (st == plugin.WARNING && j.c.MaxAge > 0 && m.age > time.Duration(j.c.MaxAge)) {
 				continue
 			}
 			n++
 			if len(names) < summaryItems {
-				names = append(names, fmt.Sprintf("%s (pid %d, %s)", r.displayName(r.processByPID(m)), m.pid, threshold.FormatDuration(m.age)))
+				names = append(names, fmt.Sprintf("%s (pid %d, %s)", m.name, m.pid, threshold.FormatDuration(m.age)))
 			}
-			res.Add(st, fmt.Sprintf("%s (pid %d, user %s, running for %s, over %s)%s", r.displayName(r.processByPID(m)), m.pid, r.userOf(m.pid),
-				threshold.FormatDuration(m.age), threshold.FormatDuration(limit), r.cmdSuffix(r.processByPID(m))))
+			res.Add(st, fmt.Sprintf("%s (pid %d, user %s, running for %s, over %s)%s", m.name, m.pid, m.user,
+				threshold.FormatDuration(m.age), threshold.FormatDuration(limit), cmdSuffix(m.cmd)))
 		}
 		if n == 0 {
 			continue
@@ -242,46 +230,33 @@ func (r *run) judgeOverdue(res *plugin.Result) []part {
 	return parts
 }
 
-// processByPID rebuilds enough of a matched process to read its command
-// line, through the prober when it has a task in D.
-func (r *run) processByPID(m matched) *proc.Process {
-	p := &proc.Process{Stat: proc.Stat{PID: m.pid, Comm: m.comm}}
-	for _, d := range r.dprocs {
-		if d.leader.PID == m.pid {
-			p.D = []proc.Stat{d.leader}
-		}
-	}
-	return p
-}
-
-// cmdSuffix is ": the command line", bounded, or nothing when unreadable.
-func (r *run) cmdSuffix(p *proc.Process) string {
-	line, ok := r.cmdline(p)
-	if !ok || line == "" {
+// cmdSuffix is ": the command line", bounded, or nothing when unknown.
+func cmdSuffix(line string) string {
+	if line == "" {
 		return ""
 	}
 	line = strings.ReplaceAll(line, "|", " ")
 	if len(line) > cmdMax {
-		line = line[:cmdMax-3] + "..."
+		line = plugin.Truncate(line, cmdMax)
 	}
 	return ": " + line
 }
 
 // judgeZombies counts zombies and names the parents that do not reap them.
-func (r *run) judgeZombies(res *plugin.Result) (part, bool) {
-	n := len(r.zombies)
+func (j *judging) judgeZombies(res *plugin.Result) (part, bool) {
+	n := len(j.obs.Zombies)
 	st := plugin.OK
 	switch {
-	case r.c.ZombieCritical.IsSet() && r.c.ZombieCritical.Alerts(float64(n)):
+	case j.c.ZombieCritical.IsSet() && j.c.ZombieCritical.Alerts(float64(n)):
 		st = plugin.CRITICAL
-	case r.c.ZombieWarning.IsSet() && r.c.ZombieWarning.Alerts(float64(n)):
+	case j.c.ZombieWarning.IsSet() && j.c.ZombieWarning.Alerts(float64(n)):
 		st = plugin.WARNING
 	}
 	if n == 0 && st == plugin.OK {
 		return part{}, false
 	}
 	byParent := map[int]int{}
-	for _, z := range r.zombies {
+	for _, z := range j.obs.Zombies {
 		byParent[z.PPID]++
 	}
 	parents := make([]int, 0, len(byParent))
@@ -296,41 +271,40 @@ func (r *run) judgeZombies(res *plugin.Result) (part, bool) {
 	})
 	var who []string
 	for _, pp := range parents[:min(len(parents), summaryItems)] {
-		who = append(who, fmt.Sprintf("%d of %s (pid %d)", byParent[pp], r.commOf(pp), pp))
+		who = append(who, fmt.Sprintf("%d of %s (pid %d)", byParent[pp], j.commOf(pp), pp))
 	}
 	for _, pp := range parents {
 		c := float64(byParent[pp])
 		pst := plugin.OK
 		switch {
-		case r.c.ZombieParentCritical.Alerts(c):
+		case j.c.ZombieParentCritical.Alerts(c):
 			pst = plugin.CRITICAL
-		case r.c.ZombieParentWarning.Alerts(c):
+		case j.c.ZombieParentWarning.Alerts(c):
 			pst = plugin.WARNING
 		}
 		if pst != plugin.OK {
-			res.Add(pst, fmt.Sprintf("%s (pid %d) has not reaped %s", r.commOf(pp), pp, plural(byParent[pp], "zombie child", "zombie children")))
+			res.Add(pst, fmt.Sprintf("%s (pid %d) has not reaped %s", j.commOf(pp), pp, plural(byParent[pp], "zombie child", "zombie children")))
 			st = plugin.Worst(st, pst)
 		}
 	}
 	p := part{state: st, head: plural(n, "zombie", "zombies"), names: who, total: len(parents)}
 	if st != plugin.OK {
 		res.Add(st, p.render(summaryItems))
-	} else if r.env.Verbose > 0 {
+	} else if j.obs.Verbose > 0 {
 		res.Note(p.render(summaryItems))
 	}
 	return p, true
 }
 
-func (r *run) commOf(pid int) string {
-	st, err := r.fs.ReadStat(pid, pid)
-	if err != nil {
-		return "?"
+func (j *judging) commOf(pid int) string {
+	if c, ok := j.obs.Comms[pid]; ok {
+		return c
 	}
-	return st.Comm
+	return "?"
 }
 
 // judgeHung reports growth of the kernel's hung-task count.
-func (r *run) judgeHung(res *plugin.Result, h *hungReport) (part, bool) {
+func (j *judging) judgeHung(res *plugin.Result, h *hungReport) (part, bool) {
 	if h == nil || !h.grew {
 		return part{}, false
 	}
@@ -340,31 +314,34 @@ func (r *run) judgeHung(res *plugin.Result, h *hungReport) (part, bool) {
 		text += ": " + strings.Join(h.lines, " / ")
 	}
 	res.Add(plugin.WARNING, text)
+	if h.kmsgProblem != "" {
+		res.Add(plugin.UNKNOWN, "the kernel's hung-task reports are not quoted: "+h.kmsgProblem)
+	}
 	return part{state: plugin.WARNING, head: text}, true
 }
 
 // judgeMetric is check_procs' -w/-c: the count of matching processes,
 // or with -m each process's value.
-func (r *run) judgeMetric(res *plugin.Result) []part {
-	w, c := r.c.Warning, r.c.Critical
+func (j *judging) judgeMetric(res *plugin.Result) []part {
+	w, c := j.c.Warning, j.c.Critical
 	if !w.IsSet() && !c.IsSet() {
 		return nil
 	}
-	if r.c.Metric == "PROCS" {
-		st := judgeValue(float64(r.nMatched), w, c)
-		text := r.countText()
+	if j.c.Metric == "PROCS" {
+		st := judgeValue(float64(j.obs.Selected), w, c)
+		text := j.countText()
 		res.Add(st, text)
 		return []part{{state: st, head: text}}
 	}
 	var nw, nc int
-	for _, m := range r.matched {
+	for _, m := range j.obs.Matched {
 		switch judgeValue(m.value, w, c) {
 		case plugin.CRITICAL:
 			nc++
-			res.Add(plugin.CRITICAL, fmt.Sprintf("%s (pid %d): %s %s", m.comm, m.pid, r.c.Metric, threshold.FormatNumber(m.value)))
+			res.Add(plugin.CRITICAL, fmt.Sprintf("%s (pid %d): %s %s", m.comm, m.pid, j.c.Metric, threshold.FormatNumber(m.value)))
 		case plugin.WARNING:
 			nw++
-			res.Add(plugin.WARNING, fmt.Sprintf("%s (pid %d): %s %s", m.comm, m.pid, r.c.Metric, threshold.FormatNumber(m.value)))
+			res.Add(plugin.WARNING, fmt.Sprintf("%s (pid %d): %s %s", m.comm, m.pid, j.c.Metric, threshold.FormatNumber(m.value)))
 		}
 	}
 	st := plugin.OK
@@ -373,7 +350,7 @@ func (r *run) judgeMetric(res *plugin.Result) []part {
 	} else if nw > 0 {
 		st = plugin.WARNING
 	}
-	text := fmt.Sprintf("%s: %d crit, %d warn out of %s", r.c.Metric, nc, nw, r.countText())
+	text := fmt.Sprintf("%s: %d crit, %d warn out of %s", j.c.Metric, nc, nw, j.countText())
 	return []part{{state: st, head: text}}
 }
 
@@ -388,8 +365,8 @@ func judgeValue(v float64, w, c threshold.Range) plugin.State {
 }
 
 // countText is check_procs' "3 processes with command name 'sshd'".
-func (r *run) countText() string {
-	s := &r.c.sel
+func (j *judging) countText() string {
+	s := &j.sel
 	var with []string
 	if s.command != "" {
 		with = append(with, fmt.Sprintf("command name '%s'", s.command))
@@ -425,49 +402,49 @@ func (r *run) countText() string {
 	if s.pcpu > 0 {
 		with = append(with, "PCPU >= "+threshold.FormatNumber(s.pcpu))
 	}
-	text := plural(r.nMatched, "process", "processes")
+	text := plural(j.obs.Selected, "process", "processes")
 	if len(with) > 0 {
 		text += " with " + strings.Join(with, ", ")
 	}
 	return text
 }
 
-func (r *run) okSummary() string {
+func (j *judging) okSummary() string {
 	var s string
-	if r.c.sel.any() || r.c.Warning.IsSet() || r.c.Critical.IsSet() {
-		s = r.countText() + " / "
+	if j.sel.any() || j.c.Warning.IsSet() || j.c.Critical.IsSet() {
+		s = j.countText() + " / "
 	} else {
-		s = plural(r.total, "process", "processes") + ", "
+		s = plural(j.obs.Total, "process", "processes") + ", "
 	}
-	if len(r.dprocs) == 0 {
+	if len(j.stuck) == 0 {
 		s += "none in D"
 	} else {
-		s += fmt.Sprintf("%d in D, none stuck", len(r.dprocs))
+		s += fmt.Sprintf("%d in D, none stuck", len(j.stuck))
 	}
-	return s + ", " + plural(len(r.zombies), "zombie", "zombies")
+	return s + ", " + plural(len(j.obs.Zombies), "zombie", "zombies")
 }
 
-func (r *run) addPerf(res *plugin.Result) {
+func (j *judging) addPerf(res *plugin.Result) {
 	nan := math.NaN()
-	procs := plugin.NewPerf("procs", float64(r.nMatched), "").WithBounds(0, nan)
-	if r.c.Metric == "PROCS" {
-		procs = procs.WithThresholds(r.c.Warning, r.c.Critical)
+	procs := plugin.NewPerf("procs", float64(j.obs.Selected), "").WithBounds(0, nan)
+	if j.c.Metric == "PROCS" {
+		procs = procs.WithThresholds(j.c.Warning, j.c.Critical)
 	}
 	stuck := 0
-	for _, d := range r.dprocs {
-		if d.state != plugin.OK {
+	for _, s := range j.stuck {
+		if s.state != plugin.OK {
 			stuck++
 		}
 	}
 	res.AddPerf(procs,
-		plugin.NewPerf("procs_d", float64(len(r.dprocs)), "").WithBounds(0, nan),
+		plugin.NewPerf("procs_d", float64(len(j.stuck)), "").WithBounds(0, nan),
 		plugin.NewPerf("procs_stuck", float64(stuck), "").WithBounds(0, nan),
-		plugin.NewPerf("zombies", float64(len(r.zombies)), "").WithThresholds(r.c.ZombieWarning, r.c.ZombieCritical).WithBounds(0, nan))
-	res.AddPerf(plugin.NewPerf("oldest_match_age", math.Floor(r.oldest.Seconds()), "s").WithBounds(0, nan))
-	if r.c.Metric != "PROCS" {
+		plugin.NewPerf("zombies", float64(len(j.obs.Zombies)), "").WithThresholds(j.c.ZombieWarning, j.c.ZombieCritical).WithBounds(0, nan))
+	res.AddPerf(plugin.NewPerf("oldest_match_age", math.Floor(j.obs.Oldest.Seconds()), "s").WithBounds(0, nan))
+	if j.c.Metric != "PROCS" {
 		var nw, nc int
-		for _, m := range r.matched {
-			switch judgeValue(m.value, r.c.Warning, r.c.Critical) {
+		for _, m := range j.obs.Matched {
+			switch judgeValue(m.value, j.c.Warning, j.c.Critical) {
 			case plugin.CRITICAL:
 				nc++
 			case plugin.WARNING:
@@ -479,41 +456,72 @@ func (r *run) addPerf(res *plugin.Result) {
 	}
 }
 
-func (r *run) addNotes(res *plugin.Result, st proc.ScanStats) {
-	for _, n := range r.notes {
+func (j *judging) addNotes(res *plugin.Result, prev saved) {
+	o := j.obs
+	for _, n := range o.Notes {
 		res.Note(n)
 	}
-	if r.env.Verbose == 0 {
+	if o.Verbose == 0 {
 		return
 	}
-	for _, d := range r.dprocs {
-		for _, t := range d.tasks {
-			res.Note(fmt.Sprintf("%s in D: %s", d.leader.Comm, t.evidence(r.now)))
+	if prev.BootTime != 0 && prev.BootTime != o.BootTime {
+		res.Note("state file is from before the last boot: starting afresh")
+	}
+	for _, n := range o.VerboseNotes {
+		res.Note(n)
+	}
+	for _, s := range j.stuck {
+		for _, v := range s.tasks {
+			res.Note(fmt.Sprintf("%s in D: %s", s.d.proc.Comm, v.evidence(o.Now)))
 		}
 	}
+	if o.OwnProbes > 0 {
+		res.Note(fmt.Sprintf("left out: %s of hindsight in D (stuck on what they probed)", plural(o.OwnProbes, "probe child", "probe children")))
+	}
+	if o.ArgsProbed > 0 || o.ArgsNotRead > 0 {
+		text := fmt.Sprintf("command lines of processes in D: %d read through the prober", o.ArgsProbed)
+		if o.ArgsNotRead > 0 {
+			text += fmt.Sprintf(", %d not (at most %d a run): named by comm, read by later runs", o.ArgsNotRead, maxProbes)
+		}
+		res.Note(text)
+	}
+	st := o.Scan
 	res.Note(fmt.Sprintf("scanned %d processes (%d tasks) under %s; %d vanished mid-scan, %d unreadable, %d malformed",
-		st.Processes, st.Tasks, r.fs.Root, st.Vanished, st.Unreadable+r.unreadN, st.Malformed))
-	for _, p := range append(st.Problems, r.unreadText...) {
+		st.Processes, st.Tasks, o.Root, st.Vanished, st.Unreadable+o.Unread, st.Malformed))
+	for _, p := range append(st.Problems, o.UnreadText...) {
 		res.Note("unreadable: " + p)
 	}
 }
 
-// userOf names the owner of a process (real uid), "?" when unreadable.
-func (r *run) userOf(pid int) string {
-	uid, err := r.fs.UID(pid)
-	if err != nil {
-		return "?"
+// next is what the next run needs: since when each task still in D has
+// been there (an entry kept as is while the task stays stuck, so an
+// unchanged run writes nothing), the command lines already read, our
+// probe children, and the hung-task baseline.
+func (j *judging) next() saved {
+	next := saved{BootTime: j.obs.BootTime, Tasks: map[string]seen{}, Probes: j.obs.ProbeKeys}
+	for _, s := range j.stuck {
+		for _, v := range s.tasks {
+			if v.t.moved {
+				continue
+			}
+			e := seen{Since: v.since.Unix(), At: j.obs.Now.Unix(), Switches: v.t.prog.Voluntary + v.t.prog.Involuntary}
+			if v.prev != nil && v.prev.Since == v.since.Unix() {
+				e = *v.prev
+			}
+			if len(e.Cmd) == 0 {
+				e.Cmd = s.d.args
+			}
+			next.Tasks[v.t.key()] = e
+		}
 	}
-	id := strconv.FormatUint(uid, 10)
-	if name, ok := r.userNames[id]; ok {
-		return name
+	if h := j.obs.Hung; h != nil {
+		next.HungCount = &h.count
+		next.KmsgSeq = max(j.prev.KmsgSeq, h.seq)
 	}
-	name := id
-	if u, err := user.LookupId(id); err == nil {
-		name = u.Username
+	if len(next.Tasks) == 0 {
+		next.Tasks = nil
 	}
-	r.userNames[id] = name
-	return name
+	return next
 }
 
 func plural(n int, one, many string) string {

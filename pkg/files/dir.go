@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
@@ -40,6 +41,23 @@ func (s *Source) Dir(ctx context.Context, root string) *Dir {
 
 // Path is the full path of rel, for messages.
 func (d *Dir) Path(rel string) string { return filepath.Join(d.Root, rel) }
+
+// Local reports whether rel and everything below it are on filesystems
+// that cannot hang, so that a caller reading thousands of files there
+// (pkg/proc's scan) may read them in-process, bounded and regular-only as
+// ReadLocal does, without a path walk per file.
+func (d *Dir) Local(rel string) bool {
+	if d.where.risky {
+		return false
+	}
+	p := filepath.Join(d.where.path, rel)
+	for m := range d.below {
+		if m == p || strings.HasPrefix(m, strings.TrimSuffix(p, "/")+"/") || strings.HasPrefix(p, m+"/") {
+			return false
+		}
+	}
+	return true
+}
 
 // placeOf says where rel is: on the root's filesystem, or on a risky
 // mount (the root's own, or one below it).

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,54 +11,138 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hindsight-plugins/hindsight/pkg/files"
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 )
 
 // UserHZ is the unit of the tick fields of stat (USER_HZ, 100 on every
 // Linux architecture; procfs assumes the same).
 const UserHZ = 100
 
-// FS is a procfs root. Files are opened relative to a directory
-// descriptor, which saves the kernel a path walk per read on the hot path.
+// FS is a procfs root. Every file is read bounded (files.Kernel) and only
+// when it is a regular file; a root on a network or FUSE mount (or with
+// one mounted below it, as lxcfs does in containers) is read through the
+// files.Dir, which isolates what can hang in the prober. A root that
+// cannot hang is read by a fast path with the same guarantees: files
+// opened relative to a directory descriptor (no path walk per file),
+// O_NONBLOCK (a FIFO cannot block the open), fstat'ed, read into a
+// bounded buffer. Anything unusual on the fast path is read again through
+// the Dir, whose error is the one returned.
 type FS struct {
-	Root string
-	fd   int
+	Root string // absolute, for messages and for the prober
+	dir  *files.Dir
+	ctx  context.Context
+	fd   int // the root's descriptor on the fast path, -1 otherwise
+	// procfs is set when the root is a real procfs: its files are made by
+	// the kernel and are all regular, so the fast path spares the fstat
+	// (an eighth of a scan); O_NONBLOCK and the bounded buffer stay.
+	procfs bool
 }
 
-// Open opens the procfs root at root. Close releases it.
+// Open opens the procfs root at root, read in-process: bounded and
+// regular files only, but not isolated.
+//
+// Deprecated: use OpenDir, which reads a root on a network or FUSE mount
+// through the prober. Kept for callers not converted yet (checks/load).
 func Open(root string) (*FS, error) {
 	if root == "" {
 		return nil, errors.New("procfs root is empty")
 	}
 	if abs, err := filepath.Abs(root); err == nil {
-		root = abs // the isolated prober runs in /
+		root = abs
 	}
 	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open procfs %s: %w", root, err)
 	}
-	return &FS{Root: root, fd: fd}, nil
+	return &FS{Root: root, ctx: context.Background(), fd: fd}, nil
+}
+
+// OpenDir opens the procfs tree dir. Close releases it. The error names
+// the root and what is wrong with it.
+func OpenDir(ctx context.Context, dir *files.Dir) (*FS, error) {
+	root := dir.Root
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs // the isolated prober runs in /
+	}
+	info, err := dir.Stat(".")
+	if err != nil {
+		return nil, fmt.Errorf("open procfs %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("open procfs %s: is %s, not a directory", root, describeMode(info.Mode))
+	}
+	fs := &FS{Root: root, dir: dir, ctx: ctx, fd: -1}
+	if dir.Local(".") {
+		fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open procfs %s: %w", root, err)
+		}
+		fs.fd = fd
+		var sf unix.Statfs_t
+		fs.procfs = unix.Fstatfs(fd, &sf) == nil && sf.Type == unix.PROC_SUPER_MAGIC
+	}
+	return fs, nil
 }
 
 // Close releases the root's descriptor.
-func (fs *FS) Close() error { return unix.Close(fs.fd) }
+func (fs *FS) Close() error {
+	if fs.fd < 0 {
+		return nil
+	}
+	return unix.Close(fs.fd)
+}
+
+// Isolated reports whether reads go through the prober (or at least the
+// Dir's slower checks): the root, or something below it, can hang.
+func (fs *FS) Isolated() bool { return fs.fd < 0 }
 
 // Path is the full path of rel under the root, for messages and for the
 // isolated prober.
 func (fs *FS) Path(rel string) string { return fs.Root + "/" + rel }
 
-// read reads the file rel into buf (growing it as needed) and returns the
-// bytes read. A proc file is produced whole by the first read(2) when the
-// buffer is large enough, so a short first read is the whole file: open,
-// read, close, the least a file costs.
+// read reads the file rel into buf (growing it as needed, up to the
+// files.Kernel limit) and returns the bytes read. A proc file is produced
+// whole by the first read(2) when the buffer is large enough, so a short
+// first read is the whole file: open, fstat, read, close, the least a
+// file costs with its type checked.
 func (fs *FS) read(rel string, buf []byte) ([]byte, error) {
+	if fs.fd < 0 {
+		return fs.dir.ReadFile(rel)
+	}
+	data, ok := fs.readFast(rel, buf)
+	if ok {
+		return data, nil
+	}
+	// Vanished, denied, not regular, over the limit: the Dir says it in
+	// the words every check uses (and reads it, if it changed meanwhile).
+	if fs.dir == nil {
+		return files.ReadLocal(files.Kernel, fs.Path(rel))
+	}
+	return fs.dir.ReadFile(rel)
+}
+
+// readFast is the fast path of read; false for anything but a regular
+// file within the limit read without error.
+func (fs *FS) readFast(rel string, buf []byte) ([]byte, bool) {
 	fd, err := openat(fs.fd, rel)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: fs.Path(rel), Err: err}
+		return nil, false
 	}
 	defer unix.Close(fd)
+	if !fs.procfs {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > files.Kernel.Max {
+			return nil, false
+		}
+	}
 	n := 0
 	for {
 		if n == len(buf) {
+			if int64(n) > files.Kernel.Max {
+				return nil, false
+			}
 			buf = append(buf, make([]byte, len(buf)+512)...)
 		}
 		m, err := unix.Read(fd, buf[n:])
@@ -65,22 +150,44 @@ func (fs *FS) read(rel string, buf []byte) ([]byte, error) {
 			continue
 		}
 		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: fs.Path(rel), Err: err}
+			return nil, false
 		}
 		n += m
 		if m == 0 || n < len(buf) {
-			return buf[:n], nil
+			if int64(n) > files.Kernel.Max {
+				return nil, false
+			}
+			return buf[:n], true
 		}
 	}
 }
 
 func openat(dirfd int, rel string) (int, error) {
 	for {
-		fd, err := unix.Openat(dirfd, rel, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+		fd, err := unix.Openat(dirfd, rel, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
 		if err != unix.EINTR {
 			return fd, err
 		}
 	}
+}
+
+// readlink returns the target of the symlink rel. readlink(2) of a proc
+// link (exe, self) does not touch the filesystem it points into.
+func (fs *FS) readlink(rel string) (string, error) {
+	if fs.fd < 0 {
+		return fs.dir.Readlink(rel)
+	}
+	target, err := readlinkat(fs.fd, rel)
+	if err != nil {
+		return "", &os.PathError{Op: "readlink", Path: fs.Path(rel), Err: err}
+	}
+	return target, nil
+}
+
+// Fatal reports whether err ends a scan rather than one process: the
+// tree stopped answering (a hung mount) or the run's time is up.
+func Fatal(err error) bool {
+	return errors.Is(err, isolate.ErrTimeout) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // IsVanished reports whether err means the task exited between listing
@@ -97,9 +204,9 @@ func IsDenied(err error) bool {
 // SelfPID is the pid "self" points to under the root: our own on the
 // real procfs, the fixture's choice in a fixture tree.
 func (fs *FS) SelfPID() (int, error) {
-	target, err := readlinkat(fs.fd, "self")
+	target, err := fs.readlink("self")
 	if err != nil {
-		return 0, &os.PathError{Op: "readlink", Path: fs.Path("self"), Err: err}
+		return 0, err
 	}
 	pid, err := strconv.Atoi(target)
 	if err != nil {
@@ -140,7 +247,7 @@ func (fs *FS) HungTaskCount() (uint64, error) {
 	}
 	n, err := strconv.ParseUint(string(bytes.TrimSpace(data)), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %q: %w", fs.Path(rel), bytes.TrimSpace(data), ErrMalformed)
+		return 0, fmt.Errorf("%s: %.40q: %w", fs.Path(rel), bytes.TrimSpace(data), ErrMalformed)
 	}
 	return n, nil
 }
@@ -155,6 +262,28 @@ func readlinkat(dirfd int, rel string) (string, error) {
 		if n < len(buf) {
 			return string(buf[:n]), nil
 		}
+		if len(buf) >= 64<<10 { // PATH_MAX is 4 KiB: not a proc link
+			return "", unix.ENAMETOOLONG
+		}
 		buf = make([]byte, len(buf)*2)
 	}
+}
+
+// describeMode names a file type in words, with its article.
+func describeMode(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return "a regular file"
+	case unix.S_IFIFO:
+		return "a FIFO"
+	case unix.S_IFCHR:
+		return "a character device"
+	case unix.S_IFBLK:
+		return "a block device"
+	case unix.S_IFSOCK:
+		return "a socket"
+	case unix.S_IFLNK:
+		return "a symbolic link"
+	}
+	return "of unknown type"
 }

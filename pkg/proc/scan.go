@@ -28,12 +28,19 @@ type ScanStats struct {
 	Unreadable int      // permission denied or another read error
 	Malformed  int      // a stat line that did not parse
 	Problems   []string // the first few unreadable or malformed entries, for -v
+
+	fatal error // the tree stopped answering: the scan ends with it
 }
 
 const maxProblems = 5
 
 func (st *ScanStats) problem(err error) {
 	switch {
+	case Fatal(err):
+		if st.fatal == nil {
+			st.fatal = err
+		}
+		return
 	case IsVanished(err):
 		st.Vanished++
 		return
@@ -52,8 +59,10 @@ func (st *ScanStats) problem(err error) {
 // one thread: a leader can show S or Z while another of its threads is
 // stuck in D. A big table is read by a few goroutines at once (the cost
 // is all in open and read), but fn is always called from the caller's
-// goroutine, one process at a time. The error is only for a root that
-// cannot be listed at all.
+// goroutine, one process at a time. The error is for a root that cannot
+// be listed at all, or a tree that stopped answering (a hung mount, the
+// run's deadline): then the scan stops at once, rather than wait on every
+// remaining process in turn.
 func (fs *FS) Scan(fn func(p *Process)) (ScanStats, error) {
 	var st ScanStats
 	names, err := fs.pids()
@@ -61,20 +70,23 @@ func (fs *FS) Scan(fn func(p *Process)) (ScanStats, error) {
 		return st, err
 	}
 	workers := 1
-	if len(names) >= parallelFrom {
+	if len(names) >= parallelFrom && !fs.Isolated() { // one prober child serves a mount: no use in more readers
 		workers = min(runtime.GOMAXPROCS(0), maxWorkers)
 	}
 	if workers == 1 {
 		buf := make([]byte, 1024)
 		var p Process
 		for _, name := range names {
+			if st.fatal != nil {
+				break
+			}
 			if fs.readProcess(name, buf, &p, &st) {
 				st.Processes++
 				st.Tasks += p.Threads
 				fn(&p)
 			}
 		}
-		return st, nil
+		return st, st.fatal
 	}
 	return fs.scanParallel(names, workers, fn)
 }
@@ -92,6 +104,7 @@ type batch struct {
 
 func (fs *FS) scanParallel(names []string, workers int, fn func(p *Process)) (ScanStats, error) {
 	var next atomic.Int64
+	var stop atomic.Bool
 	out := make(chan batch, workers*2)
 	var wg sync.WaitGroup
 	for range workers {
@@ -101,7 +114,7 @@ func (fs *FS) scanParallel(names []string, workers int, fn func(p *Process)) (Sc
 			buf := make([]byte, 1024)
 			for {
 				lo := int(next.Add(chunk)) - chunk
-				if lo >= len(names) {
+				if lo >= len(names) || stop.Load() {
 					return
 				}
 				b := batch{procs: make([]Process, 0, chunk)}
@@ -110,6 +123,9 @@ func (fs *FS) scanParallel(names []string, workers int, fn func(p *Process)) (Sc
 					if fs.readProcess(name, buf, &p, &b.st) {
 						b.procs = append(b.procs, p)
 					}
+				}
+				if b.st.fatal != nil {
+					stop.Store(true)
 				}
 				out <- b
 			}
@@ -121,6 +137,9 @@ func (fs *FS) scanParallel(names []string, workers int, fn func(p *Process)) (Sc
 		st.Vanished += b.st.Vanished
 		st.Unreadable += b.st.Unreadable
 		st.Malformed += b.st.Malformed
+		if st.fatal == nil {
+			st.fatal = b.st.fatal
+		}
 		for _, pr := range b.st.Problems {
 			if len(st.Problems) < maxProblems {
 				st.Problems = append(st.Problems, pr)
@@ -132,7 +151,7 @@ func (fs *FS) scanParallel(names []string, workers int, fn func(p *Process)) (Sc
 			fn(&b.procs[i])
 		}
 	}
-	return st, nil
+	return st, st.fatal
 }
 
 // pids lists the numeric entries of the root.
@@ -190,6 +209,9 @@ func (fs *FS) readThreads(name string, buf []byte, p *Process, st *ScanStats) {
 			if !IsVanished(err) {
 				st.problem(err)
 			}
+			if st.fatal != nil {
+				return
+			}
 			continue
 		}
 		t, err := ParseStat(data)
@@ -209,7 +231,18 @@ func (fs *FS) readThreads(name string, buf []byte, p *Process, st *ScanStats) {
 
 // list returns the names in directory rel.
 func (fs *FS) list(rel string) ([]string, error) {
-	fd, err := unix.Openat(fs.fd, rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if fs.fd < 0 {
+		ents, err := fs.dir.ReadDir(rel)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(ents))
+		for i, e := range ents {
+			names[i] = e.Path
+		}
+		return names, nil
+	}
+	fd, err := unix.Openat(fs.fd, rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: fs.Path(rel), Err: err}
 	}

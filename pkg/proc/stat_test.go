@@ -73,11 +73,7 @@ func FuzzParseStat(f *testing.F) {
 }
 
 func TestScanFixture(t *testing.T) {
-	fs, err := Open(filepath.Join("..", "..", "testdata", "stuckprocs", "busy", "proc"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fs.Close()
+	fs := openTree(t, filepath.Join("..", "..", "testdata", "stuckprocs", "busy", "proc"))
 	byPID := map[int]Process{}
 	st, err := fs.Scan(func(p *Process) { byPID[p.PID] = *p })
 	if err != nil {

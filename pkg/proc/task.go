@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"runtime"
 	"strconv"
@@ -183,8 +182,8 @@ func (fs *FS) UID(pid int) (uint64, error) {
 	return uid, nil
 }
 
-// CmdlinePath is the path of a process's cmdline, for reading it through
-// the isolated prober when the process has a task in D.
+// CmdlinePath is the absolute path of a process's cmdline, for reading it
+// through the isolated prober when the process has a task in D.
 func (fs *FS) CmdlinePath(pid int) string { return fs.Path(strconv.Itoa(pid) + "/cmdline") }
 
 // Cmdline reads a process's raw cmdline (arguments separated by NULs).
@@ -204,13 +203,22 @@ func Args(raw []byte) []string {
 	return strings.Split(string(raw), "\x00")
 }
 
-// Exe is the path of a process's executable (readlink of exe); the
-// kernel refuses it for other users' processes unless root.
+// Exe is the path of a process's executable (readlink of exe, which
+// does not touch the filesystem the executable is on); the kernel refuses
+// it for other users' processes unless root.
 func (fs *FS) Exe(pid int) (string, error) {
-	rel := strconv.Itoa(pid) + "/exe"
-	target, err := readlinkat(fs.fd, rel)
+	target, err := fs.readlink(strconv.Itoa(pid) + "/exe")
 	if err != nil {
-		return "", &os.PathError{Op: "readlink", Path: fs.Path(rel), Err: err}
+		return "", err
+	}
+	return strings.TrimSuffix(target, " (deleted)"), nil
+}
+
+// SelfExe is Exe of "self".
+func (fs *FS) SelfExe() (string, error) {
+	target, err := fs.readlink("self/exe")
+	if err != nil {
+		return "", err
 	}
 	return strings.TrimSuffix(target, " (deleted)"), nil
 }
@@ -222,26 +230,6 @@ func (fs *FS) ExeName(pid int) (string, error) {
 		return "", err
 	}
 	return path.Base(exe), nil
-}
-
-// FileID identifies a file by device and inode.
-type FileID struct{ Dev, Ino uint64 }
-
-// ExeID is the device and inode of a process's executable: what tells
-// our own binary's other runs (sibling checks) apart from look-alikes.
-func (fs *FS) ExeID(pid int) (FileID, error) {
-	return fs.statID(strconv.Itoa(pid) + "/exe")
-}
-
-// SelfExeID is ExeID of "self".
-func (fs *FS) SelfExeID() (FileID, error) { return fs.statID("self/exe") }
-
-func (fs *FS) statID(rel string) (FileID, error) {
-	var st unix.Stat_t
-	if err := unix.Fstatat(fs.fd, rel, &st, 0); err != nil {
-		return FileID{}, &os.PathError{Op: "stat", Path: fs.Path(rel), Err: err}
-	}
-	return FileID{Dev: st.Dev, Ino: st.Ino}, nil
 }
 
 // Cgroups are the cgroup paths of a process (one per hierarchy; one line

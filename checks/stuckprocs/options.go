@@ -1,64 +1,17 @@
-// Package stuckprocs is check_stuck_procs: processes stuck in
-// uninterruptible sleep, zombies piling up, jobs running far too long,
-// and check_procs' selecting and counting without its limits.
 package stuckprocs
 
 import (
 	"errors"
 	"fmt"
+	"os/user"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/pkg/state"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
-
-// Plugin is check_stuck_procs.
-var Plugin = plugin.Plugin{
-	Name:    "check_stuck_procs",
-	Service: "STUCK",
-	Summary: "Processes stuck in D, zombies, overdue jobs, and process counts like check_procs",
-	Usage:   "[-C NAME] [-a TEXT] [-u USER] [-s FLAGS] [--max-age DURATION] [-w RANGE] [-c RANGE] [OPTIONS]",
-	Group:   "Check options",
-	Help:    help,
-	New:     func() plugin.Check { return &Check{} },
-}
-
-const help = `What it finds, all from /proc (never forks ps):
-  - tasks in uninterruptible sleep (D), threads included, and for how long:
-    the time since the task last ran (se.exec_start in /proc/PID/sched), a
-    state file remembering since when each process was seen in D across
-    runs, and optionally counters frozen over --sample-interval;
-  - growth of the kernel's hung-task count since the last run, with the
-    kernel's own log line where /dev/kmsg is readable;
-  - zombies, and the parents that do not reap them;
-  - processes matching a selection that run longer than --max-age;
-  - the number of matching processes against -w/-c, as check_procs.
-D-state, zombies and hung tasks are judged machine-wide (with
---only-selected, among the selected processes only); the selection (-C -a
---ereg-argument -u --ppid -s --cgroup -r -z -P) picks what -w/-c, -m and
---max-age judge. Kernel threads, -X names, this plugin, its parent shell
-and other runs of it are never counted.
-
-Unprivileged (NRPE's nagios user) works: wchan of other users' tasks is
-hidden by the kernel and said so; unreadable or vanished entries are
-counted and shown with -v.
-
-Examples:
-  check_stuck_procs
-      D tasks stuck over 1m warn, over 5m are critical; zombies counted.
-  check_stuck_procs -C ansible-playbook --max-age 2h -w 1:3 -c 1:10
-      the nightly job: missing, piled up, or running for over two hours.
-  check_stuck_procs -s D -w 5 -c 20
-      count processes with a task in D, as check_procs -s D.
-  check_stuck_procs --zombie-warning 10 --zombie-critical 100 --zombie-parent-warning 5
-  check_stuck_procs -C nginx -m RSS -w 500000 -c 1000000
-  check_stuck_procs --cgroup /system.slice/postgresql.service -w 1:
-  check_stuck_procs --cgroup /system.slice/backup.service --only-selected
-      stuck tasks and zombies of one unit only.`
 
 // Check holds the options; Run gathers and judges.
 type Check struct {
@@ -103,12 +56,6 @@ type Check struct {
 	NoStateFile bool   `long:"no-state-file" description:"Keep no state between runs (durations then rest on the scheduler clock alone)"`
 	Kmsg        string `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to quote hung-task reports from (needs root where dmesg_restrict=1)"`
 	Now         int64  `long:"now" hidden:"true" base:"10" value-name:"UNIXTIME" description:"Pretend the wall clock reads this (tests)"`
-
-	sel selection
-	// euid decides whether a wchan of "0" is the kernel hiding it; tests
-	// set it, Run fills it from the process.
-	euid    int
-	euidSet bool
 }
 
 // selection is the parsed form of the selecting options.
@@ -134,67 +81,79 @@ func (s *selection) any() bool {
 
 const knownFlags = "RSDZTtXIWKP<Nsl+L"
 
-// Validate parses the selecting options; errors name the option.
+// Validate checks the options; errors name the option.
 func (c *Check) Validate() error {
-	c.sel = selection{uid: -1, ppid: -1, command: c.Command, cgroup: c.Cgroup}
-	c.sel.argument = firstNonEmpty(c.Argument, c.ArgumentArray)
+	_, err := c.selection()
+	return err
+}
+
+// selection parses the selecting options (and checks the rest); errors
+// name the option.
+func (c *Check) selection() (selection, error) {
+	s, err := c.parseSelection()
+	if err != nil {
+		return selection{}, err
+	}
+	if c.OnlySelected && !s.any() {
+		return selection{}, errors.New("--only-selected needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P)")
+	}
+	if (c.MaxAge > 0 || c.MaxAgeWarning > 0) && !s.any() {
+		return selection{}, errors.New("--max-age needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P): every machine has processes running since boot")
+	}
+	if c.DCritical > 0 && c.DWarning > c.DCritical {
+		return selection{}, fmt.Errorf("--d-warning %s is longer than --d-critical %s", threshold.FormatDuration(time.Duration(c.DWarning)), threshold.FormatDuration(time.Duration(c.DCritical)))
+	}
+	return s, nil
+}
+
+func (c *Check) parseSelection() (selection, error) {
+	sel := selection{uid: -1, ppid: -1, command: c.Command, cgroup: c.Cgroup}
+	sel.argument = firstNonEmpty(c.Argument, c.ArgumentArray)
 	if re := firstNonEmpty(c.EregArgument, c.EregArray); re != "" {
 		rx, err := regexp.Compile(re)
 		if err != nil {
-			return fmt.Errorf("--ereg-argument %q: %v", re, err)
+			return sel, fmt.Errorf("--ereg-argument %q: %v", re, err)
 		}
-		c.sel.ereg = rx
+		sel.ereg = rx
 	}
 	if c.User != "" {
 		uid, name, err := lookupUser(c.User)
 		if err != nil {
-			return fmt.Errorf("-u %q: %v", c.User, err)
+			return sel, fmt.Errorf("-u %q: %v", c.User, err)
 		}
-		c.sel.uid, c.sel.userName = uid, name
+		sel.uid, sel.userName = uid, name
 	}
 	if c.PPID != "" {
 		n, err := strconv.Atoi(c.PPID)
 		if err != nil || n < 0 {
-			return fmt.Errorf("--ppid %q: not a process id", c.PPID)
+			return sel, fmt.Errorf("--ppid %q: not a process id", c.PPID)
 		}
-		c.sel.ppid = n
+		sel.ppid = n
 	}
 	for _, v := range []struct {
 		name string
 		val  float64
 	}{{"--rss", c.RSS}, {"--vsz", c.VSZ}, {"--pcpu", c.PCPU}} {
 		if v.val < 0 || v.val != v.val {
-			return fmt.Errorf("%s %v: must be a number of at least 0", v.name, v.val)
+			return sel, fmt.Errorf("%s %v: must be a number of at least 0", v.name, v.val)
 		}
 	}
-	c.sel.rss, c.sel.vsz, c.sel.pcpu = c.RSS, c.VSZ, c.PCPU
-	c.sel.flags = firstNonEmpty(c.State, c.Status)
-	for _, f := range c.sel.flags {
+	sel.rss, sel.vsz, sel.pcpu = c.RSS, c.VSZ, c.PCPU
+	sel.flags = firstNonEmpty(c.State, c.Status)
+	for _, f := range sel.flags {
 		if !strings.ContainsRune(knownFlags, f) {
-			return fmt.Errorf("-s %q: unknown flag %q (known: %s)", c.sel.flags, f, knownFlags)
+			return sel, fmt.Errorf("-s %q: unknown flag %q (known: %s)", sel.flags, f, knownFlags)
 		}
 	}
-	c.sel.exclude = map[string]bool{}
+	sel.exclude = map[string]bool{}
 	for _, x := range c.Exclude {
 		for n := range strings.SplitSeq(x, ",") {
 			if n = strings.TrimSpace(n); n != "" {
-				c.sel.exclude[n] = true
+				sel.exclude[n] = true
 			}
 		}
 	}
-	if c.OnlySelected && !c.sel.any() {
-		return errors.New("--only-selected needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P)")
-	}
-	if (c.MaxAge > 0 || c.MaxAgeWarning > 0) && !c.sel.any() {
-		return errors.New("--max-age needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P): every machine has processes running since boot")
-	}
-	if c.DCritical > 0 && c.DWarning > c.DCritical {
-		return fmt.Errorf("--d-warning %s is longer than --d-critical %s", threshold.FormatDuration(time.Duration(c.DWarning)), threshold.FormatDuration(time.Duration(c.DCritical)))
-	}
-	if c.StateFile == "" {
-		c.StateFile = state.DefaultPath("check_stuck_procs")
-	}
-	return nil
+	return sel, nil
 }
 
 func firstNonEmpty(a, b string) string {
@@ -202,4 +161,24 @@ func firstNonEmpty(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// lookupUser resolves a user name or uid. A uid with no passwd entry is
+// accepted (containers, NSS not visible to a static binary).
+func lookupUser(s string) (int64, string, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= 0 {
+		if u, err := user.LookupId(s); err == nil {
+			return n, u.Username, nil
+		}
+		return n, "", nil
+	}
+	u, err := user.Lookup(s)
+	if err != nil {
+		return 0, "", errors.New("no such user")
+	}
+	n, err := strconv.ParseInt(u.Uid, 10, 64)
+	if err != nil {
+		return 0, "", errors.New("no such user")
+	}
+	return n, u.Username, nil
 }
