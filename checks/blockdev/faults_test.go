@@ -121,7 +121,7 @@ func TestUnusableStateAndLog(t *testing.T) {
 		return testutil.Run(t, setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)...)
 	}
 	r := asNobody("-p", "/", "--no-kmsg", "--fstab", "/dev/null", "--state-file", filepath.Join(dir, "state.json"))
-	if r.Code != 3 || !strings.Contains(r.Stdout, "[UNKNOWN] state file "+filepath.Join(dir, "state.json")) || !strings.Contains(r.Stdout, "detection across runs is off") {
+	if r.Code != 3 || !strings.Contains(r.Stdout, "state file "+filepath.Join(dir, "state.json")) || !strings.Contains(r.Stdout, "detection across runs is off") {
 		t.Errorf("unwritable state file: exit %d\n%s", r.Code, r.Stdout)
 	}
 	// Debian's dmesg_restrict=1: the kernel log is closed to nobody.

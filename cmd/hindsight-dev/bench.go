@@ -86,7 +86,7 @@ func bench(args []string) error {
 		// for one plugin's row leaves tasks in D that would tax the others.
 		lab.reset()
 		size := binarySize(filepath.Join(bin, e.Plugin))
-		for _, row := range e.Bench {
+		for _, row := range append(e.Bench, worstInputRows(e.Plugin)...) {
 			if *only != "" && !strings.Contains(row.Name, *only) {
 				continue
 			}

@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,7 +84,19 @@ func (d *Dir) ReadFile(rel string) ([]byte, error) {
 	if where.risky {
 		return d.src.readIsolated(d.ctx, Kernel, d.Path(rel), where)
 	}
-	return ReadLocal(Kernel, where.path)
+	data, err := ReadLocal(Kernel, where.path)
+	return data, renamed(err, d.Path(rel))
+}
+
+// renamed puts the path as the caller named it into a file error: a
+// message about "/dev/zero/loadavg" when the user gave --procfs /link
+// would name a path they never typed.
+func renamed(err error, shown string) error {
+	var fe *Error
+	if errors.As(err, &fe) && fe.Path != shown {
+		return &Error{Path: shown, Problem: fe.Problem, Err: fe.Err}
+	}
+	return err
 }
 
 // ReadDir lists the directory rel: names with their lstat type and size.
@@ -91,10 +104,10 @@ func (d *Dir) ReadDir(rel string) ([]Entry, error) {
 	where := d.placeOf(rel)
 	if where.risky {
 		var tree Tree
-		if err := d.src.walkIsolated(d.ctx, &tree, where.path, where, 1<<20, 1); err != nil {
+		if err := d.src.walkIsolated(d.ctx, &tree, d.Path(rel), where, 1<<20, 1); err != nil {
 			return nil, err
 		}
-		if len(tree.Entries) > 0 && tree.Entries[0].Path == where.path {
+		if len(tree.Entries) > 0 && tree.Entries[0].Path == d.Path(rel) {
 			tree.Entries = tree.Entries[1:]
 		}
 		for i := range tree.Entries {

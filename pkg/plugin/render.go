@@ -49,7 +49,8 @@ func (z *Sanitizer) Render(service string, r Result, max int) string {
 		summary = z.line(defaultSummary(r))
 	}
 	prefix := service + " " + StateName(r.State()) + " - "
-	return fit(prefix, Truncate(summary, summaryMax), z.parts(r, summary), max)
+	shown := Truncate(summary, summaryMax)
+	return fit(prefix, shown, z.parts(r, shown), max)
 }
 
 // RenderLine renders a bare status line, sanitised: usage errors and the
@@ -76,7 +77,8 @@ type part struct {
 // OK lines, notes, OK perfdata.
 func (z *Sanitizer) parts(r Result, summary string) []part {
 	var bad, good []part
-	// One finding that is the summary already needs no line of its own.
+	// One finding that is the summary already needs no line of its own;
+	// one the summary shows cut short keeps its line, whole.
 	if len(r.Findings) > 1 || (len(r.Findings) == 1 && z.line(r.Findings[0].Text) != summary) {
 		for _, f := range r.Sorted() {
 			p := part{text: "[" + StateName(f.State) + "] " + z.line(f.Text)}

@@ -93,7 +93,7 @@ func (e *Env) saveState(ctx context.Context, res *Result) {
 		lost = "detection across runs"
 	}
 	if s.problem != "" {
-		res.addOwn(UNKNOWN, s.problem+": "+lost+" is off")
+		res.addOwn(UNKNOWN, lost+" is off: "+s.problem)
 		return // never overwrite a file we could not read: it may not be ours
 	}
 	res.Notes = append(res.Notes, s.notes...)
@@ -111,6 +111,6 @@ func (e *Env) saveState(ctx context.Context, res *Result) {
 		err = state.Write(s.spec.Path, data)
 	}
 	if err != nil {
-		res.addOwn(UNKNOWN, "state file "+s.spec.Path+" not written: "+err.Error()+": "+lost+" is off")
+		res.addOwn(UNKNOWN, lost+" is off: state file "+s.spec.Path+" not written: "+err.Error())
 	}
 }
