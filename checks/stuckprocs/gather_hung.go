@@ -29,6 +29,11 @@ func (g *gatherer) hungTasks() *hungReport {
 		return nil
 	}
 	h := &hungReport{count: count}
+	// The log is read only when the count grew; a --kmsg that could never
+	// be read costs one stat a run to say so now.
+	if _, err := kmsgKind(g.ctx, g.env.Files(), g.c.Kmsg); err != nil {
+		h.kmsgProblem = err.Error() + " (--kmsg)"
+	}
 	if g.prev.HungCount == nil {
 		return h // the first run sets the baseline
 	}
@@ -65,11 +70,11 @@ var kmsgDev = unix.Mkdev(1, 11)
 // character device (/dev/zero) it would never drain, on a big file it
 // would read it all, and on a hung mount its open would never return.
 func readKmsg(ctx context.Context, src *files.Source, path string, after uint64) ([]kmsg.Record, error) {
-	info, err := src.Stat(ctx, path)
+	regular, err := kmsgKind(ctx, src, path)
 	if err != nil {
 		return nil, err
 	}
-	if info.IsRegular() {
+	if regular {
 		data, err := src.Read(ctx, files.Kernel, path)
 		if err != nil {
 			return nil, err
@@ -82,17 +87,34 @@ func readKmsg(ctx context.Context, src *files.Source, path string, after uint64)
 		}
 		return out, nil
 	}
+	return kmsg.Read(path, after)
+}
+
+// kmsgKind says whether path is a file of records (true) or the kernel
+// log device (false), or why it is neither: the stat that tells is
+// isolated on a mount that can hang.
+func kmsgKind(ctx context.Context, src *files.Source, path string) (regular bool, err error) {
+	info, err := src.Stat(ctx, path)
+	if err != nil {
+		return false, err
+	}
+	if info.IsRegular() {
+		if info.Size > files.Kernel.Max {
+			return true, fmt.Errorf("%s: over the limit for %s", path, files.Kernel)
+		}
+		return true, nil
+	}
 	if err := src.CheckLocal(ctx, path); err != nil {
-		return nil, err
+		return false, err
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return false, fmt.Errorf("%s: %w", path, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != kmsgDev {
-		return nil, fmt.Errorf("%s: is %s, not the kernel log device or a file of its records", path, describeMode(st.Mode))
+		return false, fmt.Errorf("%s: is %s, not the kernel log device or a file of its records", path, describeMode(st.Mode))
 	}
-	return kmsg.Read(path, after)
+	return false, nil
 }
 
 // describeMode names a file type in words, with its article.

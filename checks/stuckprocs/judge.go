@@ -305,6 +305,12 @@ func (j *judging) commOf(pid int) string {
 
 // judgeHung reports growth of the kernel's hung-task count.
 func (j *judging) judgeHung(res *plugin.Result, h *hungReport) (part, bool) {
+	if h != nil && !h.grew && h.kmsgProblem != "" {
+		// Said at every run, not first on the day a task hangs.
+		text := "the kernel's hung-task reports could not be quoted: " + h.kmsgProblem
+		res.Add(plugin.UNKNOWN, text)
+		return part{state: plugin.UNKNOWN, head: text}, true
+	}
 	if h == nil || !h.grew {
 		return part{}, false
 	}

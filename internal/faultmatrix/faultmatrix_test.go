@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -77,7 +78,7 @@ func options() []option {
 		{plugin: "check_cert_expiry", flag: "--password-file", kind: file, args: func(l *lab) []string { return []string{"-f", l.certP12} }},
 		{plugin: "check_cert_expiry", flag: "--ca-file", kind: file, args: endpoint},
 		{plugin: "check_cert_expiry", flag: "--ca", kind: file, args: certFile},
-		{plugin: "check_cert_expiry", flag: "--compare-file", kind: file, args: endpoint},
+		{plugin: "check_cert_expiry", flag: "--compare-file", kind: file, args: func(l *lab) []string { return []string{"-H", l.tlsAddr, "--ca-file", l.certPEM} }},
 
 		{plugin: "check_http_status", flag: "--data-file", kind: file, args: httpURL},
 		{plugin: "check_http_status", flag: "--auth-file", kind: file, args: httpURL},
@@ -94,7 +95,8 @@ func options() []option {
 		{plugin: "check_blockdev", flag: "--fstab", kind: file, secondary: true, args: none},
 		{plugin: "check_blockdev", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: none},
 		{plugin: "check_blockdev", flag: "--kmsg", kind: file, secondary: true, args: none},
-		{plugin: "check_blockdev", flag: "-p", kind: dir, args: none},
+		// A path where nothing is mounted is a finding (CRITICAL), as check_disk's.
+		{plugin: "check_blockdev", flag: "-p", kind: dir, secondary: true, args: none},
 		{plugin: "check_blockdev", flag: "--read-test", kind: file, valid: map[string]bool{"huge-sparse": true}, args: none},
 		{plugin: "check_blockdev", flag: "--write-test", kind: dir, valid: map[string]bool{"directory": true}, args: none},
 	}
@@ -134,7 +136,9 @@ func faults() []fault {
 		{name: "huge-sparse", path: func(l *lab, _ kind) string { return l.huge }, bad: true},
 		{name: "directory", path: func(l *lab, k kind) string { return l.emptyDir }, bad: true},
 		{name: "symlink-loop", path: func(l *lab, _ kind) string { return l.loop }, bad: true},
-		{name: "dangling-symlink", path: func(l *lab, _ kind) string { return l.dangling }, bad: true},
+		// One of its own per case: a state file behind it is created by the
+		// first save, and would be a regular file for the next case.
+		{name: "dangling-symlink", path: func(l *lab, _ kind) string { return l.newDangling() }, bad: true},
 		{name: "unreadable", path: func(l *lab, k kind) string {
 			if k == dir {
 				return l.privateDir
@@ -150,7 +154,9 @@ type lab struct {
 	bins                       map[string]string
 	hung, eio                  string
 	fifo, huge, emptyDir       string
-	loop, dangling             string
+	loop                       string
+	mu                         sync.Mutex
+	danglings                  int
 	privateFile, privateDir    string
 	certPEM, keyPEM, certP12   string
 	tlsAddr, httpURL, httpsURL string
@@ -277,10 +283,22 @@ func indent(b []byte) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(string(b), "\n"), "\n", "\n    ")
 }
 
+// newDangling makes a new symlink to nowhere.
+func (l *lab) newDangling() string {
+	l.mu.Lock()
+	l.danglings++
+	n := l.danglings
+	l.mu.Unlock()
+	p := filepath.Join(l.dir, "dangling-"+strconv.Itoa(n))
+	os.Symlink(filepath.Join(l.dir, "nowhere-"+strconv.Itoa(n)), p)
+	return p
+}
+
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	l := &lab{dir: t.TempDir(), bins: map[string]string{}}
 	os.Chmod(l.dir, 0o755)
+	os.Chmod(filepath.Dir(l.dir), 0o755) // the nagios user must reach it
 	l.nagios = nagiosCred(t)
 	for _, o := range options() {
 		if l.bins[o.plugin] == "" {
@@ -302,8 +320,6 @@ func newLab(t *testing.T) *lab {
 	must(t, os.Mkdir(l.emptyDir, 0o755))
 	l.loop = at("loop")
 	must(t, os.Symlink(l.loop, l.loop))
-	l.dangling = at("dangling")
-	must(t, os.Symlink(at("nowhere"), l.dangling))
 	l.privateDir = at("private")
 	must(t, os.Mkdir(l.privateDir, 0o700))
 	l.privateFile = filepath.Join(l.privateDir, "file")
