@@ -151,7 +151,7 @@ func TestBadOptions(t *testing.T) {
 	}{
 		{nil, "nothing to check"},
 		{[]string{"-f", "x", "-w", "5", "-c", "10"}, "-c 10 is above -w 5"},
-		{[]string{"-f", "x", "-w", "abc"}, `parsing "abc"`},
+		{[]string{"-f", "x", "-w", "abc"}, `"abc" is not a number`},
 		{[]string{"-f", "x", "--renewal-at", "1.5"}, "invalid --renewal-at 1.5"},
 		{[]string{"-H", "a.test", "-4", "-6"}, "-4 and -6 exclude each other"},
 		{[]string{"-H", "a.test:99999"}, `invalid -H "a.test:99999": port "99999" is not a number 1-65535`},

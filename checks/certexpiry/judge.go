@@ -52,9 +52,9 @@ type policy struct {
 
 func policyOf(o *Options) policy {
 	return policy{
-		dates:       certs.Policy{WarnDays: o.Warning, CritDays: o.Critical, RenewalAt: o.RenewalAt},
-		warn:        threshold.MustParseRange(fmtDays(o.Warning) + ":"),
-		crit:        threshold.MustParseRange(fmtDays(o.Critical) + ":"),
+		dates:       certs.Policy{WarnDays: float64(o.Warning), CritDays: float64(o.Critical), RenewalAt: float64(o.RenewalAt)},
+		warn:        threshold.MustParseRange(fmtDays(float64(o.Warning)) + ":"),
+		crit:        threshold.MustParseRange(fmtDays(float64(o.Critical)) + ":"),
 		chainState:  stateOr(o.ChainState, plugin.CRITICAL),
 		hostState:   stateOr(o.HostnameState, plugin.CRITICAL),
 		weakState:   stateOr(o.WeakState, plugin.CRITICAL),
@@ -159,7 +159,7 @@ func compare(o *Options, v *verdicts, served *certFacts, obs observations) {
 		v.add(plugin.OK, "same as "+o.CompareFile)
 	case disk.NotBefore.After(served.NotBefore):
 		st := plugin.WARNING
-		if daysLeft(served, obs.Now) <= o.Critical {
+		if daysLeft(served, obs.Now) <= float64(o.Critical) {
 			st = plugin.CRITICAL
 		}
 		v.add(st, fmt.Sprintf("renewed but not reloaded: %s holds a certificate issued %s and valid until %s, the server still serves the one valid until %s",

@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
 )
 
@@ -34,9 +35,9 @@ type Options struct {
 	PasswordEnv   string   `long:"password-env" value-name:"VAR" description:"Environment variable holding the PKCS#12 password"`
 	MaxEntries    int      `long:"max-entries" default:"100000" base:"10" value-name:"N" description:"Stop listing a directory (-d) or a glob after N files and directories, with an UNKNOWN saying so: a runaway tree costs bounded time and memory"`
 
-	Warning        float64          `short:"w" long:"warning" default:"28" value-name:"DAYS" description:"WARNING when a certificate expires within DAYS (fractions allowed)"`
-	Critical       float64          `short:"c" long:"critical" default:"14" value-name:"DAYS" description:"CRITICAL when a certificate expires within DAYS (fractions allowed)"`
-	RenewalAt      float64          `long:"renewal-at" value-name:"FRACTION" description:"WARNING once this fraction of a certificate's lifetime has passed: its automated renewal is overdue (e.g. 0.67 for certbot, 0.8 for kubeadm)"`
+	Warning        threshold.Number `short:"w" long:"warning" default:"28" value-name:"DAYS" description:"WARNING when a certificate expires within DAYS (fractions allowed)"`
+	Critical       threshold.Number `short:"c" long:"critical" default:"14" value-name:"DAYS" description:"CRITICAL when a certificate expires within DAYS (fractions allowed)"`
+	RenewalAt      threshold.Number `long:"renewal-at" value-name:"FRACTION" description:"WARNING once this fraction of a certificate's lifetime has passed: its automated renewal is overdue (e.g. 0.67 for certbot, 0.8 for kubeadm)"`
 	CAFile         string           `long:"ca-file" value-name:"FILE" description:"Trust these CA certificates instead of the system's when verifying chains (also verifies file bundles)"`
 	CA             []string         `long:"ca" value-name:"FILE" description:"Every leaf must be signed by a CA in FILE (repeatable): catches leaves left behind by a CA replacement"`
 	CompareFile    string           `long:"compare-file" value-name:"FILE" description:"The certificate the endpoints should serve: a newer one on disk means renewed but not reloaded"`
@@ -66,13 +67,13 @@ func (c *Options) TakeArgs(args []string) error {
 // Validate checks the options before anything is opened.
 func (c *Options) Validate() error {
 	switch {
-	case bad(c.Warning) || c.Warning < 0:
+	case bad(float64(c.Warning)) || c.Warning < 0:
 		return fmt.Errorf("invalid -w %v: DAYS must be a number of 0 or more", c.Warning)
-	case bad(c.Critical) || c.Critical < 0:
+	case bad(float64(c.Critical)) || c.Critical < 0:
 		return fmt.Errorf("invalid -c %v: DAYS must be a number of 0 or more", c.Critical)
 	case c.Critical > c.Warning:
 		return fmt.Errorf("-c %v is above -w %v: the critical threshold must be the nearer one", c.Critical, c.Warning)
-	case bad(c.RenewalAt) || c.RenewalAt < 0 || c.RenewalAt >= 1:
+	case bad(float64(c.RenewalAt)) || c.RenewalAt < 0 || c.RenewalAt >= 1:
 		return fmt.Errorf("invalid --renewal-at %v: a fraction of the lifetime above 0 and below 1, e.g. 0.67", c.RenewalAt)
 	case c.IPv4 && c.IPv6:
 		return errors.New("-4 and -6 exclude each other")

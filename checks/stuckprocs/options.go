@@ -20,23 +20,23 @@ type Check struct {
 	Critical threshold.Range `short:"c" long:"critical" value-name:"RANGE" description:"Critical range for the metric (-m), e.g. 1:30"`
 	Metric   string          `short:"m" long:"metric" default:"PROCS" choice:"PROCS" choice:"ELAPSED" choice:"RSS" choice:"VSZ" choice:"CPU" value-name:"METRIC" description:"What -w/-c judge: PROCS counts matching processes; ELAPSED (s), RSS, VSZ (KiB) and CPU (% over its lifetime) judge each one, as check_procs"`
 
-	Command       string   `short:"C" long:"command" value-name:"NAME" description:"Select processes named NAME: the full name from comm and the executable, no 15-character limit"`
-	Argument      string   `short:"a" long:"argument" value-name:"TEXT" description:"Select processes whose command line contains TEXT"`
-	ArgumentArray string   `long:"argument-array" hidden:"true" value-name:"TEXT" description:"check_procs' name for --argument"`
-	EregArgument  string   `long:"ereg-argument" value-name:"REGEX" description:"Select processes whose command line matches REGEX (Go syntax, a superset of POSIX ERE)"`
-	EregArray     string   `long:"ereg-argument-array" hidden:"true" value-name:"REGEX" description:"check_procs' name for --ereg-argument"`
-	User          string   `short:"u" long:"user" value-name:"USER|UID" description:"Select processes of this user (real uid)"`
-	PPID          string   `short:"p" long:"ppid" value-name:"PID" description:"Select children of PID"`
-	State         string   `short:"s" long:"state" value-name:"FLAGS" description:"Select processes with any of these flags: R S D Z T t X I (state; D if any thread is in D), < N (nice), s (session leader), l (threaded), + (foreground), L (locked pages)"`
-	Status        string   `long:"status" hidden:"true" value-name:"FLAGS" description:"check_procs' name for --state"`
-	Cgroup        string   `long:"cgroup" value-name:"PATH" description:"Select processes in this cgroup: a path prefix (/system.slice/nginx.service) or one component (nginx.service, a container id)"`
-	RSS           float64  `short:"r" long:"rss" value-name:"KIB" description:"Select processes with a resident set of at least KIB"`
-	VSZ           float64  `short:"z" long:"vsz" value-name:"KIB" description:"Select processes with a virtual size of at least KIB"`
-	PCPU          float64  `short:"P" long:"pcpu" value-name:"PERCENT" description:"Select processes that used at least PERCENT of a CPU over their lifetime (as ps)"`
-	Exclude       []string `short:"X" long:"exclude" value-name:"NAME[,NAME...]" description:"Never count processes with these names (repeatable)"`
-	OnlySelected  bool     `long:"only-selected" description:"Judge tasks in D and zombies only among the selected processes (a unit, a container, a user), not machine-wide"`
-	KThreads      bool     `long:"kthreads" description:"Count kernel threads too (excluded by default)"`
-	NoKThreads    bool     `short:"k" long:"no-kthreads" hidden:"true" description:"check_procs compatibility: kernel threads are excluded by default"`
+	Command       string           `short:"C" long:"command" value-name:"NAME" description:"Select processes named NAME: the full name from comm and the executable, no 15-character limit"`
+	Argument      string           `short:"a" long:"argument" value-name:"TEXT" description:"Select processes whose command line contains TEXT"`
+	ArgumentArray string           `long:"argument-array" hidden:"true" value-name:"TEXT" description:"check_procs' name for --argument"`
+	EregArgument  string           `long:"ereg-argument" value-name:"REGEX" description:"Select processes whose command line matches REGEX (Go syntax, a superset of POSIX ERE)"`
+	EregArray     string           `long:"ereg-argument-array" hidden:"true" value-name:"REGEX" description:"check_procs' name for --ereg-argument"`
+	User          string           `short:"u" long:"user" value-name:"USER|UID" description:"Select processes of this user (real uid)"`
+	PPID          string           `short:"p" long:"ppid" value-name:"PID" description:"Select children of PID"`
+	State         string           `short:"s" long:"state" value-name:"FLAGS" description:"Select processes with any of these flags: R S D Z T t X I (state; D if any thread is in D), < N (nice), s (session leader), l (threaded), + (foreground), L (locked pages)"`
+	Status        string           `long:"status" hidden:"true" value-name:"FLAGS" description:"check_procs' name for --state"`
+	Cgroup        string           `long:"cgroup" value-name:"PATH" description:"Select processes in this cgroup: a path prefix (/system.slice/nginx.service) or one component (nginx.service, a container id)"`
+	RSS           threshold.Number `short:"r" long:"rss" value-name:"KIB" description:"Select processes with a resident set of at least KIB"`
+	VSZ           threshold.Number `short:"z" long:"vsz" value-name:"KIB" description:"Select processes with a virtual size of at least KIB"`
+	PCPU          threshold.Number `short:"P" long:"pcpu" value-name:"PERCENT" description:"Select processes that used at least PERCENT of a CPU over their lifetime (as ps)"`
+	Exclude       []string         `short:"X" long:"exclude" value-name:"NAME[,NAME...]" description:"Never count processes with these names (repeatable)"`
+	OnlySelected  bool             `long:"only-selected" description:"Judge tasks in D and zombies only among the selected processes (a unit, a container, a user), not machine-wide"`
+	KThreads      bool             `long:"kthreads" description:"Count kernel threads too (excluded by default)"`
+	NoKThreads    bool             `short:"k" long:"no-kthreads" hidden:"true" description:"check_procs compatibility: kernel threads are excluded by default"`
 
 	MaxAge        threshold.Duration `long:"max-age" value-name:"DURATION" description:"Critical when a selected process has been running longer than this (2h, 1d): the job that never finished"`
 	MaxAgeWarning threshold.Duration `long:"max-age-warning" value-name:"DURATION" description:"Warning when a selected process has been running longer than this"`
@@ -133,12 +133,12 @@ func (c *Check) parseSelection() (selection, error) {
 	for _, v := range []struct {
 		name string
 		val  float64
-	}{{"--rss", c.RSS}, {"--vsz", c.VSZ}, {"--pcpu", c.PCPU}} {
+	}{{"--rss", float64(c.RSS)}, {"--vsz", float64(c.VSZ)}, {"--pcpu", float64(c.PCPU)}} {
 		if v.val < 0 || v.val != v.val {
 			return sel, fmt.Errorf("%s %v: must be a number of at least 0", v.name, v.val)
 		}
 	}
-	sel.rss, sel.vsz, sel.pcpu = c.RSS, c.VSZ, c.PCPU
+	sel.rss, sel.vsz, sel.pcpu = float64(c.RSS), float64(c.VSZ), float64(c.PCPU)
 	sel.flags = firstNonEmpty(c.State, c.Status)
 	for _, f := range sel.flags {
 		if !strings.ContainsRune(knownFlags, f) {

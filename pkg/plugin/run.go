@@ -233,7 +233,15 @@ func (r Runner) writeHelp(p Plugin, parser *flags.Parser) {
 // "invalid argument for flag `-w, --warning' (expected ...): ..." keeps
 // its substance, the backquotes go.
 func flagMessage(err error) string {
-	msg := strings.ReplaceAll(err.Error(), "`", "")
+	// "(expected threshold.Triplet)" names a Go type, not anything a user
+	// typed or can look up: the text after it says what is wrong.
+	msg := err.Error()
+	if i := strings.Index(msg, " (expected "); i >= 0 {
+		if j := strings.IndexByte(msg[i:], ')'); j >= 0 {
+			msg = msg[:i] + msg[i+j+1:]
+		}
+	}
+	msg = strings.ReplaceAll(msg, "`", "")
 	msg = strings.ReplaceAll(msg, "'", "")
 	return strings.Join(strings.Fields(msg), " ")
 }

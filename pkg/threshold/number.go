@@ -90,3 +90,21 @@ func formatExact(v float64) string {
 		return strconv.FormatFloat(v, 'e', -1, 64)
 	}
 }
+
+// Number is a plain number given as an option value (days, KiB, a
+// fraction), read by the one strict grammar of ParseNumber: go-flags'
+// own float parsing takes "1_000", "0x1p4" and "inf".
+type Number float64
+
+// UnmarshalFlag implements flags.Unmarshaler.
+func (n *Number) UnmarshalFlag(s string) error {
+	v, err := ParseNumber(s)
+	if err != nil {
+		return err
+	}
+	*n = Number(v)
+	return nil
+}
+
+// MarshalFlag implements flags.Marshaler.
+func (n Number) MarshalFlag() (string, error) { return formatExact(float64(n)), nil }
