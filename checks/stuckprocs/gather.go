@@ -79,9 +79,6 @@ func gather(ctx context.Context, env *plugin.Env, c *Check, sel selection, prev 
 	}
 	defer fs.Close()
 	obs := &observations{Now: env.Now(), Root: fs.Root, Euid: os.Geteuid(), Verbose: env.Verbose, Comms: map[int]string{}}
-	if c.Now > 0 {
-		obs.Now = time.Unix(c.Now, 0)
-	}
 	if obs.BootTime, err = fs.BootTime(); err != nil {
 		return nil, fmt.Errorf("%w (--procfs)", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/state"
@@ -35,8 +36,44 @@ func fixture(name string) string { return filepath.Join(testdata, name, "proc") 
 func runFixture(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var out strings.Builder
-	code := plugin.Runner{Args: args, Stdout: &out, Exit: func(int) { t.Errorf("watchdog fired") }}.Run(Plugin)
+	args, now := withoutNow(args)
+	r := plugin.Runner{Args: args, Stdout: &out, Exit: func(int) { t.Errorf("watchdog fired") }}
+	if now != "" {
+		secs, err := strconv.ParseInt(now, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Now = func() time.Time { return time.Unix(secs, 0) }
+	}
+	code := r.Run(Plugin)
 	return code, out.String()
+}
+
+// withoutNow takes "--now UNIXTIME" out of args: the tests name the
+// fixture's clock next to the options, the runtime takes it as its clock
+// (Runner.Now, or $HINDSIGHT_NOW for the binary), not as an option.
+func withoutNow(args []string) (rest []string, now string) {
+	for i := 0; i < len(args); i++ {
+		if args[i] == "--now" && i+1 < len(args) {
+			now = args[i+1]
+			i++
+			continue
+		}
+		rest = append(rest, args[i])
+	}
+	return rest, now
+}
+
+// runBin runs the built binary, with the fixture's clock (see withoutNow)
+// in $HINDSIGHT_NOW.
+func runBin(t *testing.T, bin string, args ...string) testutil.Result {
+	t.Helper()
+	args, now := withoutNow(args)
+	var env []string
+	if now != "" {
+		env = append(env, "HINDSIGHT_NOW="+now)
+	}
+	return testutil.RunEnv(t, env, bin, args...)
 }
 
 // base are the options every fixture run gets: the fixture's clock, no

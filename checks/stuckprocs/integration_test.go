@@ -101,7 +101,7 @@ func TestRealZombie(t *testing.T) {
 	t.Cleanup(func() { cmd.Wait() }) // reaped only at the end: a zombie until then
 	waitState(t, cmd.Process.Pid, 'Z')
 
-	res := testutil.Run(t, bin, "--no-state-file", "-C", "hs-zombie-test", "-s", "Z", "-w", "0", "--zombie-warning", "0")
+	res := runBin(t, bin, "--no-state-file", "-C", "hs-zombie-test", "-s", "Z", "-w", "0", "--zombie-warning", "0")
 	expect(t, res, 1, "1 process with command name 'hs-zombie-test', status 'Z'",
 		fmt.Sprintf("of stuckprocs.test (pid %d)", os.Getpid()))
 }
@@ -138,7 +138,7 @@ func TestRealDState(t *testing.T) {
 	waitState(t, pid, 'D')
 	time.Sleep(100 * time.Millisecond) // in D for longer than --d-warning
 
-	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "--d-critical", "1h", "-s", "D", "-C", "hs-vfork-d", "-c", "0", "-v",
+	res := runBin(t, bin, "--no-state-file", "--d-warning", "1ms", "--d-critical", "1h", "-s", "D", "-C", "hs-vfork-d", "-c", "0", "-v",
 		"--sample-interval", "200ms")
 	expect(t, res, 1,
 		"counters frozen over 200ms",
@@ -157,12 +157,12 @@ func TestRealStateFileAcrossRuns(t *testing.T) {
 	waitState(t, pid, 'D')
 	stateFile := filepath.Join(t.TempDir(), "state.json")
 
-	res := testutil.Run(t, bin, "--state-file", stateFile)
+	res := runBin(t, bin, "--state-file", stateFile)
 	if strings.Contains(res.Stdout, fmt.Sprintf("pid %d,", pid)) {
 		t.Fatalf("first run already judges the fresh D task:\n%s", res.Stdout)
 	}
 	later := strconv.FormatInt(time.Now().Add(2*time.Hour).Unix(), 10)
-	res = testutil.Run(t, bin, "--state-file", stateFile, "--now", later)
+	res = runBin(t, bin, "--state-file", stateFile, "--now", later)
 	expect(t, res, 2, fmt.Sprintf("[CRITICAL] hs-vfork-d (pid %d, user root, D for 2h", pid))
 }
 
@@ -172,12 +172,12 @@ func TestRealLongRunningByName(t *testing.T) {
 	cmd := start(t, copyExe(t, "/bin/sleep", name), "600")
 	waitState(t, cmd.Process.Pid, 'S')
 
-	res := testutil.Run(t, bin, "--no-state-file", "-C", name, "-w", "1:1", "-c", "1:5", "--only-selected")
+	res := runBin(t, bin, "--no-state-file", "-C", name, "-w", "1:1", "-c", "1:5", "--only-selected")
 	if res.Code != 0 || !strings.Contains(res.Stdout, "1 process with command name '"+name+"'") {
 		t.Errorf("exit %d\n%s", res.Code, res.Stdout)
 	}
 	later := strconv.FormatInt(time.Now().Add(3*time.Hour+30*time.Second).Unix(), 10)
-	res = testutil.Run(t, bin, "--no-state-file", "-C", name, "--max-age", "2h", "--now", later)
+	res = runBin(t, bin, "--no-state-file", "-C", name, "--max-age", "2h", "--now", later)
 	expect(t, res, 2, fmt.Sprintf("[CRITICAL] %s (pid %d, user root, running for 3h, over 2h): ", name, cmd.Process.Pid))
 }
 
@@ -230,7 +230,7 @@ func waitWchan(t *testing.T, pid int, want string) {
 func TestRealHungDF(t *testing.T) {
 	bin := testutil.Binary(t, "check_stuck_procs")
 	df, mnt := hungDF(t)
-	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "-t", "5", "-v")
+	res := runBin(t, bin, "--no-state-file", "--d-warning", "1ms", "-t", "5", "-v")
 	expect(t, res, 1, fmt.Sprintf("df (pid %d, user root, D for ", df.Process.Pid), "wchan request_wait_answer): df "+mnt)
 	if res.Elapsed > 5*time.Second {
 		t.Errorf("took %s with a hung df on the machine", res.Elapsed)
@@ -249,12 +249,12 @@ func TestPostmortem000Replay(t *testing.T) {
 	stateFile := filepath.Join(t.TempDir(), "state.json")
 	args := []string{"--state-file", stateFile, "-C", "ansible-playbook", "--max-age", "2h", "-w", "1:1"}
 
-	res := testutil.Run(t, bin, args...)
+	res := runBin(t, bin, args...)
 	if strings.Contains(res.Stdout, "ansible-playbook (pid") {
 		t.Errorf("a fresh job judged overdue:\n%s", res.Stdout)
 	}
 	later := strconv.FormatInt(time.Now().Add(3*time.Hour+30*time.Second).Unix(), 10)
-	res = testutil.Run(t, bin, append(args, "--now", later)...)
+	res = runBin(t, bin, append(args, "--now", later)...)
 	first := strings.SplitN(res.Stdout, "\n", 2)[0]
 	if res.Code != 2 || !strings.HasPrefix(first, "STUCK CRITICAL - ") {
 		t.Errorf("exit %d, want CRITICAL:\n%s", res.Code, res.Stdout)
@@ -315,7 +315,7 @@ func TestRealProbeChildNotReported(t *testing.T) {
 	bin := testutil.Binary(t, "check_stuck_procs")
 	pid := stuckProbeChild(t)
 	time.Sleep(100 * time.Millisecond)
-	res := testutil.Run(t, bin, "--no-state-file", "--d-warning", "1ms", "-t", "5", "-v")
+	res := runBin(t, bin, "--no-state-file", "--d-warning", "1ms", "-t", "5", "-v")
 	if strings.Contains(res.Stdout, fmt.Sprintf("(pid %d,", pid)) || strings.Contains(res.Stdout, fmt.Sprintf("pid %d:", pid)) {
 		t.Errorf("our probe child %d reported:\n%s", pid, res.Stdout)
 	}
@@ -327,8 +327,8 @@ func TestRealProbeChildNotReported(t *testing.T) {
 	}
 	// A state file remembers it: the next run reads nothing of it.
 	stateFile := filepath.Join(t.TempDir(), "state.json")
-	testutil.Run(t, bin, "--state-file", stateFile, "--d-warning", "1ms")
-	res = testutil.Run(t, bin, "--state-file", stateFile, "--d-warning", "1ms", "-v")
+	runBin(t, bin, "--state-file", stateFile, "--d-warning", "1ms")
+	res = runBin(t, bin, "--state-file", stateFile, "--d-warning", "1ms", "-v")
 	if strings.Contains(res.Stdout, fmt.Sprintf("(pid %d,", pid)) || !strings.Contains(res.Stdout, " of hindsight in D") {
 		t.Errorf("second run:\n%s", res.Stdout)
 	}

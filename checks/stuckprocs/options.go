@@ -55,7 +55,6 @@ type Check struct {
 	StateFile   string `long:"state-file" value-name:"PATH" description:"Where to remember since when tasks are in D and the kernel's hung-task count (default /var/tmp/hindsight-UID/check_stuck_procs.json)"`
 	NoStateFile bool   `long:"no-state-file" description:"Keep no state between runs (durations then rest on the scheduler clock alone)"`
 	Kmsg        string `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to quote hung-task reports from (needs root where dmesg_restrict=1)"`
-	Now         int64  `long:"now" hidden:"true" base:"10" value-name:"UNIXTIME" description:"Pretend the wall clock reads this (tests)"`
 }
 
 // selection is the parsed form of the selecting options.

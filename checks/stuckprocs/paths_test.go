@@ -186,7 +186,7 @@ func TestProcfsBadPaths(t *testing.T) {
 	bin := testutil.Binary(t, "check_stuck_procs")
 	for kind, path := range badPaths(t) {
 		t.Run(kind, func(t *testing.T) {
-			res := testutil.Run(t, bin, "--procfs", path, "--no-state-file", "-t", "3")
+			res := runBin(t, bin, "--procfs", path, "--no-state-file", "-t", "3")
 			if res.Code != 3 || strings.Count(res.Stdout, "\n") != 1 || !strings.Contains(res.Stdout, "(--procfs)") {
 				t.Errorf("exit %d:\n%s", res.Code, res.Stdout)
 			}
@@ -199,7 +199,7 @@ func TestStateFileBadPaths(t *testing.T) {
 	bin := testutil.Binary(t, "check_stuck_procs")
 	for kind, path := range badPaths(t) {
 		t.Run(kind, func(t *testing.T) {
-			res := testutil.Run(t, bin, "--procfs", fixture("healthy"), "--state-file", path, "-t", "3")
+			res := runBin(t, bin, "--procfs", fixture("healthy"), "--state-file", path, "-t", "3")
 			if kind == "dangling symlink" {
 				// No state yet: the first run writes it, replacing the link.
 				oneLine(t, res, 3*time.Second, "OK", "")
@@ -218,7 +218,7 @@ func TestStateFileBadPaths(t *testing.T) {
 			t.Skip(err)
 		}
 		path := filepath.Join(dir, "s.json")
-		res := testutil.Run(t, bin, "--procfs", fixture("healthy"), "--state-file", path, "-t", "3")
+		res := runBin(t, bin, "--procfs", fixture("healthy"), "--state-file", path, "-t", "3")
 		oneLine(t, res, 3*time.Second, "UNKNOWN", path)
 		if !strings.Contains(res.Stdout, "not written") || !strings.Contains(res.Stdout, "is off") {
 			t.Errorf("does not say what is off:\n%s", res.Stdout)
@@ -239,7 +239,7 @@ func TestKmsgBadPaths(t *testing.T) {
 			if err := state.Save(statePath, stateKind, stateVersion, saved{BootTime: 1700000000, HungCount: &one}); err != nil {
 				t.Fatal(err)
 			}
-			res := testutil.Run(t, bin, "--procfs", root, "--now", fixtureNow, "--state-file", statePath, "--kmsg", path, "-t", "3")
+			res := runBin(t, bin, "--procfs", root, "--now", fixtureNow, "--state-file", statePath, "--kmsg", path, "-t", "3")
 			oneLine(t, res, 3*time.Second, "WARNING", path)
 			if !strings.Contains(res.Stdout, "[UNKNOWN] the kernel's hung-task reports are not quoted: "+path) {
 				t.Errorf("no finding for the kernel log:\n%s", res.Stdout)
@@ -248,7 +248,7 @@ func TestKmsgBadPaths(t *testing.T) {
 	}
 	// Not needed, not read, but a --kmsg that could never be read is said
 	// at every run (one stat), not first on the day a task hangs.
-	res := testutil.Run(t, bin, "--procfs", root, "--now", fixtureNow, "--no-state-file", "--kmsg", "/dev/zero", "-t", "3")
+	res := runBin(t, bin, "--procfs", root, "--now", fixtureNow, "--no-state-file", "--kmsg", "/dev/zero", "-t", "3")
 	oneLine(t, res, 3*time.Second, "UNKNOWN", "/dev/zero")
 }
 
@@ -278,8 +278,8 @@ func TestPathsOnFuse(t *testing.T) {
 	args := func(root, kmsg string) []string {
 		return []string{"--procfs", root, "--now", fixtureNow, "--no-state-file", "--kmsg", kmsg, "-t", "4"}
 	}
-	want := testutil.Run(t, bin, args(filepath.Join(backing, "proc"), filepath.Join(backing, "kmsg.txt"))...)
-	got := testutil.Run(t, bin, args(filepath.Join(mnt, "proc"), filepath.Join(mnt, "kmsg.txt"))...)
+	want := runBin(t, bin, args(filepath.Join(backing, "proc"), filepath.Join(backing, "kmsg.txt"))...)
+	got := runBin(t, bin, args(filepath.Join(mnt, "proc"), filepath.Join(mnt, "kmsg.txt"))...)
 	if got.Code != want.Code || strings.ReplaceAll(got.Stdout, mnt, backing) != want.Stdout {
 		t.Errorf("on FUSE:\n%s\noff it:\n%s", got.Stdout, want.Stdout)
 	}
@@ -293,9 +293,9 @@ func TestPathsOnFuse(t *testing.T) {
 		fs.Set(op, fusetest.Hang)
 	}
 	defer fs.Release()
-	res := testutil.Run(t, bin, args(filepath.Join(mnt, "proc"), "/dev/kmsg")...)
+	res := runBin(t, bin, args(filepath.Join(mnt, "proc"), "/dev/kmsg")...)
 	oneLine(t, res, 4*time.Second, "UNKNOWN", mnt)
-	res = testutil.Run(t, bin, "--procfs", fixture("healthy"), "--state-file", statePath, "-t", "4")
+	res = runBin(t, bin, "--procfs", fixture("healthy"), "--state-file", statePath, "-t", "4")
 	oneLine(t, res, 4*time.Second, "UNKNOWN", statePath)
 	local := filepath.Join(t.TempDir(), "s.json")
 	if err := state.Save(local, stateKind, stateVersion, saved{BootTime: 1700000000, HungCount: &one}); err != nil {
@@ -303,6 +303,6 @@ func TestPathsOnFuse(t *testing.T) {
 	}
 	root := filepath.Join(t.TempDir(), "proc")
 	writeProcfs(t, root, 3)
-	res = testutil.Run(t, bin, "--procfs", root, "--now", fixtureNow, "--state-file", local, "--kmsg", filepath.Join(mnt, "kmsg.txt"), "-t", "4")
+	res = runBin(t, bin, "--procfs", root, "--now", fixtureNow, "--state-file", local, "--kmsg", filepath.Join(mnt, "kmsg.txt"), "-t", "4")
 	oneLine(t, res, 4*time.Second, "WARNING", filepath.Join(mnt, "kmsg.txt"))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -94,6 +95,23 @@ type Runner struct {
 	Args   []string
 	Stdout io.Writer
 	Exit   func(int) // called by the watchdog only; os.Exit when nil
+	// Now is the wall clock the check sees; nil is the real one, or the
+	// time in $HINDSIGHT_NOW (Unix seconds), which tests and replays of
+	// fixture trees set so that ages in a fixture are what they were.
+	Now func() time.Time
+}
+
+// clock returns the wall clock for the run (see Runner.Now).
+func (r Runner) clock() func() time.Time {
+	if r.Now != nil {
+		return r.Now
+	}
+	if v := os.Getenv("HINDSIGHT_NOW"); v != "" {
+		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return func() time.Time { return time.Unix(secs, 0) }
+		}
+	}
+	return time.Now
 }
 
 // Run parses the options, runs the check under the deadline and writes
@@ -153,7 +171,7 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 		Verbose:   len(common.Verbose),
 		Timeout:   timeout,
 		Deadline:  time.Now().Add(timeout),
-		Now:       time.Now,
+		Now:       r.clock(),
 		progress:  &progress{},
 		sanitizer: san,
 	}
