@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
@@ -237,7 +238,7 @@ func cmdSuffix(line string) string {
 	}
 	line = strings.ReplaceAll(line, "|", " ")
 	if len(line) > cmdMax {
-		line = plugin.Truncate(line, cmdMax)
+		line = human.Truncate(line, cmdMax)
 	}
 	return ": " + line
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"strings"
+
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 )
 
 // stageError says which step of an opening failed: "waiting for the SMTP
@@ -486,11 +488,7 @@ func isDigits(s string) bool {
 }
 
 func clip(s string) string {
-	s = printable([]byte(s))
-	if len(s) > 80 {
-		return s[:77] + "..."
-	}
-	return s
+	return human.Truncate(printable([]byte(s)), 80)
 }
 
 func xmlEscape(s string) string {
