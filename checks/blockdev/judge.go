@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/block"
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/kmsg"
 	"github.com/hindsight-plugins/hindsight/pkg/mounts"
@@ -206,7 +207,7 @@ func (j *judgement) result() plugin.Result {
 		}
 	}
 	if len(res.Problems()) == 0 {
-		res.Summary = fmt.Sprintf("%s, %s OK", plural(len(j.devs)+len(j.obs.Arrays), "device"), plural(len(j.fss)+len(j.obs.Tests), "filesystem"))
+		res.Summary = fmt.Sprintf("%s, %s OK", human.Plural(len(j.devs)+len(j.obs.Arrays), "device", "devices"), human.Plural(len(j.fss)+len(j.obs.Tests), "filesystem", "filesystems"))
 	}
 	res.Notes = append(res.Notes, j.obs.Notes...)
 	res.Notes = append(res.Notes, j.notes...)
@@ -255,7 +256,7 @@ func (j *judgement) judgeDevice(d *devInfo) *item {
 		it.bad(plugin.CRITICAL, fmt.Sprintf("%d I/O errors since the last run (ioerr_cnt %d)", d.errGrow, d.IOErrors))
 	}
 	if d.logCount > 0 {
-		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", plural(d.logCount, "I/O error line"), d.logLast))
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", human.Plural(d.logCount, "I/O error line", "I/O error lines"), d.logLast))
 	}
 	if len(it.problems) == 0 {
 		it.info = append(it.info, deviceInfo(d)...)
@@ -290,7 +291,7 @@ func (j *judgement) judgeIO(d *devInfo, it *item) {
 		d.stalled, d.stallFor = true, end.Sub(since)
 		if d.stallFor >= time.Duration(j.c.StallTime) {
 			it.bad(plugin.CRITICAL, fmt.Sprintf("I/O stalled on %s for %s, %s in flight", d.Name,
-				threshold.FormatDuration(d.stallFor), plural(int(d.cur.InFlight), "request")))
+				threshold.FormatDuration(d.stallFor), human.Plural(int(d.cur.InFlight), "request", "requests")))
 		}
 	}
 	if d.hasDelta && d.delta.Completed > 0 {
@@ -408,13 +409,13 @@ func (j *judgement) judgeFilesystem(f *fsInfo) *item {
 	}
 	if e := f.Ext4; e.Count > 0 {
 		it.bad(plugin.CRITICAL, fmt.Sprintf("%s recorded (first %s in %s, last %s in %s): run e2fsck",
-			plural(int(e.Count), "ext4 error"), stamp(e.FirstTime), e.FirstFunc, stamp(e.LastTime), e.LastFunc))
+			human.Plural(int(e.Count), "ext4 error", "ext4 errors"), stamp(e.FirstTime), e.FirstFunc, stamp(e.LastTime), e.LastFunc))
 	}
 	if f.xfsDown != "" {
 		it.bad(plugin.CRITICAL, "XFS shut down: "+f.xfsDown)
 	}
 	if f.logCount > 0 {
-		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", plural(f.logCount, "filesystem error line"), f.logLast))
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", human.Plural(f.logCount, "filesystem error line", "filesystem error lines"), f.logLast))
 	}
 	if len(it.problems) == 0 {
 		mode := "rw"
@@ -610,13 +611,6 @@ func orName(s, def string) string {
 		return def
 	}
 	return s
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func stamp(t time.Time) string {

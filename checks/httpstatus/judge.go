@@ -104,7 +104,7 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 	out.state = v.state
 	parts := []string{t.url.Redacted(), final.StatusLine}
 	if len(chain) > 1 {
-		parts[1] += fmt.Sprintf(" (after %d redirect%s to %s)", len(chain)-1, plural(len(chain)-1), final.URL.Redacted())
+		parts[1] += fmt.Sprintf(" (after %s to %s)", human.Plural(len(chain)-1, "redirect", "redirects"), final.URL.Redacted())
 	}
 	line := strings.Join(parts, " ")
 	for _, p := range v.problems {
@@ -419,10 +419,3 @@ func (o judgement) assemble(outs []outcome) plugin.Result {
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
 
 func itoa(n int) string { return fmt.Sprint(n) }
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}

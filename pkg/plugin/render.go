@@ -206,19 +206,12 @@ func notShown(dropped []part) string {
 func notice(lines, perfs int) string {
 	var s []string
 	if lines > 0 {
-		s = append(s, plural(lines, "more line", "more lines"))
+		s = append(s, human.Plural(lines, "more line", "more lines"))
 	}
 	if perfs > 0 {
-		s = append(s, plural(perfs, "perfdata item", "perfdata items"))
+		s = append(s, human.Plural(perfs, "perfdata item", "perfdata items"))
 	}
 	return "(" + strings.Join(s, " and ") + " not shown)"
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return itoa(n) + " " + many
 }
 
 // defaultSummary names the worst findings: the one problem, or the count
