@@ -157,18 +157,18 @@ func (j *judging) judgeStuck(res *plugin.Result) []part {
 		if n == 0 {
 			continue
 		}
-		parts = append(parts, part{state: st, head: fmt.Sprintf("%s in D for >%s", human.Plural(n, "process", "processes"), threshold.FormatDuration(limit)), names: names, total: n})
+		parts = append(parts, part{state: st, head: fmt.Sprintf("%s in D for >%s", human.Plural(n, "process", "processes"), human.Duration(limit)), names: names, total: n})
 	}
 	return parts
 }
 
 func (j *judging) shortD(s *stuckProc) string {
-	return fmt.Sprintf("%s (%s, %s, %s)", s.d.name, taskID(s.worst.t), threshold.FormatDuration(s.dur), j.wchanText(s.worst.t))
+	return fmt.Sprintf("%s (%s, %s, %s)", s.d.name, taskID(s.worst.t), human.Duration(s.dur), j.wchanText(s.worst.t))
 }
 
 func (j *judging) longD(s *stuckProc) string {
 	t := s.worst.t
-	text := fmt.Sprintf("%s (%s, user %s, D for %s, %s", s.d.name, taskID(t), s.d.user, threshold.FormatDuration(s.dur), j.wchanText(t))
+	text := fmt.Sprintf("%s (%s, user %s, D for %s, %s", s.d.name, taskID(t), s.d.user, human.Duration(s.dur), j.wchanText(t))
 	if len(s.tasks) > 1 {
 		text += fmt.Sprintf(", %d threads in D", len(s.tasks))
 	}
@@ -218,15 +218,15 @@ func (j *judging) judgeOverdue(res *plugin.Result) []part {
 			}
 			n++
 			if len(names) < summaryItems {
-				names = append(names, fmt.Sprintf("%s (pid %d, %s)", m.name, m.pid, threshold.FormatDuration(m.age)))
+				names = append(names, fmt.Sprintf("%s (pid %d, %s)", m.name, m.pid, human.Duration(m.age)))
 			}
 			res.Add(st, fmt.Sprintf("%s (pid %d, user %s, running for %s, over %s)%s", m.name, m.pid, m.user,
-				threshold.FormatDuration(m.age), threshold.FormatDuration(limit), cmdSuffix(m.cmd)))
+				human.Duration(m.age), human.Duration(limit), cmdSuffix(m.cmd)))
 		}
 		if n == 0 {
 			continue
 		}
-		parts = append(parts, part{state: st, head: fmt.Sprintf("%s running for >%s", human.Plural(n, "process", "processes"), threshold.FormatDuration(limit)), names: names, total: n})
+		parts = append(parts, part{state: st, head: fmt.Sprintf("%s running for >%s", human.Plural(n, "process", "processes"), human.Duration(limit)), names: names, total: n})
 	}
 	return parts
 }

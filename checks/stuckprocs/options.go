@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
@@ -101,7 +102,7 @@ func (c *Check) selection() (selection, error) {
 		return selection{}, errors.New("--max-age needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P): every machine has processes running since boot")
 	}
 	if c.DCritical > 0 && c.DWarning > c.DCritical {
-		return selection{}, fmt.Errorf("--d-warning %s is longer than --d-critical %s", threshold.FormatDuration(time.Duration(c.DWarning)), threshold.FormatDuration(time.Duration(c.DCritical)))
+		return selection{}, fmt.Errorf("--d-warning %s is longer than --d-critical %s", human.Duration(time.Duration(c.DWarning)), human.Duration(time.Duration(c.DCritical)))
 	}
 	return s, nil
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 )
 
 // Dialer opens connections; *net.Dialer is one.
@@ -196,13 +198,15 @@ func Within(ctx context.Context) string {
 		return "the time allowed"
 	}
 	d := time.Until(dl)
+	// Rounded, not cut: what is left of -t 10 is 9.99s, and "10s" is
+	// what the user set.
 	switch {
 	case d >= 10*time.Second:
-		return d.Round(time.Second).String()
+		return human.Duration(d.Round(time.Second))
 	case d >= time.Second:
-		return d.Round(100 * time.Millisecond).String()
+		return human.Duration(d.Round(100 * time.Millisecond))
 	case d > 0:
-		return d.Round(time.Millisecond).String()
+		return human.Duration(d.Round(time.Millisecond))
 	}
 	return "the time allowed"
 }
