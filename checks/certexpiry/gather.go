@@ -502,6 +502,9 @@ func (g *gatherer) probe(label, name string, t tlsprobe.Target) {
 			if errors.Is(err, tlsprobe.ErrXMPPStream) {
 				err = fmt.Errorf("%w (wrong --xmpp-domain?)", err)
 			}
+			if errors.Is(err, tlsprobe.ErrNotTLS) && t.Protocol == "" {
+				err = fmt.Errorf("%w (a STARTTLS protocol? see -P)", err)
+			}
 			if t.Protocol != "" && t.Protocol != "tls" {
 				err = fmt.Errorf("%s: %w", t.Protocol, err)
 			}

@@ -102,7 +102,7 @@ func Probe(ctx context.Context, d Dialer, t Target) (Result, error) {
 		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
 	})
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return res, describeHandshake(ctx, err, t.Protocol, within)
+		return res, describeHandshake(ctx, err, within)
 	}
 	st := tc.ConnectionState()
 	res.Chain = st.PeerCertificates
@@ -168,17 +168,13 @@ func describeIO(ctx context.Context, err error, within string) error {
 	return err
 }
 
-func describeHandshake(ctx context.Context, err error, proto, within string) error {
+func describeHandshake(ctx context.Context, err error, within string) error {
 	var rec tls.RecordHeaderError
 	switch {
 	case isTimeout(ctx, err):
 		return fmt.Errorf("TLS handshake: no answer within %s", within)
 	case errors.As(err, &rec):
-		what := "not a TLS service"
-		if proto == "" {
-			what += " (a STARTTLS protocol? see -P)"
-		}
-		return fmt.Errorf("%s: the server answered %q instead of a TLS handshake", what, printable(rec.RecordHeader[:]))
+		return fmt.Errorf("%w: the server answered %q instead of a TLS handshake", ErrNotTLS, printable(rec.RecordHeader[:]))
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		return errors.New("TLS handshake: the server closed the connection")
 	}

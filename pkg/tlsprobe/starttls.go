@@ -228,6 +228,11 @@ func (s *session) imapCommand(cmd, tag string) ([]string, error) {
 	return lines, &stageError{cmd, errors.New("reply too long")}
 }
 
+// ErrNotTLS is matched when the server answered something else than a
+// TLS handshake: often a plain-text service that needs a STARTTLS
+// opening first. The check names its option for that.
+var ErrNotTLS = errors.New("not a TLS service")
+
 // ErrXMPPStream is matched when an XMPP server refuses the stream: most
 // often the domain sent in the stream header is not one it serves.
 var ErrXMPPStream = errors.New("stream error")
