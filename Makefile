@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X github.com/hindsight-plugins/hindsight/pkg/plugin.version=$
 PLUGINS  := $(notdir $(wildcard cmd/check_*))
 BINS     := $(addprefix bin/,$(PLUGINS))
 
-.PHONY: all build demo test vet unit bench fuzz fuzz-short pgo soak clean FORCE
+.PHONY: all build demo test vet lint unit bench fuzz fuzz-short pgo soak clean FORCE
 
 all: build
 
@@ -21,12 +21,23 @@ bin/%: FORCE
 demo: build
 	@$(GO) run ./cmd/hindsight-dev demo bin
 
-## test: vet, then every unit and integration test with the race detector
-test: vet
+## test: vet, lint, then every unit and integration test with the race detector
+test: vet lint
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 vet:
 	$(GO) vet ./...
+
+# Linters run from the module proxy at pinned versions (go run pkg@version):
+# nothing to install, the same findings everywhere.
+STATICCHECK_VERSION ?= v0.8.2
+DEADCODE_VERSION    ?= v0.52.0
+
+## lint: staticcheck, and deadcode: fails on any function that neither a main (plugins, hindsight-dev) nor a test reaches
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	@out=$$($(GO) run golang.org/x/tools/cmd/deadcode@$(DEADCODE_VERSION) -test ./...) || exit 1; \
+		if [ -n "$$out" ]; then echo "$$out"; echo "lint: dead code above (unreachable from every main and test): remove it"; exit 1; fi
 
 ## soak: Nagios 4 runs every plugin as services every 5-10 s against a hung FUSE mount, a silent port and healthy targets for DURATION (root; make test runs 3m): stuck children bounded, RSS flat, nothing stale or killed
 DURATION     ?= 3m

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/block"
 	"github.com/hindsight-plugins/hindsight/pkg/files"
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/kmsg"
 	"github.com/hindsight-plugins/hindsight/pkg/mounts"
@@ -304,7 +305,7 @@ func resolveDevice(want string, all []block.Device, ms []mounts.Mount, nodes map
 // are answered at once by the prober ("hung since"): one stuck child per
 // mount. Different mounts are probed concurrently.
 func probeAll(ctx context.Context, env *plugin.Env, p mounts.Prober, c *Check, obs *observations) {
-	done := env.Begin(fmt.Sprintf("probing %s and %s", plural(len(obs.FSs), "mount"), plural(len(c.WriteTests)+len(c.ReadTests), "path test")))
+	done := env.Begin(fmt.Sprintf("probing %s and %s", human.Plural(len(obs.FSs), "mount", "mounts"), human.Plural(len(c.WriteTests)+len(c.ReadTests), "path test", "path tests")))
 	defer done()
 	type work struct {
 		fss   []*fsObs

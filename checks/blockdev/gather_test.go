@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -71,31 +70,6 @@ func (fx fixture) run(t *testing.T) (plugin.Result, string) {
 		return fx.runWith(t, fakeProber{})
 	}
 	return fx.runWith(t, fx.prober)
-}
-
-// countingProber counts the probes per path.
-type countingProber struct {
-	mu    sync.Mutex
-	inner mounts.Prober
-	n     map[string]int
-}
-
-func (c *countingProber) Do(ctx context.Context, budget time.Duration, req isolate.Request) (isolate.Reply, error) {
-	c.mu.Lock()
-	if c.n == nil {
-		c.n = map[string]int{}
-	}
-	c.n[req.Path]++
-	c.mu.Unlock()
-	return c.inner.Do(ctx, budget, req)
-}
-
-func (c *countingProber) count(path string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := c.n[path]
-	delete(c.n, path)
-	return n
 }
 
 // runWith runs gather's parts on the fixture trees with prober in place

@@ -2,8 +2,6 @@ package blockdev
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -93,9 +91,8 @@ func TestKnownHungMountNotProbedAgain(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)}
 	since := clock.t.Add(-5 * time.Minute)
 	hung := hungProber{since: since, pid: 4242, targets: map[string]bool{"/mnt/nfs": true}}
-	counting := &countingProber{inner: hung}
 	fx := fixture{dir: "healthy", args: []string{"-p", "/mnt/nfs", "--read-test", "/mnt/nfs/file", "--write-test", "/mnt/nfs"}, clock: clock}
-	res, out := fx.runWith(t, counting)
+	res, out := fx.runWith(t, hung)
 	stamp := since.Local().Format("2006-01-02 15:04:05")
 	checkFindings(t, res, out, []expect{
 		{"/mnt/nfs", plugin.CRITICAL, []string{"still hung since " + stamp + " (5m ago): the probe (pid 4242) has not returned and is not probed again"}},
@@ -134,24 +131,5 @@ func TestKernelLogNotReadable(t *testing.T) {
 	fx.args = append(fx.args, "--no-kmsg")
 	if res, out := fx.run(t); res.State() != plugin.OK {
 		t.Errorf("with --no-kmsg: want OK\n%s", out)
-	}
-}
-
-func copyFile(t *testing.T, from, to string) {
-	t.Helper()
-	data, err := os.ReadFile(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, to, string(data))
-}
-
-func writeFile(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

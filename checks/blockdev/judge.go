@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/block"
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/kmsg"
 	"github.com/hindsight-plugins/hindsight/pkg/mounts"
@@ -206,7 +207,7 @@ func (j *judgement) result() plugin.Result {
 		}
 	}
 	if len(res.Problems()) == 0 {
-		res.Summary = fmt.Sprintf("%s, %s OK", plural(len(j.devs)+len(j.obs.Arrays), "device"), plural(len(j.fss)+len(j.obs.Tests), "filesystem"))
+		res.Summary = fmt.Sprintf("%s, %s OK", human.Plural(len(j.devs)+len(j.obs.Arrays), "device", "devices"), human.Plural(len(j.fss)+len(j.obs.Tests), "filesystem", "filesystems"))
 	}
 	res.Notes = append(res.Notes, j.obs.Notes...)
 	res.Notes = append(res.Notes, j.notes...)
@@ -255,7 +256,7 @@ func (j *judgement) judgeDevice(d *devInfo) *item {
 		it.bad(plugin.CRITICAL, fmt.Sprintf("%d I/O errors since the last run (ioerr_cnt %d)", d.errGrow, d.IOErrors))
 	}
 	if d.logCount > 0 {
-		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", plural(d.logCount, "I/O error line"), d.logLast))
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", human.Plural(d.logCount, "I/O error line", "I/O error lines"), d.logLast))
 	}
 	if len(it.problems) == 0 {
 		it.info = append(it.info, deviceInfo(d)...)
@@ -290,7 +291,7 @@ func (j *judgement) judgeIO(d *devInfo, it *item) {
 		d.stalled, d.stallFor = true, end.Sub(since)
 		if d.stallFor >= time.Duration(j.c.StallTime) {
 			it.bad(plugin.CRITICAL, fmt.Sprintf("I/O stalled on %s for %s, %s in flight", d.Name,
-				threshold.FormatDuration(d.stallFor), plural(int(d.cur.InFlight), "request")))
+				human.Duration(d.stallFor), human.Plural(int(d.cur.InFlight), "request", "requests")))
 		}
 	}
 	if d.hasDelta && d.delta.Completed > 0 {
@@ -330,7 +331,7 @@ func deviceInfo(d *devInfo) []string {
 		out = append(out, fmt.Sprintf("await %s ms, util %s%%", threshold.FormatNumber(round1(d.delta.AwaitMs)), threshold.FormatNumber(round1(d.delta.UtilPct))))
 	}
 	if d.stalled {
-		out = append(out, fmt.Sprintf("no completions for %s", threshold.FormatDuration(d.stallFor)))
+		out = append(out, fmt.Sprintf("no completions for %s", human.Duration(d.stallFor)))
 	}
 	return out
 }
@@ -363,7 +364,7 @@ func judgeArray(a block.Array, it *item) {
 	rebuilding := a.SyncAction == "recover" || a.SyncAction == "reshape"
 	progress := fmt.Sprintf("%s %s%% done", a.SyncAction, threshold.FormatNumber(round1(a.SyncPct)))
 	if a.FinishMin > 0 {
-		progress += fmt.Sprintf(", about %s to go", threshold.FormatDuration(time.Duration(a.FinishMin*float64(time.Minute)).Round(time.Minute)))
+		progress += fmt.Sprintf(", about %s to go", human.Duration(time.Duration(a.FinishMin*float64(time.Minute)).Round(time.Minute)))
 	}
 	switch {
 	case a.Degraded > 0 && rebuilding:
@@ -393,7 +394,7 @@ func (j *judgement) judgeFilesystem(f *fsInfo) *item {
 	case p.Hung && !p.Since.IsZero():
 		it.bad(plugin.CRITICAL, j.stillHung(p))
 	case p.Hung:
-		it.bad(plugin.CRITICAL, fmt.Sprintf("no answer to %s in %s", p.Op, budgetText(j.obs.Budget)))
+		it.bad(plugin.CRITICAL, fmt.Sprintf("no answer to %s in %s", p.Op, human.Duration(j.obs.Budget)))
 	case p.Errno == syscall.EACCES || p.Errno == syscall.EPERM:
 		it.info = append(it.info, fmt.Sprintf("%s not permitted as this user", p.Op))
 	case p.Errno != 0:
@@ -408,13 +409,13 @@ func (j *judgement) judgeFilesystem(f *fsInfo) *item {
 	}
 	if e := f.Ext4; e.Count > 0 {
 		it.bad(plugin.CRITICAL, fmt.Sprintf("%s recorded (first %s in %s, last %s in %s): run e2fsck",
-			plural(int(e.Count), "ext4 error"), stamp(e.FirstTime), e.FirstFunc, stamp(e.LastTime), e.LastFunc))
+			human.Plural(int(e.Count), "ext4 error", "ext4 errors"), stamp(e.FirstTime), e.FirstFunc, stamp(e.LastTime), e.LastFunc))
 	}
 	if f.xfsDown != "" {
 		it.bad(plugin.CRITICAL, "XFS shut down: "+f.xfsDown)
 	}
 	if f.logCount > 0 {
-		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", plural(f.logCount, "filesystem error line"), f.logLast))
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s in the kernel log since the last run, last: %s", human.Plural(f.logCount, "filesystem error line", "filesystem error lines"), f.logLast))
 	}
 	if len(it.problems) == 0 {
 		mode := "rw"
@@ -437,7 +438,7 @@ func (j *judgement) stillHung(p mounts.ProbeResult) string {
 		ago = 0
 	}
 	return fmt.Sprintf("still hung since %s (%s ago): the probe (pid %d) has not returned and is not probed again",
-		p.Since.Local().Format("2006-01-02 15:04:05"), threshold.FormatDuration(ago), p.Pid)
+		p.Since.Local().Format("2006-01-02 15:04:05"), human.Duration(ago), p.Pid)
 }
 
 func (j *judgement) judgeTest(t *testObs) *item {
@@ -457,7 +458,7 @@ func (j *judgement) judgeTest(t *testObs) *item {
 	case p.Hung && !p.Since.IsZero():
 		it.bad(plugin.CRITICAL, j.stillHung(p)+" (mount "+t.Target+")")
 	case p.Hung:
-		it.bad(plugin.CRITICAL, "no answer in "+budgetText(j.obs.Budget))
+		it.bad(plugin.CRITICAL, "no answer in "+human.Duration(j.obs.Budget))
 	case p.Errno != 0:
 		it.bad(plugin.CRITICAL, fmt.Sprintf("%s (%s)", errnoText(p.Errno), errnoName(p.Errno)))
 	case p.Err != nil:
@@ -612,26 +613,11 @@ func orName(s, def string) string {
 	return s
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
 func stamp(t time.Time) string {
 	if t.IsZero() {
 		return "at an unknown time"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05Z")
-}
-
-// budgetText keeps the tenths of a budget below a minute: 1.5s, not 1s.
-func budgetText(d time.Duration) string {
-	if d < time.Minute && d%time.Second != 0 && d > time.Second {
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	}
-	return threshold.FormatDuration(d)
 }
 
 func ms(d time.Duration) string {

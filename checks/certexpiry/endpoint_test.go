@@ -94,7 +94,7 @@ func TestUnreachable(t *testing.T) {
 	}{
 		{"refused", []string{"-H", refused}, refused + ": connection refused"},
 		{"never answers the handshake", []string{"-H", silent}, silent + ": TLS handshake: no answer within"},
-		{"not TLS", []string{"-H", notTLS}, notTLS + `: not a TLS service (a STARTTLS protocol? see -P): the server answered "SSH-2" instead of a TLS handshake`},
+		{"not TLS", []string{"-H", notTLS}, notTLS + `: not a TLS service: the server answered "SSH-2" instead of a TLS handshake (a STARTTLS protocol? see -P)`},
 		{"closes at once", []string{"-H", closes}, closes + ": TLS handshake: the server closed the connection"},
 		{"does not resolve", []string{"-H", "no-such-host.invalid"}, "no-such-host.invalid:443: "},
 	}

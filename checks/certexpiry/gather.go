@@ -16,8 +16,8 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
 	"github.com/hindsight-plugins/hindsight/pkg/files"
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
 )
 
@@ -170,7 +170,7 @@ func newGatherer(ctx context.Context, env *plugin.Env, o *Options, lookup lookup
 	pctx, pcancel := context.WithTimeout(wctx, budget-min(budget/10, 250*time.Millisecond))
 	g := &gatherer{ctx: pctx, wctx: wctx, cancel: func() { pcancel(); wcancel() }, env: env, opts: o,
 		files: env.Files(), now: env.Now(), lookup: lookup, dialer: &net.Dialer{}, network: "tcp",
-		within: threshold.FormatDuration(budget), jobs: make(chan fileJob, readers), pending: map[int]*source{}}
+		within: human.Duration(budget), jobs: make(chan fileJob, readers), pending: map[int]*source{}}
 	switch {
 	case o.IPv4:
 		g.network = "tcp4"
@@ -501,6 +501,9 @@ func (g *gatherer) probe(label, name string, t tlsprobe.Target) {
 		if err != nil {
 			if errors.Is(err, tlsprobe.ErrXMPPStream) {
 				err = fmt.Errorf("%w (wrong --xmpp-domain?)", err)
+			}
+			if errors.Is(err, tlsprobe.ErrNotTLS) && t.Protocol == "" {
+				err = fmt.Errorf("%w (a STARTTLS protocol? see -P)", err)
 			}
 			if t.Protocol != "" && t.Protocol != "tls" {
 				err = fmt.Errorf("%s: %w", t.Protocol, err)

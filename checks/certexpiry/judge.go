@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
@@ -234,7 +235,7 @@ func summary(r plugin.Result, total int, soonest *certFacts, soonestName string,
 	}
 	if crit+warn+unk == 0 {
 		if soonest == nil {
-			return plugin.JoinSummary(r.Problems(), 200)
+			return human.JoinSummary(r.Problems(), 200)
 		}
 		if total == 1 {
 			return r.Findings[0].Text
@@ -261,5 +262,5 @@ func summary(r plugin.Result, total int, soonest *certFacts, soonestName string,
 		}
 	}
 	head := strings.Join(counts, ", ") + fmt.Sprintf(" of %d checked: ", len(r.Findings))
-	return head + plugin.JoinSummary(problems, 230-len(head))
+	return head + human.JoinSummary(problems, 230-len(head))
 }

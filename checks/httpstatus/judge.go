@@ -12,6 +12,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/certs"
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
@@ -103,7 +104,7 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 	out.state = v.state
 	parts := []string{t.url.Redacted(), final.StatusLine}
 	if len(chain) > 1 {
-		parts[1] += fmt.Sprintf(" (after %d redirect%s to %s)", len(chain)-1, plural(len(chain)-1), final.URL.Redacted())
+		parts[1] += fmt.Sprintf(" (after %s to %s)", human.Plural(len(chain)-1, "redirect", "redirects"), final.URL.Redacted())
 	}
 	line := strings.Join(parts, " ")
 	for _, p := range v.problems {
@@ -174,7 +175,7 @@ func (o judgement) judgeHeaders(v *verdict, r *httpprobe.Response) {
 			matched = matched || rule.re.MatchString(val)
 		}
 		if !matched {
-			v.add(plugin.CRITICAL, fmt.Sprintf("header %s: '%s' does not match '%s'", rule.name, clip(strings.Join(values, ", "), 60), rule.re.String()))
+			v.add(plugin.CRITICAL, fmt.Sprintf("header %s: '%s' does not match '%s'", rule.name, human.Truncate(strings.Join(values, ", "), 60), rule.re.String()))
 		}
 	}
 }
@@ -185,15 +186,15 @@ func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) {
 		where = " in the first " + o.MaxBody.String()
 	}
 	if o.String != "" && !bytes.Contains(r.Body, []byte(o.String)) {
-		v.add(plugin.CRITICAL, fmt.Sprintf("string '%s' not found%s", clip(o.String, 30), where))
+		v.add(plugin.CRITICAL, fmt.Sprintf("string '%s' not found%s", human.Truncate(o.String, 30), where))
 	}
 	if o.regex != nil {
 		found := o.regex.re.Match(r.Body)
 		switch {
 		case !found && !o.Invert:
-			v.add(plugin.CRITICAL, fmt.Sprintf("pattern '%s' not found%s", clip(o.regex.text, 30), where))
+			v.add(plugin.CRITICAL, fmt.Sprintf("pattern '%s' not found%s", human.Truncate(o.regex.text, 30), where))
 		case found && o.Invert:
-			v.add(plugin.CRITICAL, fmt.Sprintf("pattern '%s' found (--invert-regex)", clip(o.regex.text, 30)))
+			v.add(plugin.CRITICAL, fmt.Sprintf("pattern '%s' found (--invert-regex)", human.Truncate(o.regex.text, 30)))
 		}
 	}
 	if o.jq != nil {
@@ -212,7 +213,7 @@ func (o judgement) evalJQ(body []byte) (bool, string) {
 	var doc any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&doc); err != nil {
-		return false, fmt.Sprintf("--jq: body is not JSON (%s)", clip(err.Error(), 60))
+		return false, fmt.Sprintf("--jq: body is not JSON (%s)", human.Truncate(err.Error(), 60))
 	}
 	iter := o.jq.Run(doc)
 	n := 0
@@ -222,19 +223,19 @@ func (o judgement) evalJQ(body []byte) (bool, string) {
 			break
 		}
 		if err, isErr := val.(error); isErr {
-			return false, fmt.Sprintf("--jq '%s': %s", clip(string(o.JQ), 40), clip(err.Error(), 80))
+			return false, fmt.Sprintf("--jq '%s': %s", human.Truncate(string(o.JQ), 40), human.Truncate(err.Error(), 80))
 		}
 		n++
 		if b, isBool := val.(bool); !isBool || !b {
 			got, _ := json.Marshal(val)
-			return false, fmt.Sprintf("--jq '%s' gave %s, not true", clip(string(o.JQ), 40), clip(string(got), 60))
+			return false, fmt.Sprintf("--jq '%s' gave %s, not true", human.Truncate(string(o.JQ), 40), human.Truncate(string(got), 60))
 		}
 		if n > 1000 {
 			break
 		}
 	}
 	if n == 0 {
-		return false, fmt.Sprintf("--jq '%s' gave no value", clip(string(o.JQ), 40))
+		return false, fmt.Sprintf("--jq '%s' gave no value", human.Truncate(string(o.JQ), 40))
 	}
 	return true, ""
 }
@@ -317,11 +318,11 @@ func (o judgement) chainNotes(chain []*httpprobe.Response) []string {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				notes = append(notes, "  "+k+": "+clip(strings.Join(r.Header[k], ", "), 200))
+				notes = append(notes, "  "+k+": "+human.Truncate(strings.Join(r.Header[k], ", "), 200))
 			}
 		}
 		if o.verbose > 2 && len(r.Body) > 0 {
-			notes = append(notes, "  body: "+clip(string(r.Body), 500))
+			notes = append(notes, "  body: "+human.Truncate(string(r.Body), 500))
 		}
 	}
 	return notes
@@ -411,25 +412,10 @@ func (o judgement) assemble(outs []outcome) plugin.Result {
 		res.Summary = fmt.Sprintf("all %d URLs OK, slowest %s in %s", len(outs), slowest.target.url.Redacted(), seconds(slowest.total))
 		return res
 	}
-	res.Summary = fmt.Sprintf("%d of %d URLs not OK: %s", len(bad), len(outs), plugin.JoinSummary(bad, 200))
+	res.Summary = fmt.Sprintf("%d of %d URLs not OK: %s", len(bad), len(outs), human.JoinSummary(bad, 200))
 	return res
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
 
 func itoa(n int) string { return fmt.Sprint(n) }
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
-// clip shortens user-supplied and server-supplied text for a status line.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}

@@ -14,7 +14,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
@@ -28,12 +28,12 @@ func readLoadavg(k kernel) ([3]float64, error) {
 	}
 	f := strings.Fields(string(data))
 	if len(f) < 3 {
-		return v, fmt.Errorf("read %s: %q is not a load average line", path, plugin.Truncate(strings.TrimSpace(string(data)), 80))
+		return v, fmt.Errorf("read %s: %q is not a load average line", path, human.Truncate(strings.TrimSpace(string(data)), 80))
 	}
 	for i := range v {
 		x, ok := kernelNumber(f[i], maxLoad)
 		if !ok {
-			return v, fmt.Errorf("malformed load average %q in %s", plugin.Truncate(f[i], 40), path)
+			return v, fmt.Errorf("malformed load average %q in %s", human.Truncate(f[i], 40), path)
 		}
 		v[i] = x
 	}
@@ -95,7 +95,7 @@ func readPressure(k kernel, rel string) (pressure, error) {
 			}
 			x, ok := kernelNumber(v, maxPressure)
 			if !ok {
-				return nil, fmt.Errorf("%w pressure %q in %s", errMalformed, plugin.Truncate(kv, 40), path)
+				return nil, fmt.Errorf("%w pressure %q in %s", errMalformed, human.Truncate(kv, 40), path)
 			}
 			vals[key] = x
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
@@ -170,7 +171,7 @@ func (c consumer) String() string {
 	if cmd == "" {
 		cmd = "[" + c.Comm + "]"
 	}
-	return s + plugin.Truncate(cmd, 120)
+	return s + human.Truncate(cmd, 120)
 }
 
 func isDeadline(err error) bool { return errors.Is(err, context.DeadlineExceeded) }

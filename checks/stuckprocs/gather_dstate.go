@@ -10,9 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/proc"
-	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
 // probeBudget caps one isolated cmdline read: a hung one is a note, not
@@ -260,9 +260,9 @@ func (g *gatherer) sample() {
 	}
 	if left := g.env.Remaining() - g.env.Timeout/4; iv > left {
 		iv = max(left, 0)
-		g.notef("sample interval cut to %s to stay within -t", threshold.FormatDuration(iv))
+		g.notef("sample interval cut to %s to stay within -t", human.Duration(iv))
 	}
-	done := g.env.Begin("sampling tasks in D over " + threshold.FormatDuration(iv))
+	done := g.env.Begin("sampling tasks in D over " + human.Duration(iv))
 	defer done()
 	select {
 	case <-time.After(iv):

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
@@ -156,18 +157,18 @@ func (j *judging) judgeStuck(res *plugin.Result) []part {
 		if n == 0 {
 			continue
 		}
-		parts = append(parts, part{state: st, head: fmt.Sprintf("%s in D for >%s", plural(n, "process", "processes"), threshold.FormatDuration(limit)), names: names, total: n})
+		parts = append(parts, part{state: st, head: fmt.Sprintf("%s in D for >%s", human.Plural(n, "process", "processes"), human.Duration(limit)), names: names, total: n})
 	}
 	return parts
 }
 
 func (j *judging) shortD(s *stuckProc) string {
-	return fmt.Sprintf("%s (%s, %s, %s)", s.d.name, taskID(s.worst.t), threshold.FormatDuration(s.dur), j.wchanText(s.worst.t))
+	return fmt.Sprintf("%s (%s, %s, %s)", s.d.name, taskID(s.worst.t), human.Duration(s.dur), j.wchanText(s.worst.t))
 }
 
 func (j *judging) longD(s *stuckProc) string {
 	t := s.worst.t
-	text := fmt.Sprintf("%s (%s, user %s, D for %s, %s", s.d.name, taskID(t), s.d.user, threshold.FormatDuration(s.dur), j.wchanText(t))
+	text := fmt.Sprintf("%s (%s, user %s, D for %s, %s", s.d.name, taskID(t), s.d.user, human.Duration(s.dur), j.wchanText(t))
 	if len(s.tasks) > 1 {
 		text += fmt.Sprintf(", %d threads in D", len(s.tasks))
 	}
@@ -217,15 +218,15 @@ func (j *judging) judgeOverdue(res *plugin.Result) []part {
 			}
 			n++
 			if len(names) < summaryItems {
-				names = append(names, fmt.Sprintf("%s (pid %d, %s)", m.name, m.pid, threshold.FormatDuration(m.age)))
+				names = append(names, fmt.Sprintf("%s (pid %d, %s)", m.name, m.pid, human.Duration(m.age)))
 			}
 			res.Add(st, fmt.Sprintf("%s (pid %d, user %s, running for %s, over %s)%s", m.name, m.pid, m.user,
-				threshold.FormatDuration(m.age), threshold.FormatDuration(limit), cmdSuffix(m.cmd)))
+				human.Duration(m.age), human.Duration(limit), cmdSuffix(m.cmd)))
 		}
 		if n == 0 {
 			continue
 		}
-		parts = append(parts, part{state: st, head: fmt.Sprintf("%s running for >%s", plural(n, "process", "processes"), threshold.FormatDuration(limit)), names: names, total: n})
+		parts = append(parts, part{state: st, head: fmt.Sprintf("%s running for >%s", human.Plural(n, "process", "processes"), human.Duration(limit)), names: names, total: n})
 	}
 	return parts
 }
@@ -237,7 +238,7 @@ func cmdSuffix(line string) string {
 	}
 	line = strings.ReplaceAll(line, "|", " ")
 	if len(line) > cmdMax {
-		line = plugin.Truncate(line, cmdMax)
+		line = human.Truncate(line, cmdMax)
 	}
 	return ": " + line
 }
@@ -283,11 +284,11 @@ func (j *judging) judgeZombies(res *plugin.Result) (part, bool) {
 			pst = plugin.WARNING
 		}
 		if pst != plugin.OK {
-			res.Add(pst, fmt.Sprintf("%s (pid %d) has not reaped %s", j.commOf(pp), pp, plural(byParent[pp], "zombie child", "zombie children")))
+			res.Add(pst, fmt.Sprintf("%s (pid %d) has not reaped %s", j.commOf(pp), pp, human.Plural(byParent[pp], "zombie child", "zombie children")))
 			st = plugin.Worst(st, pst)
 		}
 	}
-	p := part{state: st, head: plural(n, "zombie", "zombies"), names: who, total: len(parents)}
+	p := part{state: st, head: human.Plural(n, "zombie", "zombies"), names: who, total: len(parents)}
 	if st != plugin.OK {
 		res.Add(st, p.render(summaryItems))
 	} else if j.obs.Verbose > 0 {
@@ -315,7 +316,7 @@ func (j *judging) judgeHung(res *plugin.Result, h *hungReport) (part, bool) {
 		return part{}, false
 	}
 	n := int(h.count - h.prev)
-	text := fmt.Sprintf("kernel reported %s since the last run", plural(n, "hung task", "hung tasks"))
+	text := fmt.Sprintf("kernel reported %s since the last run", human.Plural(n, "hung task", "hung tasks"))
 	if len(h.lines) > 0 {
 		text += ": " + strings.Join(h.lines, " / ")
 	}
@@ -408,7 +409,7 @@ func (j *judging) countText() string {
 	if s.pcpu > 0 {
 		with = append(with, "PCPU >= "+threshold.FormatNumber(s.pcpu))
 	}
-	text := plural(j.obs.Selected, "process", "processes")
+	text := human.Plural(j.obs.Selected, "process", "processes")
 	if len(with) > 0 {
 		text += " with " + strings.Join(with, ", ")
 	}
@@ -420,14 +421,14 @@ func (j *judging) okSummary() string {
 	if j.sel.any() || j.c.Warning.IsSet() || j.c.Critical.IsSet() {
 		s = j.countText() + " / "
 	} else {
-		s = plural(j.obs.Total, "process", "processes") + ", "
+		s = human.Plural(j.obs.Total, "process", "processes") + ", "
 	}
 	if len(j.stuck) == 0 {
 		s += "none in D"
 	} else {
 		s += fmt.Sprintf("%d in D, none stuck", len(j.stuck))
 	}
-	return s + ", " + plural(len(j.obs.Zombies), "zombie", "zombies")
+	return s + ", " + human.Plural(len(j.obs.Zombies), "zombie", "zombies")
 }
 
 func (j *judging) addPerf(res *plugin.Result) {
@@ -482,7 +483,7 @@ func (j *judging) addNotes(res *plugin.Result, prev saved) {
 		}
 	}
 	if o.OwnProbes > 0 {
-		res.Note(fmt.Sprintf("left out: %s of hindsight in D (stuck on what they probed)", plural(o.OwnProbes, "probe child", "probe children")))
+		res.Note(fmt.Sprintf("left out: %s of hindsight in D (stuck on what they probed)", human.Plural(o.OwnProbes, "probe child", "probe children")))
 	}
 	if o.ArgsProbed > 0 || o.ArgsNotRead > 0 {
 		text := fmt.Sprintf("command lines of processes in D: %d read through the prober", o.ArgsProbed)
@@ -528,11 +529,4 @@ func (j *judging) next() saved {
 		next.Tasks = nil
 	}
 	return next
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }

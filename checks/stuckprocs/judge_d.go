@@ -5,8 +5,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
 // stuckProc is the verdict on one process with tasks in D.
@@ -98,7 +98,7 @@ func (v taskVerdict) evidence(now time.Time) string {
 	case t.moved:
 		return s + ": ran or left D during the sample: not stuck"
 	case t.ranKnown:
-		s += ": last ran " + threshold.FormatDuration(t.lastRan) + " ago (scheduler clock)"
+		s += ": last ran " + human.Duration(t.lastRan) + " ago (scheduler clock)"
 	default:
 		s += ": time since it last ran unknown"
 	}
@@ -106,7 +106,7 @@ func (v taskVerdict) evidence(now time.Time) string {
 		s += ", in D since " + v.since.UTC().Format("2006-01-02 15:04:05") + " UTC (state file)"
 	}
 	if t.frozen > 0 {
-		s += ", counters frozen over " + threshold.FormatDuration(t.frozen)
+		s += ", counters frozen over " + human.Duration(t.frozen)
 	}
 	if t.progOK {
 		s += fmt.Sprintf(", schedstat run %dns, %d+%d context switches", t.prog.RunNs, t.prog.Voluntary, t.prog.Involuntary)

@@ -1,5 +1,10 @@
 package stuckprocs
 
+// go-flags takes one choice tag per allowed value, its documented form
+// (`choice:"cat" choice:"dog"`); SA5008 knows only reflect.StructTag.Get,
+// which sees the first.
+//lint:file-ignore SA5008 repeated choice tags are go-flags' syntax
+
 import (
 	"errors"
 	"fmt"
@@ -9,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
@@ -100,7 +106,7 @@ func (c *Check) selection() (selection, error) {
 		return selection{}, errors.New("--max-age needs a selection (-C, -a, --ereg-argument, -u, --ppid, -s, --cgroup, -r, -z or -P): every machine has processes running since boot")
 	}
 	if c.DCritical > 0 && c.DWarning > c.DCritical {
-		return selection{}, fmt.Errorf("--d-warning %s is longer than --d-critical %s", threshold.FormatDuration(time.Duration(c.DWarning)), threshold.FormatDuration(time.Duration(c.DCritical)))
+		return selection{}, fmt.Errorf("--d-warning %s is longer than --d-critical %s", human.Duration(time.Duration(c.DWarning)), human.Duration(time.Duration(c.DCritical)))
 	}
 	return s, nil
 }

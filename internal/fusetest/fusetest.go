@@ -74,10 +74,7 @@ func Mount(backing, mountpoint string) (*FS, error) {
 		return nil, fmt.Errorf("stat %s: %w", backing, err)
 	}
 	root := &fs.LoopbackRoot{Path: backing, Dev: uint64(st.Dev)}
-	root.NewNode = func(r *fs.LoopbackRoot, parent *fs.Inode, name string, st *syscall.Stat_t) fs.InodeEmbedder {
-		return &node{LoopbackNode: fs.LoopbackNode{RootData: r}, fs: f}
-	}
-	root.RootNode = root.NewNode(root, nil, "", &st)
+	root.RootNode = &node{LoopbackNode: &fs.LoopbackNode{RootData: root}, fs: f}
 	zero := time.Duration(0)
 	opts := &fs.Options{
 		EntryTimeout: &zero, AttrTimeout: &zero, NegativeTimeout: &zero,
@@ -191,11 +188,18 @@ func (f *FS) gate(ctx context.Context, op string) syscall.Errno {
 }
 
 type node struct {
-	fs.LoopbackNode
+	*fs.LoopbackNode
 	fs *FS
 }
 
+// WrapChild makes every node the loopback creates below the root one of
+// ours, so that faults apply at any depth.
+func (n *node) WrapChild(ctx context.Context, ops fs.InodeEmbedder) fs.InodeEmbedder {
+	return &node{LoopbackNode: ops.(*fs.LoopbackNode), fs: n.fs}
+}
+
 var (
+	_ fs.NodeWrapChilder    = (*node)(nil)
 	_ fs.NodeStatfser       = (*node)(nil)
 	_ fs.NodeGetattrer      = (*node)(nil)
 	_ fs.NodeLookuper       = (*node)(nil)

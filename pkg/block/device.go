@@ -87,17 +87,6 @@ func (r *Reader) Names() ([]string, error) {
 	return names, nil
 }
 
-// Exists reports whether SYSFS/block/NAME exists.
-func (r *Reader) Exists(name string) bool {
-	names, _ := r.list("block")
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
-}
-
 // Brief reads what identifies a device: its number, size, read-only
 // flag and partitions. Enough to map mounts to devices; cheap for the
 // devices that are not checked.

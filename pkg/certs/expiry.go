@@ -32,11 +32,6 @@ func DaysLeft(c *x509.Certificate, now time.Time) float64 {
 	return c.NotAfter.Sub(now).Hours() / 24
 }
 
-// LifetimeUsed is the fraction of the validity period that has passed.
-func LifetimeUsed(c *x509.Certificate, now time.Time) float64 {
-	return lifetimeUsed(c.NotBefore, c.NotAfter, now)
-}
-
 func lifetimeUsed(notBefore, notAfter, now time.Time) float64 {
 	life := notAfter.Sub(notBefore)
 	if life <= 0 {

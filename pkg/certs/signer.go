@@ -2,7 +2,6 @@ package certs
 
 import (
 	"bytes"
-	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -44,17 +43,6 @@ func Weaknesses(c *x509.Certificate) []string {
 		out = append(out, fmt.Sprintf("RSA key of %d bits (under %d)", k.N.BitLen(), MinRSABits))
 	}
 	return out
-}
-
-// KeyDescription is "RSA 2048", "ECDSA P-256", "Ed25519".
-func KeyDescription(c *x509.Certificate) string {
-	switch k := c.PublicKey.(type) {
-	case *rsa.PublicKey:
-		return fmt.Sprintf("RSA %d", k.N.BitLen())
-	case *ecdsa.PublicKey:
-		return "ECDSA " + k.Curve.Params().Name
-	}
-	return c.PublicKeyAlgorithm.String()
 }
 
 // SignedBy checks that c was signed by one of cas, directly or through

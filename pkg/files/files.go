@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 )
 
@@ -207,7 +208,7 @@ func proberError(path string, where place, err error) error {
 	var oe *isolate.OpError
 	switch {
 	case errors.As(err, &te):
-		problem := "no answer within " + te.Budget.String()
+		problem := "no answer within " + human.Duration(te.Budget)
 		if !te.Since.IsZero() {
 			problem = "hung since " + te.Since.Local().Format("2006-01-02 15:04:05") + ", not tried again"
 		}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 )
 
 // Phase is a step of a request.
@@ -55,7 +57,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // to 10.0.0.2:80: no answer within 8s", "TLS handshake with
 // 127.0.0.1:443: certificate expired 3 days ago".
 func (e *Error) Error() string {
-	wait := fmtDur(e.InPhase)
+	wait := human.Duration(e.InPhase)
 	switch e.Phase {
 	case PhaseWait:
 		if e.Timeout {
@@ -108,7 +110,7 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("bad response from %s: %s", e.Addr, rootCause(e.Err))
 	case PhaseBody:
 		if e.Timeout {
-			return fmt.Sprintf("%s answered %s but the body did not complete within %s (%d bytes received, body timeout)", e.Addr, e.Status, fmtDur(e.Elapsed), e.Got)
+			return fmt.Sprintf("%s answered %s but the body did not complete within %s (%d bytes received, body timeout)", e.Addr, e.Status, human.Duration(e.Elapsed), e.Got)
 		}
 		return fmt.Sprintf("%s answered %s but reading the body failed after %d bytes: %s", e.Addr, e.Status, e.Got, rootCause(e.Err))
 	}
@@ -161,16 +163,6 @@ func rootCause(err error) string {
 		return strings.TrimPrefix(op.Err.Error(), "connect: ")
 	}
 	return err.Error()
-}
-
-func fmtDur(d time.Duration) string {
-	switch {
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < 10*time.Second:
-		return fmt.Sprintf("%.1fs", d.Seconds())
-	}
-	return fmt.Sprintf("%.0fs", d.Seconds())
 }
 
 // DescribeTLSError says why a handshake failed: expired, not yet valid,

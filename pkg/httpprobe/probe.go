@@ -296,7 +296,6 @@ type tracer struct {
 	firstByte  time.Duration
 	addr       string // the address being connected to
 	remoteAddr string
-	bodyRead   int64
 }
 
 func newTracer(c *Client, u *url.URL) *tracer {

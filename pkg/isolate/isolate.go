@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"syscall"
 	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 )
 
 // childArg, as argv[1], puts the binary in probe mode. It is not an option
@@ -132,7 +134,7 @@ func (e *TimeoutError) Error() string {
 		return fmt.Sprintf("%s: hung since %s (probe pid %d still waiting, not probed again)",
 			e.Req, e.Since.Local().Format("2006-01-02 15:04:05"), e.Pid)
 	}
-	return fmt.Sprintf("%s: no answer within %s", e.Req, formatBudget(e.Budget))
+	return fmt.Sprintf("%s: no answer within %s", e.Req, human.Duration(e.Budget))
 }
 
 // Is makes errors.Is(err, ErrTimeout) true.
@@ -149,13 +151,3 @@ func (e *OpError) Error() string { return fmt.Sprintf("%s: %s", e.Req, e.Errno.E
 
 // Unwrap returns the errno.
 func (e *OpError) Unwrap() error { return e.Errno }
-
-func formatBudget(d time.Duration) string {
-	if d%time.Second == 0 {
-		return fmt.Sprintf("%ds", int(d/time.Second))
-	}
-	if d < time.Second {
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	}
-	return fmt.Sprintf("%.1fs", d.Seconds())
-}

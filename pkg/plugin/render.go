@@ -4,7 +4,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 )
 
 // DefaultMaxOutput bounds the whole output. NRPE v3/v4 passes 64 KiB and
@@ -49,14 +50,14 @@ func (z *Sanitizer) Render(service string, r Result, max int) string {
 		summary = z.line(defaultSummary(r))
 	}
 	prefix := service + " " + StateName(r.State()) + " - "
-	shown := Truncate(summary, summaryMax)
+	shown := human.Truncate(summary, summaryMax)
 	return fit(prefix, shown, z.parts(r, shown), max)
 }
 
 // RenderLine renders a bare status line, sanitised: usage errors and the
 // watchdog's timeout.
 func (z *Sanitizer) RenderLine(service string, s State, text string) string {
-	return service + " " + StateName(s) + " - " + Truncate(z.line(text), summaryMax) + "\n"
+	return service + " " + StateName(s) + " - " + human.Truncate(z.line(text), summaryMax) + "\n"
 }
 
 // line makes text safe for the output. Secrets are masked before the
@@ -122,9 +123,9 @@ func fit(prefix, summary string, parts []part, max int) string {
 	if !ok {
 		room := max - 1 - len(notShown(parts)) - 1
 		if room < len(prefix)+len("...") {
-			return Truncate(head, max-1) + "\n"
+			return human.Truncate(head, max-1) + "\n"
 		}
-		head = Truncate(head, room)
+		head = human.Truncate(head, room)
 		k, _ = longestFit(len(head), parts, max)
 	}
 	var first, long strings.Builder
@@ -207,19 +208,12 @@ func notShown(dropped []part) string {
 func notice(lines, perfs int) string {
 	var s []string
 	if lines > 0 {
-		s = append(s, plural(lines, "more line", "more lines"))
+		s = append(s, human.Plural(lines, "more line", "more lines"))
 	}
 	if perfs > 0 {
-		s = append(s, plural(perfs, "perfdata item", "perfdata items"))
+		s = append(s, human.Plural(perfs, "perfdata item", "perfdata items"))
 	}
 	return "(" + strings.Join(s, " and ") + " not shown)"
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return itoa(n) + " " + many
 }
 
 // defaultSummary names the worst findings: the one problem, or the count
@@ -232,7 +226,7 @@ func defaultSummary(r Result) string {
 		return p[0]
 	case len(p) > 1:
 		head := stateCounts(r) + ": "
-		return head + JoinSummary(p, summaryMax-len(head))
+		return head + human.JoinSummary(p, summaryMax-len(head))
 	}
 	switch len(r.Findings) {
 	case 0:
@@ -274,36 +268,6 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// Truncate shortens s to at most max bytes, ending it with "..." when it
-// was cut, and never cuts a UTF-8 sequence in half. Below 4 bytes there
-// is no room for text and dots; s is then cut without them.
-func Truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	if max <= 0 {
-		return ""
-	}
-	dots := "..."
-	if max <= len(dots) {
-		dots = ""
-	}
-	return s[:runeCut(s, max-len(dots))] + dots
-}
-
-// runeCut returns the largest n <= max, max < len(s), at which s can be
-// cut without splitting a UTF-8 sequence: it steps back over at most
-// three continuation bytes. Longer runs are invalid UTF-8 and are cut
-// anywhere.
-func runeCut(s string, max int) int {
-	for n := max; n >= 0 && n > max-utf8.UTFMax; n-- {
-		if n == 0 || utf8.RuneStart(s[n]) {
-			return n
-		}
-	}
-	return max
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -2,7 +2,6 @@ package plugin
 
 import (
 	"sort"
-	"strings"
 )
 
 // Finding is one judged item: a certificate, a device, a load window.
@@ -74,41 +73,3 @@ func (r Result) Problems() []string {
 	}
 	return out
 }
-
-// JoinSummary joins texts with " / " in at most max bytes (when max leaves
-// room for one suffix): whole texts
-// while they fit, then " / +N more" for the rest, so a first line stays
-// pager-sized. Only a first text that alone is too long is shortened,
-// with "...". Not "; ": Nagios 4 turns every ";" of plugin output into ":".
-func JoinSummary(texts []string, max int) string {
-	var b strings.Builder
-	for i, t := range texts {
-		sep := ""
-		if i > 0 {
-			sep = " / "
-		}
-		need := len(sep) + len(t)
-		if rest := len(texts) - i - 1; rest > 0 {
-			need += len(moreSuffix(rest)) // keep room to say what is left out
-		}
-		if b.Len()+need <= max {
-			b.WriteString(sep + t)
-			continue
-		}
-		if i == 0 {
-			room := max
-			if len(texts) > 1 {
-				room -= len(moreSuffix(len(texts) - 1))
-			}
-			b.WriteString(Truncate(t, room))
-			i++
-		}
-		if i < len(texts) {
-			b.WriteString(moreSuffix(len(texts) - i))
-		}
-		break
-	}
-	return b.String()
-}
-
-func moreSuffix(n int) string { return " / +" + itoa(n) + " more" }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/jessevdk/go-flags"
 
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 )
 
@@ -183,7 +184,7 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 
 	var out gate
 	watchdog := time.AfterFunc(timeout, func() {
-		text := "timed out after " + formatSeconds(timeout)
+		text := "timed out after " + human.Duration(timeout)
 		if what := env.progress.describe(); what != "" {
 			text += " while " + what
 		}
@@ -262,13 +263,6 @@ func flagMessage(err error) string {
 	msg = strings.ReplaceAll(msg, "`", "")
 	msg = strings.ReplaceAll(msg, "'", "")
 	return strings.Join(strings.Fields(msg), " ")
-}
-
-func formatSeconds(d time.Duration) string {
-	if d%time.Second == 0 {
-		return itoa(int(d/time.Second)) + "s"
-	}
-	return d.String()
 }
 
 // gate lets exactly one of the main path and the watchdog print.

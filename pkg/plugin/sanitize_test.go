@@ -4,7 +4,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"unicode/utf8"
 )
 
 func TestSanitizeUserinfo(t *testing.T) {
@@ -105,36 +104,6 @@ func TestSanitizerConcurrent(t *testing.T) {
 	wg.Wait()
 	if got := z.Sanitize("secret-1 secret-3"); got != "xxxxx xxxxx" {
 		t.Errorf("got %q", got)
-	}
-}
-
-func TestTruncate(t *testing.T) {
-	for _, s := range []string{"", "plain ascii text", "héllo wörld", "€€€€€", "😀😀😀😀", "a😀b€cé", "\xff\xfe\x80\x80\x80\x80bad"} {
-		for max := -1; max <= len(s)+1; max++ {
-			got := Truncate(s, max)
-			if len(got) > max && !(max < 0 && got == "") {
-				t.Errorf("Truncate(%q, %d) = %q: %d bytes", s, max, got, len(got))
-			}
-			if len(s) <= max {
-				if got != s {
-					t.Errorf("Truncate(%q, %d) = %q, want it whole", s, max, got)
-				}
-				continue
-			}
-			body := got
-			if max > 3 {
-				if !strings.HasSuffix(got, "...") {
-					t.Errorf("Truncate(%q, %d) = %q: no dots", s, max, got)
-				}
-				body = strings.TrimSuffix(got, "...")
-			}
-			if !strings.HasPrefix(s, body) {
-				t.Errorf("Truncate(%q, %d) = %q: not a prefix", s, max, got)
-			}
-			if utf8.ValidString(s) && !utf8.ValidString(got) {
-				t.Errorf("Truncate(%q, %d) = %q: a rune cut in half", s, max, got)
-			}
-		}
 	}
 }
 

@@ -40,25 +40,6 @@ type FS struct {
 	procfs bool
 }
 
-// Open opens the procfs root at root, read in-process: bounded and
-// regular files only, but not isolated.
-//
-// Deprecated: use OpenDir, which reads a root on a network or FUSE mount
-// through the prober. Kept for callers not converted yet (checks/load).
-func Open(root string) (*FS, error) {
-	if root == "" {
-		return nil, errors.New("procfs root is empty")
-	}
-	if abs, err := filepath.Abs(root); err == nil {
-		root = abs
-	}
-	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("open procfs %s: %w", root, err)
-	}
-	return &FS{Root: root, ctx: context.Background(), fd: fd}, nil
-}
-
 // OpenDir opens the procfs tree dir. Close releases it. The error names
 // the root and what is wrong with it.
 func OpenDir(ctx context.Context, dir *files.Dir) (*FS, error) {
@@ -194,11 +175,6 @@ func Fatal(err error) bool {
 // and reading: a normal event on a busy machine, not a problem.
 func IsVanished(err error) bool {
 	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ESRCH)
-}
-
-// IsDenied reports whether err means this user may not read the file.
-func IsDenied(err error) bool {
-	return errors.Is(err, syscall.EACCES) || errors.Is(err, syscall.EPERM)
 }
 
 // SelfPID is the pid "self" points to under the root: our own on the

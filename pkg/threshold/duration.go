@@ -3,9 +3,10 @@ package threshold
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 )
 
 // Duration is a span given on the command line: "90" (seconds), "30s",
@@ -76,34 +77,4 @@ func (d *Duration) UnmarshalFlag(s string) error {
 }
 
 // MarshalFlag implements flags.Marshaler.
-func (d Duration) MarshalFlag() (string, error) { return FormatDuration(time.Duration(d)), nil }
-
-// FormatDuration prints d compactly for status lines: "45s", "5m12s",
-// "6d2h". Precision drops as the span grows; a pager wants the gist.
-func FormatDuration(d time.Duration) string {
-	if d < 0 {
-		return "-" + FormatDuration(-d)
-	}
-	switch {
-	case d < time.Second:
-		return strconv.FormatInt(d.Milliseconds(), 10) + "ms"
-	case d < time.Minute:
-		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
-	case d < time.Hour:
-		return twoUnits(d, time.Minute, "m", time.Second, "s")
-	case d < 24*time.Hour:
-		return twoUnits(d, time.Hour, "h", time.Minute, "m")
-	default:
-		return twoUnits(d, 24*time.Hour, "d", time.Hour, "h")
-	}
-}
-
-func twoUnits(d, big time.Duration, bigName string, small time.Duration, smallName string) string {
-	n := d / big
-	rest := (d % big) / small
-	s := strconv.FormatInt(int64(n), 10) + bigName
-	if rest > 0 {
-		s += strconv.FormatInt(int64(rest), 10) + smallName
-	}
-	return s
-}
+func (d Duration) MarshalFlag() (string, error) { return human.Duration(time.Duration(d)), nil }

@@ -101,12 +101,6 @@ func MustParseRange(s string) Range {
 	return r
 }
 
-// Above returns the range that alerts when a value is greater than v,
-// which is what a plain number means in check_load's -w/-c.
-func Above(v float64) Range {
-	return MustParseRange(formatBound(v))
-}
-
 func render(r *nagiosplugin.Range) string {
 	var b strings.Builder
 	if r.AlertOnInside {

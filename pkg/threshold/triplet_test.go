@@ -70,20 +70,18 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
-func TestFormatDuration(t *testing.T) {
-	tests := []struct {
-		in   time.Duration
-		want string
-	}{
-		{250 * time.Millisecond, "250ms"},
-		{45 * time.Second, "45s"},
-		{5*time.Minute + 12*time.Second, "5m12s"},
-		{2 * time.Hour, "2h"},
-		{6*24*time.Hour + 2*time.Hour + 5*time.Minute, "6d2h"},
-	}
-	for _, tt := range tests {
-		if got := FormatDuration(tt.in); got != tt.want {
-			t.Errorf("FormatDuration(%v) = %q, want %q", tt.in, got, tt.want)
+// TestDurationMarshalRoundTrip: what --help and the generated definitions
+// show as a default parses back to the same span, at the precision
+// human.Duration keeps.
+func TestDurationMarshalRoundTrip(t *testing.T) {
+	for _, d := range []time.Duration{0, 250 * time.Millisecond, 1500 * time.Millisecond, 45 * time.Second, 5*time.Minute + 12*time.Second, 2 * time.Hour, 6*24*time.Hour + 2*time.Hour} {
+		s, err := Duration(d).MarshalFlag()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ParseDuration(s)
+		if err != nil || got != d {
+			t.Errorf("MarshalFlag(%v) = %q, parsed back as %v, %v", d, s, got, err)
 		}
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 )
 
 // Dialer opens connections; *net.Dialer is one.
@@ -100,7 +102,7 @@ func Probe(ctx context.Context, d Dialer, t Target) (Result, error) {
 		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
 	})
 	if err := tc.HandshakeContext(ctx); err != nil {
-		return res, describeHandshake(ctx, err, t.Protocol, within)
+		return res, describeHandshake(ctx, err, within)
 	}
 	st := tc.ConnectionState()
 	res.Chain = st.PeerCertificates
@@ -166,17 +168,13 @@ func describeIO(ctx context.Context, err error, within string) error {
 	return err
 }
 
-func describeHandshake(ctx context.Context, err error, proto, within string) error {
+func describeHandshake(ctx context.Context, err error, within string) error {
 	var rec tls.RecordHeaderError
 	switch {
 	case isTimeout(ctx, err):
 		return fmt.Errorf("TLS handshake: no answer within %s", within)
 	case errors.As(err, &rec):
-		what := "not a TLS service"
-		if proto == "" {
-			what += " (a STARTTLS protocol? see -P)"
-		}
-		return fmt.Errorf("%s: the server answered %q instead of a TLS handshake", what, printable(rec.RecordHeader[:]))
+		return fmt.Errorf("%w: the server answered %q instead of a TLS handshake", ErrNotTLS, printable(rec.RecordHeader[:]))
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		return errors.New("TLS handshake: the server closed the connection")
 	}
@@ -196,13 +194,15 @@ func Within(ctx context.Context) string {
 		return "the time allowed"
 	}
 	d := time.Until(dl)
+	// Rounded, not cut: what is left of -t 10 is 9.99s, and "10s" is
+	// what the user set.
 	switch {
 	case d >= 10*time.Second:
-		return d.Round(time.Second).String()
+		return human.Duration(d.Round(time.Second))
 	case d >= time.Second:
-		return d.Round(100 * time.Millisecond).String()
+		return human.Duration(d.Round(100 * time.Millisecond))
 	case d > 0:
-		return d.Round(time.Millisecond).String()
+		return human.Duration(d.Round(time.Millisecond))
 	}
 	return "the time allowed"
 }

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"strings"
+
+	"github.com/hindsight-plugins/hindsight/pkg/human"
 )
 
 // stageError says which step of an opening failed: "waiting for the SMTP
@@ -225,6 +227,11 @@ func (s *session) imapCommand(cmd, tag string) ([]string, error) {
 	}
 	return lines, &stageError{cmd, errors.New("reply too long")}
 }
+
+// ErrNotTLS is matched when the server answered something else than a
+// TLS handshake: often a plain-text service that needs a STARTTLS
+// opening first. The check names its option for that.
+var ErrNotTLS = errors.New("not a TLS service")
 
 // ErrXMPPStream is matched when an XMPP server refuses the stream: most
 // often the domain sent in the stream header is not one it serves.
@@ -486,11 +493,7 @@ func isDigits(s string) bool {
 }
 
 func clip(s string) string {
-	s = printable([]byte(s))
-	if len(s) > 80 {
-		return s[:77] + "..."
-	}
-	return s
+	return human.Truncate(printable([]byte(s)), 80)
 }
 
 func xmlEscape(s string) string {
