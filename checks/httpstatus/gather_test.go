@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -14,24 +13,7 @@ import (
 )
 
 // The faults every path option must survive (the fault matrix).
-var faults = []struct {
-	name string
-	make func(t *testing.T, path string)
-}{
-	{"FIFO without writer", func(t *testing.T, p string) { must(t, syscall.Mkfifo(p, 0o600)) }},
-	{"/dev/zero", func(t *testing.T, p string) { must(t, os.Symlink("/dev/zero", p)) }},
-	{"/dev/urandom", func(t *testing.T, p string) { must(t, os.Symlink("/dev/urandom", p)) }},
-	{"/dev/kmsg", func(t *testing.T, p string) { must(t, os.Symlink("/dev/kmsg", p)) }},
-	{"1 GB sparse file", func(t *testing.T, p string) {
-		f, err := os.Create(p)
-		must(t, err)
-		must(t, f.Truncate(1<<30))
-		f.Close()
-	}},
-	{"directory", func(t *testing.T, p string) { must(t, os.Mkdir(p, 0o755)) }},
-	{"symlink loop", func(t *testing.T, p string) { must(t, os.Symlink(filepath.Base(p), p)) }},
-	{"dangling symlink", func(t *testing.T, p string) { must(t, os.Symlink(p+".gone", p)) }},
-}
+var faults = testutil.PathFaults
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -62,9 +44,9 @@ func TestPathOptionFaults(t *testing.T) {
 	}
 	for _, opt := range options {
 		for _, fault := range faults {
-			t.Run(opt.flag+"/"+fault.name, func(t *testing.T) {
+			t.Run(opt.flag+"/"+fault.Name, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "file")
-				fault.make(t, path)
+				fault.Make(t, path)
 				r := testutil.Run(t, bin, append([]string{"-u", "https://192.0.2.1/", "-t", "3"}, opt.args(path)...)...)
 				want := "HTTP UNKNOWN - " + opt.flag + ": " + path + ": "
 				if r.Code != 3 || !strings.HasPrefix(r.Stdout, want) || strings.Count(r.Stdout, "\n") != 1 || r.Stderr != "" {

@@ -112,24 +112,7 @@ func kmsgKind(ctx context.Context, src *files.Source, path string) (regular bool
 		return false, fmt.Errorf("%s: %w", path, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != kmsgDev {
-		return false, fmt.Errorf("%s: is %s, not the kernel log device or a file of its records", path, describeMode(st.Mode))
+		return false, fmt.Errorf("%s: is %s, not the kernel log device or a file of its records", path, files.DescribeType(st.Mode))
 	}
 	return false, nil
-}
-
-// describeMode names a file type in words, with its article.
-func describeMode(mode uint32) string {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFDIR:
-		return "a directory"
-	case unix.S_IFIFO:
-		return "a FIFO"
-	case unix.S_IFCHR:
-		return "another character device"
-	case unix.S_IFBLK:
-		return "a block device"
-	case unix.S_IFSOCK:
-		return "a socket"
-	}
-	return "of unknown type"
 }

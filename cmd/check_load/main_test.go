@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,7 +19,7 @@ func fixture(name string) []string {
 
 // faultTree is a copy of the idle-2cpu fixture (proc and sys) whose file
 // rel (under the tree) is replaced by what make makes of it.
-func faultTree(t *testing.T, rel string, make func(t *testing.T, path string)) (proc, sys string) {
+func faultTree(t *testing.T, rel string, make func(t testing.TB, path string)) (proc, sys string) {
 	t.Helper()
 	dir := t.TempDir()
 	src := filepath.Join("..", "..", "testdata", "load", "idle-2cpu")
@@ -36,24 +35,7 @@ func faultTree(t *testing.T, rel string, make func(t *testing.T, path string)) (
 }
 
 // The faults every path option must survive (the fault matrix).
-var faults = []struct {
-	name string
-	make func(t *testing.T, path string)
-}{
-	{"FIFO without writer", func(t *testing.T, p string) { must(t, syscall.Mkfifo(p, 0o600)) }},
-	{"/dev/zero", func(t *testing.T, p string) { must(t, os.Symlink("/dev/zero", p)) }},
-	{"/dev/urandom", func(t *testing.T, p string) { must(t, os.Symlink("/dev/urandom", p)) }},
-	{"/dev/kmsg", func(t *testing.T, p string) { must(t, os.Symlink("/dev/kmsg", p)) }},
-	{"1 GB sparse file", func(t *testing.T, p string) {
-		f, err := os.Create(p)
-		must(t, err)
-		must(t, f.Truncate(1<<30))
-		f.Close()
-	}},
-	{"directory", func(t *testing.T, p string) { must(t, os.Mkdir(p, 0o755)) }},
-	{"symlink loop", func(t *testing.T, p string) { must(t, os.Symlink(filepath.Base(p), p)) }},
-	{"dangling symlink", func(t *testing.T, p string) { must(t, os.Symlink(p+".gone", p)) }},
-}
+var faults = testutil.PathFaults
 
 func must(t *testing.T, err error) {
 	t.Helper()
@@ -77,8 +59,8 @@ func TestPathFaults(t *testing.T) {
 	}
 	for _, f := range files {
 		for _, fault := range faults {
-			t.Run(f.rel+"/"+fault.name, func(t *testing.T) {
-				proc, sys := faultTree(t, f.rel, fault.make)
+			t.Run(f.rel+"/"+fault.Name, func(t *testing.T) {
+				proc, sys := faultTree(t, f.rel, fault.Make)
 				r := testutil.Run(t, bin, append([]string{"--procfs", proc, "--sysfs", sys, "-t", "3"}, f.args...)...)
 				path := filepath.Join(filepath.Dir(proc), f.rel)
 				if r.Code != 3 || !strings.HasPrefix(r.Stdout, "LOAD UNKNOWN - ") || !strings.Contains(r.Stdout, path) ||
@@ -93,9 +75,9 @@ func TestPathFaults(t *testing.T) {
 	}
 	// The roots themselves: a file where a directory is expected.
 	for _, fault := range faults {
-		t.Run("--procfs is a "+fault.name, func(t *testing.T) {
+		t.Run("--procfs is a "+fault.Name, func(t *testing.T) {
 			root := filepath.Join(t.TempDir(), "proc")
-			fault.make(t, root)
+			fault.Make(t, root)
 			r := testutil.Run(t, bin, "--procfs", root, "-w", "5", "-t", "3")
 			if r.Code != 3 || !strings.HasPrefix(r.Stdout, "LOAD UNKNOWN - ") || !strings.Contains(r.Stdout, root) || r.Stderr != "" || r.Elapsed > 3500*time.Millisecond {
 				t.Errorf("exit %d after %s, %q (stderr %q)", r.Code, r.Elapsed, r.Stdout, r.Stderr)
@@ -109,10 +91,10 @@ func TestPathFaults(t *testing.T) {
 func TestPressureFaults(t *testing.T) {
 	bin := testutil.Binary(t, "check_load")
 	for _, fault := range faults[:5] {
-		proc, sys := faultTree(t, "proc/pressure/io", fault.make)
+		proc, sys := faultTree(t, "proc/pressure/io", fault.Make)
 		r := testutil.Run(t, bin, "--procfs", proc, "--sysfs", sys, "-w", "5", "-t", "3")
 		if r.Code != 3 || !strings.HasPrefix(r.Stdout, "LOAD UNKNOWN - total load average: 0.10, 0.20, 0.30 / "+proc+"/pressure/io: ") || r.Stderr != "" {
-			t.Errorf("%s: exit %d, %q (stderr %q)", fault.name, r.Code, r.Stdout, r.Stderr)
+			t.Errorf("%s: exit %d, %q (stderr %q)", fault.Name, r.Code, r.Stdout, r.Stderr)
 		}
 	}
 }

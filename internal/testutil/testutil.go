@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -86,4 +87,36 @@ func RunEnv(t testing.TB, env []string, bin string, args ...string) Result {
 		t.Fatalf("run %s: %v", bin, err)
 	}
 	return res
+}
+
+// PathFault is a kind of file every path option must survive (the fault
+// matrix): Make puts it at path.
+type PathFault struct {
+	Name string
+	Make func(t testing.TB, path string)
+}
+
+// PathFaults are the local faults: what a plugin must answer with one
+// UNKNOWN line naming the path, at once, never a hang or a crash.
+var PathFaults = []PathFault{
+	{"FIFO without writer", func(t testing.TB, p string) { must(t, syscall.Mkfifo(p, 0o600)) }},
+	{"/dev/zero", func(t testing.TB, p string) { must(t, os.Symlink("/dev/zero", p)) }},
+	{"/dev/urandom", func(t testing.TB, p string) { must(t, os.Symlink("/dev/urandom", p)) }},
+	{"/dev/kmsg", func(t testing.TB, p string) { must(t, os.Symlink("/dev/kmsg", p)) }},
+	{"1 GB sparse file", func(t testing.TB, p string) {
+		f, err := os.Create(p)
+		must(t, err)
+		must(t, f.Truncate(1<<30)) // sparse: costs no disk
+		f.Close()
+	}},
+	{"directory", func(t testing.TB, p string) { must(t, os.Mkdir(p, 0o755)) }},
+	{"symlink loop", func(t testing.TB, p string) { must(t, os.Symlink(filepath.Base(p), p)) }},
+	{"dangling symlink", func(t testing.TB, p string) { must(t, os.Symlink(p+".gone", p)) }},
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

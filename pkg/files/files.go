@@ -161,12 +161,15 @@ func wantRegular(path string, mode uint32) error {
 	if mode&unix.S_IFMT == unix.S_IFREG {
 		return nil
 	}
-	return &Error{Path: path, Problem: "is " + describeType(mode) + ", not a regular file", Err: ErrNotRegular}
+	return &Error{Path: path, Problem: "is " + DescribeType(mode) + ", not a regular file", Err: ErrNotRegular}
 }
 
-// describeType names a file type in words, with its article.
-func describeType(mode uint32) string {
+// DescribeType names the file type of a stat mode in words, with its
+// article: "a FIFO", "a character device".
+func DescribeType(mode uint32) string {
 	switch mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		return "a regular file"
 	case unix.S_IFDIR:
 		return "a directory"
 	case unix.S_IFIFO:

@@ -52,7 +52,7 @@ func OpenDir(ctx context.Context, dir *files.Dir) (*FS, error) {
 		return nil, fmt.Errorf("open procfs %w", err)
 	}
 	if !info.IsDir() {
-		return nil, fmt.Errorf("open procfs %s: is %s, not a directory", root, describeMode(info.Mode))
+		return nil, fmt.Errorf("open procfs %s: is %s, not a directory", root, files.DescribeType(info.Mode))
 	}
 	fs := &FS{Root: root, dir: dir, ctx: ctx, fd: -1}
 	if dir.Local(".") {
@@ -243,23 +243,4 @@ func readlinkat(dirfd int, rel string) (string, error) {
 		}
 		buf = make([]byte, len(buf)*2)
 	}
-}
-
-// describeMode names a file type in words, with its article.
-func describeMode(mode uint32) string {
-	switch mode & unix.S_IFMT {
-	case unix.S_IFREG:
-		return "a regular file"
-	case unix.S_IFIFO:
-		return "a FIFO"
-	case unix.S_IFCHR:
-		return "a character device"
-	case unix.S_IFBLK:
-		return "a block device"
-	case unix.S_IFSOCK:
-		return "a socket"
-	case unix.S_IFLNK:
-		return "a symbolic link"
-	}
-	return "of unknown type"
 }
