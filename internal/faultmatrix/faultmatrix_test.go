@@ -387,3 +387,35 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// secret is the password every URL below carries; no line may show it.
+const secret = "s3cretPW9"
+
+// No message echoes the userinfo of a URL, valid or not, as root or as
+// nagios: invalid URLs, proxy URLs, and URLs that fail to connect.
+func TestNoSecretEchoed(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: runs as root and as the nagios user; CI runs it as root")
+	}
+	nagios := nagiosCred(t)
+	bin := testutil.Binary(t, "check_http_status")
+	for _, args := range [][]string{
+		{"-u", "http://user:" + secret + "@[::1"},
+		{"-u", "http://user:" + secret + "@bad host/"},
+		{"-u", "ftp://user:" + secret + "@127.0.0.1/"},
+		{"-u", "http://user:" + secret + "@127.0.0.1:1/"},
+		{"-u", "http://127.0.0.1:1/", "--proxy", "http://user:" + secret + "@[::1"},
+		{"-u", "http://127.0.0.1:1/", "--proxy", "http://user:" + secret + "@127.0.0.1:1"},
+		{"-u", "http://127.0.0.1:1/", "--proxy", "socks5://user:" + secret + "@127.0.0.1:1"},
+		{"-u", "http://127.0.0.1:1/", "-a", "user:" + secret, "-vvv"},
+	} {
+		for _, cred := range []*syscall.Credential{nil, nagios} {
+			cmd := exec.Command(bin, append([]string{"-t", "2", "-vvv"}, args...)...)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+			out, _ := cmd.CombinedOutput()
+			if bytes.Contains(out, []byte(secret)) || !statusLine.Match(out) {
+				t.Errorf("check_http_status %s (uid %v):\n%s", strings.Join(args, " "), cred, indent(out))
+			}
+		}
+	}
+}

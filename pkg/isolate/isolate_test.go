@@ -3,6 +3,7 @@ package isolate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -21,6 +22,9 @@ import (
 func TestMain(m *testing.M) {
 	if isolate.IsChild(os.Args) {
 		os.Exit(isolate.ChildMain(os.Args, os.Stdin, os.Stdout))
+	}
+	if os.Getenv("HINDSIGHT_TEST_REPLACED_SELF") != "" {
+		os.Exit(probeAfterReplacingSelf())
 	}
 	if mnt := os.Getenv("HINDSIGHT_TEST_STATFS_PLUGIN"); mnt != "" {
 		os.Args = append([]string{"check_mount"}, os.Args[1:]...)
@@ -324,5 +328,50 @@ func TestSessionWalkAndReadFile(t *testing.T) {
 	r, err = p.Do(ctx, 5*time.Second, isolate.Request{Op: isolate.ReadFile, Path: filepath.Join(dir, "fifo"), Target: dir})
 	if err != nil || r.Data != nil || r.Stat.Mode&syscall.S_IFMT != syscall.S_IFIFO || time.Since(start) > time.Second {
 		t.Errorf("read-file of a FIFO must not block and must say what it is: %+v, %v", r.Stat, err)
+	}
+}
+
+// probeAfterReplacingSelf is a copy of the test binary that replaces the
+// file it was started from by something else, as a package upgrade does
+// mid-run, then probes: the child must still be this program.
+func probeAfterReplacingSelf() int {
+	self := os.Args[0]
+	if err := os.Remove(self); err != nil {
+		return 10
+	}
+	if err := os.WriteFile(self, []byte("#!/bin/sh\necho not the plugin\nexit 42\n"), 0o755); err != nil {
+		return 11
+	}
+	p := isolate.NewProber("")
+	defer p.Close()
+	r, err := p.Do(context.Background(), 5*time.Second, isolate.Request{Op: isolate.Stat, Path: "/"})
+	if err != nil || r.Stat.Mode&syscall.S_IFDIR == 0 {
+		os.Stdout.WriteString("probe: " + fmt.Sprint(err) + "\n")
+		return 12
+	}
+	return 0
+}
+
+// During a package upgrade the binary's path holds the new version while
+// the old one runs: the child is re-executed through /proc/self/exe, the
+// running program, never whatever is at the path now.
+func TestChildIsTheRunningBinary(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(t.TempDir(), "check_upgraded")
+	if err := os.WriteFile(copied, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(copied)
+	cmd.Env = append(os.Environ(), "HINDSIGHT_TEST_REPLACED_SELF=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Errorf("probe after the binary was replaced: %v\n%s", err, out)
 	}
 }
