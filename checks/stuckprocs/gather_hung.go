@@ -70,11 +70,13 @@ var kmsgDev = unix.Mkdev(1, 11)
 // character device (/dev/zero) it would never drain, on a big file it
 // would read it all, and on a hung mount its open would never return.
 func readKmsg(ctx context.Context, src *files.Source, path string, after uint64) ([]kmsg.Record, error) {
-	regular, err := kmsgKind(ctx, src, path)
-	if err != nil {
+	kind, err := kmsgKind(ctx, src, path)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if regular {
+	case kind == kmsgNone:
+		return nil, nil
+	case kind == kmsgFile:
 		data, err := src.Read(ctx, files.Kernel, path)
 		if err != nil {
 			return nil, err
@@ -90,29 +92,42 @@ func readKmsg(ctx context.Context, src *files.Source, path string, after uint64)
 	return kmsg.Read(path, after)
 }
 
+// The kinds of --kmsg.
+const (
+	kmsgDevice = iota // the kernel log device
+	kmsgFile          // a file of its records (tests, replays)
+	kmsgNone          // /dev/null: no kernel log, as asked
+)
+
 // kmsgKind says whether path is a file of records (true) or the kernel
 // log device (false), or why it is neither: the stat that tells is
 // isolated on a mount that can hang.
-func kmsgKind(ctx context.Context, src *files.Source, path string) (regular bool, err error) {
+func kmsgKind(ctx context.Context, src *files.Source, path string) (int, error) {
 	info, err := src.Stat(ctx, path)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	if info.IsRegular() {
 		if info.Size > files.Kernel.Max {
-			return true, fmt.Errorf("%s: over the limit for %s", path, files.Kernel)
+			return 0, fmt.Errorf("%s: over the limit for %s", path, files.Kernel)
 		}
-		return true, nil
+		return kmsgFile, nil
 	}
 	if err := src.CheckLocal(ctx, path); err != nil {
-		return false, err
+		return 0, err
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
-		return false, fmt.Errorf("%s: %w", path, err)
+		return 0, fmt.Errorf("%s: %w", path, err)
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != kmsgDev {
-		return false, fmt.Errorf("%s: is %s, not the kernel log device or a file of its records", path, files.DescribeType(st.Mode))
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == kmsgDev:
+		return kmsgDevice, nil
+	case st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == nullDev:
+		return kmsgNone, nil
 	}
-	return false, nil
+	return 0, fmt.Errorf("%s: is %s, not the kernel log device, a file of its records or /dev/null", path, files.DescribeType(st.Mode))
 }
+
+// nullDev is /dev/null's device number (1, 3): the Unix way to say "none".
+var nullDev = unix.Mkdev(1, 3)
