@@ -133,12 +133,15 @@ type malformedError struct{ path, what string }
 func (e *malformedError) Error() string { return e.path + ": " + e.what }
 
 // fillDetails adds user and command line. The command line of a task
-// blocked in the kernel can block its reader, so it is read by the
-// isolated prober with a small budget, one lock per process: a process
-// that hangs its readers costs one stuck child, and no other process's
-// command line waits for it.
+// whose memory map is locked by a thread stuck in the kernel blocks its
+// reader, so command lines are read by the isolated prober with a small
+// budget. One child reads them all, under one lock: a listing of 500
+// processes costs one child's start-up, not 500, and a read that hangs
+// costs one stuck child; the rest of the listing (and later runs, while it
+// hangs) then shows the kernel's short names.
 func fillDetails(ctx context.Context, env *plugin.Env, k kernel, list []consumer) {
 	names := map[uint64]string{}
+	target := k.src.Target(k.proc.Path(".")) + "/*/cmdline"
 	for i := range list {
 		c := &list[i]
 		dir := strconv.Itoa(c.PID)
@@ -152,7 +155,7 @@ func fillDetails(ctx context.Context, env *plugin.Env, k kernel, list []consumer
 			c.User = names[uid]
 		}
 		path := k.proc.Path(dir + "/cmdline")
-		req := isolate.Request{Op: isolate.Read, Path: path, Max: 4096, Target: k.src.Target(k.proc.Path(dir))}
+		req := isolate.Request{Op: isolate.Read, Path: path, Max: 4096, Target: target}
 		rep, err := env.Prober().Do(ctx, env.Budget(0.1), req)
 		if err == nil {
 			c.Cmdline = strings.TrimSpace(strings.ReplaceAll(string(rep.Data), "\x00", " "))
