@@ -32,6 +32,8 @@ const help = `What it finds, all from /proc (never forks ps):
     the time since the task last ran (se.exec_start in /proc/PID/sched), a
     state file remembering since when each process was seen in D across
     runs, and optionally counters frozen over --sample-interval;
+  - tasks asleep (S) in a FUSE, NFS, CIFS, Ceph or 9p wait for as long:
+    as stuck as a task in D, named with the mount they wait on;
   - growth of the kernel's hung-task count since the last run, with the
     kernel's own log line where /dev/kmsg is readable;
   - zombies, and the parents that do not reap them;
@@ -44,7 +46,7 @@ D-state, zombies and hung tasks are judged machine-wide (with
 and other runs of it are never counted.
 
 Unprivileged (NRPE's nagios user) works: wchan of other users' tasks is
-hidden by the kernel and said so; unreadable or vanished entries are
+hidden by the kernel (without CAP_SYS_PTRACE) and said so; unreadable or vanished entries are
 counted and shown with -v.
 
 Examples:

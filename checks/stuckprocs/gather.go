@@ -31,6 +31,11 @@ type observations struct {
 
 	Hung *hungReport // nil without a hung-task count
 
+	// WchanHidden counts other users' sleeping processes whose wait
+	// channel the kernel hid (not root, no CAP_SYS_PTRACE): one blocked on
+	// a hung mount in S cannot be seen.
+	WchanHidden int
+
 	OwnProbes    int      // our own probe children in D, left out
 	ProbeKeys    []string // their "pid:starttime", for the next run
 	ArgsNotRead  int      // processes in D whose command line was over the per-run cap
@@ -132,7 +137,29 @@ func (g *gatherer) visit(p *proc.Process) {
 		g.dcands = append(g.dcands, newDproc(p))
 		return
 	}
+	if p.State == 'S' && p.Threads == 1 {
+		if w := g.sleepWchan(p); proc.FSWait(w) != "" {
+			g.dcands = append(g.dcands, newWaiter(p, w))
+			return
+		}
+	}
 	g.admit(p)
+}
+
+// sleepWchan is the wait channel of a sleeping single-threaded process,
+// "" when unknown: one read per sleeping process, the price of seeing a
+// task blocked on a hung FUSE or NFS mount before anyone kills it. The
+// kernel shows "0" for other users' tasks without CAP_SYS_PTRACE: those
+// are counted, for the output to say what could not be seen.
+func (g *gatherer) sleepWchan(p *proc.Process) string {
+	w, err := g.fs.Wchan(p.PID, p.PID)
+	if err != nil {
+		return ""
+	}
+	if w == "0" && g.obs.Euid != 0 {
+		g.obs.WchanHidden++
+	}
+	return w
 }
 
 // admit counts p when it is in scope; false when it is not.
@@ -220,6 +247,7 @@ func (g *gatherer) describe() {
 		d.user = g.userOf(d.proc.PID)
 		d.cmd = g.cmdText(p)
 		d.args = g.argv[d.proc.PID]
+		d.mount = g.blockedOn(d)
 	}
 	if limit := g.overdueFrom(); limit > 0 {
 		for i := range g.obs.Matched {

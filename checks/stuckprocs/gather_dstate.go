@@ -35,6 +35,10 @@ type dproc struct {
 	// What the long output shows, read by describe.
 	name, user, cmd string
 	args            []string // nil: not read (yet)
+	// waiting: no task in D, but one asleep (S) in a filesystem's wait,
+	// as a FUSE or NFS caller waits until a fatal signal.
+	waiting bool
+	mount   string // the mount it is blocked on, when it can be told
 }
 
 // dtask is one task in D and the evidence of how long it has been there.
@@ -48,6 +52,7 @@ type dtask struct {
 	frozen   time.Duration // counters unchanged over the sample interval
 	moved    bool          // it ran during the sample: not stuck
 	wchan    string
+	fs       string // the filesystem family of wchan (proc.FSWait), "" for others
 }
 
 func newDproc(p *proc.Process) *dproc {
@@ -56,6 +61,15 @@ func newDproc(p *proc.Process) *dproc {
 	for _, t := range d.proc.D {
 		d.tasks = append(d.tasks, &dtask{Stat: t, pid: p.PID})
 	}
+	return d
+}
+
+// newWaiter is a process whose leader sleeps (S) in a filesystem wait:
+// judged like a task in D, without being counted in D by -s D.
+func newWaiter(p *proc.Process, wchan string) *dproc {
+	d := &dproc{proc: *p, waiting: true}
+	d.proc.D = nil
+	d.tasks = []*dtask{{Stat: p.Stat, pid: p.PID, wchan: wchan, fs: proc.FSWait(wchan)}}
 	return d
 }
 
@@ -111,7 +125,7 @@ func (g *gatherer) examineD() {
 				g.unreadable(err)
 			}
 			if w, err := g.fs.Wchan(t.pid, t.PID); err == nil {
-				t.wchan = w
+				t.wchan, t.fs = w, proc.FSWait(w)
 			} else {
 				g.unreadable(err)
 			}
@@ -272,7 +286,7 @@ func (g *gatherer) sample() {
 	for _, d := range g.obs.DProcs {
 		for _, t := range d.tasks {
 			again, err := g.fs.ReadStat(t.pid, t.PID)
-			if err != nil || again.StartTime != t.StartTime || again.State != 'D' {
+			if err != nil || again.StartTime != t.StartTime || !stillBlocked(t, again.State) {
 				t.moved = true
 				continue
 			}
@@ -287,6 +301,13 @@ func (g *gatherer) sample() {
 			t.frozen = iv
 		}
 	}
+}
+
+// stillBlocked says whether a task seen blocked is still in the wait it
+// was judged for: D, or for a filesystem wait also S (FUSE moves it from S
+// to D on a fatal signal).
+func stillBlocked(t *dtask, state byte) bool {
+	return state == 'D' || (t.fs != "" && state == 'S')
 }
 
 // displayName is the process's name for a pager: comm, or where the

@@ -19,10 +19,10 @@ func (g *gatherer) ours(p *proc.Process) bool {
 	if p.PID == g.self.pid || p.PID == g.self.ppid {
 		return true
 	}
-	if !g.c.KThreads && p.IsKernelThread() {
+	if (!g.c.KThreads || g.c.NoKThreads) && p.IsKernelThread() { // -k, check_procs' spelling, wins
 		return true
 	}
-	if p.Comm == g.self.comm && g.self.exe != "" {
+	if p.Comm == g.self.comm && g.self.exe != "" && !g.c.Traditional {
 		if exe, err := g.fs.Exe(p.PID); err == nil && exe == g.self.exe {
 			return true
 		}

@@ -132,9 +132,12 @@ func summary(parts []part, ok string) string {
 	return strings.Join(texts, " / ") // not "; ": Nagios 4 turns a semicolon in plugin output into a colon
 }
 
-// judgeStuck makes one finding per process stuck in D and one summary
-// part per state: "2 processes in D for >5m: df (pid 4121, 6d2h, wchan
-// request_wait_answer), ...".
+// judgeStuck makes one finding per stuck process and one summary part
+// per state and kind: "2 processes in D for >5m: df (pid 4121, 6d2h, wchan
+// request_wait_answer), ..." for tasks in D, "1 process blocked on a
+// filesystem for >5m: df (pid 1234) blocked 6m in FUSE
+// request_wait_answer on /mnt/gluster" for those asleep in a filesystem's
+// wait, which are just as stuck but not in D.
 func (j *judging) judgeStuck(res *plugin.Result) []part {
 	var parts []part
 	for _, st := range []plugin.State{plugin.CRITICAL, plugin.WARNING} {
@@ -142,37 +145,63 @@ func (j *judging) judgeStuck(res *plugin.Result) []part {
 		if st == plugin.WARNING {
 			limit = time.Duration(j.c.DWarning)
 		}
-		var names []string
-		n := 0
-		for _, s := range j.stuck {
-			if s.state != st {
+		for _, waiting := range []bool{false, true} {
+			var names []string
+			n := 0
+			for _, s := range j.stuck {
+				if s.state != st || s.d.waiting != waiting {
+					continue
+				}
+				n++
+				if len(names) < summaryItems {
+					names = append(names, j.shortD(s))
+				}
+				res.Add(st, j.longD(s))
+			}
+			if n == 0 {
 				continue
 			}
-			n++
-			if len(names) < summaryItems {
-				names = append(names, j.shortD(s))
+			head := fmt.Sprintf("%s in D for >%s", human.Plural(n, "process", "processes"), human.Duration(limit))
+			if waiting {
+				head = fmt.Sprintf("%s blocked on a filesystem for >%s", human.Plural(n, "process", "processes"), human.Duration(limit))
 			}
-			res.Add(st, j.longD(s))
+			parts = append(parts, part{state: st, head: head, names: names, total: n})
 		}
-		if n == 0 {
-			continue
-		}
-		parts = append(parts, part{state: st, head: fmt.Sprintf("%s in D for >%s", human.Plural(n, "process", "processes"), human.Duration(limit)), names: names, total: n})
 	}
 	return parts
 }
 
 func (j *judging) shortD(s *stuckProc) string {
+	if s.d.waiting {
+		return fmt.Sprintf("%s (%s) blocked %s in %s", s.d.name, taskID(s.worst.t), human.Duration(s.dur), fsWaitText(s))
+	}
 	return fmt.Sprintf("%s (%s, %s, %s)", s.d.name, taskID(s.worst.t), human.Duration(s.dur), j.wchanText(s.worst.t))
 }
 
 func (j *judging) longD(s *stuckProc) string {
 	t := s.worst.t
+	if s.d.waiting {
+		return fmt.Sprintf("%s (%s, user %s) blocked %s in %s, asleep (S) and stuck all the same", s.d.name, taskID(t), s.d.user,
+			human.Duration(s.dur), fsWaitText(s)) + cmdSuffix(s.d.cmd)
+	}
 	text := fmt.Sprintf("%s (%s, user %s, D for %s, %s", s.d.name, taskID(t), s.d.user, human.Duration(s.dur), j.wchanText(t))
+	if s.d.mount != "" {
+		text += " on " + s.d.mount
+	}
 	if len(s.tasks) > 1 {
 		text += fmt.Sprintf(", %d threads in D", len(s.tasks))
 	}
 	return text + ")" + cmdSuffix(s.d.cmd)
+}
+
+// fsWaitText is "FUSE request_wait_answer on /mnt/gluster".
+func fsWaitText(s *stuckProc) string {
+	t := s.worst.t
+	text := strings.TrimSpace(t.fs + " " + t.wchan)
+	if s.d.mount != "" {
+		text += " on " + s.d.mount
+	}
+	return text
 }
 
 func taskID(t *dtask) string {
@@ -423,12 +452,25 @@ func (j *judging) okSummary() string {
 	} else {
 		s = human.Plural(j.obs.Total, "process", "processes") + ", "
 	}
-	if len(j.stuck) == 0 {
+	switch n := j.inD(); {
+	case n == 0:
 		s += "none in D"
-	} else {
-		s += fmt.Sprintf("%d in D, none stuck", len(j.stuck))
+	default:
+		s += fmt.Sprintf("%d in D, none stuck", n)
 	}
 	return s + ", " + human.Plural(len(j.obs.Zombies), "zombie", "zombies")
+}
+
+// inD counts the processes with a task in D (not those asleep in a
+// filesystem wait, judged alongside them).
+func (j *judging) inD() int {
+	n := 0
+	for _, s := range j.stuck {
+		if !s.d.waiting {
+			n++
+		}
+	}
+	return n
 }
 
 func (j *judging) addPerf(res *plugin.Result) {
@@ -444,7 +486,7 @@ func (j *judging) addPerf(res *plugin.Result) {
 		}
 	}
 	res.AddPerf(procs,
-		plugin.NewPerf("procs_d", float64(len(j.stuck)), "").WithBounds(0, nan),
+		plugin.NewPerf("procs_d", float64(j.inD()), "").WithBounds(0, nan),
 		plugin.NewPerf("procs_stuck", float64(stuck), "").WithBounds(0, nan),
 		plugin.NewPerf("zombies", float64(len(j.obs.Zombies)), "").WithThresholds(j.c.ZombieWarning, j.c.ZombieCritical).WithBounds(0, nan))
 	res.AddPerf(plugin.NewPerf("oldest_match_age", math.Floor(j.obs.Oldest.Seconds()), "s").WithBounds(0, nan))
@@ -467,6 +509,10 @@ func (j *judging) addNotes(res *plugin.Result, prev saved) {
 	o := j.obs
 	for _, n := range o.Notes {
 		res.Note(n)
+	}
+	if o.WchanHidden > 0 {
+		res.Note(fmt.Sprintf("wait channels of %s of other users not readable as uid %d: tasks blocked in S on a hung mount are not seen (see README: CAP_SYS_PTRACE or sudo)",
+			human.Plural(o.WchanHidden, "process", "processes"), o.Euid))
 	}
 	if o.Verbose == 0 {
 		return

@@ -25,6 +25,14 @@ func inD(pid int, comm string, ago time.Duration) *dproc {
 	return d
 }
 
+// waiter is a process asleep (S) in a filesystem wait, as gather leaves it.
+func waiter(pid int, comm string, ago time.Duration, wchan, family, mount string) *dproc {
+	d := inD(pid, comm, ago)
+	d.proc.State, d.proc.D, d.waiting, d.mount = 'S', nil, true, mount
+	d.tasks[0].Stat.State, d.tasks[0].wchan, d.tasks[0].fs = 'S', wchan, family
+	return d
+}
+
 func options(t *testing.T, args ...string) (*Check, selection) {
 	t.Helper()
 	parser, check, _ := plugin.NewParser(Plugin)
@@ -139,6 +147,36 @@ func TestJudge(t *testing.T) {
 		{name: "count against -w/-c", args: []string{"-C", "nginx", "-w", "2:", "-c", "1:"},
 			obs:   observations{Total: 9, Selected: 1},
 			state: plugin.WARNING, want: []string{"STUCK WARNING - 1 process with command name 'nginx'", "procs=1;2:;1:;0"}},
+		{name: "asleep in a FUSE wait past --d-critical: stuck all the same",
+			obs:   observations{Total: 134, DProcs: []*dproc{waiter(1234, "df", 6*time.Minute, "request_wait_answer", "FUSE", "/mnt/gluster")}},
+			state: plugin.CRITICAL,
+			want: []string{"STUCK CRITICAL - 1 process blocked on a filesystem for >5m: df (pid 1234) blocked 6m in FUSE request_wait_answer on /mnt/gluster |",
+				"[CRITICAL] df (pid 1234, user root) blocked 6m in FUSE request_wait_answer on /mnt/gluster, asleep (S) and stuck all the same: df --arg\n",
+				"procs_d=0;;;0 procs_stuck=1;;;0"},
+			verify: func(t *testing.T, next saved) {
+				if _, ok := next.Tasks["1234:123400"]; !ok {
+					t.Errorf("the waiter is not remembered: %+v", next.Tasks)
+				}
+			}},
+		{name: "asleep in an NFS wait past --d-warning, mount unknown",
+			obs:   observations{Total: 9, DProcs: []*dproc{waiter(77, "ls", 2*time.Minute, "rpc_wait_bit_killable", "NFS", "")}},
+			state: plugin.WARNING,
+			want:  []string{"STUCK WARNING - 1 process blocked on a filesystem for >1m: ls (pid 77) blocked 2m in NFS rpc_wait_bit_killable |"},
+			never: []string{"killable on"}},
+		{name: "a fresh filesystem wait is not stuck, nor counted in D",
+			obs:   observations{Total: 9, DProcs: []*dproc{waiter(77, "ls", 10*time.Second, "wait_for_response", "CIFS", "/mnt/share")}},
+			state: plugin.OK, want: []string{"STUCK OK - 9 processes, none in D, 0 zombies", "procs_d=0;;;0 procs_stuck=0;;;0"}},
+		{name: "in D on a FUSE mount: the mount is named",
+			obs: observations{Total: 9, DProcs: func() []*dproc {
+				d := inD(300, "df", time.Hour)
+				d.mount, d.tasks[0].fs = "/mnt/gluster", "FUSE"
+				return []*dproc{d}
+			}()},
+			state: plugin.CRITICAL, want: []string{"[CRITICAL] df (pid 300, user root, D for 1h, wchan request_wait_answer on /mnt/gluster): df --arg"}},
+		{name: "other users' wait channels hidden: said plainly",
+			obs:   observations{Euid: 102, Total: 134, WchanHidden: 57},
+			state: plugin.OK,
+			want:  []string{"STUCK OK - 134 processes, none in D", "wait channels of 57 processes of other users not readable as uid 102: tasks blocked in S on a hung mount are not seen (see README: CAP_SYS_PTRACE or sudo)"}},
 		{name: "long command lines are cut, pipes removed",
 			obs: observations{Total: 1, DProcs: func() []*dproc {
 				d := inD(300, "df", time.Hour)

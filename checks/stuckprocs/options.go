@@ -28,9 +28,9 @@ type Check struct {
 
 	Command       string           `short:"C" long:"command" value-name:"NAME" description:"Select processes named NAME: the full name from comm and the executable, no 15-character limit"`
 	Argument      string           `short:"a" long:"argument" value-name:"TEXT" description:"Select processes whose command line contains TEXT"`
-	ArgumentArray string           `long:"argument-array" hidden:"true" value-name:"TEXT" description:"check_procs' name for --argument"`
+	ArgumentArray string           `long:"argument-array" value-name:"TEXT" description:"check_procs' spelling of -a/--argument"`
 	EregArgument  string           `long:"ereg-argument" value-name:"REGEX" description:"Select processes whose command line matches REGEX (Go syntax, a superset of POSIX ERE)"`
-	EregArray     string           `long:"ereg-argument-array" hidden:"true" value-name:"REGEX" description:"check_procs' name for --ereg-argument"`
+	EregArray     string           `long:"ereg-argument-array" value-name:"REGEX" description:"check_procs' spelling of --ereg-argument"`
 	User          string           `short:"u" long:"user" value-name:"USER|UID" description:"Select processes of this user (real uid)"`
 	PPID          string           `short:"p" long:"ppid" value-name:"PID" description:"Select children of PID"`
 	State         string           `short:"s" long:"state" value-name:"FLAGS" description:"Select processes with any of these flags: R S D Z T t X I (state; D if any thread is in D), < N (nice), s (session leader), l (threaded), + (foreground), L (locked pages)"`
@@ -42,7 +42,8 @@ type Check struct {
 	Exclude       []string         `short:"X" long:"exclude" value-name:"NAME[,NAME...]" description:"Never count processes with these names (repeatable)"`
 	OnlySelected  bool             `long:"only-selected" description:"Judge tasks in D and zombies only among the selected processes (a unit, a container, a user), not machine-wide"`
 	KThreads      bool             `long:"kthreads" description:"Count kernel threads too (excluded by default)"`
-	NoKThreads    bool             `short:"k" long:"no-kthreads" hidden:"true" description:"check_procs compatibility: kernel threads are excluded by default"`
+	NoKThreads    bool             `short:"k" long:"no-kthreads" description:"check_procs' option: kernel threads are left out (the default here; --kthreads counts them)"`
+	Traditional   bool             `short:"T" long:"traditional" description:"check_procs' option: leave out this process by pid only, so other runs of this plugin are counted (by default they are left out by executable)"`
 
 	MaxAge        threshold.Duration `long:"max-age" value-name:"DURATION" description:"Critical when a selected process has been running longer than this (2h, 1d): the job that never finished"`
 	MaxAgeWarning threshold.Duration `long:"max-age-warning" value-name:"DURATION" description:"Warning when a selected process has been running longer than this"`
