@@ -25,7 +25,7 @@ type Check struct {
 	plugin.ProcRoot
 	plugin.SysRoot
 	Devices        []string           `short:"d" long:"device" value-name:"DEVICE" description:"Check this device: name (sdb), /dev path or mount point; repeatable (default: all but loop, ram and zram)"`
-	Paths          []string           `short:"p" long:"path" value-name:"MOUNTPOINT" description:"Check the filesystem mounted here and its device; repeatable (default: every block-backed filesystem)"`
+	Paths          []string           `short:"p" long:"path" value-name:"MOUNTPOINT" description:"Check the filesystem mounted here and its device; repeatable (default: every block-backed, network and FUSE filesystem but those -X and the defaults leave out)"`
 	All            bool               `short:"A" long:"all" description:"Include loop, ram and zram devices"`
 	IncludeTypes   []string           `short:"N" long:"include-type" value-name:"FSTYPE" description:"Also check filesystems of this type, beyond the default set (tmpfs, or a desktop session's fuse.gvfsd-fuse or fuse.portal, left out by default); repeatable"`
 	ExcludeTypes   []string           `short:"X" long:"exclude-type" value-name:"FSTYPE" description:"Do not check filesystems of this type (fuse.lxcfs, nfs4); wins over -N; repeatable (default: every block-backed, network and FUSE filesystem is checked but a desktop session's)"`
