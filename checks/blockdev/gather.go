@@ -186,7 +186,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // selectFilesystems picks the mounts to probe: those named with -p, or
-// by default every block-backed one and those of included types.
+// by default every block-backed, network and FUSE one (see wantType).
 func selectFilesystems(c *Check, ms []mounts.Mount, expect map[string]string) []*fsObs {
 	var out []*fsObs
 	add := func(m mounts.Mount, named bool) {
@@ -220,17 +220,16 @@ func selectFilesystems(c *Check, ms []mounts.Mount, expect map[string]string) []
 		return nil // devices only
 	}
 	// A filesystem bind-mounted elsewhere (/run/netns, a container's
-	// volume) is the same filesystem: probed once, at its own root.
+	// volume) is the same filesystem: probed once, at its own root. A
+	// network or FUSE filesystem's anonymous device number names its
+	// superblock, so a hung one bound twice gets one stuck probe.
 	seenDev := map[string]bool{}
 	for _, rootFirst := range []bool{true, false} {
 		for _, m := range ms {
-			if (m.Root == "/") != rootFirst || contains(c.ExcludePaths, m.MountPoint) || contains(c.ExcludeTypes, m.FSType) {
+			if (m.Root == "/") != rootFirst || contains(c.ExcludePaths, m.MountPoint) || !c.wantType(m) {
 				continue
 			}
-			if mounts.KindOf(m) != mounts.Block && !contains(c.IncludeTypes, m.FSType) {
-				continue
-			}
-			if m.Major != 0 {
+			if k := mounts.KindOf(m); m.Major != 0 || k == mounts.Network || k == mounts.Fuse {
 				if seenDev[m.Dev()] {
 					continue
 				}

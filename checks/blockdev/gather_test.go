@@ -185,7 +185,7 @@ func TestFixtures(t *testing.T) {
 		want  []expect
 		not   []string // finding prefixes that must be absent
 	}{{
-		name:  "healthy host, escapes decoded, loop and pseudo and network left out",
+		name:  "healthy host, escapes decoded, network and FUSE probed, loop, pseudo and session helpers left out",
 		fx:    fixture{dir: "healthy"},
 		state: plugin.OK,
 		want: []expect{
@@ -194,8 +194,38 @@ func TestFixtures(t *testing.T) {
 			{"/srv/my data (vda1, xfs)", plugin.OK, []string{"rw", "statfs, stat and readdir answered"}},
 			{"/ (sda1, ext4)", plugin.OK, nil},
 			{"/mnt/image (loop0, ext4)", plugin.OK, nil}, // block-backed, though loop0 itself is not checked
+			{"/mnt/nfs (server:/export, nfs4)", plugin.OK, []string{"statfs, stat and readdir answered"}},
+			{"/mnt/gluster (gl1:/vol0, fuse.glusterfs)", plugin.OK, nil},
+			{"/var/lib/lxcfs (lxcfs, fuse.lxcfs)", plugin.OK, nil},
 		},
-		not: []string{"loop0", "loop1", "/mnt/nfs", "/run/user/0", "/proc"},
+		// The gluster volume bound again below is the same superblock:
+		// probed once, at its root.
+		not: []string{"loop0", "loop1", "/run/user/0", "/proc", "/srv/gluster-sub", "/run/user/1000/gvfs", "/run/user/1000/doc", "/sys/fs/fuse/connections"},
+	}, {
+		name:  "-X leaves types out, -N adds a session helper and tmpfs, -X wins over -N",
+		fx:    fixture{dir: "healthy", args: []string{"-X", "fuse.lxcfs", "-X", "nfs4", "-N", "fuse.gvfsd-fuse", "-N", "tmpfs", "-N", "nfs4"}},
+		state: plugin.OK,
+		want: []expect{
+			{"/mnt/gluster (gl1:/vol0, fuse.glusterfs)", plugin.OK, nil},
+			{"/run/user/1000/gvfs (gvfsd-fuse, fuse.gvfsd-fuse)", plugin.OK, nil},
+			{"/run/user/0 (tmpfs, tmpfs)", plugin.OK, nil},
+		},
+		not: []string{"/var/lib/lxcfs", "/mnt/nfs", "/run/user/1000/doc"},
+	}, {
+		name:  "by default a hung FUSE mount is critical, naming mount and type; a dead daemon (ENOTCONN) too",
+		fx:    fixture{dir: "healthy", args: []string{"--mount-timeout", "3s"}, prober: fakeProber{"readdir /mnt/gluster": hang, "statfs /var/lib/lxcfs": syscall.ENOTCONN}},
+		state: plugin.CRITICAL,
+		want: []expect{
+			{"/mnt/gluster (gl1:/vol0, fuse.glusterfs)", plugin.CRITICAL, []string{"no answer to readdir in 3s"}},
+			{"/var/lib/lxcfs (lxcfs, fuse.lxcfs)", plugin.CRITICAL, []string{"Transport endpoint is not connected on statfs (ENOTCONN): its FUSE daemon has gone"}},
+			{"/mnt/nfs (server:/export, nfs4)", plugin.OK, nil},
+			{"/ (sda1, ext4)", plugin.OK, nil},
+		},
+	}, {
+		name:  "a FUSE mount's EIO is critical",
+		fx:    fixture{dir: "healthy", prober: fakeProber{"stat /mnt/gluster": syscall.EIO}},
+		state: plugin.CRITICAL,
+		want:  []expect{{"/mnt/gluster (gl1:/vol0, fuse.glusterfs)", plugin.CRITICAL, []string{"Input/output error on stat (EIO)"}}},
 	}, {
 		name:  "all includes loop devices; an unused one is fine",
 		fx:    fixture{dir: "healthy", args: []string{"--all"}},
@@ -211,8 +241,8 @@ func TestFixtures(t *testing.T) {
 		want:  []expect{{"loop1 (loop)", plugin.CRITICAL, []string{"size 0"}}},
 		not:   []string{"sda", "/"},
 	}, {
-		name:  "network filesystem included by type, its hang is critical and the others are still checked",
-		fx:    fixture{dir: "healthy", args: []string{"-N", "nfs4", "--mount-timeout", "3s"}, prober: fakeProber{"statfs /mnt/nfs": hang}},
+		name:  "a network filesystem's hang is critical and the others are still checked",
+		fx:    fixture{dir: "healthy", args: []string{"--mount-timeout", "3s"}, prober: fakeProber{"statfs /mnt/nfs": hang}},
 		state: plugin.CRITICAL,
 		want: []expect{
 			{"/mnt/nfs (server:/export, nfs4)", plugin.CRITICAL, []string{"no answer to statfs in 3s"}},

@@ -472,3 +472,72 @@ func TestRealPathTestsOnHungMount(t *testing.T) {
 		})
 	}
 }
+
+// TestRealFUSEByDefault is issue 14's replay: with no options, a hung
+// FUSE mount is CRITICAL naming the mount, a second run says since when
+// without a second stuck child, -X leaves the type out, and a healthy one
+// is OK. This machine's own mounts may be anything (other tests' FUSE
+// mounts among them), so only this test's mount is asserted on.
+func TestRealFUSEByDefault(t *testing.T) {
+	fs := fuseMount(t)
+	c := newChecker(t)
+	own := func(r testutil.Result) string { return findingLine(r.Stdout, fs.Mountpoint+" (") }
+
+	r := c.run(t)
+	if line := own(r); !strings.HasPrefix(line, "[OK] ") || !strings.Contains(line, "fuse.faultfs): rw, statfs, stat and readdir answered") {
+		t.Errorf("healthy FUSE mount: line %q, want OK with the probes answered\n%s", line, r.Stdout)
+	}
+
+	fs.Set("all", fusetest.Hang)
+	before := stuckProbes(t, c.bin)
+	r = c.run(t, "-X", "fuse.faultfs", "-t", "5", "--mount-timeout", "1s")
+	if strings.Contains(r.Stdout, fs.Mountpoint) || stuckProbes(t, c.bin) != before {
+		t.Errorf("-X fuse.faultfs: the mount was probed\n%s", r.Stdout)
+	}
+
+	r = c.run(t, "-t", "5", "--mount-timeout", "1s")
+	wantRun(t, r, 2, "BLOCKDEV CRITICAL - ", fs.Mountpoint+" (hindsight-faultfs, fuse.faultfs): no answer to ")
+	first := stuckProbes(t, c.bin)
+	if first-before != 1 {
+		t.Errorf("%d children stuck on the hung mount after the first run, want 1", first-before)
+	}
+	r = c.run(t, "-t", "5", "--mount-timeout", "1s")
+	if line := own(r); !strings.HasPrefix(line, "[CRITICAL] ") || !strings.Contains(line, "still hung since ") {
+		t.Errorf("second run: line %q, want CRITICAL still hung since\n%s", line, r.Stdout)
+	}
+	wantRun(t, r, 2)
+	if n := stuckProbes(t, c.bin); n > first {
+		t.Errorf("second run: %d probe children stuck, %d after the first: a second child on the hung mount", n, first)
+	}
+}
+
+// A FUSE daemon that dies leaves its mount answering ENOTCONN ("Transport
+// endpoint is not connected"): aborting the connection in fusectl is the
+// kernel's side of exactly that.
+func TestRealDeadFUSEDaemon(t *testing.T) {
+	fs := fuseMount(t)
+	var st syscall.Stat_t
+	if err := syscall.Stat(fs.Mountpoint, &st); err != nil {
+		t.Fatal(err)
+	}
+	abort := fmt.Sprintf("/sys/fs/fuse/connections/%d/abort", unixMinor(st.Dev))
+	if err := os.WriteFile(abort, []byte("1"), 0o200); err != nil {
+		t.Skipf("cannot abort the FUSE connection (no fusectl?): %v", err)
+	}
+	c := newChecker(t)
+	r := c.run(t)
+	wantRun(t, r, 2, fs.Mountpoint+" (hindsight-faultfs, fuse.faultfs): Transport endpoint is not connected on statfs (ENOTCONN): its FUSE daemon has gone")
+}
+
+func unixMinor(dev uint64) uint64 { return (dev & 0xff) | ((dev >> 12) & 0xfff00) }
+
+// findingLine is the long-output line of the finding that starts with
+// prefix, after its state tag.
+func findingLine(out, prefix string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if i := strings.Index(line, "] "); i > 0 && strings.HasPrefix(line[i+2:], prefix) {
+			return line
+		}
+	}
+	return ""
+}

@@ -398,7 +398,7 @@ func (j *judgement) judgeFilesystem(f *fsInfo) *item {
 	case p.Errno == syscall.EACCES || p.Errno == syscall.EPERM:
 		it.info = append(it.info, fmt.Sprintf("%s not permitted as this user", p.Op))
 	case p.Errno != 0:
-		it.bad(plugin.CRITICAL, fmt.Sprintf("%s on %s (%s)", errnoText(p.Errno), p.Op, errnoName(p.Errno)))
+		it.bad(plugin.CRITICAL, fmt.Sprintf("%s on %s (%s)%s", errnoText(p.Errno), p.Op, errnoName(p.Errno), deadDaemon(f, p.Errno)))
 	case p.Err != nil:
 		it.bad(plugin.UNKNOWN, "could not probe: "+p.Err.Error())
 	}
@@ -428,6 +428,15 @@ func (j *judgement) judgeFilesystem(f *fsInfo) *item {
 		}
 	}
 	return it
+}
+
+// deadDaemon explains ENOTCONN on a FUSE mount: the kernel answers so
+// once the daemon serving it has gone, and until it is unmounted.
+func deadDaemon(f *fsInfo, e syscall.Errno) string {
+	if e != syscall.ENOTCONN || (f.FSType != "fuse" && !strings.HasPrefix(f.FSType, "fuse.")) {
+		return ""
+	}
+	return ": its FUSE daemon has gone; unmount and mount it again"
 }
 
 // stillHung says since when a target is hung whose stuck probe, from

@@ -69,6 +69,46 @@ func TestJudge(t *testing.T) {
 		state: plugin.CRITICAL,
 		words: []string{"still hung since ", "(1m30s ago): the probe (pid 7) has not returned and is not probed again"},
 	}, {
+		name: "a FUSE mount hung in this run: named with its type",
+		obs: func(o *observations) {
+			o.FSs = append(o.FSs, &fsObs{Mount: mounts.Mount{MountPoint: "/mnt/gluster", FSType: "fuse.glusterfs", Source: "gl1:/vol0", Minor: 47}, Kind: mounts.Fuse,
+				Probe: mounts.ProbeResult{Op: isolate.Statfs, Hung: true, Pids: []int{8}}})
+		},
+		state: plugin.CRITICAL,
+		words: []string{"BLOCKDEV CRITICAL - /mnt/gluster (gl1:/vol0, fuse.glusterfs): no answer to statfs in 3s"},
+	}, {
+		name: "a network mount still hung from an earlier run",
+		obs: func(o *observations) {
+			o.FSs = append(o.FSs, &fsObs{Mount: mounts.Mount{MountPoint: "/mnt/nfs", FSType: "nfs4", Source: "srv:/export", Minor: 45}, Kind: mounts.Network,
+				Probe: mounts.ProbeResult{Op: isolate.Statfs, Hung: true, Since: now.Add(-10 * time.Minute), Pid: 9}})
+		},
+		state: plugin.CRITICAL,
+		words: []string{"/mnt/nfs (srv:/export, nfs4): still hung since ", "(10m ago): the probe (pid 9)"},
+	}, {
+		name: "a FUSE daemon that died: ENOTCONN",
+		obs: func(o *observations) {
+			o.FSs = append(o.FSs, &fsObs{Mount: mounts.Mount{MountPoint: "/mnt/s3", FSType: "fuse.s3fs", Source: "s3fs", Minor: 46}, Kind: mounts.Network,
+				Probe: mounts.ProbeResult{Op: isolate.Statfs, Errno: syscall.ENOTCONN}})
+		},
+		state: plugin.CRITICAL,
+		words: []string{"/mnt/s3 (s3fs, fuse.s3fs): Transport endpoint is not connected on statfs (ENOTCONN): its FUSE daemon has gone; unmount and mount it again"},
+	}, {
+		name: "ENOTCONN on a block filesystem: no word of a daemon",
+		obs: func(o *observations) {
+			o.FSs[0].Probe = mounts.ProbeResult{Op: isolate.Stat, Errno: syscall.ENOTCONN}
+		},
+		state:  plugin.CRITICAL,
+		words:  []string{"Transport endpoint is not connected on stat (ENOTCONN)"},
+		absent: []string{"daemon"},
+	}, {
+		name: "a FUSE mount that refuses this user is not a fault",
+		obs: func(o *observations) {
+			o.FSs = append(o.FSs, &fsObs{Mount: mounts.Mount{MountPoint: "/home/u/remote", FSType: "fuse.sshfs", Source: "u@h:", Minor: 48}, Kind: mounts.Network,
+				Probe: mounts.ProbeResult{Op: isolate.Statfs, Errno: syscall.EACCES}})
+		},
+		state: plugin.OK,
+		words: []string{"1 device, 2 filesystems OK"},
+	}, {
 		name: "EIO on stat",
 		obs: func(o *observations) {
 			o.FSs[0].Probe = mounts.ProbeResult{Op: isolate.Stat, Errno: syscall.EIO}
@@ -138,6 +178,11 @@ func TestJudge(t *testing.T) {
 			for _, w := range tt.words {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tt.absent {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
 				}
 			}
 			if next.KmsgSeq != tt.nextSeq || next.BootID != "b1" || !next.At.Equal(now) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/mounts"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/state"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
@@ -24,10 +25,10 @@ type Check struct {
 	plugin.ProcRoot
 	plugin.SysRoot
 	Devices        []string           `short:"d" long:"device" value-name:"DEVICE" description:"Check this device: name (sdb), /dev path or mount point; repeatable (default: all but loop, ram and zram)"`
-	Paths          []string           `short:"p" long:"path" value-name:"MOUNTPOINT" description:"Check the filesystem mounted here and its device; repeatable (default: every block-backed filesystem)"`
+	Paths          []string           `short:"p" long:"path" value-name:"MOUNTPOINT" description:"Check the filesystem mounted here and its device; repeatable (default: every block-backed, network and FUSE filesystem but those -X and the defaults leave out)"`
 	All            bool               `short:"A" long:"all" description:"Include loop, ram and zram devices"`
-	IncludeTypes   []string           `short:"N" long:"include-type" value-name:"FSTYPE" description:"Also check filesystems of this type (nfs4, fuse.sshfs, tmpfs); repeatable"`
-	ExcludeTypes   []string           `short:"X" long:"exclude-type" value-name:"FSTYPE" description:"Do not check filesystems of this type; repeatable"`
+	IncludeTypes   []string           `short:"N" long:"include-type" value-name:"FSTYPE" description:"Also check filesystems of this type, beyond the default set (tmpfs, or a desktop session's fuse.gvfsd-fuse or fuse.portal, left out by default); repeatable"`
+	ExcludeTypes   []string           `short:"X" long:"exclude-type" value-name:"FSTYPE" description:"Do not check filesystems of this type (fuse.lxcfs, nfs4); wins over -N; repeatable (default: every block-backed, network and FUSE filesystem is checked but a desktop session's)"`
 	ExcludePaths   []string           `short:"x" long:"exclude-path" value-name:"MOUNTPOINT" description:"Do not check the filesystem mounted here; repeatable"`
 	MountTimeout   threshold.Duration `long:"mount-timeout" value-name:"DURATION" description:"Time each mount has to answer statfs, stat and readdir (default: 0.3 of -t)"`
 	SampleInterval threshold.Duration `long:"sample-interval" default:"0" value-name:"DURATION" description:"Sample I/O counters twice this far apart within the run (0: compare with the last run only)"`
@@ -91,6 +92,29 @@ func (c *Check) statePath() string {
 	}
 	sum := sha256.Sum256([]byte(strings.Join(sorted, "\x00")))
 	return state.DefaultPath("check_blockdev-" + hex.EncodeToString(sum[:4]))
+}
+
+// wantType reports whether a mount of m's type is checked by default:
+// block-backed ones for device health and responsiveness, network and
+// FUSE ones for responsiveness (a hung server or daemon blocks every df
+// on the host, in S where a D-state check does not see it). Pseudo
+// filesystems have nothing to fail; a desktop session's FUSE helpers
+// (GVfs, the document portal) belong to one login, refuse other users
+// and come and go with it. -N adds types, -X removes them and wins.
+func (c *Check) wantType(m mounts.Mount) bool {
+	switch {
+	case contains(c.ExcludeTypes, m.FSType):
+		return false
+	case contains(c.IncludeTypes, m.FSType):
+		return true
+	}
+	switch mounts.KindOf(m) {
+	case mounts.Block, mounts.Network:
+		return true
+	case mounts.Fuse:
+		return !mounts.PerSession(m.FSType)
+	}
+	return false
 }
 
 // explicit reports whether devices or paths were chosen on the command line.

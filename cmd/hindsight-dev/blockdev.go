@@ -29,7 +29,7 @@ func init() {
 			// kept, so the shortcut for a known-hung mount never applies.
 			// check_disk is not run: on this mount it never returns.
 			Name: "check_blockdev with one hung FUSE mount (1s budget; first detection)",
-			Ours: []string{"{bin}/check_blockdev", "-N", "fuse.faultfs", "--mount-timeout", "1s",
+			Ours: []string{"{bin}/check_blockdev", "--mount-timeout", "1s",
 				"--state-file", "{dir}/not-a-dir/blockdev.json"},
 			Setup:   hungMount,
 			MaxWall: time.Second + 100*time.Millisecond,

@@ -3,8 +3,9 @@ package mounts
 import "strings"
 
 // Kind sorts a filesystem type: a check of storage health wants the
-// block-backed ones by default, network ones only when asked, pseudo ones
-// never unless named.
+// block-backed ones (device health and responsiveness), the network and
+// FUSE ones (responsiveness: a hung server or daemon blocks every df),
+// and pseudo ones never unless named.
 type Kind int
 
 // The kinds of filesystem.
@@ -29,7 +30,22 @@ var networkTypes = map[string]bool{
 	"glusterfs": true, "9p": true, "afs": true, "lustre": true, "ncpfs": true, "davfs": true,
 	"fuse.sshfs": true, "fuse.glusterfs": true, "fuse.s3fs": true, "fuse.rclone": true,
 	"fuse.davfs2": true, "fuse.cephfs": true, "gpfs": true, "beegfs": true, "orangefs": true,
+	"virtiofs": true, // a host directory served by virtiofsd: hangs when the daemon does
 }
+
+// sessionTypes are FUSE filesystems that a desktop session mounts for
+// its user under /run/user/UID: they come and go with logins, refuse
+// every other user (root included: no allow_other) and a hang of one
+// stalls one user's file manager, not a service.
+var sessionTypes = map[string]bool{
+	"fuse.gvfsd-fuse":       true, // GVfs (GNOME) at /run/user/UID/gvfs
+	"fuse.gvfs-fuse-daemon": true, // its name before GVfs 1.14
+	"fuse.portal":           true, // xdg-document-portal at /run/user/UID/doc
+}
+
+// PerSession reports whether fstype is a FUSE filesystem of one desktop
+// session rather than of the host.
+func PerSession(fstype string) bool { return sessionTypes[fstype] }
 
 // KindOf classifies m. A filesystem with a real device number (major
 // above 0) or a /dev source is block-backed; btrfs and zfs report

@@ -113,3 +113,24 @@ func TestContaining(t *testing.T) {
 		}
 	}
 }
+
+func TestKindOfFuseAndSession(t *testing.T) {
+	for _, tt := range []struct {
+		fstype  string
+		kind    Kind
+		session bool
+	}{
+		{"fuse.glusterfs", Network, false},
+		{"virtiofs", Network, false},
+		{"fuse.lxcfs", Fuse, false},
+		{"fuse.faultfs", Fuse, false},
+		{"fuse.gvfsd-fuse", Fuse, true},
+		{"fuse.portal", Fuse, true},
+		{"fusectl", Pseudo, false},
+	} {
+		m := Mount{FSType: tt.fstype, Minor: 50}
+		if got := KindOf(m); got != tt.kind || PerSession(tt.fstype) != tt.session {
+			t.Errorf("%s: kind %s, per session %v; want %s, %v", tt.fstype, got, PerSession(tt.fstype), tt.kind, tt.session)
+		}
+	}
+}
