@@ -67,6 +67,11 @@ func options() []option {
 	httpURL := func(l *lab) []string { return []string{"-u", l.httpURL} }
 	httpsURL := func(l *lab) []string { return []string{"-u", l.httpsURL} }
 	noFaultfs := func(*lab) []string { return []string{"-X", "fuse.faultfs"} }
+	// check_blockdev judges every filesystem by default, and other tests
+	// running at the same time mount broken ones (a shut-down XFS, an
+	// ext4 with errors): its rows look at / alone, so their state is the
+	// option's doing.
+	rootOnly := func(*lab) []string { return []string{"-X", "fuse.faultfs", "-p", "/"} }
 	return []option{
 		{plugin: "check_load", flag: "--procfs", kind: dir, args: none},
 		{plugin: "check_load", flag: "--sysfs", kind: dir, args: none},
@@ -91,17 +96,17 @@ func options() []option {
 		{plugin: "check_stuck_procs", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: none},
 		{plugin: "check_stuck_procs", flag: "--kmsg", kind: file, secondary: true, args: none},
 
-		{plugin: "check_blockdev", flag: "--procfs", kind: dir, args: noFaultfs},
-		{plugin: "check_blockdev", flag: "--sysfs", kind: dir, args: noFaultfs},
-		{plugin: "check_blockdev", flag: "--fstab", kind: file, secondary: true, args: noFaultfs},
-		{plugin: "check_blockdev", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: noFaultfs},
-		{plugin: "check_blockdev", flag: "--kmsg", kind: file, secondary: true, args: noFaultfs},
+		{plugin: "check_blockdev", flag: "--procfs", kind: dir, args: rootOnly},
+		{plugin: "check_blockdev", flag: "--sysfs", kind: dir, args: rootOnly},
+		{plugin: "check_blockdev", flag: "--fstab", kind: file, secondary: true, args: rootOnly},
+		{plugin: "check_blockdev", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: rootOnly},
+		{plugin: "check_blockdev", flag: "--kmsg", kind: file, secondary: true, args: rootOnly},
 		// A path where nothing is mounted is a finding (CRITICAL), as check_disk's.
 		// Every row leaves out the lab's (and other tests') faultfs mounts,
 		// which check_blockdev probes by default: the row is about its option.
 		{plugin: "check_blockdev", flag: "-p", kind: dir, secondary: true, args: noFaultfs},
-		{plugin: "check_blockdev", flag: "--read-test", kind: file, valid: map[string]bool{"huge-sparse": true}, args: noFaultfs},
-		{plugin: "check_blockdev", flag: "--write-test", kind: dir, valid: map[string]bool{"directory": true}, args: noFaultfs},
+		{plugin: "check_blockdev", flag: "--read-test", kind: file, valid: map[string]bool{"huge-sparse": true}, args: rootOnly},
+		{plugin: "check_blockdev", flag: "--write-test", kind: dir, valid: map[string]bool{"directory": true}, args: rootOnly},
 	}
 }
 
