@@ -47,7 +47,7 @@ func (o *Options) statePath() string {
 		return o.StateFile
 	}
 	key := []string{o.Procfs, o.Sysfs, o.Warning.String(), o.Critical.String(), strconv.FormatBool(o.PerCPU),
-		strconv.Itoa(o.ProcsToShow), o.OOMWarning.String(), o.OOMCritical.String(), o.Kmsg}
+		strconv.Itoa(o.ProcsToShow), o.OOMWarning.String(), o.OOMCritical.String()}
 	for _, t := range o.PSIWarning {
 		key = append(key, "w", t.String())
 	}

@@ -148,7 +148,7 @@ func TestSameWordsAsCPlugin(t *testing.T) {
 		t.Skip("monitoring-plugins-basic not installed: " + err.Error())
 	}
 	out, _ := exec.Command(c, "-w", "500,400,300", "-c", "1000,800,600").Output()
-	ours := testutil.Run(t, testutil.Binary(t, "check_load"), "-w", "500,400,300", "-c", "1000,800,600")
+	ours := testutil.Run(t, testutil.Binary(t, "check_load"), "-w", "500,400,300", "-c", "1000,800,600", "--no-state-file")
 	prefix := "LOAD OK - total load average: "
 	if !strings.HasPrefix(string(out), prefix) || !strings.HasPrefix(ours.Stdout, prefix) {
 		t.Errorf("C: %q\nours: %q", out, ours.Stdout)
