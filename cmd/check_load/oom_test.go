@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,7 +42,8 @@ func hog() int {
 		}
 		keep = append(keep, b)
 	}
-	return len(keep) & 0 // not killed: the caller sees exit 0
+	runtime.KeepAlive(keep)
+	return 0 // not killed: the caller sees exit 0 and fails
 }
 
 // memoryCgroup makes a cgroup limited to 32 MiB without swap: cgroup v2
