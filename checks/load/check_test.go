@@ -207,3 +207,29 @@ func TestOOMStateUnchangedNotWritten(t *testing.T) {
 		t.Errorf("the state file was rewritten with nothing new")
 	}
 }
+
+// A vmstat that no kernel writes is UNKNOWN naming it; one without
+// oom_kill (before Linux 4.13) is a -v note, the load still judged.
+func TestOOMCounterFaults(t *testing.T) {
+	tests := []struct {
+		vmstat string
+		code   int
+		has    string
+	}{
+		{"nr_free_pages 1\noom_kill x\n", 3, `LOAD UNKNOWN - total load average: 0.10, 0.20, 0.30 / malformed oom_kill "x" in `},
+		{"nr_free_pages 1\noom_kill -1\n", 3, `malformed oom_kill "-1" in `},
+		{"nr_free_pages 1\n", 0, "OOM kills not counted: no oom_kill in "},
+	}
+	for _, tt := range tests {
+		proc := t.TempDir()
+		src := filepath.Join("..", "..", "testdata", "load", "idle-2cpu", "proc", "loadavg")
+		data, err := os.ReadFile(src)
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(proc, "loadavg"), data, 0o644))
+		must(t, os.WriteFile(filepath.Join(proc, "vmstat"), []byte(tt.vmstat), 0o644))
+		code, out := run(t, "--procfs", proc, "-w", "5", "-v", "--state-file", filepath.Join(t.TempDir(), "s.json"))
+		if code != tt.code || !strings.Contains(out, tt.has) || !strings.Contains(out, filepath.Join(proc, "vmstat")) {
+			t.Errorf("vmstat %q: exit %d, want %d and %q\n%s", tt.vmstat, code, tt.code, tt.has, out)
+		}
+	}
+}

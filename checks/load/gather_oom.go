@@ -62,10 +62,12 @@ func gatherOOM(ctx context.Context, env *plugin.Env, o *Options, k kernel) (oomR
 	var r oomReport
 	total, err := readOOMKills(k)
 	if err != nil {
-		if errors.Is(err, errMalformed) || errors.Is(err, files.ErrNotRegular) || errors.Is(err, files.ErrTooLarge) {
-			r.Bad = err
-		} else {
+		// Missing (a fixture tree, a kernel before 4.13) is a -v note; a
+		// vmstat that is there but unusable is UNKNOWN.
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNoCounter) {
 			r.Why = "OOM kills not counted: " + err.Error()
+		} else {
+			r.Bad = err
 		}
 		return r, nil
 	}
@@ -128,8 +130,11 @@ func readOOMKills(k kernel) (uint64, error) {
 		}
 		return n, nil
 	}
-	return 0, fmt.Errorf("no oom_kill in %s (Linux before 4.13)", path)
+	return 0, fmt.Errorf("%w in %s (Linux before 4.13)", errNoCounter, path)
 }
+
+// errNoCounter marks a vmstat without oom_kill.
+var errNoCounter = errors.New("no oom_kill")
 
 // readBootID reads the boot id, "" when there is none (a fixture tree):
 // a count that went down then still tells a reboot.

@@ -155,3 +155,26 @@ func TestRealOOMKill(t *testing.T) {
 		t.Errorf("third run: exit %d, want OK again\n%s", r.Code, r.Stdout)
 	}
 }
+
+// A vmstat made into each fault: UNKNOWN naming it, the load still
+// reported, within -t. A dangling symlink reads as no vmstat (a -v note,
+// as in a fixture tree without one).
+func TestVmstatFaults(t *testing.T) {
+	bin := testutil.Binary(t, "check_load")
+	for _, fault := range faults {
+		if strings.Contains(fault.Name, "dangling") {
+			continue
+		}
+		t.Run(fault.Name, func(t *testing.T) {
+			proc, _ := faultTree(t, "proc/vmstat", fault.Make)
+			r := testutil.Run(t, bin, "--procfs", proc, "-w", "5", "-t", "3", "--no-state-file")
+			path := filepath.Join(proc, "vmstat")
+			if r.Code != 3 || !strings.HasPrefix(r.Stdout, "LOAD UNKNOWN - total load average: ") || !strings.Contains(strings.SplitN(r.Stdout, "\n", 2)[0], path) || r.Stderr != "" {
+				t.Errorf("exit %d, %q (stderr %q); want UNKNOWN naming %s", r.Code, r.Stdout, r.Stderr, path)
+			}
+			if r.Elapsed > 3500*time.Millisecond {
+				t.Errorf("took %s with -t 3", r.Elapsed)
+			}
+		})
+	}
+}
