@@ -1,5 +1,6 @@
 // Package load is check_load: the load average, absolute or per CPU
-// (affinity- and cgroup-quota-aware), and pressure stall information.
+// (affinity- and cgroup-quota-aware), pressure stall information, and
+// the OOM kills since the last run.
 //
 // options.go holds the flags, gather*.go reads the --procfs and --sysfs
 // trees through the runtime's file source, judge*.go turns what was read
@@ -24,8 +25,8 @@ const (
 var Plugin = plugin.Plugin{
 	Name:    "check_load",
 	Service: "LOAD",
-	Summary: "check the load average (absolute or per CPU) and pressure stall information",
-	Usage:   "[-r] [-w W1,W5,W15] [-c C1,C5,C15] [-n N] [--psi-warning SPEC] [--psi-critical SPEC] [OPTIONS]",
+	Summary: "check the load average (absolute or per CPU), pressure stall information and OOM kills",
+	Usage:   "[-r] [-w W1,W5,W15] [-c C1,C5,C15] [-n N] [--psi-warning SPEC] [--psi-critical SPEC] [--oom-warning RANGE] [OPTIONS]",
 	Group:   "Load options",
 	Help: `Thresholds are lists for the 1, 5 and 15 minute averages ("15,10,5"), or one
 value for all three; each value is a plain number (alert above it) or a range.
@@ -42,12 +43,23 @@ avg10/avg60/avg300) is reported as perfdata. Thresholds on it are optional:
 avg60; values in percent of time). On kernels without PSI, -v says so and the
 load is still checked.
 
+OOM kills: the kernel's count (oom_kill in /proc/vmstat) is compared with the
+last run's, kept in a state file (one per set of options, so two services do
+not take each other's news; across a reboot, the kills of this boot count).
+Any kill since the last run is a WARNING (--oom-warning 0); --oom-warning and
+--oom-critical take ranges over that number ("--oom-warning ~:" never warns).
+The first run only records the count. When the count grew, the kernel log
+(--kmsg) names the killed processes and their cgroups; it needs root (or
+CAP_SYSLOG) where dmesg_restrict=1, and without it the long output says the
+names are not shown. Perfdata: oom_kills (since the last run), oom_kills_total.
+
 Examples:
   check_load -w 5,4,3 -c 10,8,6          absolute thresholds, as the C plugin
   check_load -r -w 2,1.5,1 -c 4,3,2      per CPU
   check_load                             per CPU with the defaults
   check_load -r -w 2 -c 4 -n 5           and the top 5 CPU consumers when not OK
   check_load --psi-warning io=20 --psi-critical io:full:avg10=50
+  check_load --oom-warning 0 --oom-critical 2   critical at the third OOM kill
   check_load --procfs /host/proc --sysfs /host/sys    from a container`,
 	New: New,
 }
@@ -55,7 +67,7 @@ Examples:
 // New returns check_load's options, to be filled in by the runtime.
 func New() plugin.Check { return &Options{} }
 
-// Run gathers the load, CPUs and pressure and judges them. The top CPU
+// Run gathers the load, CPUs, pressure and OOM kills and judges them. The top CPU
 // consumers (-n) cost a sampling interval, so they are gathered only when
 // the first judgement is not OK, and the whole is judged again with them.
 func (o *Options) Run(ctx context.Context, env *plugin.Env) (plugin.Result, error) {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
@@ -21,7 +22,7 @@ func TestMain(m *testing.M) {
 
 func fixture(name string) []string {
 	root := filepath.Join("..", "..", "testdata", "load", name)
-	return []string{"--procfs", filepath.Join(root, "proc"), "--sysfs", filepath.Join(root, "sys")}
+	return []string{"--procfs", filepath.Join(root, "proc"), "--sysfs", filepath.Join(root, "sys"), "--no-state-file"}
 }
 
 func run(t *testing.T, args ...string) (int, string) {
@@ -50,8 +51,9 @@ func TestGolden(t *testing.T) {
 			"LOAD OK - scaled load average: 0.05, 0.10, 0.15 - total load average: 0.10, 0.20, 0.30 (2 CPUs) | " +
 				"load1=0.1;;;0 load5=0.2;;;0 load15=0.3;;;0 scaled_load1=0.05;3;5;0 scaled_load5=0.1;2;4;0 scaled_load15=0.15;1.5;3;0 cpus=2;;;0 " + psi + "\n" +
 				"[OK] 1-minute load 0.05 per CPU (0.10 in all)\n[OK] 5-minute load 0.10 per CPU (0.20 in all)\n[OK] 15-minute load 0.15 per CPU (0.30 in all)\n" +
+				"OOM kills not counted: ../../testdata/load/idle-2cpu/proc/vmstat: no such file or directory\n" +
 				"judged per CPU: 2 CPUs (all online, no cgroup CPU quota)\n"},
-		{"container: 64 CPUs but a 2-CPU quota, output bounded", append(fixture("container-v2-quota"), "-r", "-w", "3,2,1.5", "-c", "5,4,3", "-v", "--max-output", "800"), 2,
+		{"container: 64 CPUs but a 2-CPU quota, output bounded", append(fixture("container-v2-quota"), "-r", "-w", "3,2,1.5", "-c", "5,4,3", "-v", "--max-output", "910"), 2,
 			"LOAD CRITICAL - scaled load average: 4.50, 4.00, 3.50 - total load average: 9.00, 8.00, 7.00 (2 CPUs) | " +
 				"load1=9;;;0 load5=8;;;0 load15=7;;;0 scaled_load1=4.5;3;5;0 scaled_load5=4;2;4;0 scaled_load15=3.5;1.5;3;0 cpus=2;;;0 " +
 				"psi_cpu_some_avg10=1.5%;;;0;100 psi_cpu_some_avg60=2.25%;;;0;100 psi_cpu_some_avg300=3%;;;0;100 " +
@@ -60,6 +62,7 @@ func TestGolden(t *testing.T) {
 				"[CRITICAL] 15-minute load 3.50 per CPU (7.00 in all) outside critical 3\n" +
 				"[WARNING] 1-minute load 4.50 per CPU (9.00 in all) outside warning 3\n" +
 				"[WARNING] 5-minute load 4.00 per CPU (8.00 in all) outside warning 2\n" +
+				"OOM kills not counted: ../../testdata/load/container-v2-quota/proc/vmstat: no such file or directory\n" +
 				"judged per CPU: 2 CPUs (cgroup quota 2 in ../../testdata/load/container-v2-quota/sys/fs/cgroup/kubepods/pod1/ctr/cpu.max)\n" +
 				"(8 perfdata items not shown)\n"},
 		{"container, full output", append(fixture("container-v2-quota"), "-r", "-w", "3,2,1.5", "-c", "5,4,3", "-v"), 2,
@@ -68,6 +71,7 @@ func TestGolden(t *testing.T) {
 				"[CRITICAL] 15-minute load 3.50 per CPU (7.00 in all) outside critical 3\n" +
 				"[WARNING] 1-minute load 4.50 per CPU (9.00 in all) outside warning 3\n" +
 				"[WARNING] 5-minute load 4.00 per CPU (8.00 in all) outside warning 2\n" +
+				"OOM kills not counted: ../../testdata/load/container-v2-quota/proc/vmstat: no such file or directory\n" +
 				"judged per CPU: 2 CPUs (cgroup quota 2 in ../../testdata/load/container-v2-quota/sys/fs/cgroup/kubepods/pod1/ctr/cpu.max)\n"},
 	}
 	for _, tt := range tests {
@@ -127,5 +131,105 @@ func TestTopShownOnlyWhenNotOK(t *testing.T) {
 	code, out = run(t, append(fixture("overloaded"), "-w", "50", "-n", "2")...)
 	if code != 0 || strings.Contains(out, "CPU consumers") {
 		t.Errorf("OK run lists consumers: exit %d\n%s", code, out)
+	}
+}
+
+// OOM kills end to end through the runtime's state file: the fixture's
+// vmstat says 7 kills this boot and its kernel log holds three.
+func TestOOMKills(t *testing.T) {
+	root := filepath.Join("..", "..", "testdata", "load", "oom")
+	kmsgFile := filepath.Join(root, "kmsg")
+	const boot = "c61f923e-4f4e-411e-ab13-4380b0756843"
+	tests := []struct {
+		name  string
+		prev  string // the state file's data, "" for none
+		extra []string
+		code  int
+		has   []string
+	}{
+		{"first run: the baseline", "", nil, 0,
+			[]string{"[OK] OOM kills: first run, 7 kills since boot kept to compare with", "oom_kills_total=7c"}},
+		{"same count", `{"boot_id":"` + boot + `","oom_kills":7}`, nil, 0,
+			[]string{"[OK] no OOM kill since the last run", "oom_kills=0;0;;0 oom_kills_total=7c"}},
+		{"two more: WARNING naming the last two", `{"boot_id":"` + boot + `","oom_kills":5}`, nil, 1,
+			[]string{"LOAD WARNING - total load average: 0.10, 0.20, 0.30 / 2 OOM kills since the last run (warning 0): nagios (pid 1234) in /system.slice/nagios.service, python3 (pid 4321) in /hs-oom-test |", "oom_kills=2;0;;0"}},
+		{"only the records after the last one read", `{"boot_id":"` + boot + `","oom_kills":5,"kmsg_seq":105}`, nil, 1,
+			[]string{"2 OOM kills since the last run (warning 0): python3 (pid 4321) in /hs-oom-test and 1 other no longer in the kernel log"}},
+		{"another boot: all of this boot's kills", `{"boot_id":"old","oom_kills":20,"kmsg_seq":900}`, nil, 1,
+			[]string{"7 OOM kills since the last run (rebooted since; warning 0): backup (pid 800) in /system.slice/cron.service, nagios (pid 1234)", "and 4 others no longer in the kernel log"}},
+		{"a count that went down is a reboot", `{"oom_kills":20}`, nil, 1, []string{"7 OOM kills since the last run (rebooted since; warning 0)"}},
+		{"thresholds", `{"boot_id":"` + boot + `","oom_kills":5}`, []string{"--oom-warning", "2", "--oom-critical", "5"}, 0,
+			[]string{"[OK] 2 OOM kills since the last run: nagios (pid 1234)", "oom_kills=2;2;5;0"}},
+		{"critical", `{"boot_id":"` + boot + `","oom_kills":5}`, []string{"--oom-critical", "1"}, 2,
+			[]string{"[CRITICAL] 2 OOM kills since the last run (critical 1): nagios"}},
+		{"an explicit --kmsg that is a directory is UNKNOWN", `{"boot_id":"` + boot + `","oom_kills":7}`, []string{"--kmsg", root}, 3,
+			[]string{"LOAD UNKNOWN - total load average: 0.10, 0.20, 0.30 / OOM-killed processes cannot be named: " + root + ": is a directory, not the kernel log device or a file of its records (--kmsg)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			statePath := filepath.Join(t.TempDir(), "state.json")
+			if tt.prev != "" {
+				must(t, os.WriteFile(statePath, []byte(`{"kind":"check_load","version":1,"data":`+tt.prev+"}\n"), 0o600))
+			}
+			args := append([]string{"--procfs", filepath.Join(root, "proc"), "-w", "5", "--state-file", statePath, "--kmsg", kmsgFile}, tt.extra...)
+			code, out := run(t, args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s", code, tt.code, out)
+			}
+			for _, h := range tt.has {
+				if !strings.Contains(out, h) {
+					t.Errorf("output lacks %q\n%s", h, out)
+				}
+			}
+			data, err := os.ReadFile(statePath)
+			if err != nil || !strings.Contains(string(data), `"oom_kills":7`) || !strings.Contains(string(data), boot) {
+				t.Errorf("state after the run: %s (%v)", data, err)
+			}
+		})
+	}
+}
+
+// The state file is written only when it changed: a quiet machine's run
+// writes nothing.
+func TestOOMStateUnchangedNotWritten(t *testing.T) {
+	root := filepath.Join("..", "..", "testdata", "load", "oom")
+	statePath := filepath.Join(t.TempDir(), "state.json")
+	args := []string{"--procfs", filepath.Join(root, "proc"), "-w", "5", "--state-file", statePath}
+	if code, out := run(t, args...); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	old := time.Unix(1e9, 0)
+	must(t, os.Chtimes(statePath, old, old))
+	if code, out := run(t, args...); code != 0 || !strings.Contains(out, "no OOM kill since the last run") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if fi, err := os.Stat(statePath); err != nil || !fi.ModTime().Equal(old) {
+		t.Errorf("the state file was rewritten with nothing new")
+	}
+}
+
+// A vmstat that no kernel writes is UNKNOWN naming it; one without
+// oom_kill (before Linux 4.13) is a -v note, the load still judged.
+func TestOOMCounterFaults(t *testing.T) {
+	tests := []struct {
+		vmstat string
+		code   int
+		has    string
+	}{
+		{"nr_free_pages 1\noom_kill x\n", 3, `LOAD UNKNOWN - total load average: 0.10, 0.20, 0.30 / malformed oom_kill "x" in `},
+		{"nr_free_pages 1\noom_kill -1\n", 3, `malformed oom_kill "-1" in `},
+		{"nr_free_pages 1\n", 0, "OOM kills not counted: no oom_kill in "},
+	}
+	for _, tt := range tests {
+		proc := t.TempDir()
+		src := filepath.Join("..", "..", "testdata", "load", "idle-2cpu", "proc", "loadavg")
+		data, err := os.ReadFile(src)
+		must(t, err)
+		must(t, os.WriteFile(filepath.Join(proc, "loadavg"), data, 0o644))
+		must(t, os.WriteFile(filepath.Join(proc, "vmstat"), []byte(tt.vmstat), 0o644))
+		code, out := run(t, "--procfs", proc, "-w", "5", "-v", "--state-file", filepath.Join(t.TempDir(), "s.json"))
+		if code != tt.code || !strings.Contains(out, tt.has) || !strings.Contains(out, filepath.Join(proc, "vmstat")) {
+			t.Errorf("vmstat %q: exit %d, want %d and %q\n%s", tt.vmstat, code, tt.code, tt.has, out)
+		}
 	}
 }

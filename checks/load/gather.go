@@ -24,7 +24,8 @@ type observations struct {
 	PSIWhy  string  // why some or all of PSI is missing, "" when complete
 	PSIBad  []error // pressure files that are there but unusable: UNKNOWN
 	Top     top     // -n, gathered only when the load is not OK
-	Verbose int     // -v: how much the reader asked to see
+	OOM     oomReport
+	Verbose int // -v: how much the reader asked to see
 }
 
 // top is the -n listing, or why there is none.
@@ -86,6 +87,13 @@ func gather(ctx context.Context, env *plugin.Env, o *Options) (observations, err
 	done = env.Begin("reading " + k.proc.Path("pressure"))
 	obs.PSI, obs.PSIWhy, obs.PSIBad = readPSI(k)
 	done()
+	done = env.Begin("reading " + k.proc.Path("vmstat"))
+	oom, next := gatherOOM(ctx, env, o, k)
+	done()
+	obs.OOM = oom
+	if next != nil {
+		env.SaveState(next)
+	}
 	return obs, nil
 }
 

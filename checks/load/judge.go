@@ -36,6 +36,7 @@ func judge(o *Options, obs observations) plugin.Result {
 		res.Add(plugin.UNKNOWN, err.Error())
 		res.Summary += " / " + err.Error()
 	}
+	judgeOOM(o, &res, obs.OOM, obs.Verbose)
 	if obs.Verbose > 0 && perCPU {
 		res.Note("judged per CPU: " + obs.CPUs.String())
 	}

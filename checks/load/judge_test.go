@@ -3,9 +3,13 @@ package load
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/hindsight-plugins/hindsight/pkg/kmsg"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
@@ -104,5 +108,86 @@ func TestThresholds(t *testing.T) {
 	}
 	if _, _, per := opts(t, "", "4", false).thresholds(); per {
 		t.Error("-c alone is judged per CPU")
+	}
+}
+
+// oomOpts are options with the OOM thresholds as go-flags sets them: the
+// default --oom-warning 0 unless given.
+func oomOpts(t *testing.T, warn, crit string) *Options {
+	t.Helper()
+	o := opts(t, "5", "", false)
+	must(t, o.OOMWarning.UnmarshalFlag(warn))
+	if crit != "" {
+		must(t, o.OOMCritical.UnmarshalFlag(crit))
+	}
+	return o
+}
+
+func TestJudgeOOM(t *testing.T) {
+	load := [3]float64{1, 1, 1}
+	nagios := victim{PID: 1234, Comm: "nagios", Memcg: "/system.slice/nagios.service"}
+	tests := []struct {
+		name  string
+		o     *Options
+		r     oomReport
+		state plugin.State
+		want  []string // each held by the rendered output
+		not   string   // held by no line of it, when set
+	}{
+		{"first run: baseline, no warning", oomOpts(t, "0", ""), oomReport{Known: true, Total: 5},
+			plugin.OK, []string{"LOAD OK - total load average: 1.00, 1.00, 1.00 |", "oom_kills_total=5c", "[OK] OOM kills: first run, 5 kills since boot kept to compare with"}, "oom_kills="},
+		{"no kill since the last run", oomOpts(t, "0", ""), oomReport{Known: true, Total: 5, Compared: true},
+			plugin.OK, []string{"[OK] no OOM kill since the last run", "oom_kills=0;0;;0 oom_kills_total=5c"}, ""},
+		{"growth warns by default, naming the process", oomOpts(t, "0", ""), oomReport{Known: true, Total: 6, Since: 1, Compared: true, Victims: []victim{nagios}},
+			plugin.WARNING, []string{"LOAD WARNING - total load average: 1.00, 1.00, 1.00 / 1 OOM kill since the last run (warning 0): nagios (pid 1234) in /system.slice/nagios.service |", "oom_kills=1;0;;0"}, ""},
+		{"growth, names not all in the log", oomOpts(t, "0", ""), oomReport{Known: true, Total: 8, Since: 3, Compared: true, Victims: []victim{{PID: 9, Comm: "x", Memcg: "/"}}},
+			plugin.WARNING, []string{"3 OOM kills since the last run (warning 0): x (pid 9) and 2 others no longer in the kernel log"}, ""},
+		{"growth, log closed to this user: a note, not UNKNOWN", oomOpts(t, "0", ""), oomReport{Known: true, Total: 6, Since: 1, Compared: true, LogNote: "/dev/kmsg not readable as uid 109 (dmesg_restrict): run as root, or with CAP_SYSLOG, to see them"},
+			plugin.WARNING, []string{"/ 1 OOM kill since the last run (warning 0) |", "\nOOM-killed processes not named: /dev/kmsg not readable as uid 109"}, "UNKNOWN"},
+		{"reboot: the kills of this boot", oomOpts(t, "0", ""), oomReport{Known: true, Total: 2, Since: 2, Compared: true, Rebooted: true},
+			plugin.WARNING, []string{"2 OOM kills since the last run (rebooted since; warning 0), not found in the kernel log", "oom_kills=2;0;;0 oom_kills_total=2c"}, ""},
+		{"reboot without kills", oomOpts(t, "0", ""), oomReport{Known: true, Total: 0, Compared: true, Rebooted: true},
+			plugin.OK, []string{"[OK] no OOM kill since the last run"}, ""},
+		{"--oom-warning 2: one kill is OK", oomOpts(t, "2", ""), oomReport{Known: true, Total: 6, Since: 1, Compared: true, Victims: []victim{nagios}},
+			plugin.OK, []string{"[OK] 1 OOM kill since the last run: nagios (pid 1234)", "oom_kills=1;2;;0"}, "WARNING"},
+		{"--oom-critical 1: two kills are CRITICAL", oomOpts(t, "0", "1"), oomReport{Known: true, Total: 7, Since: 2, Compared: true},
+			plugin.CRITICAL, []string{"[CRITICAL] 2 OOM kills since the last run (critical 1), not found in the kernel log", "oom_kills=2;0;1;0"}, ""},
+		{"--oom-warning ~: never", oomOpts(t, "~:", ""), oomReport{Known: true, Total: 60, Since: 50, Compared: true},
+			plugin.OK, []string{"[OK] 50 OOM kills"}, ""},
+		{"no state file: only the counter", oomOpts(t, "0", ""), oomReport{Known: true, Total: 3, NoState: true},
+			plugin.OK, []string{"oom_kills_total=3c"}, "oom_kills="},
+		{"an explicit --kmsg that cannot be read is UNKNOWN", oomOpts(t, "0", ""), oomReport{Known: true, Total: 3, Compared: true, LogBad: "/tmp/fifo: is a FIFO, not the kernel log device or a file of its records (--kmsg)"},
+			plugin.UNKNOWN, []string{"LOAD UNKNOWN - total load average: 1.00, 1.00, 1.00 / OOM-killed processes cannot be named: /tmp/fifo: is a FIFO"}, ""},
+		{"a malformed vmstat is UNKNOWN", oomOpts(t, "0", ""), oomReport{Bad: errors.New(`malformed oom_kill "x" in /proc/vmstat`)},
+			plugin.UNKNOWN, []string{`LOAD UNKNOWN - total load average: 1.00, 1.00, 1.00 / malformed oom_kill "x" in /proc/vmstat |`}, "oom_kills"},
+		{"no counter: said with -v only", oomOpts(t, "0", ""), oomReport{Why: "OOM kills not counted: no oom_kill in /proc/vmstat (Linux before 4.13)"},
+			plugin.OK, []string{"LOAD OK"}, "oom"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := judge(tt.o, observations{Load: load, OOM: tt.r})
+			out := plugin.Render("LOAD", res, 0)
+			if res.State() != tt.state {
+				t.Errorf("state %v, want %v\n%s", res.State(), tt.state, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("got\n%s\nwant it to hold\n%s", out, w)
+				}
+			}
+			if tt.not != "" && strings.Contains(out, tt.not) {
+				t.Errorf("got\n%s\nwant no %q", out, tt.not)
+			}
+		})
+	}
+}
+
+func TestParseVictims(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "load", "oom", "kmsg"))
+	must(t, err)
+	got := parseVictims(kmsg.ParseAll(string(data)))
+	want := []victim{{800, "backup", "/system.slice/cron.service"}, {1234, "nagios", "/system.slice/nagios.service"}, {4321, "python3", "/hs-oom-test"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }

@@ -17,6 +17,11 @@ type Options struct {
 	SampleInterval threshold.Duration `long:"sample-interval" default:"250ms" value-name:"DURATION" description:"How long -n measures CPU use; 0 shows lifetime averages as ps does"`
 	PSIWarning     []PSIThreshold     `long:"psi-warning" value-name:"RESOURCE[:LINE][:WINDOW]=RANGE" description:"Warning threshold on pressure stall information, in percent (repeatable)"`
 	PSICritical    []PSIThreshold     `long:"psi-critical" value-name:"RESOURCE[:LINE][:WINDOW]=RANGE" description:"Critical threshold on pressure stall information, in percent (repeatable)"`
+	OOMWarning     threshold.Range    `long:"oom-warning" default:"0" value-name:"RANGE" description:"Warning threshold on the OOM kills since the last run: 0 warns at the first, ~: never"`
+	OOMCritical    threshold.Range    `long:"oom-critical" value-name:"RANGE" description:"Critical threshold on the OOM kills since the last run"`
+	StateFile      string             `long:"state-file" value-name:"PATH" description:"Where the OOM kill count is kept between runs (default: per user and set of options under /var/tmp)"`
+	NoStateFile    bool               `long:"no-state-file" description:"Keep no state between runs: OOM kills are then not judged"`
+	Kmsg           string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to name OOM-killed processes from, read only when the count grew (needs root where dmesg_restrict=1)"`
 	plugin.ProcRoot
 	plugin.SysRoot
 }
@@ -25,6 +30,9 @@ type Options struct {
 func (o *Options) Validate() error {
 	if o.ProcsToShow < 0 {
 		return fmt.Errorf("invalid -n %d: must be 0 or more", o.ProcsToShow)
+	}
+	if o.Kmsg == "" {
+		return fmt.Errorf("--kmsg: empty path")
 	}
 	return nil
 }

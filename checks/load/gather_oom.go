@@ -1,0 +1,268 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hindsight-plugins/hindsight/pkg/files"
+	"github.com/hindsight-plugins/hindsight/pkg/human"
+	"github.com/hindsight-plugins/hindsight/pkg/kmsg"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+// defaultKmsg is --kmsg's default. Trouble with it (closed to the nagios
+// user by dmesg_restrict, absent in a container) is a note: the kills
+// are still counted. A --kmsg the user gave that cannot be read is
+// UNKNOWN.
+const defaultKmsg = "/dev/kmsg"
+
+// oomReport is what gather learnt of OOM kills since the last run.
+type oomReport struct {
+	Known    bool   // oom_kill was read
+	Total    uint64 // oom_kill: kills since boot
+	Since    uint64 // kills since the last run
+	Compared bool   // there was a last run to compare with
+	NoState  bool   // --no-state-file: runs are not compared
+	Rebooted bool   // the last run was in another boot
+	Victims  []victim
+	LogNote  string // why the killed processes are not named (a note)
+	LogBad   string // an explicit --kmsg that cannot be read (UNKNOWN)
+	Why      string // why there is no count, for -v
+	Bad      error  // a vmstat that no kernel writes (UNKNOWN)
+}
+
+// victim is one process the kernel log says the OOM killer killed.
+type victim struct {
+	PID   int
+	Comm  string
+	Memcg string // the cgroup it was in, "" when not logged
+}
+
+func (v victim) String() string {
+	s := v.Comm + " (pid " + strconv.Itoa(v.PID) + ")"
+	if v.Memcg != "" && v.Memcg != "/" {
+		s += " in " + v.Memcg
+	}
+	return s
+}
+
+// oomLogLimits bound the kernel log read when the count grew.
+var oomLogLimits = kmsg.Limits{Bytes: 32 << 20, Records: 20000}
+
+// gatherOOM reads oom_kill from vmstat and the boot id (two small files),
+// compares them with the last run's, and reads the kernel log only when
+// the count grew. It returns the state to save, nil when unchanged.
+func gatherOOM(ctx context.Context, env *plugin.Env, o *Options, k kernel) (oomReport, *saved) {
+	var r oomReport
+	total, err := readOOMKills(k)
+	if err != nil {
+		// Missing (a fixture tree, a kernel before 4.13) is a -v note; a
+		// vmstat that is there but unusable is UNKNOWN.
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNoCounter) {
+			r.Why = "OOM kills not counted: " + err.Error()
+		} else {
+			r.Bad = err
+		}
+		return r, nil
+	}
+	r.Known, r.Total = true, total
+	if o.Kmsg != defaultKmsg {
+		// The log is read only when the count grew; a --kmsg that could
+		// never be read costs one stat a run to say so now.
+		if _, err := kmsgKind(ctx, env.Files(), o.Kmsg); err != nil {
+			r.LogBad = err.Error() + " (--kmsg)"
+		}
+	}
+	if !o.keepsState() {
+		r.NoState = true
+		return r, nil
+	}
+	bootID := readBootID(k)
+	next := saved{BootID: bootID, OOMKills: total}
+	var prev saved
+	if !env.PrevState(&prev) {
+		return r, &next
+	}
+	r.Compared = true
+	r.Rebooted = bootID != "" && prev.BootID != "" && bootID != prev.BootID || total < prev.OOMKills
+	if r.Rebooted {
+		prev = saved{} // every kill of this boot came after the last run
+	}
+	next.KmsgSeq = prev.KmsgSeq
+	r.Since = total - prev.OOMKills
+	if r.Since > 0 && r.LogBad == "" {
+		done := env.Begin("reading the kernel log at " + o.Kmsg)
+		var seq uint64
+		r.Victims, seq, r.LogNote = oomVictims(ctx, env, o.Kmsg, prev.KmsgSeq, r.Since)
+		done()
+		next.KmsgSeq = max(next.KmsgSeq, seq)
+		if r.LogNote != "" && o.Kmsg != defaultKmsg {
+			r.LogBad, r.LogNote = r.LogNote+" (--kmsg)", ""
+		}
+	}
+	if next == prev && !r.Rebooted {
+		return r, nil
+	}
+	return r, &next
+}
+
+// readOOMKills reads oom_kill from vmstat (Linux 4.13+).
+func readOOMKills(k kernel) (uint64, error) {
+	path := k.proc.Path("vmstat")
+	data, err := k.proc.ReadFile("vmstat")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if !ok || name != "oom_kill" {
+			continue
+		}
+		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%w oom_kill %q in %s", errMalformed, human.Truncate(strings.TrimSpace(v), 40), path)
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("%w in %s (Linux before 4.13)", errNoCounter, path)
+}
+
+// errNoCounter marks a vmstat without oom_kill.
+var errNoCounter = errors.New("no oom_kill")
+
+// readBootID reads the boot id, "" when there is none (a fixture tree):
+// a count that went down then still tells a reboot.
+func readBootID(k kernel) string {
+	data, err := k.proc.ReadFile("sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(data))
+}
+
+// oomVictims reads the kernel log after seq and returns the last n
+// processes it says the OOM killer killed, the last sequence number
+// read, or why it could not read the log.
+func oomVictims(ctx context.Context, env *plugin.Env, path string, after, n uint64) ([]victim, uint64, string) {
+	log, err := readLog(ctx, env.Files(), path, after)
+	if err != nil {
+		if errors.Is(err, kmsg.ErrNotPermitted) {
+			return nil, 0, path + " not readable as uid " + strconv.Itoa(unix.Geteuid()) + " (dmesg_restrict): run as root, or with CAP_SYSLOG, to see them"
+		}
+		return nil, 0, err.Error()
+	}
+	vs := parseVictims(log.Records)
+	if uint64(len(vs)) > n {
+		vs = vs[uint64(len(vs))-n:]
+	}
+	return vs, log.Last, ""
+}
+
+// parseVictims finds the OOM killer's lines: "Out of memory: Killed
+// process 1234 (nagios) total-vm:..." (or "Memory cgroup out of memory:
+// ..."), and "oom-kill:...,task_memcg=/system.slice/x,task=nagios,pid=1234,..."
+// for the cgroup, which the kernel logs just before.
+func parseVictims(recs []kmsg.Record) []victim {
+	var out []victim
+	memcg := map[int]string{}
+	for _, rec := range recs {
+		m := rec.Message
+		if rest, ok := strings.CutPrefix(m, "oom-kill:"); ok {
+			if pid, cg, ok := oomKillLine(rest); ok {
+				memcg[pid] = cg
+			}
+			continue
+		}
+		_, rest, ok := strings.Cut(m, "Killed process ")
+		if !ok {
+			continue
+		}
+		pidText, rest, ok := strings.Cut(rest, " (")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil {
+			continue
+		}
+		end := strings.Index(rest, ") total-vm")
+		if end < 0 {
+			end = strings.LastIndex(rest, ")")
+		}
+		if end < 0 {
+			continue
+		}
+		out = append(out, victim{PID: pid, Comm: rest[:end], Memcg: memcg[pid]})
+	}
+	return out
+}
+
+// oomKillLine reads pid and task_memcg from an oom-kill line's fields.
+func oomKillLine(s string) (pid int, memcg string, ok bool) {
+	var err error = errMalformed
+	for _, f := range strings.Split(s, ",") {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "task_memcg":
+			memcg = v
+		case "pid":
+			pid, err = strconv.Atoi(v)
+		}
+	}
+	return pid, memcg, err == nil
+}
+
+// kmsgDev is /dev/kmsg's device number (1, 11).
+var kmsgDev = unix.Mkdev(1, 11)
+
+// readLog reads the records after seq from path: the kernel log device
+// without blocking, bounded in bytes and records, or a file of records
+// (fixtures) through the file source.
+func readLog(ctx context.Context, src *files.Source, path string, after uint64) (kmsg.Log, error) {
+	regular, err := kmsgKind(ctx, src, path)
+	if err != nil {
+		return kmsg.Log{}, err
+	}
+	if !regular {
+		return kmsg.ReadDevice(ctx, path, after, oomLogLimits)
+	}
+	data, err := src.Read(ctx, files.Kernel, path)
+	if err != nil {
+		return kmsg.Log{}, err
+	}
+	recs := kmsg.ParseAll(string(data))
+	if len(recs) == 0 && len(strings.TrimSpace(string(data))) > 0 {
+		return kmsg.Log{}, fmt.Errorf("%s: %w", path, kmsg.ErrNotKmsg)
+	}
+	return kmsg.Filter(recs, after, oomLogLimits), nil
+}
+
+// kmsgKind says whether path is a file of records (true) or the kernel
+// log device (false), or why it is neither: the stat that tells is
+// isolated on a mount that can hang, and /dev/zero is refused.
+func kmsgKind(ctx context.Context, src *files.Source, path string) (regular bool, err error) {
+	info, err := src.Stat(ctx, path)
+	if err != nil {
+		return false, err
+	}
+	if info.IsRegular() {
+		if info.Size > files.Kernel.Max {
+			return true, fmt.Errorf("%s: over the limit for %s", path, files.Kernel)
+		}
+		return true, nil
+	}
+	if err := src.CheckLocal(ctx, path); err != nil {
+		return false, err
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return false, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != kmsgDev {
+		return false, fmt.Errorf("%s: is %s, not the kernel log device or a file of its records", path, files.DescribeType(st.Mode))
+	}
+	return false, nil
+}
