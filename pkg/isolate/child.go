@@ -44,13 +44,15 @@ func ChildMain(args []string, in io.Reader, out io.Writer) int {
 }
 
 // nameProcess gives the child the plugin's name in ps and top: executed
-// through /proc/self/exe, its comm would be "exe".
+// through /proc/self/exe, its comm would be "exe". /proc/self/comm names
+// the process's main thread, whichever thread this goroutine runs on
+// (prctl(PR_SET_NAME) would name only the calling thread).
 func nameProcess(args []string) {
 	name := filepath.Base(args[0])
 	if len(name) > 15 {
 		name = name[:15]
 	}
-	unix.Prctl(unix.PR_SET_NAME, uintptr(unsafeString(name)), 0, 0, 0)
+	os.WriteFile("/proc/self/comm", []byte(name), 0)
 }
 
 // serve runs one request's operations under the target's lock. One write

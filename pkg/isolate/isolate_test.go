@@ -245,6 +245,11 @@ func TestStuckTargetNotProbedAgain(t *testing.T) {
 	if !ffs.WaitHeld(1, 2*time.Second) {
 		t.Fatal("the hung statfs was never taken by the filesystem")
 	}
+	// Executed through /proc/self/exe, the child names itself after the
+	// plugin, so ps and check_stuck_procs show "check_x", not "exe".
+	if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", first.Pid)); strings.TrimSpace(string(comm)) != filepath.Base(exe) {
+		t.Errorf("stuck child's comm %q, want %q", comm, filepath.Base(exe))
+	}
 	for i := 0; i < 3; i++ {
 		start := time.Now()
 		_, err = isolate.NewProberFor(exe, locks).Do(context.Background(), time.Second, isolate.Request{Op: isolate.Stat, Path: mnt, Target: mnt})
