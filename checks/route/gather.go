@@ -29,11 +29,10 @@ type observations struct {
 	Verbose  int
 }
 
-// famObs is one address family: its mode once auto is decided, and the
-// routes of the table.
+// famObs is one address family: a global address, and the routes of
+// the table.
 type famObs struct {
 	Family   int
-	Mode     Family     // required, optional or ignore
 	Global   netip.Addr // a global address of the family, if any (decides auto)
 	Routes   int        // routes of the family in the table
 	Defaults []defRoute // default routes, preferred (lowest metric) first
@@ -164,7 +163,7 @@ func linkNames(h *netlink.Handle) (map[int]string, error) {
 // gatherFamily reads one family: a global address (for auto), the routes
 // of the table, and the neighbour entries of the default gateways.
 func gatherFamily(h *netlink.Handle, links map[int]string, o *Options, fam int) (famObs, error) {
-	f := famObs{Family: fam, Mode: o.mode(fam)}
+	f := famObs{Family: fam}
 	addrs, err := h.AddrList(nil, fam)
 	if err != nil {
 		return f, fmt.Errorf("list %s addresses: %w", familyName(fam), err)

@@ -37,34 +37,35 @@ func judge(o *Options, obs observations) plugin.Result {
 	return res
 }
 
-// mode decides auto: a family is required where the host (or namespace)
-// has a global address of it, ignored where it has none.
-func (f famObs) mode() Family {
-	if f.Mode != Auto {
-		return f.Mode
+// modeOf decides auto: a family is required where the host (or
+// namespace) has a global address of it, ignored where it has none.
+func modeOf(o *Options, f famObs) (mode Family, auto bool) {
+	mode = o.mode(f.Family)
+	if mode != Auto {
+		return mode, false
 	}
 	if f.Global.IsValid() {
-		return Required
+		return Required, true
 	}
-	return Ignore
+	return Ignore, true
 }
 
 // judgeFamily adds one family's findings and perfdata, and returns the
 // text for an OK summary ("" when the family is ignored).
 func judgeFamily(o *Options, res *plugin.Result, f famObs, verbose int) string {
 	name, table := familyName(f.Family), o.Table.Name
-	mode := f.mode()
+	mode, auto := modeOf(o, f)
 	if mode == Ignore {
 		if verbose > 0 {
 			why := "-" + map[int]string{v4: "4", v6: "6"}[f.Family] + " ignore"
-			if f.Mode == Auto {
+			if auto {
 				why = "no global " + name + " address"
 			}
 			res.Note(name + " not checked: " + why)
 		}
 		return ""
 	}
-	if verbose > 0 && f.Mode == Auto {
+	if verbose > 0 && auto {
 		res.Note(name + " required: global address " + f.Global.String())
 	}
 	prefix := strings.ToLower(name) + "_"
