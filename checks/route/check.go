@@ -47,10 +47,10 @@ ipv4_default_routes (unicast ones), ipv4_gateway_neigh (0 usable, 1 no entry
 or no gateway, 2 INCOMPLETE, 3 FAILED); the same with ipv6_.
 
 Examples:
-  check_route                               default routes of the families in use
-  check_route -6 ignore --gateway 192.0.2.1 --dev eth0
+  check_route                             the families with a global address
+  check_route -6 ignore -g 192.0.2.1 -d eth0   IPv4 only, via this gateway
   check_route --to 198.51.100.10 --to 2001:db8::10   routable destinations
-  check_route --netns rtr --table 100       a router namespace, table 100`,
+  check_route --netns rtr --table 100     a router namespace, table 100`,
 	New: New,
 }
 
