@@ -17,5 +17,7 @@ require (
 
 require (
 	github.com/itchyny/timefmt-go v0.1.9 // indirect
+	github.com/vishvananda/netlink v1.3.1 // indirect
+	github.com/vishvananda/netns v0.0.5 // indirect
 	golang.org/x/crypto v0.11.0 // indirect
 )

@@ -60,6 +60,14 @@ var cases = []Case{
 	{Plugin: "check_blockdev", Name: "offline_disk", State: 2,
 		Args: []string{"--device", "sda", "--device", "sdb", "--procfs", "{testdata}/blockdev/faulty/proc", "--sysfs", "{testdata}/blockdev/faulty/sys",
 			"--fstab", "{testdata}/blockdev/healthy/fstab", "--kmsg", "/dev/null", "--state-file", "/dev/null"}},
+	// This machine's routes, read the same on any machine: both families
+	// ignored, or a table no one uses (100) required for IPv4.
+	{Plugin: "check_route", Name: "ok", State: 0,
+		Args: []string{"--ipv4", "ignore", "--ipv6", "ignore"}},
+	{Plugin: "check_route", Name: "no_default", State: 2,
+		Args: []string{"--ipv4", "required", "--ipv6", "ignore", "--table", "100"}},
+	{Plugin: "check_route", Name: "bad_option", State: 3,
+		Args: []string{"--gateway", "192.0.2"}},
 	// Fixture process tables; no state file, so every run is a first run.
 	// Process ages are measured against the real clock: Volatile.
 	{Plugin: "check_stuck_procs", Name: "ok", State: 0, Volatile: true,
