@@ -13,6 +13,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/hindsight-plugins/hindsight/pkg/files"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
 
@@ -66,7 +67,7 @@ type destObs struct {
 func gather(ctx context.Context, env *plugin.Env, o *Options) (observations, error) {
 	obs := observations{Verbose: env.Verbose}
 	done := env.Begin("opening a netlink socket")
-	h, err := openHandle(o.Netns)
+	h, err := openHandle(ctx, env.Files(), o.Netns)
 	done()
 	if err != nil {
 		return obs, err
@@ -100,7 +101,7 @@ func gather(ctx context.Context, env *plugin.Env, o *Options) (observations, err
 // or in the one at --netns. The handle's sockets are opened inside that
 // namespace by a locked OS thread (netlink.NewHandleAt): no other
 // goroutine, and nothing after, runs in it.
-func openHandle(name string) (*netlink.Handle, error) {
+func openHandle(ctx context.Context, src *files.Source, name string) (*netlink.Handle, error) {
 	if name == "" {
 		h, err := netlink.NewHandle()
 		if err != nil {
@@ -112,10 +113,17 @@ func openHandle(name string) (*netlink.Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
+	// A namespace file lives on nsfs, bound under a local /run/netns: a
+	// path on a network or FUSE mount could hang the open in the kernel,
+	// and a FIFO would block it, so both are refused before it.
+	if err := src.CheckLocal(ctx, path); err != nil {
 		return nil, fmt.Errorf("--netns %s: %w", name, err)
 	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("--netns %s: %s: %w", name, path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
 	defer f.Close()
 	if err := isNetns(f); err != nil {
 		return nil, fmt.Errorf("--netns %s: %s %w", name, path, err)

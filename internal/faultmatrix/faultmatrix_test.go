@@ -75,6 +75,8 @@ func options() []option {
 	return []option{
 		{plugin: "check_load", flag: "--procfs", kind: dir, args: none},
 		{plugin: "check_load", flag: "--sysfs", kind: dir, args: none},
+
+		{plugin: "check_route", flag: "--netns", kind: file, args: none},
 		{plugin: "check_load", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: none},
 		{plugin: "check_load", flag: "--kmsg", kind: file, secondary: true, args: none},
 
