@@ -117,7 +117,7 @@ func TestPostmortem003Replay(t *testing.T) {
 		{"another table", func() {}, []string{"--netns", l.rtr, "--table", "100"}, 2,
 			[]string{"no default route for IPv4 in table 100 / no default route for IPv6 in table 100"}},
 		{"a name that is no namespace", func() {}, []string{"--netns", l.rtr + "-none"}, 3,
-			[]string{"ROUTE UNKNOWN - --netns " + l.rtr + "-none: open /run/netns/" + l.rtr + "-none: no such file or directory"}},
+			[]string{"ROUTE UNKNOWN - --netns " + l.rtr + "-none: /run/netns/" + l.rtr + "-none: no such file or directory"}},
 	}
 	for _, s := range steps {
 		s.change()
