@@ -74,6 +74,9 @@ type gatherer struct {
 	dcands    []*dproc         // processes with a task in D, admitted after the scan
 	argv      map[int][]string // by pid; nil: unknown or unreadable
 	userNames map[string]string
+	// Wait channels of sleeping threads read this run, and those left
+	// unread past maxThreadWchans.
+	threadWchans, threadsUnread int
 }
 
 // gather scans the procfs tree once and reads what judging needs.
@@ -96,6 +99,7 @@ func gather(ctx context.Context, env *plugin.Env, c *Check, sel selection, prev 
 	if err != nil {
 		return nil, fmt.Errorf("%w (--procfs)", err)
 	}
+	g.noteThreadWchans()
 	g.examineD()
 	g.readDArgs()
 	g.admitD()
@@ -125,7 +129,8 @@ func (g *gatherer) identifySelf() {
 
 // visit is called once per process by the scan: the whole cost of a
 // healthy machine is here, so it reads nothing more unless the process
-// is in D, a zombie, or has to be matched against a selection. A process
+// is in D, a zombie, asleep (the wait channel of each task in S, to see
+// one blocked on a filesystem), or has to be matched against a selection. A process
 // with a task in D waits for the end of the scan: whether it is one of
 // our own probe children, or matches -a, takes its command line, read
 // through the prober for at most a few of them.
@@ -140,6 +145,12 @@ func (g *gatherer) visit(p *proc.Process) {
 	if p.State == 'S' && p.Threads == 1 {
 		if w := g.sleepWchan(p); proc.FSWait(w) != "" {
 			g.dcands = append(g.dcands, newWaiter(p, w))
+			return
+		}
+	}
+	if p.Threads > 1 && len(p.S) > 0 {
+		if d := g.threadWaiter(p); d != nil {
+			g.dcands = append(g.dcands, d)
 			return
 		}
 	}

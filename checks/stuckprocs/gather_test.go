@@ -1,6 +1,7 @@
 package stuckprocs
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -420,5 +421,124 @@ func TestSampleIntervalMovingTask(t *testing.T) {
 	}
 	if !strings.Contains(out, "df in D: pid 300: last ran 6d2h ago (scheduler clock), counters frozen over 1s") {
 		t.Errorf("a frozen task lost its evidence:\n%s", out)
+	}
+}
+
+// fakeThread is one task of a multi-threaded fixture process.
+type fakeThread struct {
+	tid     int
+	state   string
+	wchan   string
+	lastRan time.Duration
+}
+
+// writeThreaded adds to a tree from writeProcfs a process with threads,
+// its cwd on a FUSE mount of its mountinfo.
+func writeThreaded(t *testing.T, root string, pid int, comm string, threads ...fakeThread) {
+	t.Helper()
+	put := func(rel, data string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stat := func(tid int, state string) string {
+		return fmt.Sprintf("%d (%s) %s 1 %d %d 0 -1 4194560 100 0 0 0 10 5 0 0 20 0 %d 0 %d 10485760 256"+
+			" 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n", tid, comm, state, pid, pid, len(threads), 1000+tid)
+	}
+	dir := strconv.Itoa(pid)
+	for _, th := range threads {
+		task := dir + "/task/" + strconv.Itoa(th.tid)
+		for _, d := range []string{task, dir} {
+			if d == dir && th.tid != pid {
+				continue
+			}
+			put(d+"/stat", stat(th.tid, th.state))
+			put(d+"/wchan", th.wchan)
+			put(d+"/sched", fmt.Sprintf("se.exec_start : %d.000000\n", 999999000-th.lastRan.Milliseconds()))
+			put(d+"/schedstat", "1203300 0 1\n")
+			put(d+"/status", "Name:\t"+comm+"\nUid:\t0\t0\t0\t0\nvoluntary_ctxt_switches:\t1\nnonvoluntary_ctxt_switches:\t0\n")
+		}
+	}
+	put(dir+"/cmdline", comm+"\x00--serve\x00")
+	put(dir+"/mountinfo", "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"+
+		"40 22 0:45 / /mnt/gluster rw,nosuid,nodev,relatime shared:30 - fuse.glusterfs gl1:/vol0 rw,user_id=0,group_id=0\n"+
+		"41 22 0:46 / /mnt/other rw,nosuid,nodev,relatime shared:31 - fuse.sshfs me@host: rw,user_id=0,group_id=0\n")
+	if err := os.Symlink("/mnt/gluster/data", filepath.Join(root, dir, "cwd")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A thread of a multi-threaded process asleep (S) in a FUSE wait is as
+// stuck as a single-threaded df in one: judged by its own scheduler
+// clock, named by pid and thread, with the mount its process is in. Its
+// idle sibling (futex) is not.
+func TestThreadInFUSEWait(t *testing.T) {
+	tests := []struct {
+		name    string
+		threads []fakeThread
+		code    int
+		want    []string
+		never   []string
+	}{
+		{name: "worker thread blocked 10m", code: 2,
+			threads: []fakeThread{{tid: 1300, state: "S", wchan: "futex_wait_queue"}, {tid: 1301, state: "S", wchan: "request_wait_answer", lastRan: 10 * time.Minute}},
+			want: []string{"STUCK CRITICAL - 1 process blocked on a filesystem for >5m: gluster-client (pid 1300 thread 1301) blocked 10m in FUSE request_wait_answer on /mnt/gluster |",
+				"[CRITICAL] gluster-client (pid 1300 thread 1301, user root) blocked 10m in FUSE request_wait_answer on /mnt/gluster, asleep (S) and stuck all the same: gluster-client --serve\n",
+				"procs_d=0;;;0 procs_stuck=1;;;0"},
+			never: []string{"/mnt/other"}},
+		{name: "leader blocked, worker running", code: 1,
+			threads: []fakeThread{{tid: 1300, state: "S", wchan: "request_wait_answer", lastRan: 2 * time.Minute}, {tid: 1301, state: "R", wchan: "0"}},
+			want:    []string{"STUCK WARNING - 1 process blocked on a filesystem for >1m: gluster-client (pid 1300) blocked 2m in FUSE request_wait_answer on /mnt/gluster |"}},
+		{name: "a fresh wait is not stuck", code: 0,
+			threads: []fakeThread{{tid: 1300, state: "S", wchan: "futex_wait_queue"}, {tid: 1301, state: "S", wchan: "request_wait_answer", lastRan: 10 * time.Second}},
+			want:    []string{"STUCK OK - 1 process, none in D", "procs_stuck=0;;;0"}},
+		{name: "idle threads only", code: 0,
+			threads: []fakeThread{{tid: 1300, state: "S", wchan: "futex_wait_queue"}, {tid: 1301, state: "S", wchan: "ep_poll", lastRan: time.Hour}},
+			want:    []string{"STUCK OK - 1 process, none in D"}},
+		// A thread in R is not read: its wchan means nothing, and a stale
+		// file here must not make it a waiter.
+		{name: "a running thread's wchan is not read", code: 0,
+			threads: []fakeThread{{tid: 1300, state: "S", wchan: "futex_wait_queue"}, {tid: 1301, state: "R", wchan: "request_wait_answer", lastRan: time.Hour}},
+			want:    []string{"STUCK OK - 1 process, none in D"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "proc")
+			writeProcfs(t, root, 0)
+			writeThreaded(t, root, 1300, "gluster-client", tc.threads...)
+			code, out := runFixture(t, fixedArgs(root, "--no-state-file")...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\n%s", code, tc.code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("missing %q in\n%s", w, out)
+				}
+			}
+			for _, n := range tc.never {
+				if strings.Contains(out, n) {
+					t.Errorf("unexpected %q in\n%s", n, out)
+				}
+			}
+		})
+	}
+}
+
+// The wait channels of sleeping threads are read up to a cap a run; -v
+// says how many were left unread.
+func TestThreadWchanCap(t *testing.T) {
+	defer func(n int) { maxThreadWchans = n }(maxThreadWchans)
+	maxThreadWchans = 1
+	root := filepath.Join(t.TempDir(), "proc")
+	writeProcfs(t, root, 0)
+	writeThreaded(t, root, 1300, "gluster-client",
+		fakeThread{tid: 1300, state: "S", wchan: "futex_wait_queue"}, fakeThread{tid: 1301, state: "S", wchan: "request_wait_answer", lastRan: 10 * time.Minute})
+	code, out := runFixture(t, fixedArgs(root, "--no-state-file", "-v")...)
+	if code != 0 || !strings.Contains(out, "wait channels of 1 sleeping threads not read (at most 1 a run)") {
+		t.Errorf("exit %d\n%s", code, out)
 	}
 }

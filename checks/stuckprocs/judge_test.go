@@ -163,6 +163,22 @@ func TestJudge(t *testing.T) {
 			state: plugin.WARNING,
 			want:  []string{"STUCK WARNING - 1 process blocked on a filesystem for >1m: ls (pid 77) blocked 2m in NFS rpc_wait_bit_killable |"},
 			never: []string{"killable on"}},
+		{name: "a thread asleep in a FUSE wait: named by pid and thread",
+			obs: observations{Total: 9, DProcs: func() []*dproc {
+				d := waiter(1300, "glusterd", 7*time.Minute, "request_wait_answer", "FUSE", "/mnt/gluster")
+				d.proc.NumThreads, d.proc.Threads = 2, 2
+				d.tasks[0].Stat.PID = 1301
+				return []*dproc{d}
+			}()},
+			state: plugin.CRITICAL,
+			want: []string{"STUCK CRITICAL - 1 process blocked on a filesystem for >5m: glusterd (pid 1300 thread 1301) blocked 7m in FUSE request_wait_answer on /mnt/gluster |",
+				"[CRITICAL] glusterd (pid 1300 thread 1301, user root) blocked 7m in FUSE request_wait_answer on /mnt/gluster, asleep (S) and stuck all the same: glusterd --arg\n",
+				"procs_d=0;;;0 procs_stuck=1;;;0"},
+			verify: func(t *testing.T, next saved) {
+				if _, ok := next.Tasks["1301:130000"]; !ok {
+					t.Errorf("the waiting thread is not remembered by its tid: %+v", next.Tasks)
+				}
+			}},
 		{name: "a fresh filesystem wait is not stuck, nor counted in D",
 			obs:   observations{Total: 9, DProcs: []*dproc{waiter(77, "ls", 10*time.Second, "wait_for_response", "CIFS", "/mnt/share")}},
 			state: plugin.OK, want: []string{"STUCK OK - 9 processes, none in D, 0 zombies", "procs_d=0;;;0 procs_stuck=0;;;0"}},

@@ -13,10 +13,16 @@ import (
 
 // Process is one thread group as the scan saw it.
 type Process struct {
-	Stat           // the leader's stat
-	D       []Stat // tasks in state D, the leader included if it is one
-	Threads int    // tasks seen (1 unless the task directory was listed)
-	Zombie  bool   // leader Z with no live thread left: waiting for its parent
+	Stat        // the leader's stat
+	D    []Stat // tasks in state D, the leader included if it is one
+	// S: of a process whose task directory was listed (more than one
+	// thread), the tasks asleep in S, the leader included if it is one: a
+	// thread blocked on a hung FUSE or NFS mount sleeps in S, and only its
+	// wait channel tells it from an idle one. Nil for a single thread,
+	// whose stat is the leader's.
+	S       []Stat
+	Threads int  // tasks seen (1 unless the task directory was listed)
+	Zombie  bool // leader Z with no live thread left: waiting for its parent
 }
 
 // ScanStats counts what the scan could not read. None of it is an error:
@@ -187,6 +193,9 @@ func (fs *FS) readProcess(name string, buf []byte, p *Process, st *ScanStats) bo
 		p.D = append(p.D, s)
 	}
 	if s.NumThreads > 1 {
+		if s.State == 'S' {
+			p.S = append(p.S, s)
+		}
 		fs.readThreads(name, buf, p, st)
 	}
 	return true
@@ -223,8 +232,11 @@ func (fs *FS) readThreads(name string, buf []byte, p *Process, st *ScanStats) {
 		if t.State != 'Z' && t.State != 'X' {
 			p.Zombie = false // a zombie leader whose threads still run is no zombie to reap
 		}
-		if t.State == 'D' {
+		switch t.State {
+		case 'D':
 			p.D = append(p.D, t)
+		case 'S':
+			p.S = append(p.S, t)
 		}
 	}
 }

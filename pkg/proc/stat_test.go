@@ -98,6 +98,12 @@ func TestScanFixture(t *testing.T) {
 			t.Fatalf("tasks in D (pid*1000+tid%%1000) = %v, want %v", d, want)
 		}
 	}
+	if s := byPID[400].S; len(s) != 2 || s[0].PID != 400 || s[1].PID != 401 {
+		t.Errorf("tasks in S of pid 400 = %+v, want the leader 400 and thread 401", s)
+	}
+	if s := byPID[300].S; s != nil {
+		t.Errorf("tasks in S of single-threaded pid 300 = %+v, want none listed", s)
+	}
 	if byPID[500].Zombie {
 		t.Error("a zombie leader with a live thread counted as a zombie")
 	}
