@@ -2,7 +2,9 @@ package stuckprocs
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,5 +41,36 @@ func BenchmarkFixture(b *testing.B) {
 	for b.Loop() {
 		var out strings.Builder
 		plugin.Runner{Args: []string{"--procfs", root, "--no-state-file"}, Stdout: &out}.Run(Plugin)
+	}
+}
+
+// BenchmarkSleepingThreads is a run on a generated tree of 50 processes
+// of 100 threads each, all asleep in futex waits (JVMs at rest): what
+// reading the wait channels of sleeping threads costs, against a run
+// that reads none (cap 0), and with the per-run cap below the thread
+// count.
+func BenchmarkSleepingThreads(b *testing.B) {
+	root := filepath.Join(b.TempDir(), "proc")
+	writeProcfs(b, root, 0)
+	for i := range 50 {
+		pid := 10000 + i*1000
+		threads := make([]fakeThread, 100)
+		for j := range threads {
+			threads[j] = fakeThread{tid: pid + j, state: "S", wchan: "futex_wait_queue"}
+		}
+		writeThreaded(b, root, pid, "java", threads...)
+	}
+	defer func(n int) { maxThreadWchans = n }(maxThreadWchans)
+	for _, limit := range []int{0, 4096, 10000} {
+		b.Run(fmt.Sprintf("cap=%d", limit), func(b *testing.B) {
+			maxThreadWchans = limit
+			for b.Loop() {
+				var out strings.Builder
+				plugin.Runner{Args: []string{"--procfs", root, "--no-state-file"}, Stdout: &out}.Run(Plugin)
+				if !strings.HasPrefix(out.String(), "STUCK OK - 50 processes") {
+					b.Fatal(out.String())
+				}
+			}
+		})
 	}
 }

@@ -32,7 +32,8 @@ const help = `What it finds, all from /proc (never forks ps):
     the time since the task last ran (se.exec_start in /proc/PID/sched), a
     state file remembering since when each process was seen in D across
     runs, and optionally counters frozen over --sample-interval;
-  - tasks asleep (S) in a FUSE, NFS, CIFS, Ceph or 9p wait for as long:
+  - tasks asleep (S) in a FUSE, NFS, CIFS, Ceph or 9p wait, threads
+    included (at most 4096 threads read a run), for as long:
     as stuck as a task in D, named with the mount they wait on;
   - growth of the kernel's hung-task count since the last run, with the
     kernel's own log line where /dev/kmsg is readable;

@@ -22,6 +22,9 @@ func TestMain(m *testing.M) {
 	if isolate.IsChild(os.Args) {
 		os.Exit(isolate.ChildMain(os.Args, os.Stdin, os.Stdout))
 	}
+	if len(os.Args) == 3 && os.Args[1] == statfsThreadArg {
+		statfsThreadMain(os.Args[2]) // never returns
+	}
 	os.Exit(m.Run())
 }
 
@@ -434,7 +437,7 @@ type fakeThread struct {
 
 // writeThreaded adds to a tree from writeProcfs a process with threads,
 // its cwd on a FUSE mount of its mountinfo.
-func writeThreaded(t *testing.T, root string, pid int, comm string, threads ...fakeThread) {
+func writeThreaded(t testing.TB, root string, pid int, comm string, threads ...fakeThread) {
 	t.Helper()
 	put := func(rel, data string) {
 		p := filepath.Join(root, rel)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -380,5 +381,81 @@ func TestRealProbeChildNotReported(t *testing.T) {
 	res = runBin(t, bin, "--state-file", stateFile, "--d-warning", "1ms", "-v")
 	if strings.Contains(res.Stdout, fmt.Sprintf("(pid %d,", pid)) || !strings.Contains(res.Stdout, " of hindsight in D") {
 		t.Errorf("second run:\n%s", res.Stdout)
+	}
+}
+
+// statfsThreadArg makes the test binary a process whose worker thread
+// calls statfs on the path that follows, while the leader sleeps: a
+// multi-threaded server with one thread blocked on a hung mount.
+const statfsThreadArg = "__statfs_thread__"
+
+func statfsThreadMain(path string) {
+	runtime.LockOSThread() // the leader keeps the main goroutine: statfs blocks another thread
+	go func() {
+		runtime.LockOSThread()
+		var st syscall.Statfs_t
+		syscall.Statfs(path, &st)
+		os.Exit(0)
+	}()
+	time.Sleep(time.Hour)
+	os.Exit(0)
+}
+
+// blockedThread waits for a thread of pid other than the leader to sleep
+// in want, and returns its tid.
+func blockedThread(t *testing.T, pid int, want string) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		tids, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		for _, e := range tids {
+			tid, _ := strconv.Atoi(e.Name())
+			if tid == pid {
+				continue
+			}
+			if w, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/wchan", pid, tid)); string(w) == want {
+				return tid
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no thread of pid %d ever waited in %s", pid, want)
+	return 0
+}
+
+// A worker thread of a multi-threaded process blocked on a hung FUSE
+// mount sleeps in S while its leader sleeps elsewhere: reported like a
+// df blocked there, named by pid and thread.
+func TestRealThreadOnHungFUSE(t *testing.T) {
+	if why := fusetest.Available(); why != "" {
+		t.Skip(why)
+	}
+	bin := testutil.Binary(t, "check_stuck_procs")
+	dir := t.TempDir()
+	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
+	os.Mkdir(backing, 0o755)
+	os.Mkdir(mnt, 0o755)
+	fs, err := fusetest.Mount(backing, mnt)
+	if err != nil {
+		t.Fatalf("mount: %v", err)
+	}
+	fs.Set(fusetest.OpStatfs, fusetest.Hang)
+	cmd := exec.Command(os.Args[0], statfsThreadArg, mnt)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		fs.Close() // answers the hung statfs: the helper exits
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	pid := cmd.Process.Pid
+	tid := blockedThread(t, pid, "request_wait_answer")
+	time.Sleep(100 * time.Millisecond) // blocked longer than the 1ms thresholds below
+	res := runBin(t, bin, "--no-state-file", "--d-warning", "1ms", "--d-critical", "2ms", "--zombie-warning", "20", "-t", "10")
+	expect(t, res, 2, fmt.Sprintf("(pid %d thread %d, user root) blocked ", pid, tid),
+		" in FUSE request_wait_answer on "+mnt+", asleep (S) and stuck all the same: ")
+	if res.Stderr != "" || res.Elapsed > 10*time.Second {
+		t.Errorf("stderr %q, took %s", res.Stderr, res.Elapsed)
 	}
 }

@@ -27,7 +27,7 @@ type fakeProc struct {
 
 // writeProcfs writes a procfs tree of procs, with this plugin as pid
 // 4000 and a hung-task count of hung.
-func writeProcfs(t *testing.T, root string, hung int, procs ...fakeProc) {
+func writeProcfs(t testing.TB, root string, hung int, procs ...fakeProc) {
 	t.Helper()
 	put := func(rel, data string) {
 		p := filepath.Join(root, rel)
