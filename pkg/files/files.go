@@ -111,7 +111,10 @@ func (s *Source) read(ctx context.Context, lim Limit, path string) ([]byte, erro
 	if where.risky {
 		return s.readIsolated(ctx, lim, path, where)
 	}
-	return ReadLocal(lim, path)
+	// The path the walk resolved, not the one given: the kernel must not
+	// resolve it again differently (a symlink swapped in meanwhile).
+	data, err := ReadLocal(lim, where.path)
+	return data, renamed(err, path)
 }
 
 // ReadLocal reads a file on a filesystem that cannot hang, in-process:
@@ -260,7 +263,7 @@ func (s *Source) Stat(ctx context.Context, path string) (Info, error) {
 		return Info{Mode: uint32(reply.Stat.Mode), Size: int64(reply.Stat.Size)}, nil
 	}
 	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
+	if err := unix.Stat(where.path, &st); err != nil {
 		return Info{}, errnoError(path, err)
 	}
 	return Info{Mode: st.Mode, Size: st.Size}, nil
@@ -268,11 +271,20 @@ func (s *Source) Stat(ctx context.Context, path string) (Info, error) {
 
 // CheckLocal returns an error when path is on a filesystem that can hang:
 // state is written in-process, so it must live on a local filesystem.
-func (s *Source) CheckLocal(_ context.Context, path string) error {
-	if where := s.mounts.classify(path); where.risky {
-		return &Error{Path: path, Problem: "is on " + where.fstype + " mount " + where.mount + ", which can hang: keep state on a local filesystem"}
+func (s *Source) CheckLocal(ctx context.Context, path string) error {
+	_, err := s.Local(ctx, path)
+	return err
+}
+
+// Local returns path with its symlinks and ".." resolved, or an error when
+// it leads onto a filesystem that can hang. Write to what it returns: the
+// path as given may be resolved differently by the kernel later.
+func (s *Source) Local(_ context.Context, path string) (string, error) {
+	where := s.mounts.classify(path)
+	if where.risky {
+		return "", &Error{Path: path, Problem: "is on " + where.fstype + " mount " + where.mount + ", which can hang: keep state on a local filesystem"}
 	}
-	return nil
+	return where.path, nil
 }
 
 // Target is what a hang of path makes unusable, for isolate.Request's

@@ -234,3 +234,46 @@ func TestDir(t *testing.T) {
 		t.Errorf("the rest of the tree after the hang: %v", err)
 	}
 }
+
+// "LINK/.." is the parent of LINK's target, not LINK's directory: a path
+// that leads onto a hung mount that way must still go to the prober, never
+// be read in-process (where the open would hang the plugin for good).
+func TestDotDotAfterSymlink(t *testing.T) {
+	if why := fusetest.Available(); why != "" {
+		t.Skip("skipping the dot-dot test: " + why)
+	}
+	dir := t.TempDir()
+	backing := t.TempDir()
+	os.Mkdir(filepath.Join(backing, "sub"), 0o755)
+	os.WriteFile(filepath.Join(backing, "remote.pem"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, "remote.pem"), []byte("local decoy"), 0o644)
+	mnt := filepath.Join(dir, "mnt")
+	os.Mkdir(mnt, 0o755)
+	ffs, err := fusetest.Mount(backing, mnt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ffs.Close()
+	link := filepath.Join(dir, "ln")
+	os.Symlink(filepath.Join(mnt, "sub"), link)
+	p := link + "/../remote.pem" // the kernel reads mnt/remote.pem
+	src := source(t, 500*time.Millisecond)
+	if data, err := src.Read(context.Background(), files.Certificate, p); err != nil || string(data) != "x" {
+		t.Fatalf("through the mount: %q, %v (not the decoy beside the link)", data, err)
+	}
+	ffs.Set(fusetest.OpOpen, fusetest.Hang)
+	ffs.Set(fusetest.OpRead, fusetest.Hang)
+	done := make(chan error, 1)
+	go func() {
+		_, err := src.Read(context.Background(), files.Certificate, p)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, isolate.ErrTimeout) {
+			t.Errorf("a hung mount reached through LINK/..: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatalf("Read(%s) hung in-process", p)
+	}
+}

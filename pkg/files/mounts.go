@@ -52,8 +52,11 @@ func riskyMounts(text string) map[string]string {
 		if maj, _, ok := strings.Cut(f[2], ":"); ok && maj != "0" {
 			m.Major = 1
 		}
-		switch mounts.KindOf(m) {
-		case mounts.Network, mounts.Fuse:
+		// An autofs point not mounted yet counts too: the first lookup below
+		// it mounts what is behind it (often NFS) and waits for it. Once
+		// mounted, a later line of the real type decides.
+		switch kind := mounts.KindOf(m); {
+		case kind == mounts.Network, kind == mounts.Fuse, m.FSType == "autofs":
 			out[m.MountPoint] = m.FSType
 		default:
 			delete(out, m.MountPoint)
@@ -81,10 +84,7 @@ const maxHops = 40
 // local: the read then fails or succeeds on its own terms.
 func (t *table) classify(path string) place {
 	t.load()
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return place{path: path}
-	}
+	abs := absolute(path)
 	if len(t.risky) == 0 {
 		return place{path: abs}
 	}
@@ -93,6 +93,15 @@ func (t *table) classify(path string) place {
 	}
 	resolved := "/"
 	rest := splitPath(abs)
+	// joinRest is what is left to resolve, appended as it is: ".." after a
+	// symlink must be resolved by the kernel against the link's target,
+	// never cleaned away as text.
+	joinRest := func(base string) string {
+		if len(rest) == 0 {
+			return base
+		}
+		return strings.TrimSuffix(base, "/") + "/" + strings.Join(rest, "/")
+	}
 	for hops := 0; len(rest) > 0; {
 		c := rest[0]
 		rest = rest[1:]
@@ -100,19 +109,19 @@ func (t *table) classify(path string) place {
 		case "", ".":
 			continue
 		case "..":
-			resolved = filepath.Dir(resolved)
+			resolved = filepath.Dir(resolved) // resolved holds no symlink: its parent is physical
 			continue
 		}
 		next := filepath.Join(resolved, c)
 		if fstype, ok := t.risky[next]; ok {
-			return place{path: filepath.Join(append([]string{next}, rest...)...), risky: true, mount: next, fstype: fstype}
+			return place{path: joinRest(next), risky: true, mount: next, fstype: fstype}
 		}
 		fi, err := os.Lstat(next)
-		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		if err != nil { // the read will say what is wrong, at this component
+			return place{path: joinRest(next)}
+		}
+		if fi.Mode()&os.ModeSymlink == 0 {
 			resolved = next
-			if err != nil { // the read will say what is wrong
-				return place{path: filepath.Join(append([]string{next}, rest...)...)}
-			}
 			continue
 		}
 		if hops++; hops > maxHops {
@@ -128,6 +137,19 @@ func (t *table) classify(path string) place {
 		rest = append(splitPath(link), rest...)
 	}
 	return place{path: resolved}
+}
+
+// absolute makes path absolute without cleaning it: "a/../b" is not "b"
+// when a is a symlink, and only the walk in classify may resolve "..".
+func absolute(path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	return strings.TrimSuffix(wd, "/") + "/" + path
 }
 
 func splitPath(p string) []string { return strings.Split(strings.Trim(p, "/"), "/") }

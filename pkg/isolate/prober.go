@@ -226,11 +226,14 @@ func (s *session) close() {
 	s.out.Close()
 }
 
-// kill ends a child that timed out or misbehaved: SIGKILL to its process
-// group. One stuck in uninterruptible sleep dies when the filesystem
-// answers; its lock tells later runs the target is hung until then.
+// kill ends a child that timed out or misbehaved with SIGKILL, through
+// os.Process (a pidfd): once reaped, its pid may be another process's, and
+// a kill by number could hit that. The child starts no processes of its
+// own, so its group needs no signal. One stuck in uninterruptible sleep
+// dies when the filesystem answers; its lock tells later runs the target
+// is hung until then.
 func (s *session) kill() {
-	syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	s.cmd.Process.Kill()
 	s.close()
 }
 

@@ -208,6 +208,11 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 	if err == nil && hasState {
 		env.saveState(ctx, &res)
 	}
+	if err == nil && env.lockErr != nil {
+		// Without the lock directory a hung mount may gain a stuck child
+		// at every run: say so where the sysadmin will look.
+		res.Note("hung-target registry off, a hung mount may gain a stuck probe child at every run: " + env.lockErr.Error())
+	}
 	if !out.claim() {
 		select {} // the watchdog is printing and exiting
 	}

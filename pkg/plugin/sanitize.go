@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -51,9 +52,10 @@ func (z *Sanitizer) RegisterSecret(s string) {
 	}
 	// The variants a secret takes in messages: as given, without the
 	// newline it was read from a file with, escaped inside a URL,
-	// flattened onto one line.
+	// flattened onto one line, quoted by %q (or JSON) without its quotes.
 	t := strings.TrimSpace(s)
-	for _, w := range []string{s, t, url.QueryEscape(t), url.PathEscape(t), url.UserPassword("", t).String()[1:], oneLine(t)} {
+	quoted := strconv.Quote(t)
+	for _, w := range []string{s, t, url.QueryEscape(t), url.PathEscape(t), url.UserPassword("", t).String()[1:], oneLine(t), quoted[1 : len(quoted)-1]} {
 		// A value inside the mask itself would make masking repeat.
 		if len(w) >= minSecret && !strings.Contains(Masked, w) && !z.secrets[w] {
 			z.secrets[w] = true

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/hindsight-plugins/hindsight/pkg/files"
 	"github.com/hindsight-plugins/hindsight/pkg/state"
@@ -104,13 +105,30 @@ func (e *Env) saveState(ctx context.Context, res *Result) {
 	if err == nil && int64(len(data)) > files.State.Max {
 		err = errors.New("state over the " + files.State.String() + " limit")
 	}
+	var dir string
 	if err == nil {
-		err = e.Files().CheckLocal(ctx, s.spec.Path)
-	}
-	if err == nil {
-		err = state.Write(s.spec.Path, data)
+		// Resolve the directory, not the file: a symlink at the file's
+		// name is replaced by the new file, never written through.
+		dirPart, name := splitLast(s.spec.Path)
+		dir, err = e.Files().Local(ctx, dirPart)
+		if err == nil {
+			err = state.Write(dir+"/"+name, data)
+		}
 	}
 	if err != nil {
 		res.addOwn(UNKNOWN, lost+" is off: state file "+s.spec.Path+" not written: "+err.Error())
 	}
+}
+
+// splitLast cuts path at its last slash, without cleaning it as
+// filepath.Dir does ("a/link/../f" is not "a/f" when link is a symlink).
+func splitLast(path string) (dir, name string) {
+	i := strings.LastIndexByte(path, '/')
+	switch {
+	case i < 0:
+		return ".", path
+	case i == 0:
+		return "/", path[1:]
+	}
+	return path[:i], path[i+1:]
 }
