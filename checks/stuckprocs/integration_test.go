@@ -350,10 +350,15 @@ func stuckProbeChild(t *testing.T) int {
 	fs.Set(fusetest.OpGetattr, fusetest.Hang)
 	t.Cleanup(func() { fs.Close() }) // answers: the child exits
 	prober := isolate.NewProber(t.TempDir())
-	_, err = prober.Do(context.Background(), 300*time.Millisecond, isolate.Request{Op: isolate.Stat, Path: filepath.Join(mnt, "x")})
+	// A budget a loaded machine's child start-up fits in: killed before the
+	// filesystem took its request, the child would just die, not sit in D.
+	_, err = prober.Do(context.Background(), 2*time.Second, isolate.Request{Op: isolate.Stat, Path: filepath.Join(mnt, "x")})
 	var te *isolate.TimeoutError
 	if !errors.As(err, &te) || te.Pid == 0 {
 		t.Fatalf("the probe did not hang: %v", err)
+	}
+	if !fs.WaitHeld(1, 5*time.Second) {
+		t.Fatal("the filesystem never took the probe's request")
 	}
 	waitState(t, te.Pid, 'D')
 	return te.Pid
