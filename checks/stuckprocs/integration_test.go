@@ -182,9 +182,11 @@ func TestRealLongRunningByName(t *testing.T) {
 	expect(t, res, 2, fmt.Sprintf("[CRITICAL] %s (pid %d, user root, running for 3h, over 2h): ", name, cmd.Process.Pid))
 }
 
-// hungDF starts df on a FUSE mount whose statfs never answers and kills
-// it: it stays in D, unkillable, until the mount answers (blockdev-lab §3).
-func hungDF(t *testing.T) (*exec.Cmd, string) {
+// dfOnHungFUSE starts df on a FUSE mount whose statfs never answers and
+// waits until the filesystem holds the request: df then sits in S in
+// request_wait_answer, as it does for hours on a hung gluster mount. The
+// cleanup answers the statfs (closing the mount) so df exits.
+func dfOnHungFUSE(t *testing.T) (*exec.Cmd, string) {
 	t.Helper()
 	if why := fusetest.Available(); why != "" {
 		t.Skip(why)
@@ -207,42 +209,27 @@ func hungDF(t *testing.T) (*exec.Cmd, string) {
 		cmd.Wait()
 	})
 	waitWchan(t, cmd.Process.Pid, "request_wait_answer")
-	if !fs.WaitHeld(1, 10*time.Second) { // taken by the filesystem: now a kill leaves df in D
+	if !fs.WaitHeld(1, 10*time.Second) { // taken by the filesystem: a kill now leaves df in D
 		t.Fatal("the hung statfs never reached the FUSE server")
 	}
+	return cmd, mnt
+}
+
+// hungDF is dfOnHungFUSE's df, killed: it stays in D, unkillable, until
+// the mount answers (blockdev-lab §3).
+func hungDF(t *testing.T) (*exec.Cmd, string) {
+	t.Helper()
+	cmd, mnt := dfOnHungFUSE(t)
 	cmd.Process.Kill()
 	waitState(t, cmd.Process.Pid, 'D')
 	time.Sleep(100 * time.Millisecond) // in D for longer than the tests' 1ms --d-warning
 	return cmd, mnt
 }
 
-// sleepingDF starts df on a FUSE mount whose statfs never answers and
-// leaves it be: it sits in S in request_wait_answer, as it does for
-// hours on a hung gluster mount when nobody tries to kill it. The cleanup
-// answers the statfs (closing the mount) so df exits.
+// sleepingDF is dfOnHungFUSE's df, left be: asleep (S), never in D.
 func sleepingDF(t *testing.T) (*exec.Cmd, string) {
 	t.Helper()
-	if why := fusetest.Available(); why != "" {
-		t.Skip(why)
-	}
-	dir := t.TempDir()
-	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
-	os.Mkdir(backing, 0o755)
-	os.Mkdir(mnt, 0o755)
-	fs, err := fusetest.Mount(backing, mnt)
-	if err != nil {
-		t.Fatalf("mount: %v", err)
-	}
-	fs.Set(fusetest.OpStatfs, fusetest.Hang)
-	cmd := exec.Command("df", mnt)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		fs.Close()
-		cmd.Wait()
-	})
-	waitWchan(t, cmd.Process.Pid, "request_wait_answer")
+	cmd, mnt := dfOnHungFUSE(t)
 	waitState(t, cmd.Process.Pid, 'S')
 	time.Sleep(100 * time.Millisecond) // blocked longer than the 1ms thresholds below
 	return cmd, mnt
