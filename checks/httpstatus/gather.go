@@ -213,6 +213,7 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, er
 	default:
 		cfg.Proxy = http.ProxyFromEnvironment
 	}
+	cfg.Proxy = bypassProxy(cfg.Proxy, o.Bypass) // --noproxy
 	return cfg, nil
 }
 

@@ -91,7 +91,8 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 	o.judgeStatus(&v, final)
 	o.judgeTime(&v, total)
 	o.judgeHeaders(&v, final)
-	o.judgeBody(&v, final)
+	o.judgePeer(&v, final)
+	jqFailed := o.judgeBody(&v, final)
 	if o.Certificate.Set {
 		if cs := firstTLS(chain); cs != nil {
 			verdict := o.judgeCert(cs)
@@ -105,6 +106,11 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 	parts := []string{t.url.Redacted(), final.StatusLine}
 	if len(chain) > 1 {
 		parts[1] += fmt.Sprintf(" (after %s to %s)", human.Plural(len(chain)-1, "redirect", "redirects"), final.URL.Redacted())
+	}
+	if v.state != plugin.OK {
+		if why := o.serverReason(final, jqFailed); why != "" {
+			parts[1] += " - server says '" + why + "'"
+		}
 	}
 	line := strings.Join(parts, " ")
 	for _, p := range v.problems {
@@ -180,7 +186,9 @@ func (o judgement) judgeHeaders(v *verdict, r *httpprobe.Response) {
 	}
 }
 
-func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) {
+// judgeBody judges -s, -r/-R and --jq; it reports whether --jq failed on
+// a JSON body, whose reason the first line then shows.
+func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) (jqFailed bool) {
 	where := ""
 	if r.Truncated {
 		where = " in the first " + o.MaxBody.String()
@@ -192,20 +200,22 @@ func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) {
 		found := o.regex.re.Match(r.Body)
 		switch {
 		case !found && !o.Invert:
-			v.add(plugin.CRITICAL, fmt.Sprintf("pattern '%s' not found%s", human.Truncate(o.regex.text, 30), where))
+			v.add(o.regexState(), fmt.Sprintf("pattern '%s' not found%s", human.Truncate(o.regex.text, 30), where))
 		case found && o.Invert:
-			v.add(plugin.CRITICAL, fmt.Sprintf("pattern '%s' found (--invert-regex)", human.Truncate(o.regex.text, 30)))
+			v.add(o.regexState(), fmt.Sprintf("pattern '%s' found (--invert-regex)", human.Truncate(o.regex.text, 30)))
 		}
 	}
 	if o.jq != nil {
 		if r.Truncated {
 			v.add(plugin.CRITICAL, "--jq: body larger than --max-body "+o.MaxBody.String()+", not evaluated")
-			return
+			return false
 		}
 		if ok, why := o.evalJQ(r.Body); !ok {
 			v.add(plugin.CRITICAL, why)
+			return true
 		}
 	}
+	return false
 }
 
 // evalJQ runs --jq on the body; every value it yields must be true.
@@ -358,7 +368,7 @@ func (o judgement) perfFor(t target, r *httpprobe.Response, total time.Duration)
 			o.timePerf(t, "time_connect", r.Timing.Connect),
 			o.timePerf(t, "time_tls", r.Timing.TLS),
 			o.timePerf(t, "time_firstbyte", r.Timing.FirstByte),
-			plugin.NewPerf("size", float64(len(r.Body)), "B").WithBounds(0, math.NaN()))
+			o.sizePerf(r))
 	}
 	if len(o.targets) <= perURLPerfMax {
 		out = append(out, plugin.NewPerf(o.label(t, "http_status"), float64(r.Status), ""))

@@ -30,12 +30,18 @@ type Options struct {
 	OnRedirect string    `short:"f" long:"onredirect" default:"ok" value-name:"MODE" description:"A redirect is ok, warning or critical, or follow it: follow, sticky (keep the address), stickyport (address and port)"`
 	MaxRedirs  int       `long:"max-redirs" default:"15" base:"10" value-name:"N" description:"Redirects followed at most; more is CRITICAL"`
 
-	String  string `short:"s" long:"string" value-name:"STRING" description:"String the body must contain"`
-	Regex   string `short:"r" long:"regex" value-name:"REGEX" description:"Regular expression (RE2) the body must match"`
-	RegexI  string `short:"R" long:"eregi" value-name:"REGEX" description:"As -r, case-insensitive"`
-	Invert  bool   `long:"invert-regex" description:"CRITICAL when -r/-R matches instead of when it does not"`
-	JQ      Expr   `long:"jq" value-name:"EXPR" description:"jq expression that must yield true on the JSON body, e.g. '.status == \"ok\"'"`
-	MaxBody Size   `long:"max-body" default:"4MiB" value-name:"SIZE" description:"Read at most this much body; a larger body is read no further"`
+	String  string   `short:"s" long:"string" value-name:"STRING" description:"String the body must contain"`
+	Regex   string   `short:"r" long:"regex" value-name:"REGEX" description:"Regular expression (RE2) the body must match; ^ and $ match at each line, as the peers' REG_NEWLINE"`
+	RegexI  string   `short:"R" long:"eregi" value-name:"REGEX" description:"As -r, case-insensitive"`
+	Span    bool     `short:"l" long:"linespan" description:"-r/-R span lines: . matches a newline, ^ and $ only the ends of the body"`
+	Invert  bool     `long:"invert-regex" description:"--state-regex when -r/-R matches instead of when it does not"`
+	StateRe State    `long:"state-regex" value-name:"STATE" description:"State when -r/-R fails: critical (default) or warning"`
+	JQ      Expr     `long:"jq" value-name:"EXPR" description:"jq expression that must yield true on the JSON body, e.g. '.status == \"ok\"'"`
+	JQMsg   Expr     `long:"jq-message" value-name:"EXPR" description:"jq expression whose result, when the state is not OK, is shown as the server's reason, e.g. .reason"`
+	Header  string   `short:"d" long:"header-string" value-name:"STRING" description:"String the response headers must contain (status line included; case-insensitive)"`
+	Pages   PageSize `short:"m" long:"pagesize" value-name:"MIN[:MAX]" description:"Body size in bytes outside MIN..MAX is WARNING"`
+	MaxAge  Age      `short:"M" long:"max-age" value-name:"SECONDS" description:"A document older than this (from Last-Modified) is CRITICAL; 90, 30m, 2h, 1d"`
+	MaxBody Size     `long:"max-body" default:"4MiB" value-name:"SIZE" description:"Read at most this much body; a larger body is read no further"`
 
 	Headers      []string `short:"k" long:"header" value-name:"'NAME: VALUE'" description:"Request header to send; repeatable"`
 	ExpectHeader []string `long:"expect-header" value-name:"NAME[:REGEX]" description:"Response header that must be present (and match REGEX); repeatable"`
@@ -62,6 +68,8 @@ type Options struct {
 	AuthFile string `long:"auth-file" value-name:"FILE" description:"File whose first line is USER:PASS for basic authentication"`
 	Proxy    string `long:"proxy" value-name:"URL" description:"Proxy (http://, https://, socks5://); default from http_proxy/https_proxy"`
 	NoProxy  bool   `long:"no-proxy" description:"Use no proxy, ignoring the environment"`
+	Bypass   string `long:"noproxy" value-name:"LIST" description:"As curl: hosts, domains, IP addresses and CIDR ranges reached without the proxy, comma-separated; * for all"`
+	Jar      string `long:"cookie-jar" value-name:"FILE" description:"Send the cookies of FILE and store those received in it (Netscape format, as curl)"`
 }
 
 // Validate checks the options and prepares what Run needs, so that bad
@@ -98,8 +106,8 @@ func (o *Options) Validate() error {
 	if o.Post != "" && o.DataFile != "" {
 		return errors.New("-P/--post and --data-file exclude each other")
 	}
-	if o.Invert && o.Regex == "" && o.RegexI == "" {
-		return errors.New("--invert-regex needs -r or -R")
+	if err := o.checkPeerOptions(); err != nil {
+		return err
 	}
 	if o.Auth != "" && !strings.Contains(o.Auth, ":") {
 		return errors.New("-a must be USER:PASSWORD") // the value itself is never echoed

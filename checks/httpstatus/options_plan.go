@@ -36,6 +36,7 @@ type headerRule struct {
 type plan struct {
 	targets []target
 	jq      *gojq.Code
+	jqMsg   *gojq.Code // --jq-message
 	regex   *regexpMatcher
 	expectH []headerRule
 }
@@ -72,13 +73,13 @@ func (o *Options) compileBodyChecks(p *plan) error {
 	case o.Regex != "" && o.RegexI != "":
 		return errors.New("-r and -R exclude each other")
 	case o.Regex != "":
-		re, err := regexp.Compile(o.Regex)
+		re, err := regexp.Compile(o.regexFlags() + o.Regex)
 		if err != nil {
 			return fmt.Errorf("invalid -r %q: %v", o.Regex, err)
 		}
 		p.regex = &regexpMatcher{re: re, text: o.Regex}
 	case o.RegexI != "":
-		re, err := regexp.Compile("(?i)" + o.RegexI)
+		re, err := regexp.Compile(o.regexFlags() + "(?i)" + o.RegexI)
 		if err != nil {
 			return fmt.Errorf("invalid -R %q: %v", o.RegexI, err)
 		}
@@ -94,6 +95,13 @@ func (o *Options) compileBodyChecks(p *plan) error {
 			return fmt.Errorf("invalid --jq %q: %v", o.JQ, err)
 		}
 		p.jq = code
+	}
+	if o.JQMsg != "" {
+		code, err := compileJQ(string(o.JQMsg))
+		if err != nil {
+			return fmt.Errorf("invalid --jq-message %q: %v", o.JQMsg, err)
+		}
+		p.jqMsg = code
 	}
 	return nil
 }

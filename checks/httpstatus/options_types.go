@@ -149,6 +149,7 @@ func (z Size) String() string {
 }
 
 // CertDays is -C WARN[,CRIT] in days; CRIT defaults to 0 as check_http.
+// Days left below CRIT are CRITICAL, else below WARN WARNING.
 type CertDays struct {
 	Warn, Crit float64
 	Set        bool
@@ -164,8 +165,10 @@ func (c *CertDays) UnmarshalFlag(s string) error {
 	out := CertDays{Warn: wf, Set: true}
 	if hasCrit {
 		cf, err := threshold.ParseNumber(cr)
-		if err != nil || cf < 0 || cf > wf {
-			return fmt.Errorf("invalid certificate days %q: CRIT must be a number of days no greater than WARN", s)
+		// CRIT above WARN is accepted, as the peers do ("-C 13960,14000"):
+		// fewer days than CRIT is CRITICAL, whatever WARN says.
+		if err != nil || cf < 0 {
+			return fmt.Errorf("invalid certificate days %q: use WARN[,CRIT], e.g. 30,14", s)
 		}
 		out.Crit = cf
 	}

@@ -66,7 +66,10 @@ func TestCertDays(t *testing.T) {
 	if err := c.UnmarshalFlag("30"); err != nil || c.Crit != 0 {
 		t.Errorf("30: %+v %v", c, err)
 	}
-	for _, bad := range []string{"x", "7,30", "-1", "30,x"} {
+	if err := c.UnmarshalFlag("13960,14000"); err != nil || c.Warn != 13960 || c.Crit != 14000 {
+		t.Errorf("13960,14000 (CRIT above WARN, as the peers): %+v %v", c, err)
+	}
+	for _, bad := range []string{"x", "-1", "30,x", "30,-1"} {
 		if err := c.UnmarshalFlag(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

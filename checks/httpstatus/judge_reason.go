@@ -1,0 +1,149 @@
+package httpstatus
+
+import (
+	"bytes"
+	"encoding/json"
+	"math"
+	"regexp"
+	"strings"
+	"unicode"
+
+	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
+	"github.com/hindsight-plugins/hindsight/pkg/human"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/threshold"
+)
+
+// reasonMax bounds the server's reason on the first line: enough for
+// "There are alarms in effect in the cluster", short of a page.
+const reasonMax = 100
+
+// reasonFields are the JSON fields health endpoints put their reason in,
+// in the order tried: RabbitMQ's "reason", Spring's and most APIs'
+// "message", and "error" (a string, or an object with a message).
+var reasonFields = []string{"reason", "message", "error"}
+
+// serverReason is why the server says the answer is not OK, in its own
+// words, for the first line of a run whose state is not OK: --jq-message
+// when given; else, for an error status or a failed --jq, the reason
+// field of a JSON body or an excerpt of a text one (an HTML page's
+// title). "" when the
+// body says nothing usable. It is an excerpt: sanitised (one line, no
+// control characters, valid UTF-8) and short.
+func (o judgement) serverReason(r *httpprobe.Response, jqFailed bool) string {
+	if len(r.Body) == 0 || r.Truncated && o.jqMsg == nil {
+		return ""
+	}
+	doc, isJSON := parseJSON(r.Body)
+	if isJSON && o.jqMsg != nil {
+		if s := jqString(o.plan, doc); s != "" {
+			return excerpt(s)
+		}
+	}
+	// A body that passed its checks but for a -s, say, on a 200 has no
+	// reason to give: only an error status or a failed --jq asks why.
+	switch {
+	case r.Status < 400 && !jqFailed:
+		return ""
+	case isJSON:
+		return excerpt(jsonReason(doc))
+	}
+	return excerpt(textOf(r.Body))
+}
+
+func parseJSON(body []byte) (any, bool) {
+	var doc any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&doc); err != nil {
+		return nil, false
+	}
+	return doc, true
+}
+
+// jqString runs --jq-message: its first value, a string as it is, any
+// other value as JSON; "" when it yields nothing, null or an error.
+func jqString(p *plan, doc any) string {
+	v, ok := p.jqMsg.Run(doc).Next()
+	if !ok || v == nil {
+		return ""
+	}
+	if _, isErr := v.(error); isErr {
+		return ""
+	}
+	if s, isStr := v.(string); isStr {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// jsonReason is the first of reasonFields a JSON object holds as a
+// string (or as an object with a string "message").
+func jsonReason(doc any) string {
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return ""
+	}
+	for _, f := range reasonFields {
+		switch v := m[f].(type) {
+		case string:
+			if strings.TrimSpace(v) != "" {
+				return v
+			}
+		case map[string]any:
+			if s, ok := v["message"].(string); ok && strings.TrimSpace(s) != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+var (
+	htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+	htmlTag   = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
+// textOf is the readable text of a body: an HTML page's title, or its
+// text without tags; any other body as it is.
+func textOf(body []byte) string {
+	b := body[:min(len(body), 64<<10)] // an error page's words are at its top
+	if !bytes.Contains(b, []byte("<")) {
+		return string(b)
+	}
+	if m := htmlTitle.FindSubmatch(b); m != nil && len(bytes.TrimSpace(m[1])) > 0 {
+		return string(m[1])
+	}
+	return htmlTag.ReplaceAllString(string(b), " ")
+}
+
+// excerpt makes a server's text fit one line of a status: valid UTF-8,
+// control characters and runs of white space as one space, at most
+// reasonMax bytes, never cutting a character.
+func excerpt(s string) string {
+	s = strings.ToValidUTF8(human.Truncate(s, 4*reasonMax), "?")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.IsSpace(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return human.Truncate(strings.Join(strings.Fields(s), " "), reasonMax)
+}
+
+// sizePerf is the body size, with -m's range as its warning threshold.
+func (o judgement) sizePerf(r *httpprobe.Response) plugin.Perf {
+	p := plugin.NewPerf("size", float64(len(r.Body)), "B").WithBounds(0, math.NaN())
+	if !o.Pages.Set {
+		return p
+	}
+	spec := o.Pages.String()
+	if !o.Pages.HasMax {
+		spec += ":"
+	}
+	warn, err := threshold.ParseRange(spec)
+	if err != nil {
+		return p
+	}
+	return p.WithThresholds(warn, threshold.Range{})
+}
