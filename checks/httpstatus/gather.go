@@ -29,6 +29,7 @@ type observations struct {
 	Now     time.Time // when the answers were in: certificate days are counted from it
 	Verbose int       // -v: how much the reader asked to see
 	URLs    []fetched // one per target, in the plan's order
+	Jar     string    // why --cookie-jar could not be written, "" when it was
 }
 
 // fetched is what one URL gave.
@@ -61,6 +62,13 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 	cfg, err := o.clientConfig(env, in)
 	if err != nil {
 		return observations{}, err
+	}
+	jar, err := o.loadJar(ctx, env)
+	if err != nil {
+		return observations{}, err
+	}
+	if jar != nil {
+		cfg.Jar = jar
 	}
 	header := o.requestHeader(in.auth)
 	ctx, cancel := context.WithTimeout(ctx, env.Budget(requestBudget))
@@ -104,7 +112,7 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 	for _, c := range clients {
 		c.Close()
 	}
-	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls}, nil
+	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: o.saveJar(ctx, env, jar)}, nil
 }
 
 // fetch makes one URL's request, or with -C alone its handshake.

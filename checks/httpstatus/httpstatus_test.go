@@ -361,7 +361,7 @@ func TestBadInput(t *testing.T) {
 		{"-4 -6", []string{"-u", "http://x/", "-4", "-6"}, 3, []string{`exclude each other`}, nil},
 		{"bad resolve", []string{"-u", "http://x/", "--resolve", "x:80"}, 3, []string{`invalid --resolve`}, nil},
 		{"bad header", []string{"-u", "http://x/", "-k", "NoColon"}, 3, []string{`invalid header`}, nil},
-		{"bad -C", []string{"-u", "https://x/", "-C", "7,30"}, 3, []string{`CRIT must be`}, nil},
+		{"bad -C", []string{"-u", "https://x/", "-C", "30,x"}, 3, []string{`invalid certificate days "30,x"`}, nil},
 		{"bad max-body", []string{"-u", "http://x/", "--max-body", "lots"}, 3, []string{`invalid size`}, nil},
 		{"bad onredirect", []string{"-u", "http://x/", "-f", "maybe"}, 3, []string{`onredirect`}, nil},
 		{"missing data file", []string{"-u", "http://x/", "--data-file", "/nonexistent"}, 3, []string{`--data-file: /nonexistent: no such file`}, nil},

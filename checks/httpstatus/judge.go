@@ -44,7 +44,9 @@ func judge(o *Options, p *plan, obs observations) plugin.Result {
 			outs[i] = j.judgeAnswer(t, f.Chain, f.Fail)
 		}
 	}
-	return j.assemble(outs)
+	res := j.assemble(outs)
+	judgeJar(&res, obs.Jar)
+	return res
 }
 
 // judgement is the options, their plan and the few observations every
@@ -107,14 +109,15 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 	if len(chain) > 1 {
 		parts[1] += fmt.Sprintf(" (after %s to %s)", human.Plural(len(chain)-1, "redirect", "redirects"), final.URL.Redacted())
 	}
-	if v.state != plugin.OK {
-		if why := o.serverReason(final, jqFailed); why != "" {
-			parts[1] += " - server says '" + why + "'"
-		}
-	}
+
 	line := strings.Join(parts, " ")
 	for _, p := range v.problems {
 		line += " - " + p
+	}
+	if v.state != plugin.OK {
+		if why := o.serverReason(final, jqFailed); why != "" {
+			line += " - server says '" + why + "'"
+		}
 	}
 	size := fmt.Sprintf("%d bytes", len(final.Body))
 	if final.Truncated {

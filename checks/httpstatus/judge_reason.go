@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"net/http"
 	"regexp"
 	"strings"
 	"unicode"
@@ -34,6 +35,16 @@ func (o judgement) serverReason(r *httpprobe.Response, jqFailed bool) string {
 	if len(r.Body) == 0 || r.Truncated && o.jqMsg == nil {
 		return ""
 	}
+	why := o.bodyReason(r, jqFailed)
+	// An error page whose words are its status line ("403 Forbidden")
+	// says nothing the first line does not.
+	if strings.EqualFold(why, r.StatusLine) || strings.EqualFold(why, http.StatusText(r.Status)) {
+		return ""
+	}
+	return why
+}
+
+func (o judgement) bodyReason(r *httpprobe.Response, jqFailed bool) string {
 	doc, isJSON := parseJSON(r.Body)
 	if isJSON && o.jqMsg != nil {
 		if s := jqString(o.plan, doc); s != "" {

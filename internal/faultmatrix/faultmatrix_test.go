@@ -95,6 +95,8 @@ func options() []option {
 		{plugin: "check_http_status", flag: "--ca-file", kind: file, args: httpsURL},
 		{plugin: "check_http_status", flag: "-J", kind: file, args: func(l *lab) []string { return []string{"-u", l.httpsURL, "-K", l.keyPEM} }},
 		{plugin: "check_http_status", flag: "-K", kind: file, args: func(l *lab) []string { return []string{"-u", l.httpsURL, "-J", l.certPEM} }},
+		// A jar that does not exist yet is empty: the first run creates it.
+		{plugin: "check_http_status", flag: "--cookie-jar", kind: file, valid: noStateYet, args: httpURL},
 
 		{plugin: "check_stuck_procs", flag: "--procfs", kind: dir, args: none},
 		{plugin: "check_stuck_procs", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: none},

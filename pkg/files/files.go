@@ -49,6 +49,9 @@ var (
 	Body = Limit{"request body", 8 << 20}
 	// Configuration: fstab and the like.
 	Config = Limit{"configuration", 1 << 20}
+	// Cookie jars (check_http_status --cookie-jar): pkg/cookies keeps at
+	// most 256 cookies of 4 KiB, about 1.1 MiB in the file.
+	Cookies = Limit{"cookie jar", 2 << 20}
 )
 
 func (l Limit) String() string { return l.Kind + " files (" + formatSize(l.Max) + ")" }

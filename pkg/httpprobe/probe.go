@@ -42,6 +42,9 @@ type Config struct {
 	// wait for one to be free and reuse it (0: no bound). Fifty URLs on
 	// one server then cost a few connections, not fifty.
 	MaxConnsPerHost int
+	// Jar, when set, gives every request (each hop of a redirect chain
+	// too) its cookies and keeps those each response sets.
+	Jar http.CookieJar
 }
 
 // Client makes probe requests: directly on its own connections (see
@@ -212,11 +215,19 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		pw, _ := u.Password()
 		hreq.SetBasicAuth(u.Username(), pw)
 	}
+	if c.cfg.Jar != nil {
+		for _, ck := range c.cfg.Jar.Cookies(req.URL) {
+			hreq.AddCookie(ck)
+		}
+	}
 	resp, err := c.roundTrip(ctx, hreq)
 	if err != nil {
 		return nil, tr.fail(ctx, err, nil)
 	}
 	defer resp.Body.Close()
+	if c.cfg.Jar != nil {
+		c.cfg.Jar.SetCookies(req.URL, resp.Cookies())
+	}
 	out := &Response{
 		URL:        req.URL,
 		Status:     resp.StatusCode,

@@ -1,0 +1,58 @@
+package httpstatus
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+
+	"github.com/hindsight-plugins/hindsight/pkg/cookies"
+	"github.com/hindsight-plugins/hindsight/pkg/files"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+// loadJar reads --cookie-jar through the runtime's file source (bounded,
+// regular files only, isolated on a mount that can hang); nil without
+// the option. A file that does not exist yet is an empty jar, as curl
+// takes it: the first run creates it. Cookie values are credentials:
+// each is registered as a secret.
+func (o *Options) loadJar(ctx context.Context, env *plugin.Env) (*cookies.Jar, error) {
+	if o.Jar == "" {
+		return nil, nil
+	}
+	data, err := readFile(ctx, env, "--cookie-jar", files.Cookies, o.Jar)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	jar := cookies.Parse(data, env.Now)
+	for _, v := range jar.Values() {
+		env.RegisterSecret(v)
+	}
+	return jar, nil
+}
+
+// saveJar writes the jar back, atomically and bounded; what went wrong,
+// in words, for judge to report ("" when written or without a jar).
+func (o *Options) saveJar(ctx context.Context, env *plugin.Env, jar *cookies.Jar) string {
+	if jar == nil {
+		return ""
+	}
+	done := env.Begin("writing --cookie-jar " + o.Jar)
+	defer done()
+	if err := env.Files().Replace(ctx, files.Cookies, o.Jar, jar.Marshal()); err != nil {
+		return "--cookie-jar not written: " + err.Error()
+	}
+	return ""
+}
+
+// judgeJar adds a jar that could not be written: UNKNOWN, so that what
+// the answers say still outranks it, but never hidden behind an OK
+// first line.
+func judgeJar(res *plugin.Result, problem string) {
+	if problem == "" {
+		return
+	}
+	if plugin.Worse(plugin.UNKNOWN, res.State()) {
+		res.Summary = ""
+	}
+	res.Add(plugin.UNKNOWN, problem)
+}

@@ -1,0 +1,80 @@
+package httpstatus
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// cookieServer logs in on /login (a cookie, then a redirect to /private)
+// and lets /private in only with that cookie.
+func cookieServer(t *testing.T) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "sid", Value: "s3ss10n-v4lue", Path: "/", HttpOnly: true})
+		http.Redirect(w, r, "/private", http.StatusFound)
+	})
+	mux.HandleFunc("/private", func(w http.ResponseWriter, r *http.Request) {
+		if c, err := r.Cookie("sid"); err != nil || c.Value != "s3ss10n-v4lue" {
+			http.Error(w, "log in first", http.StatusForbidden)
+			return
+		}
+		io.WriteString(w, "welcome back\n")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux, ErrorLog: nilLogger()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String()
+}
+
+// --cookie-jar: the cookie set on a redirect's first hop is sent on the
+// next, kept in the file in curl's format, and sent by the next run.
+func TestCookieJar(t *testing.T) {
+	base := cookieServer(t)
+	jar := filepath.Join(t.TempDir(), "cookies.txt")
+	runMatrix(t, []matrixCase{
+		{"no jar: refused", []string{"-u", base + "/private"}, 2, []string{`403 Forbidden - client error - server says 'log in first'`}, nil},
+		{"login, cookie sent on the redirect", []string{"-u", base + "/login", "-f", "follow", "--cookie-jar", jar, "-s", "welcome"}, 0, nil, nil},
+		{"next run sends the stored cookie", []string{"-u", base + "/private", "--cookie-jar", jar, "-s", "welcome", "-vvv"}, 0, nil, []string{"s3ss10n-v4lue"}},
+	})
+	data, err := os.ReadFile(jar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\ts3ss10n-v4lue\n") {
+		t.Errorf("jar:\n%s", data)
+	}
+	if fi, _ := os.Stat(jar); fi.Mode().Perm() != 0o600 {
+		t.Errorf("jar mode %v, want 0600: cookies are credentials", fi.Mode().Perm())
+	}
+	nowhere := filepath.Join(t.TempDir(), "missing-dir", "cookies.txt")
+	runMatrix(t, []matrixCase{
+		{"jar that cannot be written", []string{"-u", base + "/login", "--cookie-jar", nowhere}, 3,
+			[]string{`^HTTP UNKNOWN - --cookie-jar not written: ` + strings.ReplaceAll(nowhere, ".", `\.`) + `: no such file or directory`, `\[OK\] .*302 Found`}, nil},
+		{"an answer's problem outranks the jar's", []string{"-u", base + "/private", "--cookie-jar", nowhere}, 2,
+			[]string{`^HTTP CRITICAL - .*403 Forbidden`, `\[UNKNOWN\] --cookie-jar not written`}, nil},
+		{"jar that is a directory", []string{"-u", base + "/private", "--cookie-jar", t.TempDir()}, 3, []string{`^HTTP UNKNOWN - --cookie-jar: .*not a regular file|a directory`}, nil},
+	})
+}
+
+// --noproxy: listed hosts go direct, others through the proxy.
+func TestNoProxyList(t *testing.T) {
+	base := startServer(t, nil)
+	dead := "http://127.0.0.1:1" // a proxy nobody listens on
+	runMatrix(t, []matrixCase{
+		{"through a dead proxy", []string{"-u", base + "/text", "--proxy", dead}, 2, nil, nil},
+		{"--noproxy '*'", []string{"-u", base + "/text", "--proxy", dead, "--noproxy", "*"}, 0, nil, nil},
+		{"--noproxy address", []string{"-u", base + "/text", "--proxy", dead, "--noproxy", "127.0.0.1"}, 0, nil, nil},
+		{"--noproxy CIDR", []string{"-u", base + "/text", "--proxy", dead, "--noproxy", "10.0.0.0/8,127.0.0.0/8"}, 0, nil, nil},
+		{"--noproxy other host", []string{"-u", base + "/text", "--proxy", dead, "--noproxy", "example.org"}, 2, nil, nil},
+	})
+}
