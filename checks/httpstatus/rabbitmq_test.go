@@ -65,7 +65,7 @@ func startRabbit(t *testing.T) *rabbit {
 	)
 	out, err := os.Create(filepath.Join(dir, "server.out"))
 	must(t, err)
-	cmd := exec.Command(rabbitBin+"rabbitmq-server")
+	cmd := exec.Command(rabbitBin + "rabbitmq-server")
 	cmd.Env, cmd.Stdout, cmd.Stderr, cmd.Dir = r.env, out, out, dir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	must(t, cmd.Start())

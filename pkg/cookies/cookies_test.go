@@ -46,7 +46,7 @@ func TestParseAndMatch(t *testing.T) {
 	tests := []struct{ url, want string }{
 		{"http://www.example.org/", "session=s1; domain=d1; empty="},
 		{"https://www.example.org/app/x", "secure=x1; session=s1; domain=d1; empty="},
-		{"http://www.example.org/app/x", "session=s1; domain=d1; empty="}, // secure only over https
+		{"http://www.example.org/app/x", "session=s1; domain=d1; empty="},  // secure only over https
 		{"https://www.example.org/apple", "session=s1; domain=d1; empty="}, // /app is not a prefix of /apple
 		{"http://api.example.org/", "domain=d1"},
 		{"http://example.org/", "domain=d1"},
