@@ -51,6 +51,22 @@ Other differences:
   timed out, TLS handshake (expired, self-signed, name mismatch), no
   first byte, body timeout. The request budget is 80% of -t.
 
+A drop-in for check_http and check_curl: their options mean what they
+  mean there (-d, -m, -M, -l, --state-regex, --noproxy, --cookie-jar
+  too), but for the differences above and these:
+  -m MIN[:MAX] is check_http's (a lone number is the minimum) and counts
+  the body only; -d searches the status line and headers, ignoring case.
+  -M ages Last-Modified against the server's Date, as the peers; without
+  Last-Modified, the Date against our clock (the peers: CRITICAL).
+  -r/-R are RE2 (no backreferences); ^ and $ match at each line (the
+  peers' REG_NEWLINE), -l makes . match a newline.
+  --cookie-jar FILE is curl's format, rewritten 0600, at most 256 cookies.
+
+When the state is not OK, the first line ends with the server's reason:
+  --jq-message EXPR's result (a string, or JSON), else, for an error
+  status or a failed --jq, a JSON body's reason, message or error field,
+  or a short excerpt of a text body (an HTML page's title).
+
 Password: -a USER:PASS works but shows in ps; prefer --auth-file FILE
   (first line USER:PASS) or the environment variable ` + AuthEnv + `.
   Proxies: --proxy URL, else http_proxy/https_proxy/no_proxy from the
@@ -59,10 +75,21 @@ Password: -a USER:PASS works but shows in ps; prefer --auth-file FILE
 Examples:
   check_http_status -u https://www.example.org/
   check_http_status -H download.example.org --path /pub/index.html -e 200
-  check_http_status -u http://127.0.0.1:15672/api/health/checks/alarms \
-      --auth-file /etc/nagios/rabbit.auth --jq '.status == "ok"'
   check_http_status -u https://a.example/ -u https://b.example/ -w 0.5 -c 2
-  check_http_status -H www.example.org -I 192.0.2.10 -S -C 30,14 --continue-after-certificate
+  check_http_status -H www.example.org -I 192.0.2.10 -S -C 30,14 \
+      --continue-after-certificate
+  check_http_status -u https://example.org/feed.xml -M 1d -m 512:1048576
+
+RabbitMQ (management plugin; postmortem 002): the cluster's alarms, this
+node's alarms, and a message through the default vhost. CRITICAL says
+"server says 'There are alarms in effect in the cluster: memory'":
+  check_http_status -u http://127.0.0.1:15672/api/health/checks/alarms \
+      --auth-file /etc/nagios/rabbit.auth --jq '.status == "ok"' \
+      --jq-message '.reason + ": " + ([.alarms[].resource] | join(","))'
+  check_http_status -u http://127.0.0.1:15672/api/health/checks/local-alarms \
+      --auth-file /etc/nagios/rabbit.auth --jq '.status == "ok"'
+  check_http_status -u http://127.0.0.1:15672/api/aliveness-test/%2F \
+      --auth-file /etc/nagios/rabbit.auth --jq '.status == "ok"'
   check_http_status -u https://api.example/v1 -j POST --data-file req.json \
       -k 'Content-Type: application/json' --expect-header 'Content-Type:json'`
 
