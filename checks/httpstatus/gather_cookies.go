@@ -14,7 +14,7 @@ import (
 // regular files only, isolated on a mount that can hang); nil without
 // the option. A file that does not exist yet is an empty jar, as curl
 // takes it: the first run creates it. Cookie values are credentials:
-// each is registered as a secret.
+// each long enough to be one is registered as a secret.
 func (o *Options) loadJar(ctx context.Context, env *plugin.Env) (*cookies.Jar, error) {
 	if o.Jar == "" {
 		return nil, nil
@@ -24,10 +24,21 @@ func (o *Options) loadJar(ctx context.Context, env *plugin.Env) (*cookies.Jar, e
 		return nil, err
 	}
 	jar := cookies.Parse(data, env.Now)
-	for _, v := range jar.Values() {
-		env.RegisterSecret(v)
-	}
+	registerCookies(env, jar)
 	return jar, nil
+}
+
+// minCookieSecret is the shortest cookie value masked in the output: a
+// session identifier is long; "true", "en_US" or a counter are not
+// secrets, and masking them everywhere would mangle the output.
+const minCookieSecret = 8
+
+func registerCookies(env *plugin.Env, jar *cookies.Jar) {
+	for _, v := range jar.Values() {
+		if len(v) >= minCookieSecret {
+			env.RegisterSecret(v)
+		}
+	}
 }
 
 // saveJar writes the jar back, atomically and bounded; what went wrong,
@@ -36,6 +47,7 @@ func (o *Options) saveJar(ctx context.Context, env *plugin.Env, jar *cookies.Jar
 	if jar == nil {
 		return ""
 	}
+	registerCookies(env, jar) // those the servers set, which -vv would show
 	done := env.Begin("writing --cookie-jar " + o.Jar)
 	defer done()
 	if err := env.Files().Replace(ctx, files.Cookies, o.Jar, jar.Marshal()); err != nil {

@@ -45,6 +45,7 @@ func TestCookieJar(t *testing.T) {
 		{"no jar: refused", []string{"-u", base + "/private"}, 2, []string{`403 Forbidden - client error - server says 'log in first'`}, nil},
 		{"login, cookie sent on the redirect", []string{"-u", base + "/login", "-f", "follow", "--cookie-jar", jar, "-s", "welcome"}, 0, nil, nil},
 		{"next run sends the stored cookie", []string{"-u", base + "/private", "--cookie-jar", jar, "-s", "welcome", "-vvv"}, 0, nil, []string{"s3ss10n-v4lue"}},
+		{"a cookie set is never printed", []string{"-u", base + "/login", "--cookie-jar", jar, "-vvv"}, 0, []string{`Set-Cookie: sid=`}, []string{"s3ss10n-v4lue"}},
 	})
 	data, err := os.ReadFile(jar)
 	if err != nil {
