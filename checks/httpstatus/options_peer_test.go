@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cookieServer logs in on /login (a cookie, then a redirect to /private)
@@ -77,5 +78,41 @@ func TestNoProxyList(t *testing.T) {
 		{"--noproxy address", []string{"-u", base + "/text", "--proxy", dead, "--noproxy", "127.0.0.1"}, 0, nil, nil},
 		{"--noproxy CIDR", []string{"-u", base + "/text", "--proxy", dead, "--noproxy", "10.0.0.0/8,127.0.0.0/8"}, 0, nil, nil},
 		{"--noproxy other host", []string{"-u", base + "/text", "--proxy", dead, "--noproxy", "example.org"}, 2, nil, nil},
+	})
+}
+
+// The peers' body and header options against a real server.
+func TestPeerOptionsLoopback(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Last-Modified", time.Now().Add(-3*24*time.Hour).UTC().Format(http.TimeFormat))
+		w.Header().Set("X-Mirror", "eu-west synced")
+		io.WriteString(w, "Mirror status\nall mirrors synced\nlast run: ok\n")
+	})
+	mux.HandleFunc("/broken", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"down","checks":{"db":"connection refused"}}`)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux, ErrorLog: nilLogger()}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	page := "http://" + ln.Addr().String() + "/page"
+	broken := "http://" + ln.Addr().String() + "/broken"
+	runMatrix(t, []matrixCase{
+		{"-d", []string{"-u", page, "-d", "x-mirror: eu-west"}, 0, nil, nil},
+		{"-d missing", []string{"-u", page, "-d", "X-Cache"}, 2, []string{`header 'X-Cache' not found`}, nil},
+		{"-m inside", []string{"-u", page, "-m", "10:100"}, 0, []string{`size=\d+B;10:100;;0`}, nil},
+		{"-m too small", []string{"-u", page, "-m", "1000"}, 1, []string{`page size \d+ bytes outside -m 1000`}, nil},
+		{"-M 4d", []string{"-u", page, "-M", "4d"}, 0, nil, nil},
+		{"-M 2d", []string{"-u", page, "-M", "2d"}, 2, []string{`last modified 3d(\dh)? ago \(-M 2d\)`}, nil},
+		{"-r at a line", []string{"-u", page, "-r", "^all mirrors synced$"}, 0, nil, nil},
+		{"-l", []string{"-u", page, "-l", "-r", "status.all"}, 0, nil, nil},
+		{"--state-regex", []string{"-u", page, "-r", "^lagging", "--state-regex", "warning"}, 1, []string{`pattern '\^lagging' not found`}, nil},
+		{"--jq-message", []string{"-u", broken, "--jq-message", ".checks.db"}, 2, []string{`503 Service Unavailable - server error - server says 'connection refused'`}, nil},
 	})
 }
