@@ -60,3 +60,16 @@ func TestReplace(t *testing.T) {
 		}
 	}
 }
+
+// A relative path is written where the process runs, as curl's.
+func TestReplaceRelative(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	src := source(t, 2*time.Second)
+	if err := src.Replace(context.Background(), files.Limit{Kind: "test", Max: 16}, "jar.txt", []byte("rel")); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "jar.txt")); err != nil || string(b) != "rel" {
+		t.Errorf("%q %v", b, err)
+	}
+}
