@@ -69,7 +69,7 @@ func TestFiles(t *testing.T) {
 		{"DER", []file{{"a.der", leaf(60.5, 90).Cert.Raw}}, []string{"-f", "{dir}/a.der"}, 0, nil},
 		{"directory: keys skipped, subdirectories searched", []file{{"d/a.crt", leaf(60.5, 90).PEM()}, {"d/sub/b.pem", leaf(20, 90).PEM()}, {"d/sub/b.key", leaf(1, 2).KeyPEM()}, {"d/privkey.pem", leaf(1, 2).KeyPEM()}, {"d/notes.txt", []byte("hi")}},
 			[]string{"-d", "{dir}/d"}, 1, []string{"[WARNING] {dir}/d/sub/b.pem", "[OK] {dir}/d/a.crt"}},
-		{"directory: garbage .crt reported", []file{{"d/bad.crt", []byte("garbage")}}, []string{"-d", "{dir}/d"}, 3, []string{"{dir}/d/bad.crt: neither PEM, DER nor PKCS#12"}},
+		{"directory: garbage .crt reported", []file{{"d/bad.crt", []byte("garbage")}}, []string{"-d", "{dir}/d"}, 3, []string{"{dir}/d/bad.crt: neither PEM, DER, PKCS#12 nor a Java keystore"}},
 		{"empty directory", []file{{"d/x.txt", nil}}, []string{"-d", "{dir}/d"}, 3, []string{"no certificate files"}},
 		{"glob with **", []file{{"g/a/b/c.pem", leaf(60.5, 90).PEM()}, {"g/top.pem", leaf(60.5, 90).PEM()}, {"g/a/x.crt", leaf(5, 90).PEM()}}, []string{"-f", "{dir}/g/**/*.pem"}, 0,
 			[]string{"2 certificates OK", "{dir}/g/a/b/c.pem", "{dir}/g/top.pem"}},
