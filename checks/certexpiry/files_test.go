@@ -45,7 +45,7 @@ func TestFiles(t *testing.T) {
 		want  []string
 	}{
 		{"60 days left", []file{{"a.pem", leaf(60.5, 90).PEM()}}, []string{"-f", "{dir}/a.pem"}, 0,
-			[]string{"CERT OK - {dir}/a.pem (svc.test): expires in 60 days", "| {dir}/a.pem#0=60.5;28:;14:"}},
+			[]string{"CERT OK - {dir}/a.pem (svc.test): expires in 60 days", "| {dir}/a.pem#0=60.49;28:;14:"}}, // cut to hundredths, never rounded up
 		{"20 days left", []file{{"a.pem", leaf(20.5, 90).PEM()}}, []string{"-f", "{dir}/a.pem"}, 1, []string{"CERT WARNING", "expires in 20 days"}},
 		{"10 days left", []file{{"a.pem", leaf(10.5, 90).PEM()}}, []string{"-f", "{dir}/a.pem"}, 2, []string{"CERT CRITICAL", "expires in 10 days"}},
 		{"3 days left", []file{{"a.pem", leaf(3.05, 90).PEM()}}, []string{"-f", "{dir}/a.pem"}, 2, []string{"expires in 3.0 days"}},
@@ -57,7 +57,7 @@ func TestFiles(t *testing.T) {
 		{"renewal not yet due", []file{{"a.pem", leaf(40, 90).PEM()}}, []string{"-f", "{dir}/a.pem", "--renewal-at", "0.67"}, 0, nil},
 		{"every certificate of a bundle, expired intermediate", []file{{"chain.pem", certtest.Bundle(leaf(60, 90, func(s *certtest.Spec) { s.Parent = expiredInter }), expiredInter, ca)}},
 			[]string{"-f", "{dir}/chain.pem"}, 2,
-			[]string{"CERT CRITICAL - {dir}/chain.pem#1 (Old Intermediate): expired 5.0 days ago", "[OK] {dir}/chain.pem#0 (svc.test)", "[OK] {dir}/chain.pem#2 (Test CA)", " {dir}/chain.pem#2=3000;28:;14:"}},
+			[]string{"CERT CRITICAL - {dir}/chain.pem#1 (Old Intermediate): expired 5.0 days ago", "[OK] {dir}/chain.pem#0 (svc.test)", "[OK] {dir}/chain.pem#2 (Test CA)", " {dir}/chain.pem#2=2999.99;28:;14:"}},
 		{"SHA-1", []file{{"a.pem", leaf(60, 90, sha1).PEM()}}, []string{"-f", "{dir}/a.pem"}, 2, []string{"SHA-1 signature (SHA1-RSA)"}},
 		{"RSA 1024", []file{{"a.pem", leaf(60, 90, rsa1024).PEM()}}, []string{"-f", "{dir}/a.pem"}, 2, []string{"RSA key of 1024 bits (under 2048)"}},
 		{"weak downgraded", []file{{"a.pem", leaf(60, 90, rsa1024).PEM()}}, []string{"-f", "{dir}/a.pem", "--weak-state", "warning"}, 1, []string{"RSA key of 1024 bits"}},

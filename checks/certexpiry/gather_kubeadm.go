@@ -119,15 +119,7 @@ func (g *gatherer) kubeadm(kdir, kubeletDir string) {
 		}
 		g.walkKubePKI(pki, signer)
 
-		relocate := func(p string) string {
-			for _, m := range [][2]string{{"/etc/kubernetes", kdir}, {"/var/lib/kubelet", kubeletDir}} {
-				if rest, ok := strings.CutPrefix(p, m[0]+"/"); ok && m[0] != m[1] {
-					return filepath.Join(m[1], rest)
-				}
-			}
-			return p
-		}
-		g.kubeconfigs(filepath.Join(kdir, "*.conf"), &kubeOpts{relocate: relocate, ca: ca})
+		g.kubeconfigs(filepath.Join(kdir, "*.conf"), &kubeOpts{relocate: g.mapAbs, ca: ca})
 		g.kubeletPKI(filepath.Join(kubeletDir, "pki"), ca)
 	})
 }
@@ -158,6 +150,21 @@ func (g *gatherer) kubeletPKI(kpki string, ca *kubeCA) {
 		jobs = append(jobs, g.fileJobFor(at("kubelet.crt"), at("kubelet.crt"), true, checked{}))
 	}
 	g.enqueue(jobs...)
+}
+
+// kubeLinkRoots are the kubeadm and kubelet trees given at another place
+// than their default, for mapLinks and mapAbs.
+func kubeLinkRoots(o *Options) [][2]string {
+	var out [][2]string
+	if !o.Kubeadm {
+		return nil
+	}
+	for _, m := range [][2]string{{"/etc/kubernetes", o.KubernetesDir}, {"/var/lib/kubelet", o.KubeletDir}} {
+		if filepath.Clean(m[1]) != m[0] {
+			out = append(out, [2]string{m[0], filepath.Clean(m[1])})
+		}
+	}
+	return out
 }
 
 type kubeCA struct {
