@@ -136,6 +136,9 @@ func TestPKCS12Password(t *testing.T) {
 	t.Setenv("P12PASS", "wrong")
 	code, out = run(t, "-f", dir+"/ks.p12", "--password-env", "P12PASS")
 	expect(t, "wrong password in the variable", code, out, 3, "PKCS#12: wrong password (the variable P12PASS of --password-env does not open it)")
+	t.Setenv("P12PASS", "")
+	code, out = run(t, "-f", dir+"/ks.p12", "--password-env", "P12PASS")
+	expect(t, "empty variable", code, out, 3, "PKCS#12: wrong password (the variable P12PASS of --password-env is empty)")
 	write(t, filepath.Join(dir, "wrong"), []byte("wrong\n"))
 	code, out = run(t, "-f", dir+"/ks.p12", "--password-file", dir+"/wrong")
 	expect(t, "wrong password in the file", code, out, 3, "PKCS#12: wrong password (the first line of --password-file "+dir+"/wrong does not open it)")
@@ -160,6 +163,12 @@ func TestBadOptions(t *testing.T) {
 		{[]string{"-f", "x", "--compare-file", "y"}, "--compare-file needs an endpoint"},
 		{[]string{"-f", "x", "--ca", "/nonexistent/ca.crt"}, "--ca /nonexistent/ca.crt: no such file or directory"},
 		{[]string{"-f", "x", "--password-env", "HINDSIGHT_UNSET_VAR"}, "variable HINDSIGHT_UNSET_VAR is not set"},
+		{[]string{"-f", "x", "--password-env", "A", "--password-file", "b"}, "--password-file and --password-env exclude each other"},
+		{[]string{"-f", "x", "--require-purpose", "serverauth", "--require-purpose", "flying"}, `invalid --require-purpose "flying": one of serverAuth, clientAuth`},
+		{[]string{"-f", "x", "--issuer", "(unclosed"}, `invalid --issuer "(unclosed"`},
+		{[]string{"-f", "x", "--fingerprint", "AB:CD"}, "a SHA-256 fingerprint is 64 hex digits"},
+		{[]string{"-f", "x", "--serial", "xyz"}, `invalid --serial "xyz"`},
+		{[]string{"-f", "x", "--maximum-validity", "-1"}, "invalid --maximum-validity -1"},
 	}
 	for _, tt := range tests {
 		code, out := run(t, tt.args...)

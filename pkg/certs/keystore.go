@@ -61,7 +61,7 @@ func parseKeystore(data []byte, format Format, password string) ([]*x509.Certifi
 	}
 	body, digest := data[:len(data)-sha1.Size], data[len(data)-sha1.Size:]
 	if password != "" && !bytes.Equal(keystoreDigest(body, password), digest) {
-		return nil, ErrWrongPassword
+		return nil, fmt.Errorf("%s: %w", format, ErrWrongPassword)
 	}
 	jks := append([]byte(nil), body...)
 	binary.BigEndian.PutUint32(jks, jksMagic)

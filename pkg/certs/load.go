@@ -32,10 +32,10 @@ var ErrNotCertificate = errors.New("not a certificate")
 // certificates (privkey.pem), an error when named on its own.
 var ErrOnlyOtherPEM = errors.New("PEM without certificates")
 
-// ErrWrongPassword is matched when a PKCS#12 archive does not open with
-// the password given; the caller knows where the password came from and
-// says so.
-var ErrWrongPassword = errors.New("PKCS#12: wrong password")
+// ErrWrongPassword is matched when a PKCS#12 archive or a Java keystore
+// does not open with the password given; the caller knows where the
+// password came from and says so.
+var ErrWrongPassword = errors.New("wrong password")
 
 // notCert wraps ErrNotCertificate with what was found instead.
 type notCert struct {
@@ -195,7 +195,7 @@ func parsePKCS12(data []byte, password string) ([]*x509.Certificate, error) {
 	case err == nil:
 		return cs, nil
 	case errors.Is(err, pkcs12.ErrIncorrectPassword):
-		return nil, ErrWrongPassword
+		return nil, fmt.Errorf("PKCS#12: %w", ErrWrongPassword)
 	case strings.Contains(err.Error(), "error reading P12 data"):
 		return nil, &notCert{why: "not PKCS#12: " + err.Error()}
 	}
