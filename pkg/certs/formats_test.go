@@ -27,7 +27,10 @@ func TestFormatsFromTools(t *testing.T) {
 		{"secret.jceks", "changeit", JCEKS, 0, 0, "JCEKS secret-key entry"},
 		{"nomac.p12", "secret", PKCS12, 2, 0, ""}, // a password given for an archive without MAC
 		{"nomac.p12", "", PKCS12, 2, 0, ""},
-		{"certs-only.p12", "secret", PKCS12, 0, 0, "certificates only, not marked as a Java truststore"},
+		{"certs-only.p12", "secret", PKCS12, 2, 0, ""}, // openssl pkcs12 -export -nokeys
+		{"certs-only.p12", "wrong", PKCS12, 0, 0, "wrong password"},
+		{"certs-only-legacy.p12", "secret", PKCS12, 2, 0, ""}, // RC2-40, SHA-1 MAC (openssl 1.1's default)
+		{"certs-only-3des.p12", "secret", PKCS12, 1, 0, ""},
 		{"crl.pem", "", PEM, 0, 1, ""},
 		{"crl.der", "", DER, 0, 1, ""},
 	}

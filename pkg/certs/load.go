@@ -205,7 +205,8 @@ func parsePKCS12(data []byte, password string) ([]*x509.Certificate, error) {
 func isNoMAC(err error) bool { return strings.Contains(err.Error(), "no MAC in data") }
 
 // decodePKCS12 tries the archive as a key and chain, then as a Java
-// truststore, and keeps the error that says most: the chain decoder's
+// truststore, then as openssl's certificates-only archive, and keeps the
+// error that says most: the chain decoder's
 // "expected exactly 2 items" only says it is not a key and chain.
 func decodePKCS12(data []byte, password string) ([]*x509.Certificate, error) {
 	_, leaf, chain, err := pkcs12.DecodeChain(data, password)
@@ -223,8 +224,12 @@ func decodePKCS12(data []byte, password string) ([]*x509.Certificate, error) {
 		return ts, nil
 	case strings.Contains(terr.Error(), "not marked as trusted"):
 		// openssl pkcs12 -export -nokeys: certificates only, without
-		// Java's trust attribute; go-pkcs12 decodes neither form.
-		return nil, fmt.Errorf("certificates only, not marked as a Java truststore: not readable here (%v; %v); convert it to PEM with openssl pkcs12 -nokeys", err, terr)
+		// Java's trust attribute.
+		cs, cerr := certsOnlyPKCS12(data, password)
+		if cerr == nil || errors.Is(cerr, pkcs12.ErrIncorrectPassword) {
+			return cs, cerr
+		}
+		return nil, fmt.Errorf("certificates only, not marked as a Java truststore: not readable here (%v; %v); convert it to PEM with openssl pkcs12 -nokeys", terr, cerr)
 	case strings.Contains(err.Error(), "items in the authenticated safe"):
 		return nil, terr
 	}

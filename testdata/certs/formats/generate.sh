@@ -22,6 +22,8 @@ rm -f leaf.csr.pem ./*.srl
 
 # PKCS#12: certificates only with a password, and without a MAC.
 openssl pkcs12 -export -nokeys -in leaf.pem -certfile ca.pem -passout pass:secret -out certs-only.p12
+openssl pkcs12 -export -nokeys -in leaf.pem -certfile ca.pem -passout pass:secret -legacy -out certs-only-legacy.p12
+openssl pkcs12 -export -nokeys -in leaf.pem -passout pass:secret -certpbe PBE-SHA1-3DES -macalg sha1 -out certs-only-3des.p12
 openssl pkcs12 -export -inkey leaf.key.pem -in leaf.pem -certfile ca.pem -nomac -keypbe NONE -certpbe NONE -passout pass: -out nomac.p12
 
 # Java: a keystore (key and chain) and a truststore (the CA), JKS and JCEKS.
@@ -48,3 +50,4 @@ CNF
 openssl ca -gencrl -name ca_dir -config ca.cnf -keyfile ca.key.pem -cert ca.pem -out crl.pem 2>/dev/null
 openssl crl -in crl.pem -outform DER -out crl.der
 rm -rf ca.d ca.cnf ca.key.pem leaf.key.pem
+chmod 644 ./*.p12
