@@ -176,7 +176,7 @@ type kubeCA struct {
 // required (ca.crt: there is no control plane without it; etcd/ca.crt is
 // absent with external etcd).
 func (g *gatherer) kubeCA(path string, required bool) *kubeCA {
-	cs, err := g.readCerts(path, "")
+	cs, err := g.readCerts(g.mapLinks(path), "")
 	if err != nil {
 		if required || !errors.Is(err, fs.ErrNotExist) {
 			g.fail(path+" (CA for the signer check)", plugin.UNKNOWN, g.describeReadError(path, err))
@@ -200,7 +200,11 @@ func (g *gatherer) walkKubePKI(pki string, signer func(rel string) *kubeCA) {
 		if ca := signer(filepath.ToSlash(rel)); ca != nil {
 			c = checked{signers: ca.certs, signerName: ca.name}
 		}
-		jobs = append(jobs, fileJob{path: m.path, name: m.path, key: m.key, explicit: true, kind: kindFile, checked: c})
+		path, key := m.path, m.key
+		if mapped := g.mapLinks(path); mapped != path {
+			path, key = mapped, g.resolve(mapped)
+		}
+		jobs = append(jobs, fileJob{path: path, name: m.path, key: key, explicit: true, kind: kindFile, checked: c})
 	}
 	g.enqueue(jobs...)
 }

@@ -203,3 +203,27 @@ users:
 	write(t, filepath.Join(kpki, "kubelet.crt"), serving.PEM())
 	write(t, filepath.Join(kpki, "kubelet.key"), serving.KeyPEM())
 }
+
+// TestKubeadmAbsoluteLinksElsewhere: a kubeadm tree restored under
+// another directory, whose certificates are absolute symlinks into
+// /etc/kubernetes (as configuration management often lays them out): each
+// is followed inside the given --kubernetes-dir, not on this host.
+func TestKubeadmAbsoluteLinksElsewhere(t *testing.T) {
+	root := t.TempDir()
+	etc := filepath.Join(root, "etc", "kubernetes")
+	now := time.Now()
+	ca := certtest.New(t, certtest.Spec{CN: "kubernetes", CA: true, NotAfter: now.Add(certtest.Days(3000))})
+	api := certtest.New(t, certtest.Spec{CN: "kube-apiserver", Parent: ca, NotAfter: now.Add(certtest.Days(200))})
+	write(t, filepath.Join(etc, "store", "ca.crt"), ca.PEM())
+	write(t, filepath.Join(etc, "store", "apiserver.pem"), api.PEM())
+	for name, target := range map[string]string{"ca.crt": "/etc/kubernetes/store/ca.crt", "apiserver.crt": "/etc/kubernetes/store/apiserver.pem"} {
+		os.MkdirAll(filepath.Join(etc, "pki"), 0o755)
+		if err := os.Symlink(target, filepath.Join(etc, "pki", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out := run(t, "--kubeadm", "--kubernetes-dir", etc, "--kubelet-dir", filepath.Join(root, "var", "lib", "kubelet"))
+	if contains(out, "broken symlink") || !contains(out, "[OK] "+etc+"/pki/apiserver.crt (kube-apiserver): expires in 199 days") || !contains(out, "[OK] "+etc+"/pki/ca.crt (kubernetes)") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
