@@ -73,7 +73,11 @@ func (g *gatherer) readFile(j fileJob) *source {
 	case err == nil:
 		g.observe(s, c.Certs, j.checked)
 		for _, crl := range c.CRLs {
-			s.Certs = append(s.Certs, crlFacts(crl))
+			f := crlFacts(crl)
+			if g.env.Verbose >= 3 {
+				f.Details = certs.DescribeCRL(crl)
+			}
+			s.Certs = append(s.Certs, f)
 		}
 		return s
 	case !j.explicit && errors.Is(err, certs.ErrOnlyOtherPEM):

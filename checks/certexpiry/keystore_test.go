@@ -71,6 +71,8 @@ func TestKeystoresAndCRLs(t *testing.T) {
 		"skipped "+dir+"/leaf.key.pem: PEM holds no certificate, only PRIVATE KEY")
 	_, out = runVerbose(t, 2, "-f", dir+"/*.jks", "--password-env", "KS_PASS")
 	expect(t, "-vv", 0, out, 0, "chain of "+dir+"/keystore.jks: #0 formats-leaf (issued by formats-ca) > #1 formats-ca (issued by formats-ca)")
+	_, out = runVerbose(t, 3, "-f", dir+"/crl.pem")
+	expect(t, "-vvv CRL", 0, out, 0, `  #0 CRL issuer "CN=formats-ca", number 1, this update `)
 	_, out = runVerbose(t, 3, "-f", dir+"/keystore.jks")
 	expect(t, "-vvv", 0, out, 0, `  #0 subject "CN=formats-leaf", issuer "CN=formats-ca", serial `, "key RSA 2048 bits, signature SHA256-RSA")
 

@@ -51,7 +51,7 @@ type Options struct {
 	MinCerts       int              `long:"min-certs" base:"10" value-name:"N" description:"WARNING when fewer than N certificates are found: a file that silently dropped out of a glob or directory"`
 	Insecure       bool             `short:"k" long:"insecure" description:"Do not verify chains and hostnames of endpoints (dates, keys and signers are still judged)"`
 	IgnoreHostname bool             `long:"ignore-hostname" description:"Do not check that an endpoint's certificate matches its name"`
-	ChainState     plugin.StateFlag `long:"chain-state" value-name:"STATE" description:"State for a chain that does not verify or a self-signed endpoint certificate (default CRITICAL)"`
+	ChainState     plugin.StateFlag `long:"chain-state" value-name:"STATE" description:"State for a chain that does not verify, a self-signed endpoint certificate or a served one not allowed for server authentication (default CRITICAL)"`
 	HostnameState  plugin.StateFlag `long:"hostname-state" value-name:"STATE" description:"State for a hostname mismatch (default CRITICAL)"`
 	WeakState      plugin.StateFlag `long:"weak-state" value-name:"STATE" description:"State for SHA-1/MD5 signatures and RSA keys under 2048 bits (default CRITICAL)"`
 	SignerState    plugin.StateFlag `long:"signer-state" value-name:"STATE" description:"State for a leaf not signed by its CA (--ca, --kubeadm) (default CRITICAL)"`

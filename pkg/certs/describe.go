@@ -107,3 +107,17 @@ func keyOf(c *x509.Certificate) string {
 	}
 	return c.PublicKeyAlgorithm.String()
 }
+
+// DescribeCRL is everything about a CRL on one line, for -vvv.
+func DescribeCRL(l *x509.RevocationList) string {
+	next := "none"
+	if !l.NextUpdate.IsZero() {
+		next = l.NextUpdate.UTC().Format(time.DateTime) + " UTC"
+	}
+	number := "none"
+	if l.Number != nil {
+		number = l.Number.Text(16)
+	}
+	return fmt.Sprintf("CRL issuer %q, number %s, this update %s UTC, next update %s, %d revoked, signature %s",
+		l.Issuer.String(), number, l.ThisUpdate.UTC().Format(time.DateTime), next, len(l.RevokedCertificateEntries), l.SignatureAlgorithm)
+}
