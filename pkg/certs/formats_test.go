@@ -5,6 +5,10 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
 )
 
 // The files are made by keytool and openssl (testdata/certs/formats/
@@ -62,5 +66,20 @@ func TestFormatsFromTools(t *testing.T) {
 	data, _ := os.ReadFile(dir + "crl.pem")
 	if _, _, err := Parse(data, ""); !errors.Is(err, ErrNotCertificate) {
 		t.Errorf("Parse(crl.pem): %v, want a not-a-certificate error", err)
+	}
+}
+
+// An archive made with the empty password opens when another password
+// is given (one password for many files), as x509-certificate-exporter
+// does.
+func TestPKCS12EmptyPasswordFallback(t *testing.T) {
+	c := certtest.New(t, certtest.Spec{CN: "empty"})
+	p12, err := pkcs12.Modern.Encode(c.Key, c.Cert, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, _, err := Parse(p12, "for-the-other-files")
+	if err != nil || len(cs) != 1 || cs[0].Subject.CommonName != "empty" {
+		t.Errorf("%v, %v", cs, err)
 	}
 }
