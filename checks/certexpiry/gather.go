@@ -89,7 +89,7 @@ type certFacts struct {
 	Hostname            string   // why the endpoint's name does not match
 	Signer              string   // why it is not signed by the source's CA
 	Issuer              string   // the issuer's most telling name, for -vv and --issuer
-	IssuerDN            string   // the issuer's whole name, for --issuer
+	IssuerDN            string   // the issuer's whole name, kept for --issuer only
 	Serial              string   // hex, lower case, without colons
 	EKU                 []x509.ExtKeyUsage
 	// CRL marks a certificate revocation list: its dates are thisUpdate
@@ -449,7 +449,7 @@ func (g *gatherer) skippedList() []string {
 // factsOf keeps what judge needs of c.
 func factsOf(c *x509.Certificate) certFacts {
 	return certFacts{Name: certs.Name(c), NotBefore: c.NotBefore, NotAfter: c.NotAfter, IsCA: c.IsCA,
-		SHA256: sha256.Sum256(c.Raw), Weak: certs.Weaknesses(c), Issuer: certs.IssuerName(c), IssuerDN: c.Issuer.String(),
+		SHA256: sha256.Sum256(c.Raw), Weak: certs.Weaknesses(c), Issuer: certs.IssuerName(c),
 		Serial: c.SerialNumber.Text(16), EKU: c.ExtKeyUsage}
 }
 
@@ -509,8 +509,11 @@ func (g *gatherer) observe(s *source, chain []*x509.Certificate, c checked) {
 	if s.Kind == kindKubeCA && len(c.expectCA) > 0 && !containsAny(chain, c.expectCA) {
 		s.ReplacedCA = c.caName
 	}
-	if g.env.Verbose >= 3 {
-		for i, cert := range chain {
+	for i, cert := range chain {
+		if o.Issuer != "" {
+			s.Certs[i].IssuerDN = cert.Issuer.String() // costly: only when matched
+		}
+		if g.env.Verbose >= 3 {
 			s.Certs[i].Details = certs.Describe(cert)
 		}
 	}

@@ -33,13 +33,17 @@ func SelfSigned(c *x509.Certificate) bool {
 // basic constraints) and an RSA key under MinRSABits.
 func Weaknesses(c *x509.Certificate) []string {
 	var out []string
-	if !SelfSigned(c) {
-		switch c.SignatureAlgorithm {
-		case x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1:
-			out = append(out, "SHA-1 signature ("+c.SignatureAlgorithm.String()+")")
-		case x509.MD5WithRSA, x509.MD2WithRSA:
-			out = append(out, "MD5 signature ("+c.SignatureAlgorithm.String()+")")
-		}
+	weak := ""
+	switch c.SignatureAlgorithm {
+	case x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1:
+		weak = "SHA-1 signature (" + c.SignatureAlgorithm.String() + ")"
+	case x509.MD5WithRSA, x509.MD2WithRSA:
+		weak = "MD5 signature (" + c.SignatureAlgorithm.String() + ")"
+	}
+	// SelfSigned only for weak signatures: it checks a signature, which
+	// a thousand files should not cost.
+	if weak != "" && !SelfSigned(c) {
+		out = append(out, weak)
 	}
 	if k, ok := c.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < MinRSABits {
 		out = append(out, fmt.Sprintf("RSA key of %d bits (under %d)", k.N.BitLen(), MinRSABits))
