@@ -31,6 +31,8 @@ func TestFormatsFromTools(t *testing.T) {
 		{"secret.jceks", "changeit", JCEKS, 0, 0, "JCEKS secret-key entry"},
 		{"nomac.p12", "secret", PKCS12, 2, 0, ""}, // a password given for an archive without MAC
 		{"nomac.p12", "", PKCS12, 2, 0, ""},
+		{"nomac-encrypted.p12", "secret", PKCS12, 2, 0, ""}, // no MAC, encrypted with the password
+		{"nomac-encrypted.p12", "wrong", PKCS12, 0, 0, "wrong password"},
 		{"certs-only.p12", "secret", PKCS12, 2, 0, ""}, // openssl pkcs12 -export -nokeys
 		{"certs-only.p12", "wrong", PKCS12, 0, 0, "wrong password"},
 		{"certs-only-legacy.p12", "secret", PKCS12, 2, 0, ""}, // RC2-40, SHA-1 MAC (openssl 1.1's default)

@@ -191,6 +191,15 @@ func parsePKCS12(data []byte, password string) ([]*x509.Certificate, error) {
 			return cs2, nil
 		}
 	}
+	if err != nil && password != "" && isNoMAC(err) {
+		// No MAC, contents encrypted with the password.
+		if rebuilt, merr := withMAC(data, password); merr == nil {
+			cs, err = decodePKCS12(rebuilt, password)
+			if err != nil && strings.Contains(err.Error(), "decryption") {
+				err = fmt.Errorf("no MAC, and the password does not decrypt it: %w", pkcs12.ErrIncorrectPassword)
+			}
+		}
+	}
 	switch {
 	case err == nil:
 		return cs, nil

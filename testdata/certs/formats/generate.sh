@@ -25,6 +25,7 @@ openssl pkcs12 -export -nokeys -in leaf.pem -certfile ca.pem -passout pass:secre
 openssl pkcs12 -export -nokeys -in leaf.pem -certfile ca.pem -passout pass:secret -legacy -out certs-only-legacy.p12
 openssl pkcs12 -export -nokeys -in leaf.pem -passout pass:secret -certpbe PBE-SHA1-3DES -macalg sha1 -out certs-only-3des.p12
 openssl pkcs12 -export -inkey leaf.key.pem -in leaf.pem -certfile ca.pem -nomac -keypbe NONE -certpbe NONE -passout pass: -out nomac.p12
+openssl pkcs12 -export -inkey leaf.key.pem -in leaf.pem -certfile ca.pem -nomac -passout pass:secret -out nomac-encrypted.p12
 
 # Java: a keystore (key and chain) and a truststore (the CA), JKS and JCEKS.
 for t in jks jceks; do
