@@ -153,16 +153,28 @@ func (g *gatherer) kubeletPKI(kpki string, ca *kubeCA) {
 }
 
 // kubeLinkRoots are the kubeadm and kubelet trees given at another place
-// than their default, for mapLinks and mapAbs.
+// than their default, for mapLinks and mapAbs. When a tree sits at its
+// default path below another root (--kubelet-dir /mnt/host/var/lib/kubelet),
+// that root comes last ("" -> /mnt/host): absolute links elsewhere
+// (/etc/ssl/...) are the host's too.
 func kubeLinkRoots(o *Options) [][2]string {
 	var out [][2]string
 	if !o.Kubeadm {
 		return nil
 	}
+	host := ""
 	for _, m := range [][2]string{{"/etc/kubernetes", o.KubernetesDir}, {"/var/lib/kubelet", o.KubeletDir}} {
-		if filepath.Clean(m[1]) != m[0] {
-			out = append(out, [2]string{m[0], filepath.Clean(m[1])})
+		given := filepath.Clean(m[1])
+		if given == m[0] {
+			continue
 		}
+		out = append(out, [2]string{m[0], given})
+		if r, ok := strings.CutSuffix(given, m[0]); ok && r != "" && host == "" {
+			host = r
+		}
+	}
+	if host != "" {
+		out = append(out, [2]string{"", host})
 	}
 	return out
 }

@@ -215,8 +215,9 @@ func TestKubeadmAbsoluteLinksElsewhere(t *testing.T) {
 	ca := certtest.New(t, certtest.Spec{CN: "kubernetes", CA: true, NotAfter: now.Add(certtest.Days(3000))})
 	api := certtest.New(t, certtest.Spec{CN: "kube-apiserver", Parent: ca, NotAfter: now.Add(certtest.Days(200))})
 	write(t, filepath.Join(etc, "store", "ca.crt"), ca.PEM())
-	write(t, filepath.Join(etc, "store", "apiserver.pem"), api.PEM())
-	for name, target := range map[string]string{"ca.crt": "/etc/kubernetes/store/ca.crt", "apiserver.crt": "/etc/kubernetes/store/apiserver.pem"} {
+	// Outside both trees, but under the root they were given below.
+	write(t, filepath.Join(root, "srv", "pki", "apiserver.pem"), api.PEM())
+	for name, target := range map[string]string{"ca.crt": "/etc/kubernetes/store/ca.crt", "apiserver.crt": "/srv/pki/apiserver.pem"} {
 		os.MkdirAll(filepath.Join(etc, "pki"), 0o755)
 		if err := os.Symlink(target, filepath.Join(etc, "pki", name)); err != nil {
 			t.Fatal(err)
