@@ -1,7 +1,8 @@
 // Package certexpiry is check_cert_expiry: every certificate that can take
-// a site or a cluster down, from TLS endpoints (STARTTLS too), files,
-// directories and kubeconfigs, judged on days left, renewal overdue,
-// chain, hostname, strength and signer.
+// a site or a cluster down, from TLS endpoints (STARTTLS too), files (PEM,
+// DER, PKCS#12, Java keystores, CRLs), directories and kubeconfigs, judged
+// on days left, renewal overdue, chain, hostname, purpose, strength,
+// signer and policy.
 package certexpiry
 
 import (
@@ -27,12 +28,22 @@ source and position, e.g. 'example.com:443#1' for the first intermediate).
 
 What it judges, per certificate: days left (-w/-c, fractions allowed),
 renewal overdue (--renewal-at), not yet valid, expired, SHA-1/MD5
-signatures and RSA keys under 2048 bits (--weak-state); for endpoints the
-chain (system roots or --ca-file) and the hostname (--chain-state,
---hostname-state, --ignore-hostname, --insecure); with --ca or --kubeadm
-that each leaf is signed by the CA it belongs to. --insecure skips the chain
-and hostname, never the dates: a handshake that succeeds with an expired
-certificate is never OK.
+signatures below the root and RSA keys under 2048 bits (--weak-state); for
+endpoints the chain (system roots or --ca-file), the hostname and that the
+leaf may serve TLS (its extended key usage allows serverAuth)
+(--chain-state, --hostname-state, --ignore-hostname, --insecure); with --ca
+or --kubeadm that each leaf is signed by the CA it belongs to. --insecure
+skips the chain, hostname and purpose, never the dates: a handshake that
+succeeds with an expired certificate is never OK. CRLs are judged on their
+next update with the same -w/-c. Policy on leaves (--policy-state):
+--require-purpose, --maximum-validity, --issuer, --fingerprint, --serial.
+
+Days left are cut to hundredths, never rounded up, and the same number is
+the text, the perfdata and the state: fewer days left than -w/-c is a
+problem, as the perfdata ranges 'W:' and 'C:' say.
+
+-v lists the files skipped in directories and globs and why, -vv each
+chain, -vvv every certificate in full.
 
 An endpoint that cannot be checked is CRITICAL; an unusable file (not a
 certificate, unreadable, a broken symlink) is UNKNOWN. In directories and
@@ -53,6 +64,9 @@ Examples:
   check_cert_expiry -H 192.0.2.10 -p 636 --sni ldap.example.com
   check_cert_expiry -f '/etc/ssl/private/**/*.pem' -d /etc/nginx/certs --min-certs 12
   check_cert_expiry -f /srv/app/keystore.p12 --password-file /etc/nagios/p12.pass
+  check_cert_expiry -f '/opt/app/conf/*.jks' --password-env KEYSTORE_PASS
+  check_cert_expiry -d /etc/pki/crl -w 2 -c 1
+  check_cert_expiry -H www.example.com --maximum-validity 397 --issuer "Let's Encrypt"
   check_cert_expiry --kubeadm --renewal-at 0.8
   check_cert_expiry --kubeconfig '/home/*/.kube/config'`
 

@@ -53,10 +53,10 @@ func TestEndpoints(t *testing.T) {
 		want []string
 	}{
 		{"good, every chain element", append([]string{"-H", good}, ca...), 0,
-			[]string{"CERT OK - 2 certificates OK, first to expire: " + good + "#0 (svc.test) in 60 days", "[OK] " + good + "#1 (Test Intermediate): expires in 999 days", good + "#0=60.5;28:;14: " + good + "#1="}},
+			[]string{"CERT OK - 2 certificates OK, first to expire: " + good + "#0 (svc.test) in 60 days", "[OK] " + good + "#1 (Test Intermediate): expires in 999 days", good + "#0=60.49;28:;14: " + good + "#1="}},
 		{"name via --resolve, SNI and hostname from -H", append([]string{"-H", "svc.test", "-p", goodPort, "--resolve", "127.0.0.1"}, ca...), 0, []string{"svc.test:" + goodPort + "#0 (svc.test)"}},
 		{"host:port argument", append([]string{good}, ca...), 0, nil},
-		{"system roots do not know the test root", []string{"-H", good}, 2, []string{`chain does not verify: issuer "Test Intermediate" is not trusted`}},
+		{"system roots do not know the test root", []string{"-H", good}, 2, []string{`chain does not verify: issuer "Test Root" of "Test Intermediate" is not trusted and not in the presented chain`}},
 		{"expired", append([]string{"-H", expired}, ca...), 2, []string{"CERT CRITICAL - " + expired + "#0 (svc.test): expired 3.5 days ago"}},
 		{"expired is judged even with --insecure", []string{"-H", expired, "--insecure"}, 2, []string{"expired 3.5 days ago"}},
 		{"10 days left", append([]string{"-H", soon}, ca...), 2, []string{"expires in 10 days"}},

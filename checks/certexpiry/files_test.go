@@ -45,7 +45,7 @@ func TestFiles(t *testing.T) {
 		want  []string
 	}{
 		{"60 days left", []file{{"a.pem", leaf(60.5, 90).PEM()}}, []string{"-f", "{dir}/a.pem"}, 0,
-			[]string{"CERT OK - {dir}/a.pem (svc.test): expires in 60 days", "| {dir}/a.pem#0=60.5;28:;14:"}},
+			[]string{"CERT OK - {dir}/a.pem (svc.test): expires in 60 days", "| {dir}/a.pem#0=60.49;28:;14:"}}, // cut to hundredths, never rounded up
 		{"20 days left", []file{{"a.pem", leaf(20.5, 90).PEM()}}, []string{"-f", "{dir}/a.pem"}, 1, []string{"CERT WARNING", "expires in 20 days"}},
 		{"10 days left", []file{{"a.pem", leaf(10.5, 90).PEM()}}, []string{"-f", "{dir}/a.pem"}, 2, []string{"CERT CRITICAL", "expires in 10 days"}},
 		{"3 days left", []file{{"a.pem", leaf(3.05, 90).PEM()}}, []string{"-f", "{dir}/a.pem"}, 2, []string{"expires in 3.0 days"}},
@@ -57,7 +57,7 @@ func TestFiles(t *testing.T) {
 		{"renewal not yet due", []file{{"a.pem", leaf(40, 90).PEM()}}, []string{"-f", "{dir}/a.pem", "--renewal-at", "0.67"}, 0, nil},
 		{"every certificate of a bundle, expired intermediate", []file{{"chain.pem", certtest.Bundle(leaf(60, 90, func(s *certtest.Spec) { s.Parent = expiredInter }), expiredInter, ca)}},
 			[]string{"-f", "{dir}/chain.pem"}, 2,
-			[]string{"CERT CRITICAL - {dir}/chain.pem#1 (Old Intermediate): expired 5.0 days ago", "[OK] {dir}/chain.pem#0 (svc.test)", "[OK] {dir}/chain.pem#2 (Test CA)", " {dir}/chain.pem#2=3000;28:;14:"}},
+			[]string{"CERT CRITICAL - {dir}/chain.pem#1 (Old Intermediate): expired 5.0 days ago", "[OK] {dir}/chain.pem#0 (svc.test)", "[OK] {dir}/chain.pem#2 (Test CA)", " {dir}/chain.pem#2=2999.99;28:;14:"}},
 		{"SHA-1", []file{{"a.pem", leaf(60, 90, sha1).PEM()}}, []string{"-f", "{dir}/a.pem"}, 2, []string{"SHA-1 signature (SHA1-RSA)"}},
 		{"RSA 1024", []file{{"a.pem", leaf(60, 90, rsa1024).PEM()}}, []string{"-f", "{dir}/a.pem"}, 2, []string{"RSA key of 1024 bits (under 2048)"}},
 		{"weak downgraded", []file{{"a.pem", leaf(60, 90, rsa1024).PEM()}}, []string{"-f", "{dir}/a.pem", "--weak-state", "warning"}, 1, []string{"RSA key of 1024 bits"}},
@@ -69,7 +69,7 @@ func TestFiles(t *testing.T) {
 		{"DER", []file{{"a.der", leaf(60.5, 90).Cert.Raw}}, []string{"-f", "{dir}/a.der"}, 0, nil},
 		{"directory: keys skipped, subdirectories searched", []file{{"d/a.crt", leaf(60.5, 90).PEM()}, {"d/sub/b.pem", leaf(20, 90).PEM()}, {"d/sub/b.key", leaf(1, 2).KeyPEM()}, {"d/privkey.pem", leaf(1, 2).KeyPEM()}, {"d/notes.txt", []byte("hi")}},
 			[]string{"-d", "{dir}/d"}, 1, []string{"[WARNING] {dir}/d/sub/b.pem", "[OK] {dir}/d/a.crt"}},
-		{"directory: garbage .crt reported", []file{{"d/bad.crt", []byte("garbage")}}, []string{"-d", "{dir}/d"}, 3, []string{"{dir}/d/bad.crt: neither PEM, DER nor PKCS#12"}},
+		{"directory: garbage .crt reported", []file{{"d/bad.crt", []byte("garbage")}}, []string{"-d", "{dir}/d"}, 3, []string{"{dir}/d/bad.crt: neither PEM, DER, PKCS#12 nor a Java keystore"}},
 		{"empty directory", []file{{"d/x.txt", nil}}, []string{"-d", "{dir}/d"}, 3, []string{"no certificate files"}},
 		{"glob with **", []file{{"g/a/b/c.pem", leaf(60.5, 90).PEM()}, {"g/top.pem", leaf(60.5, 90).PEM()}, {"g/a/x.crt", leaf(5, 90).PEM()}}, []string{"-f", "{dir}/g/**/*.pem"}, 0,
 			[]string{"2 certificates OK", "{dir}/g/a/b/c.pem", "{dir}/g/top.pem"}},
@@ -136,6 +136,9 @@ func TestPKCS12Password(t *testing.T) {
 	t.Setenv("P12PASS", "wrong")
 	code, out = run(t, "-f", dir+"/ks.p12", "--password-env", "P12PASS")
 	expect(t, "wrong password in the variable", code, out, 3, "PKCS#12: wrong password (the variable P12PASS of --password-env does not open it)")
+	t.Setenv("P12PASS", "")
+	code, out = run(t, "-f", dir+"/ks.p12", "--password-env", "P12PASS")
+	expect(t, "empty variable", code, out, 3, "PKCS#12: wrong password (the variable P12PASS of --password-env is empty)")
 	write(t, filepath.Join(dir, "wrong"), []byte("wrong\n"))
 	code, out = run(t, "-f", dir+"/ks.p12", "--password-file", dir+"/wrong")
 	expect(t, "wrong password in the file", code, out, 3, "PKCS#12: wrong password (the first line of --password-file "+dir+"/wrong does not open it)")
@@ -160,6 +163,12 @@ func TestBadOptions(t *testing.T) {
 		{[]string{"-f", "x", "--compare-file", "y"}, "--compare-file needs an endpoint"},
 		{[]string{"-f", "x", "--ca", "/nonexistent/ca.crt"}, "--ca /nonexistent/ca.crt: no such file or directory"},
 		{[]string{"-f", "x", "--password-env", "HINDSIGHT_UNSET_VAR"}, "variable HINDSIGHT_UNSET_VAR is not set"},
+		{[]string{"-f", "x", "--password-env", "A", "--password-file", "b"}, "--password-file and --password-env exclude each other"},
+		{[]string{"-f", "x", "--require-purpose", "serverauth", "--require-purpose", "flying"}, `invalid --require-purpose "flying": one of serverAuth, clientAuth`},
+		{[]string{"-f", "x", "--issuer", "(unclosed"}, `invalid --issuer "(unclosed"`},
+		{[]string{"-f", "x", "--fingerprint", "AB:CD"}, "a SHA-256 fingerprint is 64 hex digits"},
+		{[]string{"-f", "x", "--serial", "xyz"}, `invalid --serial "xyz"`},
+		{[]string{"-f", "x", "--maximum-validity", "-1"}, "invalid --maximum-validity -1"},
 	}
 	for _, tt := range tests {
 		code, out := run(t, tt.args...)

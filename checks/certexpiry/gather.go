@@ -1,6 +1,7 @@
 package certexpiry
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
@@ -34,7 +35,16 @@ type observations struct {
 	// were read and parsed before the deadline ended the gathering.
 	Found, Read int
 	Within      string // the gathering's budget, for messages
+	// Verbose is -v's count: what the long output shows beyond findings.
+	Verbose int
+	// Skipped are the files a walk or glob passed over and why, kept at
+	// -v only (at most maxSkipped).
+	Skipped []string
 }
+
+// maxSkipped bounds the skipped files listed at -v: a tree of a hundred
+// thousand keys costs a line saying how many more, not the memory.
+const maxSkipped = 1000
 
 type sourceKind int
 
@@ -78,6 +88,15 @@ type certFacts struct {
 	Chain               string   // why the chain does not verify ("" when it does or was not verified)
 	Hostname            string   // why the endpoint's name does not match
 	Signer              string   // why it is not signed by the source's CA
+	Issuer              string   // the issuer's most telling name, for -vv and --issuer
+	IssuerDN            string   // the issuer's whole name, kept for --issuer only
+	Serial              string   // hex, lower case, without colons
+	EKU                 []x509.ExtKeyUsage
+	// CRL marks a certificate revocation list: its dates are thisUpdate
+	// and nextUpdate, and it is judged on freshness only.
+	CRL bool
+	// Details is the whole description, kept at -vvv only.
+	Details string
 }
 
 // gather reads every source concurrently under the deadline. Its error is
@@ -95,7 +114,7 @@ type lookupFunc func(ctx context.Context, r *net.Resolver, host, network string)
 func gatherWith(ctx context.Context, env *plugin.Env, o *Options, lookup lookupFunc) (observations, error) {
 	g := newGatherer(ctx, env, o, lookup)
 	defer g.cancel()
-	obs := observations{Now: g.now, Within: g.within}
+	obs := observations{Now: g.now, Within: g.within, Verbose: env.Verbose}
 	if err := g.setup(&obs); err != nil {
 		return obs, err
 	}
@@ -116,6 +135,7 @@ func gatherWith(ctx context.Context, env *plugin.Env, o *Options, lookup lookupF
 		g.kubeadm(o.KubernetesDir, o.KubeletDir)
 	}
 	obs.Sources, obs.Found, obs.Read = g.wait()
+	obs.Skipped = g.skippedList()
 	return obs, nil
 }
 
@@ -157,7 +177,14 @@ type gatherer struct {
 	found   atomic.Int64
 	read    atomic.Int64
 
+	// linkRoots maps absolute symlink targets into a tree that is not
+	// at its default place (--kubeadm with --kubernetes-dir or
+	// --kubelet-dir): default prefix -> given directory.
+	linkRoots [][2]string
+
 	mu      sync.Mutex
+	skipped []string
+	skips   int
 	closed  bool
 	out     []*source
 	pending map[int]*source // tasks still running, for the timeout report
@@ -188,6 +215,7 @@ func newGatherer(ctx context.Context, env *plugin.Env, o *Options, lookup lookup
 // the password, the trusted and signing CAs, the compare file.
 func (g *gatherer) setup(obs *observations) error {
 	o := g.opts
+	g.linkRoots = kubeLinkRoots(o)
 	if err := g.readPassword(); err != nil {
 		return err
 	}
@@ -254,6 +282,8 @@ func (g *gatherer) passwordHint() string {
 	switch o := g.opts; {
 	case o.PasswordFile != "":
 		return "the first line of --password-file " + o.PasswordFile + " does not open it"
+	case o.PasswordEnv != "" && g.password == "":
+		return "the variable " + o.PasswordEnv + " of --password-env is empty"
 	case o.PasswordEnv != "":
 		return "the variable " + o.PasswordEnv + " of --password-env does not open it"
 	}
@@ -392,10 +422,41 @@ func dedupe(in []*source) []*source {
 	return out
 }
 
+// skip notes a file a walk or glob passed over, for -v.
+func (g *gatherer) skip(path, why string) {
+	if g.env.Verbose == 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.skips++
+	if len(g.skipped) < maxSkipped {
+		g.skipped = append(g.skipped, path+": "+why)
+	}
+}
+
+func (g *gatherer) skippedList() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := append([]string(nil), g.skipped...)
+	sort.Strings(out)
+	if g.skips > len(out) {
+		out = append(out, fmt.Sprintf("and %d more", g.skips-len(out)))
+	}
+	return out
+}
+
 // factsOf keeps what judge needs of c.
 func factsOf(c *x509.Certificate) certFacts {
 	return certFacts{Name: certs.Name(c), NotBefore: c.NotBefore, NotAfter: c.NotAfter, IsCA: c.IsCA,
-		SHA256: sha256.Sum256(c.Raw), Weak: certs.Weaknesses(c)}
+		SHA256: sha256.Sum256(c.Raw), Weak: certs.Weaknesses(c), Issuer: certs.IssuerName(c),
+		Serial: c.SerialNumber.Text(16), EKU: c.ExtKeyUsage}
+}
+
+// crlFacts keeps what judge needs of a CRL: its freshness.
+func crlFacts(l *x509.RevocationList) certFacts {
+	return certFacts{Name: "CRL of " + certs.IssuerNameOf(l.Issuer), NotBefore: l.ThisUpdate, NotAfter: l.NextUpdate,
+		SHA256: sha256.Sum256(l.Raw), Issuer: certs.IssuerNameOf(l.Issuer), CRL: true}
 }
 
 // checked says what is to be checked of a chain beyond each certificate's
@@ -448,12 +509,24 @@ func (g *gatherer) observe(s *source, chain []*x509.Certificate, c checked) {
 	if s.Kind == kindKubeCA && len(c.expectCA) > 0 && !containsAny(chain, c.expectCA) {
 		s.ReplacedCA = c.caName
 	}
+	for i, cert := range chain {
+		if o.Issuer != "" {
+			s.Certs[i].IssuerDN = cert.Issuer.String() // costly: only when matched
+		}
+		if g.env.Verbose >= 3 {
+			s.Certs[i].Details = certs.Describe(cert)
+		}
+	}
 }
 
+// containsAny says whether have holds one of the CAs of want: the same
+// subject and key. A CA renewed with its key (the documented way to
+// extend a kubeadm CA) is the same CA: every certificate it signed still
+// verifies, so a copy of the old one in a kubeconfig is not "replaced".
 func containsAny(have, want []*x509.Certificate) bool {
 	for _, h := range have {
 		for _, w := range want {
-			if h.Equal(w) {
+			if bytes.Equal(h.RawSubject, w.RawSubject) && bytes.Equal(h.RawSubjectPublicKeyInfo, w.RawSubjectPublicKeyInfo) {
 				return true
 			}
 		}

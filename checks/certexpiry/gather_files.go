@@ -59,7 +59,8 @@ func (g *gatherer) readFile(j fileJob) *source {
 	if err != nil {
 		if g.isDir(j.path, err) {
 			if !j.explicit {
-				return nil // a symlink to a directory among the files
+				g.skip(j.path, "a symlink to a directory")
+				return nil
 			}
 			s.Err = errors.New("is a directory (use -d)")
 			return s
@@ -67,13 +68,21 @@ func (g *gatherer) readFile(j fileJob) *source {
 		s.Err = g.describeReadError(j.path, err)
 		return s
 	}
-	chain, _, err := certs.Parse(data, g.password)
+	c, err := certs.ParseFile(data, g.password)
 	switch {
 	case err == nil:
-		g.observe(s, chain, j.checked)
+		g.observe(s, c.Certs, j.checked)
+		for _, crl := range c.CRLs {
+			f := crlFacts(crl)
+			if g.env.Verbose >= 3 {
+				f.Details = certs.DescribeCRL(crl)
+			}
+			s.Certs = append(s.Certs, f)
+		}
 		return s
 	case !j.explicit && errors.Is(err, certs.ErrOnlyOtherPEM):
-		return nil // a key or CSR next to the certificates
+		g.skip(j.path, err.Error()) // a key or CSR next to the certificates
+		return nil
 	case errors.Is(err, certs.ErrWrongPassword):
 		err = fmt.Errorf("%w (%s)", err, g.passwordHint())
 	}
@@ -104,15 +113,69 @@ func (g *gatherer) describeReadError(path string, err error) error {
 	return bare(path, err)
 }
 
-// certExts are the file names a directory walk picks up.
-var certExts = map[string]bool{".crt": true, ".pem": true, ".cer": true, ".cert": true, ".der": true, ".p12": true, ".pfx": true, ".pkcs12": true}
+// certExts are the file names a directory walk picks up: certificates,
+// PKCS#12, Java keystores and CRLs.
+var certExts = map[string]bool{".crt": true, ".pem": true, ".cer": true, ".cert": true, ".der": true, ".p12": true, ".pfx": true, ".pkcs12": true,
+	".jks": true, ".jceks": true, ".keystore": true, ".truststore": true, ".crl": true}
+
+// certExtList is certExts for messages.
+const certExtList = "*.crt *.pem *.cer *.cert *.der *.p12 *.pfx *.pkcs12 *.jks *.jceks *.keystore *.truststore *.crl"
 
 func hasMeta(p string) bool { return strings.ContainsAny(p, "*?[") }
 
 // fileJobFor is a job for a file named on the command line or in a
 // kubeconfig.
 func (g *gatherer) fileJobFor(path, name string, explicit bool, c checked) fileJob {
+	path = g.mapLinks(path)
 	return fileJob{path: path, name: name, key: g.resolve(path), explicit: explicit, kind: kindFile, checked: c}
+}
+
+// mapLinks follows the symlinks of a file inside a tree given at another
+// place than its default (g.linkRoots), mapping absolute targets into
+// it: the kubelet writes kubelet-client-current.pem as a link to
+// /var/lib/kubelet/pki/kubelet-client-<date>.pem, which in a mounted host
+// tree or a backup is the given --kubelet-dir's file, not this host's.
+// Only local filesystems are looked at (a readlink cannot hang there).
+func (g *gatherer) mapLinks(path string) string {
+	if len(g.linkRoots) == 0 || !g.inLinkRoots(path) {
+		return path
+	}
+	for hops := 0; hops < 8; hops++ {
+		if g.files.CheckLocal(g.ctx, path) != nil {
+			return path
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return path // not a symlink: arrived
+		}
+		switch {
+		case filepath.IsAbs(target):
+			path = g.mapAbs(target)
+		default:
+			path = filepath.Join(filepath.Dir(path), target)
+		}
+	}
+	return path
+}
+
+func (g *gatherer) inLinkRoots(path string) bool {
+	for _, m := range g.linkRoots {
+		if rel, err := filepath.Rel(m[1], path); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			return true
+		}
+	}
+	return false
+}
+
+// mapAbs maps an absolute path under a tree's default place into the
+// tree as given.
+func (g *gatherer) mapAbs(p string) string {
+	for _, m := range g.linkRoots {
+		if rest, ok := strings.CutPrefix(p, m[0]+"/"); ok {
+			return filepath.Join(m[1], rest)
+		}
+	}
+	return p
 }
 
 // pattern loads a file named with -f, or each match of a glob.
@@ -198,13 +261,17 @@ func (g *gatherer) dir(d string) {
 		c := checked{signers: g.signers, signerName: g.signerName}
 		var jobs []fileJob
 		for _, e := range tree.Entries {
-			if e.IsDir() || !certExts[strings.ToLower(filepath.Ext(e.Path))] {
+			if e.IsDir() {
+				continue
+			}
+			if !certExts[strings.ToLower(filepath.Ext(e.Path))] {
+				g.skip(e.Path, "not a certificate file name ("+certExtList+")")
 				continue
 			}
 			jobs = append(jobs, fileJob{path: e.Path, name: e.Path, key: keys(e.Path), kind: kindFile, checked: c})
 		}
 		if len(jobs) == 0 && len(tree.Problems) == 0 && !tree.Truncated {
-			g.fail(d, plugin.UNKNOWN, errors.New("no certificate files (*.crt *.pem *.cer *.cert *.der *.p12 *.pfx) in it"))
+			g.fail(d, plugin.UNKNOWN, errors.New("no certificate files ("+certExtList+") in it"))
 		}
 		g.enqueue(jobs...)
 	})

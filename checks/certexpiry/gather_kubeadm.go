@@ -119,15 +119,7 @@ func (g *gatherer) kubeadm(kdir, kubeletDir string) {
 		}
 		g.walkKubePKI(pki, signer)
 
-		relocate := func(p string) string {
-			for _, m := range [][2]string{{"/etc/kubernetes", kdir}, {"/var/lib/kubelet", kubeletDir}} {
-				if rest, ok := strings.CutPrefix(p, m[0]+"/"); ok && m[0] != m[1] {
-					return filepath.Join(m[1], rest)
-				}
-			}
-			return p
-		}
-		g.kubeconfigs(filepath.Join(kdir, "*.conf"), &kubeOpts{relocate: relocate, ca: ca})
+		g.kubeconfigs(filepath.Join(kdir, "*.conf"), &kubeOpts{relocate: g.mapAbs, ca: ca})
 		g.kubeletPKI(filepath.Join(kubeletDir, "pki"), ca)
 	})
 }
@@ -160,6 +152,33 @@ func (g *gatherer) kubeletPKI(kpki string, ca *kubeCA) {
 	g.enqueue(jobs...)
 }
 
+// kubeLinkRoots are the kubeadm and kubelet trees given at another place
+// than their default, for mapLinks and mapAbs. When a tree sits at its
+// default path below another root (--kubelet-dir /mnt/host/var/lib/kubelet),
+// that root comes last ("" -> /mnt/host): absolute links elsewhere
+// (/etc/ssl/...) are the host's too.
+func kubeLinkRoots(o *Options) [][2]string {
+	var out [][2]string
+	if !o.Kubeadm {
+		return nil
+	}
+	host := ""
+	for _, m := range [][2]string{{"/etc/kubernetes", o.KubernetesDir}, {"/var/lib/kubelet", o.KubeletDir}} {
+		given := filepath.Clean(m[1])
+		if given == m[0] {
+			continue
+		}
+		out = append(out, [2]string{m[0], given})
+		if r, ok := strings.CutSuffix(given, m[0]); ok && r != "" && host == "" {
+			host = r
+		}
+	}
+	if host != "" {
+		out = append(out, [2]string{"", host})
+	}
+	return out
+}
+
 type kubeCA struct {
 	name  string
 	certs []*x509.Certificate
@@ -169,7 +188,7 @@ type kubeCA struct {
 // required (ca.crt: there is no control plane without it; etcd/ca.crt is
 // absent with external etcd).
 func (g *gatherer) kubeCA(path string, required bool) *kubeCA {
-	cs, err := g.readCerts(path, "")
+	cs, err := g.readCerts(g.mapLinks(path), "")
 	if err != nil {
 		if required || !errors.Is(err, fs.ErrNotExist) {
 			g.fail(path+" (CA for the signer check)", plugin.UNKNOWN, g.describeReadError(path, err))
@@ -193,7 +212,11 @@ func (g *gatherer) walkKubePKI(pki string, signer func(rel string) *kubeCA) {
 		if ca := signer(filepath.ToSlash(rel)); ca != nil {
 			c = checked{signers: ca.certs, signerName: ca.name}
 		}
-		jobs = append(jobs, fileJob{path: m.path, name: m.path, key: m.key, explicit: true, kind: kindFile, checked: c})
+		path, key := m.path, m.key
+		if mapped := g.mapLinks(path); mapped != path {
+			path, key = mapped, g.resolve(mapped)
+		}
+		jobs = append(jobs, fileJob{path: path, name: m.path, key: key, explicit: true, kind: kindFile, checked: c})
 	}
 	g.enqueue(jobs...)
 }

@@ -53,7 +53,7 @@ func TestAllAddresses(t *testing.T) {
 	}
 }
 
-// TestGatherKubeadmFixture: the kubeadm tree of postmortem 004 is read
+// TestGatherKubeadmFixture: the kubeadm tree with a replaced CA is read
 // through the file source; the kubelet's client certificate, named both
 // by kubelet.conf and on its own, is judged once (through the
 // kubeconfig, which knows its CA), and the kubeconfigs' old CA is seen
@@ -78,7 +78,7 @@ func TestGatherKubeadmFixture(t *testing.T) {
 			t.Errorf("%s: %v", s.Name, s.Err)
 		}
 	}
-	if client != 1 || replaced != 4 {
-		t.Errorf("kubelet-client-current.pem judged %d times, %d kubeconfig CAs replaced; want 1 and 4", client, replaced)
+	if client != 1 || replaced != 5 {
+		t.Errorf("kubelet-client-current.pem judged %d times, %d kubeconfig CAs replaced; want 1 and 5", client, replaced)
 	}
 }

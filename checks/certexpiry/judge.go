@@ -1,8 +1,11 @@
 package certexpiry
 
 import (
+	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,6 +52,7 @@ type policy struct {
 	dates                                         certs.Policy
 	warn, crit                                    threshold.Range
 	chainState, hostState, weakState, signerState plugin.State
+	policyState                                   plugin.State
 }
 
 func policyOf(o *Options) policy {
@@ -60,6 +64,7 @@ func policyOf(o *Options) policy {
 		hostState:   stateOr(o.HostnameState, plugin.CRITICAL),
 		weakState:   stateOr(o.WeakState, plugin.CRITICAL),
 		signerState: stateOr(o.SignerState, plugin.CRITICAL),
+		policyState: stateOr(o.PolicyState, plugin.CRITICAL),
 	}
 }
 
@@ -96,7 +101,7 @@ func judge(o *Options, obs observations) plugin.Result {
 			label, _, _ := strings.Cut(s.Name, " -> ")
 			// The state marks items judged non-OK on more than their days
 			// left (a chain, a signer), so the runtime keeps them first.
-			r.AddPerf(plugin.NewPerf(fmt.Sprintf("%s#%d", label, i), math.Round(daysLeft(cert, obs.Now)*100)/100, "").WithThresholds(p.warn, p.crit).WithState(state))
+			r.AddPerf(plugin.NewPerf(fmt.Sprintf("%s#%d", label, i), daysLeft(cert, obs.Now), "").WithThresholds(p.warn, p.crit).WithState(state))
 			if soonest == nil || cert.NotAfter.Before(soonest.NotAfter) {
 				soonest, soonestName = cert, s.Name+pos+" ("+cert.Name+")"
 			}
@@ -118,14 +123,48 @@ func judge(o *Options, obs observations) plugin.Result {
 		r.Add(plugin.UNKNOWN, "no certificate found in the given files, directories and kubeconfigs")
 	}
 	r.Summary = summary(r, total, soonest, soonestName, obs.Now)
+	notes(&r, obs)
 	return r
 }
 
-func daysLeft(c *certFacts, now time.Time) float64 { return c.NotAfter.Sub(now).Hours() / 24 }
+// daysLeft is the one number of days the text, the perfdata and the state
+// are made from (certs.Days: cut to hundredths, never rounded up).
+func daysLeft(c *certFacts, now time.Time) float64 { return certs.Days(c.NotAfter, now) }
+
+// notes is the long output -v asks for: at -v the files a walk or glob
+// passed over and why, at -vv each source's chain, at -vvv every
+// certificate in full.
+func notes(r *plugin.Result, obs observations) {
+	for _, s := range obs.Skipped {
+		r.Note("skipped " + s)
+	}
+	if obs.Verbose < 2 {
+		return
+	}
+	for _, s := range obs.Sources {
+		if len(s.Certs) == 0 {
+			continue
+		}
+		parts := make([]string, len(s.Certs))
+		for i, c := range s.Certs {
+			parts[i] = fmt.Sprintf("#%d %s (issued by %s)", i, c.Name, c.Issuer)
+		}
+		r.Note("chain of " + s.Name + ": " + strings.Join(parts, " > "))
+		for i, c := range s.Certs {
+			if c.Details != "" {
+				r.Note(fmt.Sprintf("  #%d %s", i, c.Details))
+			}
+		}
+	}
+}
 
 // judgeCert judges one certificate of a source; i is its position.
 func judgeCert(o *Options, p policy, s *source, i int, cert *certFacts, obs observations) verdicts {
 	var v verdicts
+	if cert.CRL {
+		judgeCRL(&v, p, cert, obs.Now)
+		return v
+	}
 	d := certs.JudgeValidity(cert.NotBefore, cert.NotAfter, obs.Now, p.dates)
 	v.add(d.State, d.Text)
 	for _, w := range cert.Weak {
@@ -139,6 +178,13 @@ func judgeCert(o *Options, p policy, s *source, i int, cert *certFacts, obs obse
 	}
 	if s.Kind == kindEndpoint && i == 0 {
 		compare(o, &v, cert, obs)
+		if !o.Insecure && !certs.Allows(cert.EKU, x509.ExtKeyUsageServerAuth) {
+			// curl: "unsuitable certificate purpose"; check_ssl_cert: CRITICAL.
+			v.add(p.chainState, "served, but its extended key usage ("+certs.PurposesOf(cert.EKU)+") does not allow server authentication: TLS clients refuse it")
+		}
+	}
+	if leaf := (s.Kind == kindEndpoint && i == 0) || (s.Kind != kindEndpoint && s.Kind != kindKubeCA && !cert.IsCA); leaf {
+		judgePolicy(o, p, &v, cert)
 	}
 	if cert.Signer != "" {
 		v.add(p.signerState, "not signed by the CA "+s.SignerName+": "+cert.Signer)
@@ -147,6 +193,52 @@ func judgeCert(o *Options, p policy, s *source, i int, cert *certFacts, obs obse
 		v.add(p.signerState, fmt.Sprintf("a replaced CA, not the current %s: clients trusting only this one reject the API server", s.ReplacedCA))
 	}
 	return v
+}
+
+// judgeCRL judges a CRL on its freshness, as x509-certificate-exporter
+// does: past its next update every client that checks it rejects the
+// issuer's certificates, so the same -w/-c days apply.
+func judgeCRL(v *verdicts, p policy, crl *certFacts, now time.Time) {
+	if crl.NotAfter.IsZero() {
+		v.add(plugin.OK, "no next update given (issued "+certs.Date(crl.NotBefore)+")")
+		return
+	}
+	left := daysLeft(crl, now)
+	when := " (" + certs.Date(crl.NotAfter) + ")"
+	switch {
+	case !now.Before(crl.NotAfter):
+		v.add(plugin.CRITICAL, "stale: its next update was due "+certs.Ago(-left)+" ago"+when+": clients that check it reject the issuer's certificates")
+	case left < p.dates.CritDays:
+		v.add(plugin.CRITICAL, "next update due in "+certs.Ago(left)+when)
+	case left < p.dates.WarnDays:
+		v.add(plugin.WARNING, "next update due in "+certs.Ago(left)+when)
+	default:
+		v.add(plugin.OK, "next update due in "+certs.Ago(left)+when)
+	}
+}
+
+// judgePolicy applies --require-purpose, --maximum-validity, --issuer,
+// --fingerprint and --serial to a leaf.
+func judgePolicy(o *Options, p policy, v *verdicts, cert *certFacts) {
+	for _, name := range o.RequirePurpose {
+		if u, _ := certs.Purpose(name); !certs.Allows(cert.EKU, u) {
+			v.add(p.policyState, fmt.Sprintf("its extended key usage (%s) does not allow %s (--require-purpose)", certs.PurposesOf(cert.EKU), certs.PurposeName(u)))
+		}
+	}
+	if o.MaximumValidity > 0 {
+		if life := cert.NotAfter.Sub(cert.NotBefore).Hours() / 24; life > float64(o.MaximumValidity) {
+			v.add(p.policyState, fmt.Sprintf("valid for %.0f days in all, more than %s (--maximum-validity)", math.Floor(life), fmtDays(float64(o.MaximumValidity))))
+		}
+	}
+	if o.issuerRE != nil && !o.issuerRE.MatchString(cert.Issuer) && !o.issuerRE.MatchString(cert.IssuerDN) {
+		v.add(p.policyState, fmt.Sprintf("issuer %q does not match --issuer %s", cert.IssuerDN, o.Issuer))
+	}
+	if len(o.fingerprints) > 0 && !slices.Contains(o.fingerprints, hex.EncodeToString(cert.SHA256[:])) {
+		v.add(p.policyState, fmt.Sprintf("SHA-256 fingerprint %X is not one given with --fingerprint", cert.SHA256))
+	}
+	if len(o.serials) > 0 && !slices.Contains(o.serials, cert.Serial) {
+		v.add(p.policyState, fmt.Sprintf("serial %s is not one given with --serial", cert.Serial))
+	}
 }
 
 // compare judges the served leaf against --compare-file.
@@ -160,7 +252,7 @@ func compare(o *Options, v *verdicts, served *certFacts, obs observations) {
 		v.add(plugin.OK, "same as "+o.CompareFile)
 	case disk.NotBefore.After(served.NotBefore):
 		st := plugin.WARNING
-		if daysLeft(served, obs.Now) <= float64(o.Critical) {
+		if daysLeft(served, obs.Now) < float64(o.Critical) {
 			st = plugin.CRITICAL
 		}
 		v.add(st, fmt.Sprintf("renewed but not reloaded: %s holds a certificate issued %s and valid until %s, the server still serves the one valid until %s",

@@ -1,6 +1,7 @@
 package certexpiry
 
 import (
+	"crypto/x509"
 	"errors"
 	"strings"
 	"testing"
@@ -25,6 +26,10 @@ func TestJudge(t *testing.T) {
 	ep := func(name string, cs ...certFacts) *source { return &source{Name: name, Kind: kindEndpoint, Certs: cs} }
 	fp := func(b byte) func(*certFacts) { return func(f *certFacts) { f.SHA256[0] = b } }
 	disk := cert("svc", 89, 90, fp(2))
+	eku := func(u ...x509.ExtKeyUsage) func(*certFacts) { return func(f *certFacts) { f.EKU = u } }
+	crl := func(next float64) certFacts {
+		return certFacts{Name: "CRL of CA", CRL: true, NotBefore: now.Add(-7 * day), NotAfter: now.Add(time.Duration(next * float64(day)))}
+	}
 
 	tests := []struct {
 		name    string
@@ -67,6 +72,32 @@ func TestJudge(t *testing.T) {
 		{"a bundle: positions and perfdata", nil, observations{Sources: []*source{file("/chain.pem", cert("leaf", 60.5, 90), cert("ca", -1.5, 900))}}, plugin.CRITICAL,
 			"/chain.pem#1 (ca): expired 1.5 days ago (2030-05-31)",
 			[]string{"[OK] /chain.pem#0 (leaf)", "/chain.pem#0=60.5;28:;14: /chain.pem#1=-1.5;28:;14:"}},
+		// One rounding: 13.999 days is 13.99 in the perfdata, "13 days"
+		// in the text, and below -w 14 in the state.
+		{"13.999 days left: text, perfdata and state agree", []string{"-w", "14", "-c", "7"}, observations{Sources: []*source{file("/a.pem", cert("a", 13.999, 90))}}, plugin.WARNING,
+			"/a.pem (a): expires in 13 days (2030-06-15)", []string{"/a.pem#0=13.99;14:;7:"}},
+		{"a served leaf for clients only", []string{"-H", "h"}, observations{Sources: []*source{ep("h:443", cert("h", 60.5, 90, eku(x509.ExtKeyUsageClientAuth)))}}, plugin.CRITICAL,
+			"h:443 (h): served, but its extended key usage (clientAuth) does not allow server authentication: TLS clients refuse it / expires in 60 days (2030-08-01)", nil},
+		{"a served leaf for clients only, --insecure", []string{"-H", "h", "-k"}, observations{Sources: []*source{ep("h:443", cert("h", 60.5, 90, eku(x509.ExtKeyUsageClientAuth)))}}, plugin.OK,
+			"h:443 (h): expires in 60 days (2030-08-01)", nil},
+		{"a CRL due soon", nil, observations{Sources: []*source{file("/ca.crl", crl(3.5))}}, plugin.CRITICAL,
+			"/ca.crl (CRL of CA): next update due in 3.5 days (2030-06-05)", []string{"/ca.crl#0=3.5;28:;14:"}},
+		{"a stale CRL", nil, observations{Sources: []*source{file("/ca.crl", crl(-1.5))}}, plugin.CRITICAL,
+			"/ca.crl (CRL of CA): stale: its next update was due 1.5 days ago (2030-05-31): clients that check it reject the issuer's certificates", nil},
+		{"a fresh CRL next to its CA", nil, observations{Sources: []*source{file("/ca.pem", cert("CA", 900, 1000, func(f *certFacts) { f.IsCA = true }), crl(20.5))}}, plugin.WARNING,
+			"/ca.pem#1 (CRL of CA): next update due in 20 days (2030-06-22)", nil},
+		{"policy: purpose, validity, issuer, fingerprint, serial", []string{"--require-purpose", "clientAuth", "--maximum-validity", "397", "--issuer", "Encrypt",
+			"--fingerprint", strings.Repeat("AB:", 31) + "AB", "--serial", "0a:bc"},
+			observations{Sources: []*source{file("/a.pem", cert("a", 60.5, 800, eku(x509.ExtKeyUsageServerAuth), func(f *certFacts) {
+				f.Issuer, f.IssuerDN, f.Serial = "R3", "CN=R3,O=Let's Encrypt,C=US", "abc"
+			}))}}, plugin.CRITICAL,
+			"/a.pem (a): its extended key usage (serverAuth) does not allow clientAuth (--require-purpose) / valid for 800 days in all, more than 397 (--maximum-validity) / SHA-256 fingerprint 0000000000000000000000000000000000000000000000000000000000000000 is not one given with --fingerprint / expires in 60 days (2030-08-01)", nil},
+		{"policy state and a matching issuer, fingerprint and serial", []string{"--issuer", "^R3$", "--fingerprint", strings.Repeat("00", 32), "--serial", "ABC", "--maximum-validity", "90", "--policy-state", "warning"},
+			observations{Sources: []*source{file("/a.pem", cert("a", 60.5, 90, func(f *certFacts) { f.Issuer, f.IssuerDN, f.Serial = "R3", "CN=R3", "abc" }))}}, plugin.OK,
+			"/a.pem (a): expires in 60 days (2030-08-01)", nil},
+		{"policy is for leaves, not CAs", []string{"--maximum-validity", "397"},
+			observations{Sources: []*source{file("/a.pem", cert("CA", 3000, 3650, func(f *certFacts) { f.IsCA = true }))}}, plugin.OK,
+			"/a.pem (CA): expires in 3000 days (2038-08-18)", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,5 +133,38 @@ func TestJudgePerfState(t *testing.T) {
 	r := judge(o, observations{Now: now, Sources: []*source{{Name: "/g.pem", Certs: []certFacts{good}}, {Name: "/w.pem", Certs: []certFacts{weak}}}})
 	if len(r.Perf) != 2 || r.Perf[0].Judged() != plugin.OK || r.Perf[1].Judged() != plugin.CRITICAL {
 		t.Errorf("perfdata states: %+v", r.Perf)
+	}
+}
+
+// TestJudgeVerbose: -v lists the files passed over, -vv each chain, -vvv
+// every certificate in full.
+func TestJudgeVerbose(t *testing.T) {
+	now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
+	o, _ := parse(t, "-f", "x")
+	c := certFacts{Name: "leaf", Issuer: "CA", NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(100 * 24 * time.Hour), Details: "subject \"CN=leaf\", the rest"}
+	ca := certFacts{Name: "CA", Issuer: "CA", IsCA: true, NotBefore: now.Add(-24 * time.Hour), NotAfter: now.Add(1000 * 24 * time.Hour)}
+	for v, want := range map[int][]string{
+		0: nil,
+		1: {"skipped /d/key.pem: PEM holds no certificate, only PRIVATE KEY"},
+		2: {"skipped /d/key.pem", "chain of /d/chain.pem: #0 leaf (issued by CA) > #1 CA (issued by CA)"},
+		3: {"chain of /d/chain.pem", `  #0 subject "CN=leaf", the rest`},
+	} {
+		obs := observations{Now: now, Verbose: v, Sources: []*source{{Name: "/d/chain.pem", Certs: []certFacts{c, ca}}}}
+		if v >= 1 {
+			obs.Skipped = []string{"/d/key.pem: PEM holds no certificate, only PRIVATE KEY"}
+		}
+		if v < 3 {
+			obs.Sources[0].Certs[0].Details = ""
+		}
+		r := judge(o, obs)
+		got := strings.Join(r.Notes, "\n")
+		if len(want) == 0 && got != "" {
+			t.Errorf("-v x%d: notes %q, want none", v, got)
+		}
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("-v x%d: notes lack %q:\n%s", v, w, got)
+			}
+		}
 	}
 }

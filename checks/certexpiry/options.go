@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"regexp"
 	"strings"
 	"unicode"
 
+	"github.com/hindsight-plugins/hindsight/pkg/certs"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
@@ -30,18 +32,18 @@ type Options struct {
 	IPv6         bool     `short:"6" long:"ipv6" description:"Use IPv6 only"`
 	XMPPDomain   string   `long:"xmpp-domain" value-name:"DOMAIN" description:"XMPP domain for the stream header (default: the host name)"`
 
-	Files         []string `short:"f" long:"file" value-name:"FILE|GLOB" description:"Certificate file: PEM (every certificate of a bundle), DER or PKCS#12; globs with * ? [..] and ** (repeatable)"`
-	Dirs          []string `short:"d" long:"dir" value-name:"DIR" description:"Directory searched recursively for *.crt *.pem *.cer *.cert *.der *.p12 *.pfx (repeatable)"`
+	Files         []string `short:"f" long:"file" value-name:"FILE|GLOB" description:"Certificate file: PEM (every certificate and CRL of a bundle), DER, PKCS#12, JKS or JCEKS; globs with * ? [..] and ** (repeatable)"`
+	Dirs          []string `short:"d" long:"dir" value-name:"DIR" description:"Directory searched recursively for *.crt *.pem *.cer *.cert *.der *.p12 *.pfx *.pkcs12 *.jks *.jceks *.keystore *.truststore *.crl (repeatable)"`
 	Kubeconfigs   []string `long:"kubeconfig" value-name:"FILE|GLOB" description:"Kubeconfig whose CA and client certificates (embedded or by path) are checked (repeatable)"`
 	Kubeadm       bool     `long:"kubeadm" description:"Check a kubeadm control-plane node: pki/**, *.conf and the kubelet's certificates, each leaf against the CA it belongs to"`
 	KubernetesDir string   `long:"kubernetes-dir" default:"/etc/kubernetes" value-name:"DIR" description:"Where kubeadm keeps pki/ and the kubeconfigs"`
 	KubeletDir    string   `long:"kubelet-dir" default:"/var/lib/kubelet" value-name:"DIR" description:"Where the kubelet keeps pki/"`
-	PasswordFile  string   `long:"password-file" value-name:"FILE" description:"File whose first line is the PKCS#12 password"`
-	PasswordEnv   string   `long:"password-env" value-name:"VAR" description:"Environment variable holding the PKCS#12 password"`
+	PasswordFile  string   `long:"password-file" value-name:"FILE" description:"File whose first line is the PKCS#12 or Java keystore password"`
+	PasswordEnv   string   `long:"password-env" value-name:"VAR" description:"Environment variable holding the PKCS#12 or Java keystore password"`
 	MaxEntries    int      `long:"max-entries" default:"100000" base:"10" value-name:"N" description:"Stop listing a directory (-d) or a glob after N files and directories, with an UNKNOWN saying so: a runaway tree costs bounded time and memory"`
 
-	Warning        threshold.Number `short:"w" long:"warning" default:"28" value-name:"DAYS" description:"WARNING when a certificate expires within DAYS (fractions allowed)"`
-	Critical       threshold.Number `short:"c" long:"critical" default:"14" value-name:"DAYS" description:"CRITICAL when a certificate expires within DAYS (fractions allowed)"`
+	Warning        threshold.Number `short:"w" long:"warning" default:"28" value-name:"DAYS" description:"WARNING when fewer than DAYS days are left before a certificate expires or a CRL's next update (fractions allowed)"`
+	Critical       threshold.Number `short:"c" long:"critical" default:"14" value-name:"DAYS" description:"CRITICAL when fewer than DAYS days are left (fractions allowed)"`
 	RenewalAt      threshold.Number `long:"renewal-at" value-name:"FRACTION" description:"WARNING once this fraction of a certificate's lifetime has passed: its automated renewal is overdue (e.g. 0.67 for certbot, 0.8 for kubeadm)"`
 	CAFile         string           `long:"ca-file" value-name:"FILE" description:"Trust these CA certificates instead of the system's when verifying chains (also verifies file bundles)"`
 	CA             []string         `long:"ca" value-name:"FILE" description:"Every leaf must be signed by a CA in FILE (repeatable): catches leaves left behind by a CA replacement"`
@@ -49,12 +51,22 @@ type Options struct {
 	MinCerts       int              `long:"min-certs" base:"10" value-name:"N" description:"WARNING when fewer than N certificates are found: a file that silently dropped out of a glob or directory"`
 	Insecure       bool             `short:"k" long:"insecure" description:"Do not verify chains and hostnames of endpoints (dates, keys and signers are still judged)"`
 	IgnoreHostname bool             `long:"ignore-hostname" description:"Do not check that an endpoint's certificate matches its name"`
-	ChainState     plugin.StateFlag `long:"chain-state" value-name:"STATE" description:"State for a chain that does not verify or a self-signed endpoint certificate (default CRITICAL)"`
+	ChainState     plugin.StateFlag `long:"chain-state" value-name:"STATE" description:"State for a chain that does not verify, a self-signed endpoint certificate or a served one not allowed for server authentication (default CRITICAL)"`
 	HostnameState  plugin.StateFlag `long:"hostname-state" value-name:"STATE" description:"State for a hostname mismatch (default CRITICAL)"`
 	WeakState      plugin.StateFlag `long:"weak-state" value-name:"STATE" description:"State for SHA-1/MD5 signatures and RSA keys under 2048 bits (default CRITICAL)"`
 	SignerState    plugin.StateFlag `long:"signer-state" value-name:"STATE" description:"State for a leaf not signed by its CA (--ca, --kubeadm) (default CRITICAL)"`
 
-	args []string // endpoints given as arguments (TakeArgs)
+	RequirePurpose  []string         `long:"require-purpose" value-name:"PURPOSE" description:"Every leaf must allow PURPOSE in its extended key usage: serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning (repeatable)"`
+	MaximumValidity threshold.Number `long:"maximum-validity" value-name:"DAYS" description:"Leaves must not be valid longer than DAYS in all (397 for public HTTPS)"`
+	Issuer          string           `long:"issuer" value-name:"REGEX" description:"Every leaf's issuer (its name or whole DN) must match REGEX"`
+	Fingerprint     []string         `long:"fingerprint" value-name:"SHA256" description:"Every leaf must have one of these SHA-256 fingerprints (hex, colons allowed; repeatable)"`
+	Serial          []string         `long:"serial" value-name:"HEX" description:"Every leaf must have one of these serial numbers (hex, colons allowed; repeatable)"`
+	PolicyState     plugin.StateFlag `long:"policy-state" value-name:"STATE" description:"State for a leaf that breaks --require-purpose, --maximum-validity, --issuer, --fingerprint or --serial (default CRITICAL)"`
+
+	args         []string // endpoints given as arguments (TakeArgs)
+	issuerRE     *regexp.Regexp
+	fingerprints []string // normalised --fingerprint
+	serials      []string // normalised --serial
 }
 
 // TakeArgs accepts endpoints as HOST[:PORT] arguments, refusing at once
@@ -92,6 +104,13 @@ func (c *Options) Validate() error {
 		return errors.New("--resolve and --all-addresses exclude each other")
 	case c.Port != "" && !validPort(c.Port):
 		return fmt.Errorf("invalid -p %q: a port number 1-65535", c.Port)
+	case c.PasswordFile != "" && c.PasswordEnv != "":
+		return errors.New("--password-file and --password-env exclude each other")
+	case bad(float64(c.MaximumValidity)) || c.MaximumValidity < 0:
+		return fmt.Errorf("invalid --maximum-validity %v: DAYS must be a number above 0", c.MaximumValidity)
+	}
+	if err := c.validatePolicy(); err != nil {
+		return err
 	}
 	if _, err := c.endpoints(); err != nil {
 		return err
@@ -180,6 +199,59 @@ func validPort(p string) bool {
 		n = n*10 + int(r-'0')
 	}
 	return p != "" && n >= 1 && n <= 65535
+}
+
+// validatePolicy checks the purpose and policy options and keeps them in
+// the form judge compares.
+func (c *Options) validatePolicy() error {
+	for _, p := range c.RequirePurpose {
+		if _, ok := certs.Purpose(p); !ok {
+			return fmt.Errorf("invalid --require-purpose %q: one of %s", p, certs.PurposeNames())
+		}
+	}
+	if c.Issuer != "" {
+		re, err := regexp.Compile(c.Issuer)
+		if err != nil {
+			return fmt.Errorf("invalid --issuer %q: %w", c.Issuer, err)
+		}
+		c.issuerRE = re
+	}
+	c.fingerprints, c.serials = nil, nil
+	for _, f := range c.Fingerprint {
+		h := normHex(f)
+		if len(h) != 64 || !isHex(h) {
+			return fmt.Errorf("invalid --fingerprint %q: a SHA-256 fingerprint is 64 hex digits (colons allowed)", f)
+		}
+		c.fingerprints = append(c.fingerprints, h)
+	}
+	for _, s := range c.Serial {
+		h := strings.TrimLeft(normHex(s), "0")
+		if h == "" {
+			h = "0"
+		}
+		if !isHex(h) {
+			return fmt.Errorf("invalid --serial %q: hex digits (colons allowed)", s)
+		}
+		c.serials = append(c.serials, h)
+	}
+	return nil
+}
+
+// normHex lower-cases hex and drops the colons, spaces and 0x that tools
+// print around it.
+func normHex(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimPrefix(s, "0x")
+	return strings.NewReplacer(":", "", " ", "").Replace(s)
+}
+
+func isHex(s string) bool {
+	for _, r := range s {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return false
+		}
+	}
+	return true
 }
 
 // fmtDays prints days for perfdata thresholds.

@@ -32,6 +32,7 @@ type Spec struct {
 	RSABits   int   // 0: ECDSA P-256
 	SHA1      bool  // sign with SHA-1 (RSA only)
 	Key       crypto.Signer
+	EKU       []x509.ExtKeyUsage // nil: serverAuth and clientAuth (leaves)
 }
 
 // Cert is a made certificate with its key.
@@ -77,6 +78,9 @@ func New(t testing.TB, s Spec) *Cert {
 		IsCA:                  s.CA,
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	if s.EKU != nil {
+		tmpl.ExtKeyUsage = s.EKU
 	}
 	if s.CA {
 		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature

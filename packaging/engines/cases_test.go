@@ -39,7 +39,7 @@ var cases = []Case{
 	{Plugin: "check_cert_expiry", Name: "ok", State: 0, Volatile: true, Setup: freshCert,
 		Args: []string{"--file", "{cert}"}},
 	{Plugin: "check_cert_expiry", Name: "expired", State: 2, Volatile: true,
-		Args: []string{"--file", "{testdata}/certexpiry/kubeadm/etc/kubernetes/pki/apiserver.crt"}},
+		Args: []string{"--file", "{testdata}/certexpiry/kubeadm/expired/etc/kubernetes/pki/apiserver.crt"}},
 	// A loopback server started by the test: /ok answers 200 with a JSON
 	// health body, /forbidden 403 for everything (postmortem 001).
 	{Plugin: "check_http_status", Name: "ok", State: 0, Volatile: true, Setup: httpServer,

@@ -14,7 +14,7 @@ import (
 
 // Policy is how dates are judged.
 type Policy struct {
-	WarnDays, CritDays float64 // days left at or below which WARNING, CRITICAL
+	WarnDays, CritDays float64 // fewer days left than these are WARNING, CRITICAL (Nagios' "DAYS:" range)
 	// RenewalAt is the fraction of the lifetime after which an automated
 	// renewal should have replaced the certificate (certbot and the
 	// kubelet renew around 2/3 to 0.7-0.9); past it is WARNING. 0 is off.
@@ -29,7 +29,16 @@ type Verdict struct {
 
 // DaysLeft is the time to NotAfter in days, negative once expired.
 func DaysLeft(c *x509.Certificate, now time.Time) float64 {
-	return c.NotAfter.Sub(now).Hours() / 24
+	return Days(c.NotAfter, now)
+}
+
+// Days is the time from now to t in days, cut to hundredths (toward
+// zero: 1.999 days ago is "1.9 days ago", not 2):
+// the one number the text, the perfdata and the state are all made
+// from, so that 13.999 days left is 13.99 in the perfdata, "13 days" in
+// the text and below a threshold of 14 in the state, never 14.
+func Days(t, now time.Time) float64 {
+	return math.Trunc(t.Sub(now).Hours()/24*100) / 100
 }
 
 func lifetimeUsed(notBefore, notAfter, now time.Time) float64 {
@@ -41,7 +50,9 @@ func lifetimeUsed(notBefore, notAfter, now time.Time) float64 {
 }
 
 // JudgeDates judges validity dates: not yet valid and expired are
-// CRITICAL, days left against the thresholds, then renewal overdue.
+// CRITICAL, days left (Days) against the thresholds as Nagios ranges
+// "W:" and "C:" read them (fewer days left is a problem), then renewal
+// overdue.
 func JudgeDates(c *x509.Certificate, now time.Time, p Policy) Verdict {
 	return JudgeValidity(c.NotBefore, c.NotAfter, now, p)
 }
@@ -49,15 +60,15 @@ func JudgeDates(c *x509.Certificate, now time.Time, p Policy) Verdict {
 // JudgeValidity is JudgeDates on the validity period alone, for callers
 // that keep the dates of many certificates rather than the certificates.
 func JudgeValidity(notBefore, notAfter, now time.Time, p Policy) Verdict {
-	left := notAfter.Sub(now).Hours() / 24
+	left := Days(notAfter, now)
 	switch {
 	case now.Before(notBefore):
 		return Verdict{plugin.CRITICAL, "not valid until " + notBefore.UTC().Format(time.DateTime) + " UTC"}
-	case left < 0:
+	case !now.Before(notAfter):
 		return Verdict{plugin.CRITICAL, "expired " + Ago(-left) + " ago (" + Date(notAfter) + ")"}
-	case left <= p.CritDays:
+	case left < p.CritDays:
 		return Verdict{plugin.CRITICAL, "expires in " + Ago(left) + " (" + Date(notAfter) + ")"}
-	case left <= p.WarnDays:
+	case left < p.WarnDays:
 		return Verdict{plugin.WARNING, "expires in " + Ago(left) + " (" + Date(notAfter) + ")"}
 	}
 	if p.RenewalAt > 0 {

@@ -33,6 +33,11 @@ func TestJudgeDates(t *testing.T) {
 		{"not yet valid", cert(-1, 90), p, plugin.CRITICAL, "not valid until"},
 		{"postmortem 000: day 70 of 90, renewal hung", cert(70, 90), Policy{WarnDays: 14, CritDays: 7, RenewalAt: 0.67}, plugin.WARNING, "renewal overdue: 77% of its 90-day lifetime used"},
 		{"day 50 of 90, renewal not due", cert(50, 90), renew, plugin.OK, "expires in 40 days"},
+		// One rounding (Days) for text, perfdata and state: 13.999 days
+		// left is below 14, "13 days"; exactly 14 is not below 14.
+		{"13.999 days left, -w 14", cert(90-13.999, 90), Policy{WarnDays: 14, CritDays: 7}, plugin.WARNING, "expires in 13 days"},
+		{"14 days left, -w 14", cert(90-14, 90), Policy{WarnDays: 14, CritDays: 7}, plugin.OK, "expires in 14 days"},
+		{"1.999 days ago", cert(91.999, 90), p, plugin.CRITICAL, "expired 1.9 days ago"},
 		{"kubeadm leaf day 300 of 365", cert(300, 365), Policy{WarnDays: 28, CritDays: 14, RenewalAt: 0.8}, plugin.WARNING, "renewal overdue"},
 	}
 	for _, tt := range tests {

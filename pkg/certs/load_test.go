@@ -41,7 +41,7 @@ func TestParse(t *testing.T) {
 		{"PKCS#12 truststore", trust, "changeit", 2, certs.PKCS12, "", false},
 		{"PKCS#12 wrong password", p12, "nope", 0, "", "wrong password", false},
 		{"empty", []byte("\n \n"), "", 0, "", "empty file", true},
-		{"garbage", []byte("hello world, not a certificate\x00\x01"), "", 0, "", "neither PEM, DER nor PKCS#12", true},
+		{"garbage", []byte("hello world, not a certificate\x00\x01"), "", 0, "", "neither PEM, DER, PKCS#12 nor a Java keystore", true},
 		{"private key only", leaf.KeyPEM(), "", 0, "", "only PRIVATE KEY", true},
 		{"truncated PEM", bundle[:len(bundle)-200], "", 0, "", "truncated PEM after 1 certificate", true},
 		{"truncated first block", leaf.PEM()[:100], "", 0, "", "truncated PEM: a BEGIN line", true},

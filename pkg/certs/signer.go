@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"strings"
@@ -27,17 +28,22 @@ func SelfSigned(c *x509.Certificate) bool {
 }
 
 // Weaknesses names what makes c weak: a SHA-1 or MD5 signature (not
-// judged on self-signed CAs, whose signature nobody checks) and an RSA
-// key under MinRSABits.
+// judged on self-signed certificates: a trust anchor's own signature is
+// never checked, whether it is a version 3 CA or a version 1 root without
+// basic constraints) and an RSA key under MinRSABits.
 func Weaknesses(c *x509.Certificate) []string {
 	var out []string
-	if !(c.IsCA && SelfSigned(c)) {
-		switch c.SignatureAlgorithm {
-		case x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1:
-			out = append(out, "SHA-1 signature ("+c.SignatureAlgorithm.String()+")")
-		case x509.MD5WithRSA, x509.MD2WithRSA:
-			out = append(out, "MD5 signature ("+c.SignatureAlgorithm.String()+")")
-		}
+	weak := ""
+	switch c.SignatureAlgorithm {
+	case x509.SHA1WithRSA, x509.ECDSAWithSHA1, x509.DSAWithSHA1:
+		weak = "SHA-1 signature (" + c.SignatureAlgorithm.String() + ")"
+	case x509.MD5WithRSA, x509.MD2WithRSA:
+		weak = "MD5 signature (" + c.SignatureAlgorithm.String() + ")"
+	}
+	// SelfSigned only for weak signatures: it checks a signature, which
+	// a thousand files should not cost.
+	if weak != "" && !SelfSigned(c) {
+		out = append(out, weak)
 	}
 	if k, ok := c.PublicKey.(*rsa.PublicKey); ok && k.N.BitLen() < MinRSABits {
 		out = append(out, fmt.Sprintf("RSA key of %d bits (under %d)", k.N.BitLen(), MinRSABits))
@@ -66,7 +72,7 @@ func SignedBy(c *x509.Certificate, cas, intermediates []*x509.Certificate) strin
 	if SelfSigned(c) {
 		return "self-signed, not signed by the CA"
 	}
-	return fmt.Sprintf("issued by %q, not by the CA %q", issuerName(c), Name(cas[0]))
+	return fmt.Sprintf("issued by %q, not by the CA %q", IssuerName(c), Name(cas[0]))
 }
 
 func signedBy(c *x509.Certificate, cas []*x509.Certificate) bool {
@@ -100,11 +106,15 @@ func Name(c *x509.Certificate) string {
 	return "(no subject)"
 }
 
-func issuerName(c *x509.Certificate) string {
-	if c.Issuer.CommonName != "" {
-		return c.Issuer.CommonName
+// IssuerName is the most telling name of c's issuer.
+func IssuerName(c *x509.Certificate) string { return IssuerNameOf(c.Issuer) }
+
+// IssuerNameOf is the common name of n, else all of it.
+func IssuerNameOf(n pkix.Name) string {
+	if n.CommonName != "" {
+		return n.CommonName
 	}
-	return c.Issuer.String()
+	return n.String()
 }
 
 // VerifyChain verifies chain (leaf first, as served or bundled) to roots
@@ -131,7 +141,7 @@ func VerifyChain(chain []*x509.Certificate, roots *x509.CertPool, now time.Time)
 		}
 	}
 	if err != nil {
-		return errors.New(describeVerify(err, chain[0]))
+		return errors.New(describeVerify(err, chain))
 	}
 	return nil
 }
@@ -146,15 +156,49 @@ func latestNotBefore(chain []*x509.Certificate) time.Time {
 	return t
 }
 
-func describeVerify(err error, leaf *x509.Certificate) string {
+// describeVerify words a verification failure. An unknown authority is
+// told apart: the chain reaches a root that is not trusted, or stops at
+// an issuer that was not presented (a missing intermediate).
+func describeVerify(err error, chain []*x509.Certificate) string {
 	var ua x509.UnknownAuthorityError
-	if errors.As(err, &ua) {
-		if SelfSigned(leaf) {
-			return "self-signed certificate where a CA-signed one is expected"
-		}
-		return fmt.Sprintf("chain does not verify: issuer %q is not trusted and not in the presented chain", issuerName(leaf))
+	if !errors.As(err, &ua) {
+		return "chain does not verify: " + strings.TrimPrefix(err.Error(), "x509: ")
 	}
-	return "chain does not verify: " + strings.TrimPrefix(err.Error(), "x509: ")
+	leaf := chain[0]
+	if SelfSigned(leaf) {
+		return "self-signed certificate where a CA-signed one is expected"
+	}
+	top := topOf(chain)
+	if SelfSigned(top) {
+		return fmt.Sprintf("chain does not verify: its root %q is in the presented chain but not trusted", Name(top))
+	}
+	if top != leaf {
+		return fmt.Sprintf("chain does not verify: issuer %q of %q is not trusted and not in the presented chain (missing intermediate?)", IssuerName(top), Name(top))
+	}
+	return fmt.Sprintf("chain does not verify: issuer %q is not trusted and not in the presented chain (missing intermediate?)", IssuerName(leaf))
+}
+
+// topOf follows issuers from the leaf through the presented chain and
+// returns the last certificate reached.
+func topOf(chain []*x509.Certificate) *x509.Certificate {
+	cur := chain[0]
+	for range chain {
+		if SelfSigned(cur) {
+			return cur
+		}
+		next := (*x509.Certificate)(nil)
+		for _, c := range chain {
+			if c != cur && bytes.Equal(cur.RawIssuer, c.RawSubject) && c.CheckSignature(cur.SignatureAlgorithm, cur.RawTBSCertificate, cur.Signature) == nil {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			return cur
+		}
+		cur = next
+	}
+	return cur
 }
 
 // VerifyHostname checks that leaf is valid for host (DNS name with

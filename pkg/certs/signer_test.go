@@ -22,7 +22,10 @@ func TestWeaknesses(t *testing.T) {
 		{"RSA 2048", certtest.New(t, certtest.Spec{CN: "ok", Parent: ca, RSABits: 2048}), ""},
 		{"RSA 1024", certtest.New(t, certtest.Spec{CN: "weak", Parent: ca, RSABits: 1024}), "RSA key of 1024 bits (under 2048)"},
 		{"SHA-1 signed", certtest.New(t, certtest.Spec{CN: "sha1", Parent: ca, SHA1: true}), "SHA-1 signature"},
-		{"SHA-1 self-signed leaf", certtest.New(t, certtest.Spec{CN: "sha1", RSABits: 2048, SHA1: true}), "SHA-1 signature"},
+		// Self-signed without the CA flag, as a version 1 root is: a trust
+		// anchor whose own signature nobody checks.
+		{"SHA-1 self-signed, no CA flag (a v1 root)", certtest.New(t, certtest.Spec{CN: "v1root", RSABits: 2048, SHA1: true}), ""},
+		{"SHA-1 signed below a root", certtest.New(t, certtest.Spec{CN: "sha1", Parent: ca, RSABits: 2048, SHA1: true}), "SHA-1 signature"},
 		{"SHA-1 self-signed root is not judged on its signature", certtest.New(t, certtest.Spec{CN: "root", CA: true, RSABits: 2048, SHA1: true}), ""},
 	}
 	for _, tt := range tests {
@@ -76,6 +79,9 @@ func TestVerifyChain(t *testing.T) {
 	leafOfExpired := certtest.New(t, certtest.Spec{CN: "www", DNS: []string{"www.test"}, Parent: expiredInter,
 		NotBefore: now.Add(-certtest.Days(30))})
 	self := certtest.New(t, certtest.Spec{CN: "www", DNS: []string{"www.test"}})
+	otherRoot := certtest.New(t, certtest.Spec{CN: "Other Root", CA: true})
+	otherInter := certtest.New(t, certtest.Spec{CN: "Other Inter", CA: true, Parent: otherRoot})
+	otherLeaf := certtest.New(t, certtest.Spec{CN: "www", DNS: []string{"www.test"}, Parent: otherInter})
 	tests := []struct {
 		name  string
 		chain []*x509.Certificate
@@ -84,6 +90,8 @@ func TestVerifyChain(t *testing.T) {
 		{"complete chain", []*x509.Certificate{leaf.Cert, inter.Cert}, ""},
 		{"missing intermediate", []*x509.Certificate{leaf.Cert}, `issuer "Inter" is not trusted and not in the presented chain`},
 		{"self-signed", []*x509.Certificate{self.Cert}, "self-signed certificate where a CA-signed one is expected"},
+		{"untrusted root presented", []*x509.Certificate{otherLeaf.Cert, otherInter.Cert, otherRoot.Cert}, `its root "Other Root" is in the presented chain but not trusted`},
+		{"intermediate presented, its issuer missing", []*x509.Certificate{otherLeaf.Cert, otherInter.Cert}, `issuer "Other Root" of "Other Inter" is not trusted and not in the presented chain`},
 		// The expired intermediate is judged by its dates; the chain
 		// itself is sound and not reported twice.
 		{"expired intermediate", []*x509.Certificate{leafOfExpired.Cert, expiredInter.Cert}, ""},

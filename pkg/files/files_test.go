@@ -120,6 +120,8 @@ func TestWalkAndGlob(t *testing.T) {
 	}
 	for pattern, want := range map[string]int{
 		dir + "/**/*.pem": 3, dir + "/*.pem": 1, dir + "/a/*/*.pem": 1, dir + "/**/*.crt": 1, dir + "/nothing/*": 0,
+		// ".." in the base: WalkDir cleans the paths it hands back.
+		dir + "/a/b/../*.pem": 1, dir + "/a/../a/**/*.pem": 2,
 	} {
 		got, _, _ := src.Glob(ctx, pattern, 100)
 		if len(got) != want {

@@ -135,6 +135,11 @@ func rebase(p, from, to string) string {
 	if rel, ok := strings.CutPrefix(p, strings.TrimSuffix(from, "/")+"/"); ok {
 		return filepath.Join(to, rel)
 	}
+	// WalkDir names children with filepath.Join, which cleans: below a
+	// root given as "../x", they start with the cleaned root.
+	if rel, ok := strings.CutPrefix(p, strings.TrimSuffix(filepath.Clean(from), "/")+"/"); ok {
+		return filepath.Join(to, rel)
+	}
 	return p
 }
 
