@@ -121,18 +121,30 @@ func (r Runner) Run(p Plugin) int {
 	if mode, ok := generateMode(r.Args); ok {
 		return r.generate(p, mode) // man page and Nagios/NRPE/Icinga 2 definitions (generate.go)
 	}
+	start := time.Now()
+	san := &Sanitizer{}
+	args, locators := splitExtraOpts(r.Args)
+	if len(locators) > 0 {
+		extra, err := r.readExtraOpts(p, start, args, locators, san)
+		if err != nil {
+			io.WriteString(r.Stdout, san.RenderLine(p.Service, UNKNOWN, err.Error()))
+			return int(UNKNOWN)
+		}
+		args = append(extra, args...)
+	}
 	parser, check, common := NewParser(p)
-	rest, err := parser.ParseArgs(r.Args)
+	rest, err := parser.ParseArgs(args)
+	registerSecrets(parser, san)
 	if err != nil {
 		var ferr *flags.Error
 		if errors.As(err, &ferr) && ferr.Type == flags.ErrHelp {
 			r.writeHelp(p, parser)
 			return int(UNKNOWN)
 		}
-		return r.usageError(p, flagMessage(err))
+		return r.usageError(p, san, flagMessage(err))
 	}
 	if common.MaxOutput < minOutput {
-		return r.usageError(p, fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
+		return r.usageError(p, san, fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
 	}
 	if common.Version {
 		io.WriteString(r.Stdout, p.Name+" (hindsight) "+version+"\n")
@@ -141,21 +153,40 @@ func (r Runner) Run(p Plugin) int {
 	if len(rest) > 0 {
 		taker, ok := check.(ArgsTaker)
 		if !ok {
-			return r.usageError(p, fmt.Sprintf("unexpected argument %q", rest[0]))
+			return r.usageError(p, san, fmt.Sprintf("unexpected argument %q", rest[0]))
 		}
 		if err := taker.TakeArgs(rest); err != nil {
-			return r.usageError(p, err.Error())
+			return r.usageError(p, san, err.Error())
 		}
 	}
 	if v, ok := check.(Validator); ok {
 		if err := v.Validate(); err != nil {
-			return r.usageError(p, err.Error())
+			return r.usageError(p, san, err.Error())
 		}
 	}
-	return r.runChecked(p, check, common)
+	return r.runChecked(p, check, common, start, san)
 }
 
-func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
+// readExtraOpts reads the options of --extra-opts within the deadline the
+// command line sets (an ini file on a dead mount must not outlive it),
+// through the one file source: bounded, regular files only, isolated on
+// mounts that can hang.
+func (r Runner) readExtraOpts(p Plugin, start time.Time, args, locators []string, san *Sanitizer) ([]string, error) {
+	pre, _, common := NewParser(p)
+	pre.ParseArgs(args) // only -t matters here; errors are reported by the real parse
+	timeout := common.Timeout.D
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	env := NewEnv(timeout)
+	env.Deadline = start.Add(timeout)
+	defer env.close()
+	ctx, cancel := context.WithDeadline(context.Background(), env.Deadline.Add(-min(timeout/10, 250*time.Millisecond)))
+	defer cancel()
+	return extraOpts(ctx, env.Files(), p, locators, san)
+}
+
+func (r Runner) runChecked(p Plugin, check Check, common *Common, start time.Time, san *Sanitizer) int {
 	timeout := common.Timeout.D
 	if timeout == 0 {
 		timeout = DefaultTimeout
@@ -167,11 +198,10 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 	if common.Timeout.StateSet {
 		timeoutState = common.Timeout.State
 	}
-	san := &Sanitizer{}
 	env := &Env{
 		Verbose:   len(common.Verbose),
 		Timeout:   timeout,
-		Deadline:  time.Now().Add(timeout),
+		Deadline:  start.Add(timeout),
 		Now:       r.clock(),
 		progress:  &progress{},
 		sanitizer: san,
@@ -183,7 +213,7 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 	defer cancel()
 
 	var out gate
-	watchdog := time.AfterFunc(timeout, func() {
+	watchdog := time.AfterFunc(time.Until(env.Deadline), func() {
 		text := "timed out after " + human.Duration(timeout)
 		if what := env.progress.describe(); what != "" {
 			text += " while " + what
@@ -235,8 +265,8 @@ func runSafely(ctx context.Context, check Check, env *Env) (res Result, err erro
 	return check.Run(ctx, env)
 }
 
-func (r Runner) usageError(p Plugin, msg string) int {
-	io.WriteString(r.Stdout, RenderLine(p.Service, UNKNOWN, msg))
+func (r Runner) usageError(p Plugin, san *Sanitizer, msg string) int {
+	io.WriteString(r.Stdout, san.RenderLine(p.Service, UNKNOWN, msg))
 	io.WriteString(r.Stdout, "Usage: "+p.Name+" "+p.Usage+" (see "+p.Name+" --help)\n")
 	return int(UNKNOWN)
 }
