@@ -141,10 +141,10 @@ func (r Runner) Run(p Plugin) int {
 			r.writeHelp(p, parser)
 			return int(UNKNOWN)
 		}
-		return r.usageError(p, san, flagMessage(err))
+		return r.usageError(p, san, "", flagMessage(err))
 	}
 	if common.MaxOutput < minOutput {
-		return r.usageError(p, san, fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
+		return r.usageError(p, san, "", fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
 	}
 	if common.Version {
 		io.WriteString(r.Stdout, p.Name+" (hindsight) "+version+"\n")
@@ -153,15 +153,15 @@ func (r Runner) Run(p Plugin) int {
 	if len(rest) > 0 {
 		taker, ok := check.(ArgsTaker)
 		if !ok {
-			return r.usageError(p, san, fmt.Sprintf("unexpected argument %q", rest[0]))
+			return r.usageError(p, san, common.OutputFormat, fmt.Sprintf("unexpected argument %q", rest[0]))
 		}
 		if err := taker.TakeArgs(rest); err != nil {
-			return r.usageError(p, san, err.Error())
+			return r.usageError(p, san, common.OutputFormat, err.Error())
 		}
 	}
 	if v, ok := check.(Validator); ok {
 		if err := v.Validate(); err != nil {
-			return r.usageError(p, san, err.Error())
+			return r.usageError(p, san, common.OutputFormat, err.Error())
 		}
 	}
 	return r.runChecked(p, check, common, start, san)
@@ -212,14 +212,15 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common, start time.Tim
 	ctx, cancel := context.WithDeadline(context.Background(), env.Deadline.Add(-margin))
 	defer cancel()
 
-	var out gate
+	out := output{format: common.OutputFormat, plugin: p, z: san, max: common.MaxOutput}
+	var printed gate
 	watchdog := time.AfterFunc(time.Until(env.Deadline), func() {
 		text := "timed out after " + human.Duration(timeout)
 		if what := env.progress.describe(); what != "" {
 			text += " while " + what
 		}
-		if out.claim() {
-			io.WriteString(r.Stdout, san.RenderLine(p.Service, timeoutState, text))
+		if printed.claim() {
+			io.WriteString(r.Stdout, out.line(timeoutState, text))
 			exit := r.Exit
 			if exit == nil {
 				exit = os.Exit
@@ -243,14 +244,14 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common, start time.Tim
 		// at every run: say so where the sysadmin will look.
 		res.Note("hung-target registry off, a hung mount may gain a stuck probe child at every run: " + env.lockErr.Error())
 	}
-	if !out.claim() {
+	if !printed.claim() {
 		select {} // the watchdog is printing and exiting
 	}
 	if err != nil {
-		io.WriteString(r.Stdout, san.RenderLine(p.Service, UNKNOWN, err.Error()))
+		io.WriteString(r.Stdout, out.line(UNKNOWN, err.Error()))
 		return int(UNKNOWN)
 	}
-	io.WriteString(r.Stdout, san.Render(p.Service, res, common.MaxOutput))
+	io.WriteString(r.Stdout, out.result(res))
 	return int(res.State())
 }
 
@@ -265,9 +266,14 @@ func runSafely(ctx context.Context, check Check, env *Env) (res Result, err erro
 	return check.Run(ctx, env)
 }
 
-func (r Runner) usageError(p Plugin, san *Sanitizer, msg string) int {
-	io.WriteString(r.Stdout, san.RenderLine(p.Service, UNKNOWN, msg))
-	io.WriteString(r.Stdout, "Usage: "+p.Name+" "+p.Usage+" (see "+p.Name+" --help)\n")
+// usageError reports a bad command line. In the nagios format a usage
+// line follows; in the others the output stays one parseable document.
+func (r Runner) usageError(p Plugin, san *Sanitizer, format, msg string) int {
+	out := output{format: format, plugin: p, z: san}
+	io.WriteString(r.Stdout, out.line(UNKNOWN, msg))
+	if format == formatNagios || format == "" {
+		io.WriteString(r.Stdout, "Usage: "+p.Name+" "+p.Usage+" (see "+p.Name+" --help)\n")
+	}
 	return int(UNKNOWN)
 }
 
