@@ -92,7 +92,9 @@ func priority(r Result) []item {
 			badPerf = append(badPerf, item{'p', i})
 		}
 	}
-	sort.SliceStable(badPerf, func(i, j int) bool { return Worse(r.Perf[badPerf[i].index].Judged(), r.Perf[badPerf[j].index].Judged()) })
+	sort.SliceStable(badPerf, func(i, j int) bool {
+		return Worse(r.Perf[badPerf[i].index].Judged(), r.Perf[badPerf[j].index].Judged())
+	})
 	out := append(bad, badPerf...)
 	out = append(out, good...)
 	return append(out, goodPerf...)
