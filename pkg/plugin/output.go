@@ -325,8 +325,7 @@ func (o output) perfFamilies(r Result, plugin string) ([]*family, map[int]*famil
 	base := metricPrefix + metricName(strings.TrimPrefix(o.plugin.Name, "check_")) + "_"
 	for i, p := range r.Perf {
 		conv := convertUnit(p.UOM)
-		name := base + metricName(o.z.Sanitize(p.Label))
-		name = withSuffix(name, conv.suffix)
+		name := withSuffix(noAbbreviations(base+metricName(o.z.Sanitize(p.Label))), conv.suffix)
 		if name == stateMetric {
 			name += "_value"
 		}
@@ -452,6 +451,27 @@ func metricName(s string) string {
 		return "value"
 	}
 	return name
+}
+
+// unitAbbreviations are the words promtool rejects as parts of a metric
+// name: a unit belongs spelled out at the end ("_seconds").
+var unitAbbreviations = map[string]bool{"s": true, "ms": true, "us": true, "ns": true, "sec": true, "b": true,
+	"kb": true, "mb": true, "gb": true, "tb": true, "pb": true, "m": true, "h": true, "d": true}
+
+// noAbbreviations joins each part of name that reads as an abbreviated
+// unit to the part before it: "procs_d" (processes in state D) becomes
+// "procsd", not a duration in days.
+func noAbbreviations(name string) string {
+	parts := strings.Split(name, "_")
+	out := parts[:1]
+	for _, p := range parts[1:] {
+		if unitAbbreviations[p] {
+			out[len(out)-1] += p
+		} else {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "_")
 }
 
 // escapeLabel escapes a label value for the text format.

@@ -145,9 +145,12 @@ func TestMetricNames(t *testing.T) {
 		{"errors_total", "", "hindsight_sample_errors_total_value"},
 		{"größe", "B", "hindsight_sample_gr_e_bytes"},
 		{"...", "", "hindsight_sample_value"},
+		{"procs_d", "", "hindsight_sample_procsd"},
+		{"time_ms", "ms", "hindsight_sample_timems_seconds"},
+		{"d", "", "hindsight_sampled"},
 	}
 	for _, tt := range tests {
-		got := withSuffix(metricPrefix+"sample_"+metricName(tt.label), convertUnit(tt.uom).suffix)
+		got := withSuffix(noAbbreviations(metricPrefix+"sample_"+metricName(tt.label)), convertUnit(tt.uom).suffix)
 		if got != tt.want {
 			t.Errorf("%q %q: %q, want %q", tt.label, tt.uom, got, tt.want)
 		}
