@@ -213,12 +213,14 @@ func parseAlone(p Plugin, args []string) error {
 	return err
 }
 
+// isBoolOption is go-flags' own test: a bool, a []bool or a func of no
+// argument (the -h, --help it adds) takes no value.
 func isBoolOption(o *flags.Option) bool {
 	t := o.Field().Type
 	if t.Kind() == reflect.Slice {
 		t = t.Elem()
 	}
-	return t.Kind() == reflect.Bool
+	return t.Kind() == reflect.Bool || (t.Kind() == reflect.Func && t.NumIn() == 0)
 }
 
 // secretWords name options whose value is a secret itself (not a file or

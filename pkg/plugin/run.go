@@ -278,15 +278,7 @@ func (r Runner) usageError(p Plugin, san *Sanitizer, format, msg string) int {
 }
 
 func (r Runner) writeHelp(p Plugin, parser *flags.Parser) {
-	var b strings.Builder
-	b.WriteString(p.Name + " (hindsight) " + version + " - " + p.Summary + "\n\n")
-	parser.LongDescription = ""
-	parser.WriteHelp(&b)
-	if p.Help != "" {
-		b.WriteString("\n" + strings.TrimRight(p.Help, "\n") + "\n")
-	}
-	b.WriteString("\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for --help, --version and bad options).\n")
-	io.WriteString(r.Stdout, b.String())
+	io.WriteString(r.Stdout, renderHelp(p, parser))
 }
 
 // flagMessage makes go-flags' messages one line that names the option:
