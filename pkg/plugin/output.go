@@ -19,6 +19,26 @@ const (
 	formatOpenMetrics = "openmetrics"
 )
 
+// requestedFormat is the last valid --output-format in args, for errors
+// found before or while go-flags parses them: a script that asked for
+// JSON gets JSON also when another option is wrong.
+func requestedFormat(args []string) string {
+	format := formatNagios
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		v, ok := strings.CutPrefix(a, "--output-format=")
+		if !ok && a == "--output-format" && i+1 < len(args) {
+			v, ok = args[i+1], true
+		}
+		if ok && (v == formatJSON || v == formatOpenMetrics || v == formatNagios) {
+			format = v
+		}
+	}
+	return format
+}
+
 // output renders a run's result, or a bare status (usage error, error of
 // the check, the watchdog's timeout), in one format.
 type output struct {

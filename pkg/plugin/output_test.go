@@ -173,6 +173,12 @@ func TestRunOutputFormats(t *testing.T) {
 	if _, out := run(t, "--output-format", "json", "extra"); !json.Valid([]byte(out)) || !strings.Contains(out, `"code":3`) {
 		t.Errorf("json usage error is not one JSON object: %q", out)
 	}
+	if code, out := run(t, "--output-format=json", "-w", "abc"); code != 3 || !json.Valid([]byte(out)) || !strings.Contains(out, "abc") {
+		t.Errorf("json, bad option: exit %d, %q", code, out)
+	}
+	if code, out := run(t, "-w", "abc", "--output-format", "openmetrics"); code != 3 || !strings.HasSuffix(out, "# EOF\n") {
+		t.Errorf("openmetrics, bad option: exit %d, %q", code, out)
+	}
 	if code, out := run(t, "--output-format", "xml"); code != 3 || !strings.Contains(out, "nagios") {
 		t.Errorf("--output-format xml: exit %d, %q", code, out)
 	}

@@ -127,7 +127,7 @@ func (r Runner) Run(p Plugin) int {
 	if len(locators) > 0 {
 		extra, err := r.readExtraOpts(p, start, args, locators, san)
 		if err != nil {
-			io.WriteString(r.Stdout, san.RenderLine(p.Service, UNKNOWN, err.Error()))
+			io.WriteString(r.Stdout, output{format: requestedFormat(r.Args), plugin: p, z: san}.line(UNKNOWN, err.Error()))
 			return int(UNKNOWN)
 		}
 		args = append(extra, args...)
@@ -141,10 +141,10 @@ func (r Runner) Run(p Plugin) int {
 			r.writeHelp(p, parser)
 			return int(UNKNOWN)
 		}
-		return r.usageError(p, san, "", flagMessage(err))
+		return r.usageError(p, san, requestedFormat(args), flagMessage(err))
 	}
 	if common.MaxOutput < minOutput {
-		return r.usageError(p, san, "", fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
+		return r.usageError(p, san, common.OutputFormat, fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
 	}
 	if common.Version {
 		io.WriteString(r.Stdout, p.Name+" (hindsight) "+version+"\n")
