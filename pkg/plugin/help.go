@@ -107,7 +107,11 @@ func optionDescription(o *flags.Option) string {
 	if len(o.Choices) > 0 && !mentionsAll(desc, o.Choices) {
 		desc += " (one of: " + strings.Join(o.Choices, ", ") + ")"
 	}
-	if def := strings.Join(o.Default, ", "); def != "" && !isBoolOption(o) && !strings.Contains(strings.ToLower(desc), "default") {
+	def := strings.Join(o.Default, ", ")
+	if o.DefaultMask != "" {
+		def = o.DefaultMask // "-" hides it, as in go-flags
+	}
+	if def != "" && def != "-" && !isBoolOption(o) && !strings.Contains(strings.ToLower(desc), "default") {
 		desc += " (default: " + def + ")"
 	}
 	if o.EnvDefaultKey != "" {
