@@ -345,7 +345,11 @@ func (o output) perfFamilies(r Result, plugin string) ([]*family, map[int]*famil
 	base := metricPrefix + metricName(strings.TrimPrefix(o.plugin.Name, "check_")) + "_"
 	for i, p := range r.Perf {
 		conv := convertUnit(p.UOM)
-		name := withSuffix(noAbbreviations(base+metricName(o.z.Sanitize(p.Label))), conv.suffix)
+		quantity := p.Metric
+		if quantity == "" {
+			quantity = o.z.Sanitize(p.Label)
+		}
+		name := withSuffix(noAbbreviations(base+metricName(quantity)), conv.suffix)
 		if name == stateMetric {
 			name += "_value"
 		}

@@ -41,6 +41,8 @@ func sampleResult() (Result, *Sanitizer) {
 		NewPerf("errors_total", 3, ""),
 		Perf{Label: "gone", Unknown: true, Min: math.NaN(), Max: math.NaN()},
 		NewPerf("time", 1, "ms"), // the same label twice: one series
+		Perf{Label: "/etc/ssl/a.pem", Value: 30, UOM: "d", Metric: "expiry", Min: math.NaN(), Max: math.NaN()},
+		Perf{Label: "example.org:443#1", Value: 200, UOM: "d", Metric: "expiry", Min: math.NaN(), Max: math.NaN()},
 	)
 	return r, z
 }
