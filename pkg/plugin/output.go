@@ -477,19 +477,25 @@ func metricName(s string) string {
 	return name
 }
 
-// unitAbbreviations are the words promtool rejects as parts of a metric
-// name: a unit belongs spelled out at the end ("_seconds").
-var unitAbbreviations = map[string]bool{"s": true, "ms": true, "us": true, "ns": true, "sec": true, "b": true,
-	"kb": true, "mb": true, "gb": true, "tb": true, "pb": true, "m": true, "h": true, "d": true}
+// unitWords are the words promtool rejects as parts of a metric name:
+// abbreviated units, and units that are not base units. The unit belongs
+// at the end, spelled as the base unit ("_seconds").
+var unitWords = map[string]bool{"s": true, "ms": true, "us": true, "ns": true, "sec": true, "b": true,
+	"kb": true, "mb": true, "gb": true, "tb": true, "pb": true, "m": true, "h": true, "d": true,
+	"milliseconds": true, "microseconds": true, "nanoseconds": true, "minutes": true, "hours": true,
+	"days": true, "weeks": true, "bits": true, "kilobytes": true, "megabytes": true, "gigabytes": true,
+	"terabytes": true, "petabytes": true, "percent": true, "kelvins": true, "fahrenheit": true,
+	"rankine": true, "inches": true, "yards": true, "miles": true, "calories": true, "pounds": true, "ounces": true}
 
-// noAbbreviations joins each part of name that reads as an abbreviated
-// unit to the part before it: "procs_d" (processes in state D) becomes
-// "procsd", not a duration in days.
+// noAbbreviations joins each part of name that reads as a unit to the
+// part before it: "procs_d" (processes in state D) becomes "procsd", not
+// a duration in days, and a label "days" with unit d gives
+// "..._sampledays_seconds".
 func noAbbreviations(name string) string {
 	parts := strings.Split(name, "_")
 	out := parts[:1]
 	for _, p := range parts[1:] {
-		if unitAbbreviations[p] {
+		if unitWords[p] {
 			out[len(out)-1] += p
 		} else {
 			out = append(out, p)

@@ -41,6 +41,10 @@ func sampleResult() (Result, *Sanitizer) {
 		NewPerf("errors_total", 3, ""),
 		Perf{Label: "gone", Unknown: true, Min: math.NaN(), Max: math.NaN()},
 		NewPerf("time", 1, "ms"), // the same label twice: one series
+		NewPerf("", 1, ""),
+		NewPerf("1st ÄÖÜ", 2, "MB"),
+		NewPerf("latency_sum", 0.5, "s"),
+		NewPerf("Queue Percent", 50, "%"),
 		Perf{Label: "/etc/ssl/a.pem", Value: 30, UOM: "d", Metric: "expiry", Min: math.NaN(), Max: math.NaN()},
 		Perf{Label: "example.org:443#1", Value: 200, UOM: "d", Metric: "expiry", Min: math.NaN(), Max: math.NaN()},
 	)
@@ -150,6 +154,8 @@ func TestMetricNames(t *testing.T) {
 		{"procs_d", "", "hindsight_sample_procsd"},
 		{"time_ms", "ms", "hindsight_sample_timems_seconds"},
 		{"d", "", "hindsight_sampled"},
+		{"days", "d", "hindsight_sampledays_seconds"},
+		{"cert_days_left", "d", "hindsight_sample_certdays_left_seconds"},
 	}
 	for _, tt := range tests {
 		got := withSuffix(noAbbreviations(metricPrefix+"sample_"+metricName(tt.label)), convertUnit(tt.uom).suffix)

@@ -130,8 +130,18 @@ func (r Runner) Run(p Plugin) int {
 			io.WriteString(r.Stdout, output{format: requestedFormat(r.Args), plugin: p, z: san}.line(UNKNOWN, err.Error()))
 			return int(UNKNOWN)
 		}
-		args = append(extra, args...)
+		args = append(extra, args...) // the command line after: it wins
 	}
+	check, common, code, done := r.parse(p, args, san)
+	if done {
+		return code
+	}
+	return r.runChecked(p, check, common, start, san)
+}
+
+// parse fills the check's and the common options from args; done means
+// the run ends here (help, version, a bad command line) with code.
+func (r Runner) parse(p Plugin, args []string, san *Sanitizer) (check Check, common *Common, code int, done bool) {
 	parser, check, common := NewParser(p)
 	rest, err := parser.ParseArgs(args)
 	registerSecrets(parser, san)
@@ -139,32 +149,35 @@ func (r Runner) Run(p Plugin) int {
 		var ferr *flags.Error
 		if errors.As(err, &ferr) && ferr.Type == flags.ErrHelp {
 			r.writeHelp(p, parser)
-			return int(UNKNOWN)
+			return nil, nil, int(UNKNOWN), true
 		}
-		return r.usageError(p, san, requestedFormat(args), flagMessage(err))
+		return nil, nil, r.usageError(p, san, requestedFormat(args), flagMessage(err)), true
+	}
+	fail := func(msg string) (Check, *Common, int, bool) {
+		return nil, nil, r.usageError(p, san, common.OutputFormat, msg), true
 	}
 	if common.MaxOutput < minOutput {
-		return r.usageError(p, san, common.OutputFormat, fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
+		return fail(fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
 	}
 	if common.Version {
 		io.WriteString(r.Stdout, p.Name+" (hindsight) "+version+"\n")
-		return int(UNKNOWN)
+		return nil, nil, int(UNKNOWN), true
 	}
 	if len(rest) > 0 {
 		taker, ok := check.(ArgsTaker)
 		if !ok {
-			return r.usageError(p, san, common.OutputFormat, fmt.Sprintf("unexpected argument %q", rest[0]))
+			return fail(fmt.Sprintf("unexpected argument %q", rest[0]))
 		}
 		if err := taker.TakeArgs(rest); err != nil {
-			return r.usageError(p, san, common.OutputFormat, err.Error())
+			return fail(err.Error())
 		}
 	}
 	if v, ok := check.(Validator); ok {
 		if err := v.Validate(); err != nil {
-			return r.usageError(p, san, common.OutputFormat, err.Error())
+			return fail(err.Error())
 		}
 	}
-	return r.runChecked(p, check, common, start, san)
+	return check, common, 0, false
 }
 
 // readExtraOpts reads the options of --extra-opts within the deadline the
