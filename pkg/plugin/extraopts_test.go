@@ -95,6 +95,11 @@ func TestExtraOptsSecrets(t *testing.T) {
 		t.Errorf("exit %d, %q; want %q", code, out.String(), want)
 	}
 	out.Reset()
+	code = Runner{Args: []string{"--extra-opts=bad@" + ini, "--output-format", "json"}, Stdout: &out}.Run(secretPlugin)
+	if code != 3 || strings.Contains(out.String(), "hunter3") || !strings.Contains(out.String(), ini+":7: unknown option") {
+		t.Errorf("bad section: exit %d, %q", code, out.String())
+	}
+	out.Reset()
 	Runner{Args: []string{"--password", "hunter4!x"}, Stdout: &out}.Run(secretPlugin)
 	if strings.Contains(out.String(), "hunter4") {
 		t.Errorf("a secret from the command line printed: %q", out.String())
