@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hindsight-plugins/hindsight/internal/testutil"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
@@ -105,5 +110,56 @@ func TestEveryPluginOutputFormats(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The openmetrics output of two plugins, written where node_exporter's
+// textfile collector reads, is served by a real node_exporter with no
+// scrape error: the format and the families shared by plugins
+// (hindsight_check_state) are what the collector accepts.
+func TestTextfileCollector(t *testing.T) {
+	exporter, err := exec.LookPath("prometheus-node-exporter")
+	if err != nil {
+		t.Skip("skipping: prometheus-node-exporter not installed (Debian package prometheus-node-exporter; CI installs it)")
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"check_load", "check_route"} {
+		out, _ := exec.Command(testutil.Binary(t, name), "-t", "5", "--output-format", "openmetrics", "--max-output", "65536").Output()
+		if err := os.WriteFile(filepath.Join(dir, name+".prom"), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(exporter, "--web.listen-address="+addr, "--collector.disable-defaults",
+		"--collector.textfile", "--collector.textfile.directory="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		break
+	}
+	for _, want := range []string{
+		"node_textfile_scrape_error 0\n",
+		`hindsight_check_state{plugin="check_load"} `,
+		`hindsight_check_state{plugin="check_route"} `,
+		`hindsight_load_load1{label="load1",plugin="check_load"} `,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("node_exporter does not serve %q; it serves:\n%s", want, body)
+		}
 	}
 }
