@@ -54,6 +54,9 @@ type option struct {
 	// empty directory for --write-test): only the run's shape is checked.
 	valid map[string]bool
 	args  func(l *lab) []string
+	// prefix goes before the path in the option's value ("@" for
+	// --extra-opts [SECTION][@FILE]).
+	prefix string
 }
 
 // options is the table: a new path option joins it.
@@ -75,6 +78,8 @@ func options() []option {
 	return []option{
 		{plugin: "check_load", flag: "--procfs", kind: dir, args: none},
 		{plugin: "check_load", flag: "--sysfs", kind: dir, args: none},
+		// The runtime reads it for every plugin, before any check runs.
+		{plugin: "check_load", flag: "--extra-opts", kind: file, prefix: "@", args: none},
 
 		{plugin: "check_route", flag: "--netns", kind: file, args: none},
 		{plugin: "check_load", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: none},
@@ -213,7 +218,7 @@ var statusLine = regexp.MustCompile(`^[A-Z][A-Z_]* (OK|WARNING|CRITICAL|UNKNOWN)
 func runCase(t *testing.T, l *lab, o option, f fault, cred *syscall.Credential) {
 	path := f.path(l, o.kind)
 	args := append([]string{"-t", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64)}, o.args(l)...)
-	args = append(args, o.flag, path)
+	args = append(args, o.flag, o.prefix+path)
 	cmd := exec.Command(l.bins[o.plugin], args...)
 	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
 	cmd.Dir = "/"

@@ -20,6 +20,9 @@ type Common struct {
 	Timeout       Timeout   `short:"t" long:"timeout" default:"10" value-name:"SECONDS[:STATE]" description:"Hard deadline for the whole run; STATE (OK, WARNING, CRITICAL, UNKNOWN) is returned when it passes"`
 	TimeoutResult StateFlag `long:"timeout-result" value-name:"STATE" description:"State to return when the deadline passes (default UNKNOWN; -t N:STATE takes precedence)"`
 	MaxOutput     int       `long:"max-output" default:"4096" base:"10" value-name:"BYTES" description:"Bound on the whole output; use 1023 behind NRPE v2 packets"`
+	OutputFormat  string    `long:"output-format" default:"nagios" choice:"nagios" choice:"json" choice:"openmetrics" value-name:"FORMAT" description:"nagios (status line and perfdata), json (one object) or openmetrics (for node_exporter's textfile collector); the exit code is the same in all"`
+	// ExtraOpts is documented here and handled before parsing (extraopts.go).
+	ExtraOpts string `long:"extra-opts" value-name:"[SECTION][@FILE]" description:"Read options from SECTION (default: the plugin's name) of an ini file (default: plugins.ini in the usual places, as monitoring-plugins); the command line wins"`
 }
 
 // Timeout is -t SECONDS[:STATE], as nagios-plugins spells it. SECONDS may

@@ -23,6 +23,11 @@ type Perf struct {
 	// device's error count, a certificate's chain); OK leaves the verdict
 	// to Warn and Crit. Non-OK items are the last dropped from the output.
 	State State
+	// Metric names the quantity when the label names an item (a file, a
+	// host:port): in --output-format openmetrics the items then share one
+	// family, "hindsight_<plugin>_<Metric>", told apart by their label.
+	// Empty: the family is named from the label.
+	Metric string
 }
 
 // NewPerf returns an item with no thresholds and no bounds.

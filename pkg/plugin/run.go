@@ -121,41 +121,85 @@ func (r Runner) Run(p Plugin) int {
 	if mode, ok := generateMode(r.Args); ok {
 		return r.generate(p, mode) // man page and Nagios/NRPE/Icinga 2 definitions (generate.go)
 	}
+	start := time.Now()
+	san := &Sanitizer{}
+	args, locators := splitExtraOpts(r.Args)
+	if len(locators) > 0 {
+		extra, err := r.readExtraOpts(p, start, args, locators, san)
+		if err != nil {
+			io.WriteString(r.Stdout, output{format: requestedFormat(r.Args), plugin: p, z: san}.line(UNKNOWN, err.Error()))
+			return int(UNKNOWN)
+		}
+		args = append(extra, args...) // the command line after: it wins
+	}
+	check, common, code, done := r.parse(p, args, san)
+	if done {
+		return code
+	}
+	return r.runChecked(p, check, common, start, san)
+}
+
+// parse fills the check's and the common options from args; done means
+// the run ends here (help, version, a bad command line) with code.
+func (r Runner) parse(p Plugin, args []string, san *Sanitizer) (check Check, common *Common, code int, done bool) {
 	parser, check, common := NewParser(p)
-	rest, err := parser.ParseArgs(r.Args)
+	rest, err := parser.ParseArgs(args)
+	registerSecrets(parser, san)
 	if err != nil {
 		var ferr *flags.Error
 		if errors.As(err, &ferr) && ferr.Type == flags.ErrHelp {
 			r.writeHelp(p, parser)
-			return int(UNKNOWN)
+			return nil, nil, int(UNKNOWN), true
 		}
-		return r.usageError(p, flagMessage(err))
+		return nil, nil, r.usageError(p, san, requestedFormat(args), flagMessage(err)), true
+	}
+	fail := func(msg string) (Check, *Common, int, bool) {
+		return nil, nil, r.usageError(p, san, common.OutputFormat, msg), true
 	}
 	if common.MaxOutput < minOutput {
-		return r.usageError(p, fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
+		return fail(fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
 	}
 	if common.Version {
 		io.WriteString(r.Stdout, p.Name+" (hindsight) "+version+"\n")
-		return int(UNKNOWN)
+		return nil, nil, int(UNKNOWN), true
 	}
 	if len(rest) > 0 {
 		taker, ok := check.(ArgsTaker)
 		if !ok {
-			return r.usageError(p, fmt.Sprintf("unexpected argument %q", rest[0]))
+			return fail(fmt.Sprintf("unexpected argument %q", rest[0]))
 		}
 		if err := taker.TakeArgs(rest); err != nil {
-			return r.usageError(p, err.Error())
+			return fail(err.Error())
 		}
 	}
 	if v, ok := check.(Validator); ok {
 		if err := v.Validate(); err != nil {
-			return r.usageError(p, err.Error())
+			return fail(err.Error())
 		}
 	}
-	return r.runChecked(p, check, common)
+	return check, common, 0, false
 }
 
-func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
+// readExtraOpts reads the options of --extra-opts within the deadline the
+// command line sets (an ini file on a dead mount must not outlive it),
+// through the one file source: bounded, regular files only, isolated on
+// mounts that can hang.
+func (r Runner) readExtraOpts(p Plugin, start time.Time, args, locators []string, san *Sanitizer) ([]string, error) {
+	pre, _, common := NewParser(p)
+	pre.ParseArgs(args) // only -t matters here; errors are reported by the real parse
+	timeout := common.Timeout.D
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	env := NewEnv(timeout)
+	env.Deadline = start.Add(timeout)
+	defer env.close()
+	ctx, cancel := context.WithDeadline(context.Background(), env.Deadline.Add(-min(timeout/10, 250*time.Millisecond)))
+	defer cancel()
+	return extraOpts(ctx, env.Files(), p, locators, san)
+}
+
+func (r Runner) runChecked(p Plugin, check Check, common *Common, start time.Time, san *Sanitizer) int {
 	timeout := common.Timeout.D
 	if timeout == 0 {
 		timeout = DefaultTimeout
@@ -167,11 +211,10 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 	if common.Timeout.StateSet {
 		timeoutState = common.Timeout.State
 	}
-	san := &Sanitizer{}
 	env := &Env{
 		Verbose:   len(common.Verbose),
 		Timeout:   timeout,
-		Deadline:  time.Now().Add(timeout),
+		Deadline:  start.Add(timeout),
 		Now:       r.clock(),
 		progress:  &progress{},
 		sanitizer: san,
@@ -182,14 +225,15 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 	ctx, cancel := context.WithDeadline(context.Background(), env.Deadline.Add(-margin))
 	defer cancel()
 
-	var out gate
-	watchdog := time.AfterFunc(timeout, func() {
+	out := output{format: common.OutputFormat, plugin: p, z: san, max: common.MaxOutput}
+	var printed gate
+	watchdog := time.AfterFunc(time.Until(env.Deadline), func() {
 		text := "timed out after " + human.Duration(timeout)
 		if what := env.progress.describe(); what != "" {
 			text += " while " + what
 		}
-		if out.claim() {
-			io.WriteString(r.Stdout, san.RenderLine(p.Service, timeoutState, text))
+		if printed.claim() {
+			io.WriteString(r.Stdout, out.line(timeoutState, text))
 			exit := r.Exit
 			if exit == nil {
 				exit = os.Exit
@@ -213,14 +257,14 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common) int {
 		// at every run: say so where the sysadmin will look.
 		res.Note("hung-target registry off, a hung mount may gain a stuck probe child at every run: " + env.lockErr.Error())
 	}
-	if !out.claim() {
+	if !printed.claim() {
 		select {} // the watchdog is printing and exiting
 	}
 	if err != nil {
-		io.WriteString(r.Stdout, san.RenderLine(p.Service, UNKNOWN, err.Error()))
+		io.WriteString(r.Stdout, out.line(UNKNOWN, err.Error()))
 		return int(UNKNOWN)
 	}
-	io.WriteString(r.Stdout, san.Render(p.Service, res, common.MaxOutput))
+	io.WriteString(r.Stdout, out.result(res))
 	return int(res.State())
 }
 
@@ -235,22 +279,19 @@ func runSafely(ctx context.Context, check Check, env *Env) (res Result, err erro
 	return check.Run(ctx, env)
 }
 
-func (r Runner) usageError(p Plugin, msg string) int {
-	io.WriteString(r.Stdout, RenderLine(p.Service, UNKNOWN, msg))
-	io.WriteString(r.Stdout, "Usage: "+p.Name+" "+p.Usage+" (see "+p.Name+" --help)\n")
+// usageError reports a bad command line. In the nagios format a usage
+// line follows; in the others the output stays one parseable document.
+func (r Runner) usageError(p Plugin, san *Sanitizer, format, msg string) int {
+	out := output{format: format, plugin: p, z: san}
+	io.WriteString(r.Stdout, out.line(UNKNOWN, msg))
+	if format == formatNagios || format == "" {
+		io.WriteString(r.Stdout, "Usage: "+p.Name+" "+p.Usage+" (see "+p.Name+" --help)\n")
+	}
 	return int(UNKNOWN)
 }
 
 func (r Runner) writeHelp(p Plugin, parser *flags.Parser) {
-	var b strings.Builder
-	b.WriteString(p.Name + " (hindsight) " + version + " - " + p.Summary + "\n\n")
-	parser.LongDescription = ""
-	parser.WriteHelp(&b)
-	if p.Help != "" {
-		b.WriteString("\n" + strings.TrimRight(p.Help, "\n") + "\n")
-	}
-	b.WriteString("\nExit codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for --help, --version and bad options).\n")
-	io.WriteString(r.Stdout, b.String())
+	io.WriteString(r.Stdout, renderHelp(p, parser))
 }
 
 // flagMessage makes go-flags' messages one line that names the option:

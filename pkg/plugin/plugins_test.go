@@ -1,0 +1,165 @@
+package plugin_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+// plugins lists every plugin of the suite: every cmd/check_*, so that a
+// new one is included without being listed.
+func plugins(t *testing.T) []string {
+	dirs, err := filepath.Glob(filepath.Join("..", "..", "cmd", "check_*"))
+	if err != nil || len(dirs) < 6 {
+		t.Fatalf("found %d plugins in cmd/ (%v), want all of them", len(dirs), err)
+	}
+	var names []string
+	for _, d := range dirs {
+		names = append(names, filepath.Base(d))
+	}
+	return names
+}
+
+// Every plugin of the suite (every cmd/check_*, so a new one is included
+// without being listed) prints a --help that reads at 80 columns through
+// a pipe, and keeps the options every plugin has.
+func TestEveryPluginHelp(t *testing.T) {
+	for _, name := range plugins(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(testutil.Binary(t, name), "--help")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr // pipes, as a pager or a ticket gets it
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != int(plugin.UNKNOWN) || stderr.Len() > 0 {
+				t.Fatalf("--help: %v, stderr %q", err, stderr.String())
+			}
+			help := stdout.String()
+			for _, p := range plugin.HelpProblems(help) {
+				t.Error(p)
+			}
+			for _, opt := range []string{"-h, --help", "-V, --version", "-v, --verbose", "-t, --timeout=", "--extra-opts=", "--output-format="} {
+				if !strings.Contains(help, "\n  "+opt) && !strings.Contains(help, "\n      "+opt) {
+					t.Errorf("--help does not list %s", opt)
+				}
+			}
+			if t.Failed() {
+				t.Logf("--help of %s:\n%s", name, help)
+			}
+		})
+	}
+}
+
+// Every plugin, run as it comes (with no target, those that need one say
+// so), speaks each format: json is one valid object, openmetrics passes
+// promtool, both with the exit code of the run, nothing on stderr.
+func TestEveryPluginOutputFormats(t *testing.T) {
+	promtool, _ := exec.LookPath("promtool")
+	for _, name := range plugins(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			bin := testutil.Binary(t, name)
+			for _, format := range []string{"json", "openmetrics"} {
+				cmd := exec.Command(bin, "-t", "5", "--output-format", format, "--max-output", "65536")
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				err := cmd.Run()
+				code := 0
+				var exit *exec.ExitError
+				if errors.As(err, &exit) {
+					code = exit.ExitCode()
+				} else if err != nil {
+					t.Fatal(err)
+				}
+				if code > 3 || stderr.Len() > 0 {
+					t.Errorf("%s: exit %d, stderr %q", format, code, stderr.String())
+				}
+				out := stdout.Bytes()
+				if format == "json" {
+					var doc struct{ State struct{ Code int } }
+					if err := json.Unmarshal(out, &doc); err != nil || doc.State.Code != code {
+						t.Errorf("json: %v, state %d, exit %d:\n%s", err, doc.State.Code, code, out)
+					}
+					continue
+				}
+				if !bytes.Contains(out, []byte("hindsight_check_state{plugin=\""+name+"\"} "+strconv.Itoa(code)+"\n")) {
+					t.Errorf("openmetrics: no state %d:\n%s", code, out)
+				}
+				if promtool == "" {
+					t.Log("promtool not installed (Debian package prometheus): format not validated")
+					continue
+				}
+				check := exec.Command(promtool, "check", "metrics")
+				check.Stdin = bytes.NewReader(out)
+				if msg, err := check.CombinedOutput(); err != nil {
+					t.Errorf("promtool check metrics: %v\n%s\ninput:\n%s", err, msg, out)
+				}
+			}
+		})
+	}
+}
+
+// The openmetrics output of two plugins, written where node_exporter's
+// textfile collector reads, is served by a real node_exporter with no
+// scrape error: the format and the families shared by plugins
+// (hindsight_check_state) are what the collector accepts.
+func TestTextfileCollector(t *testing.T) {
+	exporter, err := exec.LookPath("prometheus-node-exporter")
+	if err != nil {
+		t.Skip("skipping: prometheus-node-exporter not installed (Debian package prometheus-node-exporter; CI installs it)")
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"check_load", "check_route"} {
+		out, _ := exec.Command(testutil.Binary(t, name), "-t", "5", "--output-format", "openmetrics", "--max-output", "65536").Output()
+		if err := os.WriteFile(filepath.Join(dir, name+".prom"), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(exporter, "--web.listen-address="+addr, "--collector.disable-defaults",
+		"--collector.textfile", "--collector.textfile.directory="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var body string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		break
+	}
+	for _, want := range []string{
+		"node_textfile_scrape_error 0\n",
+		`hindsight_check_state{plugin="check_load"} `,
+		`hindsight_check_state{plugin="check_route"} `,
+		`hindsight_load_load1{label="load1",plugin="check_load"} `,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("node_exporter does not serve %q; it serves:\n%s", want, body)
+		}
+	}
+}
