@@ -8,6 +8,7 @@
 package files
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -49,6 +50,11 @@ var (
 	Body = Limit{"request body", 8 << 20}
 	// Configuration: fstab and the like.
 	Config = Limit{"configuration", 1 << 20}
+	// Status files an engine rewrites (Nagios' status.dat): about 2 KiB
+	// per service, so 64 MiB holds some 30,000 services.
+	Status = Limit{"status", 64 << 20}
+	// Logs, read from their end with ReadTail: the newest lines matter.
+	Log = Limit{"log", 8 << 20}
 )
 
 func (l Limit) String() string { return l.Kind + " files (" + formatSize(l.Max) + ")" }
@@ -115,6 +121,50 @@ func (s *Source) read(ctx context.Context, lim Limit, path string) ([]byte, erro
 	// resolve it again differently (a symlink swapped in meanwhile).
 	data, err := ReadLocal(lim, where.path)
 	return data, renamed(err, path)
+}
+
+// ReadTail returns the end of the regular file at path: all of it when
+// it is within lim, else its last lim.Max bytes from the first line that
+// starts in them, with cut set. On a mount that can hang the file is
+// read whole in the prober, and one over lim is an error.
+func (s *Source) ReadTail(ctx context.Context, lim Limit, path string) (data []byte, cut bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, &Error{Path: path, Problem: "not read: " + err.Error(), Err: err}
+	}
+	where := s.mounts.classify(path)
+	if where.risky {
+		data, err := s.readIsolated(ctx, lim, path, where)
+		return data, false, err
+	}
+	fd, err := unix.Open(where.path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, false, errnoError(path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, false, errnoError(path, err)
+	}
+	if err := wantRegular(path, st.Mode); err != nil {
+		return nil, false, err
+	}
+	if st.Size > lim.Max {
+		if _, err := f.Seek(st.Size-lim.Max, io.SeekStart); err != nil {
+			return nil, false, errnoError(path, err)
+		}
+		cut = true
+	}
+	data, err = io.ReadAll(io.LimitReader(f, lim.Max))
+	if err != nil {
+		return nil, false, errnoError(path, err)
+	}
+	if cut {
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			data = data[i+1:]
+		}
+	}
+	return data, cut, nil
 }
 
 // ReadLocal reads a file on a filesystem that cannot hang, in-process:

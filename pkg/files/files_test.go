@@ -3,6 +3,7 @@ package files_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -275,5 +276,31 @@ func TestDotDotAfterSymlink(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatalf("Read(%s) hung in-process", p)
+	}
+}
+
+// ReadTail keeps the last lines of a file over the limit, whole lines
+// only, and refuses what Read refuses.
+func TestReadTail(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.log")
+	os.WriteFile(small, []byte("a\nb\n"), 0o644)
+	big := filepath.Join(dir, "big.log")
+	var b strings.Builder
+	for i := 0; b.Len() < int(files.Log.Max)+100; i++ {
+		fmt.Fprintf(&b, "line %d\n", i)
+	}
+	os.WriteFile(big, []byte(b.String()), 0o644)
+	src := source(t, time.Second)
+	if data, cut, err := src.ReadTail(context.Background(), files.Log, small); err != nil || cut || string(data) != "a\nb\n" {
+		t.Errorf("small: %q, %v, %v", data, cut, err)
+	}
+	data, cut, err := src.ReadTail(context.Background(), files.Log, big)
+	if err != nil || !cut || int64(len(data)) > files.Log.Max || !strings.HasPrefix(string(data), "line ") ||
+		!strings.HasSuffix(b.String(), string(data)) {
+		t.Errorf("big: %d bytes starting %.20q, cut %v, %v", len(data), data, cut, err)
+	}
+	if _, _, err := src.ReadTail(context.Background(), files.Log, "/dev/zero"); !errors.Is(err, files.ErrNotRegular) {
+		t.Errorf("/dev/zero: %v", err)
 	}
 }
