@@ -69,7 +69,9 @@ func TestJudgeNagios(t *testing.T) {
 			n.OOM = []kmsg.Victim{{PID: 4242, Comm: "nagios4", Memcg: "/system.slice/nagios4.service"}}
 		}, nil, plugin.CRITICAL,
 			[]string{"the engine (pid 4242 in /var/lib/nagios4/status.dat) is not running: no process 4242; killed by the OOM killer: nagios4 (pid 4242) in /system.slice/nagios4.service"}},
-		{"pid reused", nil, func(n *nagiosObs) { n.Proc = engineProc{PID: 4242, Gone: `pid 4242 is now "bash", started after the engine`} }, nil, plugin.CRITICAL,
+		{"pid reused", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: `pid 4242 is now "bash", started after the engine`}
+		}, nil, plugin.CRITICAL,
 			[]string{`is not running: pid 4242 is now "bash"`}},
 		{"stopped", nil, func(n *nagiosObs) { n.Proc.State = 'T' }, nil, plugin.CRITICAL, []string{"nagios4 (pid 4242) is stopped"}},
 		{"stale status", nil, func(n *nagiosObs) { n.Status.Program.Created = now.Add(-36 * time.Second).Unix() }, nil, plugin.CRITICAL,
@@ -102,7 +104,9 @@ func TestJudgeNagios(t *testing.T) {
 			f := nagiosstatus.Failure{Command: "notify-by-sms", Reason: "timed out after 30.00s"}
 			n.Log.Failures = []nagiosstatus.Failure{f, f}
 		}, nil, plugin.CRITICAL, []string{"2 notification commands failed: notify-by-sms x2"}},
-		{"log unreadable", nil, func(n *nagiosObs) { n.Log, n.LogErr = nil, errors.New("/var/log/nagios4/nagios.log: permission denied for uid 110") }, nil, plugin.UNKNOWN,
+		{"log unreadable", nil, func(n *nagiosObs) {
+			n.Log, n.LogErr = nil, errors.New("/var/log/nagios4/nagios.log: permission denied for uid 110")
+		}, nil, plugin.UNKNOWN,
 			[]string{"failed notifications not checked: /var/log/nagios4/nagios.log: permission denied"}},
 		{"problem never notified", nil, func(n *nagiosObs) {
 			s := &n.Status.Services[0]
