@@ -184,11 +184,21 @@ func ReadLocal(lim Limit, path string) ([]byte, error) {
 	if err := wantRegular(path, st.Mode); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, lim.Max+1))
-	if err != nil {
+	// A file whose size is over the limit is refused before any read (a
+	// 1 GB status file costs nothing); the buffer is sized from the
+	// file, so a big file within the limit is not copied as it grows.
+	// Files of /proc say 0 and are read to their end.
+	if st.Size > lim.Max {
+		return nil, tooLarge(lim, path)
+	}
+	var buf bytes.Buffer
+	if st.Size > 0 {
+		buf.Grow(int(st.Size) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(f, lim.Max+1)); err != nil {
 		return nil, errnoError(path, err)
 	}
-	return checkSize(lim, path, data)
+	return checkSize(lim, path, buf.Bytes())
 }
 
 func (s *Source) readIsolated(ctx context.Context, lim Limit, path string, where place) ([]byte, error) {
@@ -205,9 +215,13 @@ func (s *Source) readIsolated(ctx context.Context, lim Limit, path string, where
 
 func checkSize(lim Limit, path string, data []byte) ([]byte, error) {
 	if int64(len(data)) > lim.Max {
-		return nil, &Error{Path: path, Problem: "larger than the " + formatSize(lim.Max) + " limit for " + lim.Kind + " files", Err: ErrTooLarge}
+		return nil, tooLarge(lim, path)
 	}
 	return data, nil
+}
+
+func tooLarge(lim Limit, path string) error {
+	return &Error{Path: path, Problem: "larger than the " + formatSize(lim.Max) + " limit for " + lim.Kind + " files", Err: ErrTooLarge}
 }
 
 func wantRegular(path string, mode uint32) error {
