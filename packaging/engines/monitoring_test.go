@@ -1,0 +1,178 @@
+package engines
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
+)
+
+// monitoringObjects are what TestMonitoringNagios adds to nagiosObjects:
+// a service whose exit code is a file's content, and a contact whose
+// notification command always fails.
+const monitoringObjects = `define contact {
+	contact_name                  ops
+	host_notifications_enabled    1
+	service_notifications_enabled 1
+	host_notification_period      24x7
+	service_notification_period   24x7
+	host_notification_options     d,u,r
+	service_notification_options  w,u,c,r
+	host_notification_commands    notify-broken
+	service_notification_commands notify-broken
+}
+define command {
+	command_name notify-broken
+	command_line /bin/false
+}
+define command {
+	command_name lab_file
+	command_line /bin/sh %[1]s/check.sh
+}
+define service {
+	host_name             localhost
+	service_description   watched
+	check_command         lab_file
+	max_check_attempts    1
+	check_interval        5
+	retry_interval        5
+	check_period          24x7
+	contacts              ops
+	notification_interval 0
+	notification_period   24x7
+	notification_options  w,u,c,r
+}
+define service {
+	host_name             localhost
+	service_description   steady
+	check_command         lab_noop
+	max_check_attempts    1
+	check_interval        5
+	retry_interval        5
+	check_period          24x7
+	contacts              lab
+	notification_interval 0
+	notification_period   24x7
+}
+`
+
+// TestMonitoringNagios: check_monitoring against a real Nagios 4 (issue
+// 15), in the order a bad day takes: running normally, a notification
+// command that fails, notifications disabled through the command file,
+// the daemon stopped (SIGSTOP) until status.dat is stale, then killed
+// (SIGKILL, as the OOM killer does).
+func TestMonitoringNagios(t *testing.T) {
+	lab := newLab(t, "nagios4")
+	bin := filepath.Join(lab.Plugins, "hindsight", "check_monitoring")
+	must(t, copyFile(testutil.Binary(t, "check_monitoring"), bin, 0o755))
+	dir := lab.Mkdir(t, "monitoring")
+	for _, d := range []string{"rw", "spool", "tmp"} {
+		lab.Mkdir(t, "monitoring", d)
+	}
+	writeFile(t, filepath.Join(dir, "check.sh"), "exit $(cat "+dir+"/exit)\n")
+	writeFile(t, filepath.Join(dir, "exit"), "0\n")
+	cfg := fmt.Sprintf(nagiosMain, dir)
+	cfg = strings.Replace(cfg, "enable_notifications=0", "enable_notifications=1\nlog_notifications=1", 1)
+	cfg += "cfg_file=" + dir + "/objects.cfg\n"
+	mainCfg := filepath.Join(dir, "nagios.cfg")
+	writeFile(t, mainCfg, cfg)
+	writeFile(t, filepath.Join(dir, "objects.cfg"), nagiosObjects+fmt.Sprintf(monitoringObjects, dir))
+	writeFile(t, filepath.Join(dir, "resource.cfg"), "$USER1$="+lab.Plugins+"\n")
+	startDaemon(t, lab, "nagios4-monitoring", "nagios4", mainCfg)
+
+	statusPath := filepath.Join(dir, "status.dat")
+	waitFor(t, "Nagios checking both services", 60*time.Second, func() bool {
+		st := readStatus(statusPath)
+		return st["watched"]["has_been_checked"] == "1" && st["steady"]["has_been_checked"] == "1"
+	})
+	stateFile := filepath.Join(dir, "check_monitoring.state")
+	run := func(want int, wantText ...string) string {
+		t.Helper()
+		d := lab.direct(t, bin, "--nagios-config", mainCfg, "--state-file", stateFile, "-t", "10")
+		if d.Code != want {
+			t.Errorf("check_monitoring exited %d, want %d:\n%s", d.Code, want, d.Stdout)
+		}
+		for _, w := range wantText {
+			if !strings.Contains(d.Stdout, w) {
+				t.Errorf("check_monitoring output lacks %q:\n%s", w, d.Stdout)
+			}
+		}
+		return d.Stdout
+	}
+
+	t.Log("running normally: " + firstLine(run(0, "MONITORING OK - nagios4", "3 active checks on time")))
+
+	// The watched service goes CRITICAL; its contact's notification
+	// command exits 1, which Nagios' worker logs.
+	writeFile(t, filepath.Join(dir, "exit"), "2\n")
+	logPath := filepath.Join(dir, "nagios.log")
+	waitFor(t, "Nagios logging the failed notification", 60*time.Second, func() bool {
+		b, _ := os.ReadFile(logPath)
+		return strings.Contains(string(b), "wproc: NOTIFY job")
+	})
+	t.Log("failing notification: " + firstLine(run(1, "MONITORING WARNING - 1 notification command failed: notify-broken",
+		"failed notification: notify-broken exited with return code 1")))
+	// The failure is news once: the next run starts where this one read.
+	run(0, "none failed")
+
+	externalCommand(t, filepath.Join(dir, "rw", "nagios.cmd"), "DISABLE_NOTIFICATIONS")
+	waitFor(t, "Nagios disabling notifications", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(statusPath)
+		return strings.Contains(string(b), "\tenable_notifications=0\n")
+	})
+	t.Log("notifications disabled: " + firstLine(run(2, "notifications are disabled globally")))
+
+	pid := nagiosPID(t, statusPath)
+	must(t, syscall.Kill(pid, syscall.SIGSTOP))
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
+	run(2, "is stopped")
+	// status_update_interval=1 and --stale-factor 3: stale after 8 s.
+	time.Sleep(9 * time.Second)
+	t.Log("stopped: " + firstLine(run(2, "is stopped", "the engine is dead or hung")))
+	must(t, syscall.Kill(pid, syscall.SIGCONT))
+
+	must(t, syscall.Kill(pid, syscall.SIGKILL))
+	waitFor(t, "nagios4 gone", 10*time.Second, func() bool {
+		_, err := os.Stat("/proc/" + strconv.Itoa(pid))
+		return err != nil
+	})
+	t.Log("killed: " + firstLine(run(2, "is not running: no process "+strconv.Itoa(pid))))
+}
+
+// externalCommand writes one command to Nagios' command FIFO, without
+// blocking when nothing reads it.
+func externalCommand(t *testing.T, fifo, command string) {
+	t.Helper()
+	f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	must(t, err)
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "[%d] %s\n", time.Now().Unix(), command)
+	must(t, err)
+}
+
+// nagiosPID is the daemon's pid from status.dat.
+func nagiosPID(t *testing.T, statusPath string) int {
+	t.Helper()
+	b, err := os.ReadFile(statusPath)
+	must(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "nagios_pid="); ok {
+			pid, err := strconv.Atoi(v)
+			must(t, err)
+			return pid
+		}
+	}
+	t.Fatalf("%s: no nagios_pid", statusPath)
+	return 0
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
