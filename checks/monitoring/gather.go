@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -184,17 +185,19 @@ func readProc(ctx context.Context, env *plugin.Env, o *Options, prog nagiosstatu
 		return p
 	}
 	defer pfs.Close()
+	// The boot time first: a root that is no procfs (an empty directory)
+	// is an error naming it, not "no process".
+	btime, err := pfs.BootTime()
+	if err != nil {
+		p.Err = err
+		return p
+	}
 	st, err := pfs.ReadStat(prog.PID, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || proc.IsVanished(err) {
 			p.Gone = "no process " + strconv.Itoa(prog.PID)
 			return p
 		}
-		p.Err = err
-		return p
-	}
-	btime, err := pfs.BootTime()
-	if err != nil {
 		p.Err = err
 		return p
 	}
@@ -232,6 +235,11 @@ func readLog(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, pre
 		return
 	}
 	l := nagiosstatus.ParseLog(data, n.LogSince)
+	if l.Newest == 0 && len(bytes.TrimSpace(data)) > 0 {
+		// Text, but not one "[timestamp] message" line: not an engine's log.
+		n.LogErr = fmt.Errorf("%s: no line of it reads as a Nagios log line (\"[timestamp] message\")", n.LogPath)
+		return
+	}
 	n.Log, n.LogCut = &l, cut
 }
 

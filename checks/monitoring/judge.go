@@ -303,7 +303,7 @@ func judgeLog(o *Options, n *nagiosObs, res *plugin.Result) string {
 	res.AddPerf(plugin.NewPerf("notifications_sent", float64(l.Sent), "").WithBounds(0, math.NaN()),
 		plugin.NewPerf("notifications_failed", failed, "").WithThresholds(o.NotifyFailWarning, o.NotifyFailCritical).WithBounds(0, math.NaN()).WithState(st))
 	if n.LogCut {
-		res.Note("the log is over " + strconv.FormatInt(files.Log.Max>>20, 10) + " MiB: only its end was read")
+		res.Note(n.LogPath + " is over " + strconv.FormatInt(files.Log.Max>>20, 10) + " MiB: only its end was read")
 	}
 	if len(l.Failures) == 0 {
 		text := human.Plural(l.Sent, "notification", "notifications") + " sent, none failed"
