@@ -113,6 +113,10 @@ func options() []option {
 		{plugin: "check_monitoring", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: nagiosStatus},
 		{plugin: "check_monitoring", flag: "--kmsg", kind: file, secondary: true, args: nagiosStatus},
 		{plugin: "check_monitoring", flag: "--procfs", kind: dir, secondary: true, args: nagiosStatus},
+		{plugin: "check_monitoring", flag: "--api-password-file", kind: file, args: func(l *lab) []string { return []string{"--icinga-api", l.httpsURL} }},
+		{plugin: "check_monitoring", flag: "--api-ca", kind: file, args: func(l *lab) []string {
+			return []string{"--icinga-api", l.httpsURL, "--api-password-file", l.certPEM}
+		}},
 
 		{plugin: "check_blockdev", flag: "--procfs", kind: dir, args: rootOnly},
 		{plugin: "check_blockdev", flag: "--sysfs", kind: dir, args: rootOnly},
