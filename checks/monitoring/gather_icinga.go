@@ -16,6 +16,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/files"
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
+	"github.com/hindsight-plugins/hindsight/pkg/nagiosstatus"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
 
@@ -28,6 +29,7 @@ type icingaObs struct {
 	Hosts    []icingaCheckable
 	Services []icingaCheckable
 	NotConn  []string // endpoints not connected
+	Proc     *engineProc // the daemon's process, when the API is on this host
 }
 
 // icingaApp is IcingaApplication's status.
@@ -88,6 +90,14 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options) (*icingaObs,
 		return ic, nil
 	}
 	ic.App = status.Results[0].Status.App.App
+	if loopback(ic.URL) && ic.App.PID > 0 {
+		// On this host the pid the API gives is the daemon's: its memory
+		// is judged as a Nagios engine's is.
+		done := env.Begin("reading the engine's process in " + o.Procfs)
+		p := readProc(ctx, env, o, nagiosstatus.Program{PID: int(ic.App.PID), Start: int64(ic.App.ProgramStart)})
+		done()
+		ic.Proc = &p
+	}
 	attrs := "?attrs=__name&attrs=check_interval&attrs=last_check&attrs=enable_active_checks"
 	for _, kind := range []struct {
 		path string
@@ -123,6 +133,20 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options) (*icingaObs,
 		ic.NotConn = listener.Results[0].Status.API.NotConn
 	}
 	return ic, nil
+}
+
+// loopback reports whether the API's URL names this host.
+func loopback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // downError marks an API that did not answer at all.

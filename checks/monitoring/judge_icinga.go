@@ -80,5 +80,15 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 	if t := addFreshness(o, res, lates, total, oldest, prefix); t != "" {
 		oks = append(oks, t)
 	}
+	if p := ic.Proc; p != nil && obs.Nagios == nil {
+		switch {
+		case p.Err != nil:
+			res.Note("the engine's memory is not known: " + p.Err.Error())
+		case !p.Alive():
+			res.Note("the engine's memory is not known: the API's pid " + strconv.Itoa(p.PID) + " is not a process here (" + p.Gone + ")")
+		default:
+			judgeMemory(o, obs, *p, res)
+		}
+	}
 	return oks
 }

@@ -60,6 +60,10 @@ func nextState(obs observations) saved {
 		}
 		next.LogNewest = n.LogNewest()
 	}
+	if ic := obs.Icinga; obs.Nagios == nil && ic != nil && ic.Proc != nil && ic.Proc.Alive() {
+		p := ic.Proc
+		next.PID, next.Started, next.RSS, next.Comm = p.PID, p.Started, p.RSS, p.Comm
+	}
 	if obs.Prev != nil && next.LogNewest == 0 {
 		next.LogNewest = obs.Prev.LogNewest
 	}
