@@ -28,7 +28,7 @@ type icingaObs struct {
 	App      icingaApp
 	Hosts    []icingaCheckable
 	Services []icingaCheckable
-	NotConn  []string // endpoints not connected
+	NotConn  []string    // endpoints not connected
 	Proc     *engineProc // the daemon's process, when the API is on this host
 }
 
