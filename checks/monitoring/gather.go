@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -38,11 +39,7 @@ type nagiosObs struct {
 	StatusMissing bool // no status.dat: Nagios removes it when it stops
 	Status        nagiosstatus.Status
 	Proc          engineProc
-	LogPath       string // "" when there is no log to read
-	Log           *nagiosstatus.Log
-	LogSince      int64
-	LogCut        bool  // the log was longer than read: only its end was read
-	LogErr        error // the log could not be read (UNKNOWN)
+	Log           notifLog
 	OOM           []kmsg.Victim
 	OOMNote       string // why the kernel log was not read (a note)
 	OOMBad        string // an explicit --kmsg that cannot be read (UNKNOWN)
@@ -51,10 +48,18 @@ type nagiosObs struct {
 
 // LogNewest is the newest log timestamp read, 0 when none.
 func (n *nagiosObs) LogNewest() int64 {
-	if n.Log == nil {
+	if n.Log.Log == nil {
 		return 0
 	}
-	return n.Log.Newest
+	return n.Log.Log.Newest
+}
+
+// notifLog is what an engine's log says of notifications.
+type notifLog struct {
+	Path string // "" when there is no log to read
+	Log  *nagiosstatus.Log
+	Cut  bool  // the log was longer than read: only its end was read
+	Err  error // the log could not be read (UNKNOWN)
 }
 
 // engineProc is the engine's process as /proc shows it.
@@ -90,7 +95,7 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, prev *saved) (obse
 		obs.Nagios = n
 	}
 	if o.IcingaAPI != "" {
-		ic, err := gatherIcinga(ctx, env, o)
+		ic, err := gatherIcinga(ctx, env, o, prev)
 		if err != nil {
 			return obs, err
 		}
@@ -216,31 +221,46 @@ func readProc(ctx context.Context, env *plugin.Env, o *Options, prog nagiosstatu
 // readLog reads the end of the engine's log for notifications since the
 // last run (the last hour on a first run).
 func readLog(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, prev *saved) {
-	n.LogPath = o.NagiosLog
-	if n.LogPath == "" {
-		n.LogPath = n.Config.LogFile
+	n.Log.Path = o.NagiosLog
+	if n.Log.Path == "" {
+		n.Log.Path = n.Config.LogFile
 	}
-	if n.LogPath == "" {
-		return
-	}
-	n.LogSince = env.Now().Add(-firstRunLookBack).Unix()
+	since := env.Now().Add(-firstRunLookBack).Unix()
 	if prev != nil && prev.LogNewest > 0 {
-		n.LogSince = prev.LogNewest
+		since = prev.LogNewest
 	}
-	done := env.Begin("reading " + n.LogPath)
-	data, cut, err := env.Files().ReadTail(ctx, files.Log, n.LogPath)
+	n.Log = readNotifLog(ctx, env, n.Log.Path, "Nagios", func(data []byte) nagiosstatus.Log { return nagiosstatus.ParseLog(data, since) })
+}
+
+// readNotifLog reads the end of the log at path with parse; "" reads
+// nothing.
+func readNotifLog(ctx context.Context, env *plugin.Env, path, engine string, parse func([]byte) nagiosstatus.Log) notifLog {
+	nl := notifLog{Path: path}
+	if path == "" {
+		return nl
+	}
+	done := env.Begin("reading " + path)
+	data, cut, err := env.Files().ReadTail(ctx, files.Log, path)
 	done()
 	if err != nil {
-		n.LogErr = err
-		return
+		nl.Err = err
+		return nl
 	}
-	l := nagiosstatus.ParseLog(data, n.LogSince)
+	l := parse(data)
 	if l.Newest == 0 && len(bytes.TrimSpace(data)) > 0 {
-		// Text, but not one "[timestamp] message" line: not an engine's log.
-		n.LogErr = fmt.Errorf("%s: no line of it reads as a Nagios log line (\"[timestamp] message\")", n.LogPath)
-		return
+		// Text, but not one "[timestamp] message" line: not the engine's log.
+		nl.Err = fmt.Errorf("%s: no line of it reads as a%s %s log line (\"[timestamp] message\")", path, article(engine), engine)
+		return nl
 	}
-	n.Log, n.LogCut = &l, cut
+	nl.Log, nl.Cut = &l, cut
+	return nl
+}
+
+func article(word string) string {
+	if strings.ContainsRune("AEIOU", rune(word[0])) {
+		return "n"
+	}
+	return ""
 }
 
 // readOOM reads the kernel log when the engine is gone, or was replaced

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/files"
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
+	"github.com/hindsight-plugins/hindsight/pkg/icingalog"
 	"github.com/hindsight-plugins/hindsight/pkg/nagiosstatus"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
@@ -30,7 +31,12 @@ type icingaObs struct {
 	Services []icingaCheckable
 	NotConn  []string    // endpoints not connected
 	Proc     *engineProc // the daemon's process, when the API is on this host
+	Log      notifLog    // its main log, for failed notification commands
 }
+
+// defaultIcingaLog is Debian's icinga2.log, read by default when the API
+// is on this host.
+const defaultIcingaLog = "/var/log/icinga2/icinga2.log"
 
 // icingaApp is IcingaApplication's status.
 type icingaApp struct {
@@ -55,8 +61,9 @@ type icingaCheckable struct {
 // few attributes asked for are about 2 MiB.
 const apiBody = 32 << 20
 
-func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options) (*icingaObs, error) {
+func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved) (*icingaObs, error) {
 	ic := &icingaObs{URL: strings.TrimSuffix(o.IcingaAPI, "/")}
+	readIcingaLog(ctx, env, o, ic, prev)
 	password, err := apiPassword(ctx, env, o)
 	if err != nil {
 		return nil, err
@@ -133,6 +140,22 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options) (*icingaObs,
 		ic.NotConn = listener.Results[0].Status.API.NotConn
 	}
 	return ic, nil
+}
+
+// readIcingaLog reads --icinga-log, or Debian's log when the API is on
+// this host and the log is there.
+func readIcingaLog(ctx context.Context, env *plugin.Env, o *Options, ic *icingaObs, prev *saved) {
+	path := o.IcingaLog
+	if path == "" && loopback(ic.URL) {
+		if _, err := env.Files().Stat(ctx, defaultIcingaLog); err == nil {
+			path = defaultIcingaLog
+		}
+	}
+	since := env.Now().Add(-firstRunLookBack).Unix()
+	if prev != nil && prev.IcingaLogNewest > 0 {
+		since = prev.IcingaLogNewest
+	}
+	ic.Log = readNotifLog(ctx, env, path, "Icinga 2", func(data []byte) nagiosstatus.Log { return icingalog.Parse(data, since) })
 }
 
 // loopback reports whether the API's URL names this host.

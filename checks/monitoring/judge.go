@@ -14,6 +14,9 @@ import (
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
+// noLogFile is the note when neither --nagios-log nor log_file names a log.
+const noLogFile = "no log_file in the configuration (give --nagios-log)"
+
 // maxListed bounds the late checks and failures named in the long output.
 const maxListed = 20
 
@@ -49,7 +52,7 @@ func stateOf(v float64, warn, crit threshold.Range) plugin.State {
 func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result) []string {
 	if n.StatusMissing {
 		res.Add(plugin.CRITICAL, "status file "+n.StatusPath+" does not exist: the engine is not running (it removes the file when it stops)")
-		judgeLog(o, n, res)
+		judgeLog(o, n.Log, noLogFile, "", res)
 		return nil
 	}
 	prog := n.Status.Program
@@ -100,7 +103,7 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 	if prog.Notifications {
 		judgeUnnotified(o, obs.Now, n, res)
 	}
-	if text := judgeLog(o, n, res); text != "" {
+	if text := judgeLog(o, n.Log, noLogFile, "", res); text != "" {
 		oks = append(oks, text)
 	}
 	judgeMemory(o, obs, n.Proc, res)
@@ -287,27 +290,30 @@ func judgeUnnotified(o *Options, now time.Time, n *nagiosObs, res *plugin.Result
 	}
 }
 
-// judgeLog judges the notifications the log shows since the last run.
-func judgeLog(o *Options, n *nagiosObs, res *plugin.Result) string {
+// judgeLog judges the notifications the log shows since the last run;
+// engine names it when more than one engine is watched.
+func judgeLog(o *Options, nl notifLog, missing, engine string, res *plugin.Result) string {
 	switch {
-	case n.LogErr != nil:
-		res.Add(plugin.UNKNOWN, "failed notifications not checked: "+n.LogErr.Error())
+	case nl.Err != nil:
+		res.Add(plugin.UNKNOWN, engineLabel(engine)+"failed notifications not checked: "+nl.Err.Error())
 		return ""
-	case n.Log == nil:
-		res.Note("failed notifications not checked: no log_file in the configuration (give --nagios-log)")
+	case nl.Log == nil:
+		if missing != "" {
+			res.Note("failed notifications not checked: " + missing)
+		}
 		return ""
 	}
-	l := n.Log
+	l := nl.Log
 	failed := float64(len(l.Failures))
 	st := stateOf(failed, o.NotifyFailWarning, o.NotifyFailCritical)
-	res.AddPerf(plugin.NewPerf("notifications_sent", float64(l.Sent), "").WithBounds(0, math.NaN()),
-		plugin.NewPerf("notifications_failed", failed, "").WithThresholds(o.NotifyFailWarning, o.NotifyFailCritical).WithBounds(0, math.NaN()).WithState(st))
-	if n.LogCut {
-		res.Note(n.LogPath + " is over " + strconv.FormatInt(files.Log.Max>>20, 10) + " MiB: only its end was read")
+	res.AddPerf(plugin.NewPerf(engine+"notifications_sent", float64(l.Sent), "").WithBounds(0, math.NaN()),
+		plugin.NewPerf(engine+"notifications_failed", failed, "").WithThresholds(o.NotifyFailWarning, o.NotifyFailCritical).WithBounds(0, math.NaN()).WithState(st))
+	if nl.Cut {
+		res.Note(nl.Path + " is over " + strconv.FormatInt(files.Log.Max>>20, 10) + " MiB: only its end was read")
 	}
 	if len(l.Failures) == 0 {
 		text := human.Plural(l.Sent, "notification", "notifications") + " sent, none failed"
-		res.Add(plugin.OK, text)
+		res.Add(plugin.OK, engineLabel(engine)+text)
 		return text
 	}
 	byCommand := map[string]int{}
@@ -329,7 +335,7 @@ func judgeLog(o *Options, n *nagiosObs, res *plugin.Result) string {
 			parts[i] += " x" + strconv.Itoa(byCommand[c])
 		}
 	}
-	res.Add(st, human.Plural(len(l.Failures), "notification command", "notification commands")+" failed: "+strings.Join(parts, ", "))
+	res.Add(st, engineLabel(engine)+human.Plural(len(l.Failures), "notification command", "notification commands")+" failed: "+strings.Join(parts, ", "))
 	for i, f := range l.Failures {
 		if i == maxListed {
 			res.Note("failed notification: " + strconv.Itoa(len(l.Failures)-maxListed) + " more")

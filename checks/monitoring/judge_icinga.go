@@ -16,12 +16,18 @@ const icingaSlack = 5 * time.Second
 // judgeIcinga judges one Icinga 2 engine through what its API said; it
 // returns the parts of an all-OK summary.
 func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result) []string {
+	prefix := ""
+	if obs.Nagios != nil {
+		prefix = "icinga_"
+	}
 	switch {
 	case ic.Down != nil:
 		res.Add(plugin.CRITICAL, "Icinga 2 API "+ic.Down.Error())
+		judgeLog(o, ic.Log, "", prefix, res)
 		return nil
 	case ic.Refused != nil:
 		res.Add(plugin.UNKNOWN, "Icinga 2 API "+ic.Refused.Error())
+		judgeLog(o, ic.Log, "", prefix, res)
 		return nil
 	}
 	app := ic.App
@@ -47,10 +53,6 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 	}
 	if len(ic.NotConn) > 0 {
 		res.Add(plugin.CRITICAL, human.Plural(len(ic.NotConn), "endpoint", "endpoints")+" not connected: "+strings.Join(ic.NotConn, ", "))
-	}
-	prefix := ""
-	if obs.Nagios != nil {
-		prefix = "icinga_"
 	}
 	start := time.Unix(int64(app.ProgramStart), 0)
 	var lates []late
@@ -78,6 +80,9 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 		}
 	}
 	if t := addFreshness(o, res, lates, total, oldest, prefix); t != "" {
+		oks = append(oks, t)
+	}
+	if t := judgeLog(o, ic.Log, "", prefix, res); t != "" {
 		oks = append(oks, t)
 	}
 	if p := ic.Proc; p != nil && obs.Nagios == nil {

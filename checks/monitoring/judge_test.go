@@ -46,9 +46,8 @@ func healthy() *nagiosObs {
 			Hosts:    []nagiosstatus.Object{{Host: "web1", Interval: 5, LastCheck: now.Add(-time.Minute).Unix(), Checked: true, Active: true, Scheduled: true}},
 			Services: []nagiosstatus.Object{svc("HTTP", 1, 30*time.Second), svc("Disk", 5, 4*time.Minute)},
 		},
-		Proc:    engineProc{PID: 4242, Found: true, State: 'S', Comm: "nagios4", Started: now.Add(-24 * time.Hour).Unix(), RSS: 40 << 20},
-		LogPath: "/var/log/nagios4/nagios.log",
-		Log:     &nagiosstatus.Log{Sent: 2, LastSent: now.Add(-time.Hour).Unix()},
+		Proc: engineProc{PID: 4242, Found: true, State: 'S', Comm: "nagios4", Started: now.Add(-24 * time.Hour).Unix(), RSS: 40 << 20},
+		Log:  notifLog{Path: "/var/log/nagios4/nagios.log", Log: &nagiosstatus.Log{Sent: 2, LastSent: now.Add(-time.Hour).Unix()}},
 	}
 }
 
@@ -96,16 +95,16 @@ func TestJudgeNagios(t *testing.T) {
 		{"passive checks are not judged", nil, func(n *nagiosObs) { n.Status.Services[0].Active, n.Status.Services[0].LastCheck = false, 0 }, nil, plugin.OK,
 			[]string{"2 active checks on time"}},
 		{"failed notification command", nil, func(n *nagiosObs) {
-			n.Log.Failures = []nagiosstatus.Failure{{Time: now.Add(-time.Minute).Unix(), Command: "notify-by-email", Contact: "ops", Host: "web1", Service: "HTTP", Reason: "exited with return code 1"}}
+			n.Log.Log.Failures = []nagiosstatus.Failure{{Time: now.Add(-time.Minute).Unix(), Command: "notify-by-email", Contact: "ops", Host: "web1", Service: "HTTP", Reason: "exited with return code 1"}}
 		}, nil, plugin.WARNING,
 			[]string{"MONITORING WARNING - 1 notification command failed: notify-by-email", "failed notification: notify-by-email exited with return code 1 at 2023-11-26 11:59:00Z for web1/HTTP to ops",
 				"notifications_failed=1;0;;0"}},
 		{"failures over --notify-fail-critical", []string{"--notify-fail-critical", "1"}, func(n *nagiosObs) {
 			f := nagiosstatus.Failure{Command: "notify-by-sms", Reason: "timed out after 30.00s"}
-			n.Log.Failures = []nagiosstatus.Failure{f, f}
+			n.Log.Log.Failures = []nagiosstatus.Failure{f, f}
 		}, nil, plugin.CRITICAL, []string{"2 notification commands failed: notify-by-sms x2"}},
 		{"log unreadable", nil, func(n *nagiosObs) {
-			n.Log, n.LogErr = nil, errors.New("/var/log/nagios4/nagios.log: permission denied for uid 110")
+			n.Log.Log, n.Log.Err = nil, errors.New("/var/log/nagios4/nagios.log: permission denied for uid 110")
 		}, nil, plugin.UNKNOWN,
 			[]string{"failed notifications not checked: /var/log/nagios4/nagios.log: permission denied"}},
 		{"problem never notified", nil, func(n *nagiosObs) {

@@ -15,6 +15,7 @@ type Options struct {
 	NagiosStatus       string             `long:"nagios-status" value-name:"FILE" description:"Nagios 4 or Naemon status.dat (default: status_file of the configuration)"`
 	NagiosLog          string             `long:"nagios-log" value-name:"FILE" description:"Nagios log, for failed notification commands (default: log_file of the configuration)"`
 	IcingaAPI          string             `long:"icinga-api" value-name:"URL" description:"Icinga 2 REST API, e.g. https://127.0.0.1:5665"`
+	IcingaLog          string             `long:"icinga-log" value-name:"FILE" description:"Icinga 2 main log, for failed notification commands (default: Debian's when the API is on this host)"`
 	APIUser            string             `long:"api-user" default:"root" value-name:"NAME" description:"Icinga 2 API user"`
 	APIPasswordFile    string             `long:"api-password-file" value-name:"FILE" description:"File holding the API user's password"`
 	APIPasswordEnv     string             `long:"api-password-env" value-name:"VAR" description:"Environment variable holding the API user's password"`

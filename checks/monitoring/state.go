@@ -19,12 +19,14 @@ const (
 // engine process seen, to measure its memory growth and to tell a
 // restart, and how far the log was read.
 type saved struct {
-	PID       int    `json:"pid,omitempty"`
-	Started   int64  `json:"started,omitempty"` // the process's start, Unix seconds: with PID, what names it
-	RSS       int64  `json:"rss,omitempty"`     // bytes
-	At        int64  `json:"at"`                // when this run looked, Unix seconds
-	LogNewest int64  `json:"log_newest,omitempty"`
-	Comm      string `json:"comm,omitempty"`
+	PID       int   `json:"pid,omitempty"`
+	Started   int64 `json:"started,omitempty"` // the process's start, Unix seconds: with PID, what names it
+	RSS       int64 `json:"rss,omitempty"`     // bytes
+	At        int64 `json:"at"`                // when this run looked, Unix seconds
+	LogNewest int64 `json:"log_newest,omitempty"`
+	// IcingaLogNewest is LogNewest for Icinga 2's log.
+	IcingaLogNewest int64  `json:"icinga_log_newest,omitempty"`
+	Comm            string `json:"comm,omitempty"`
 }
 
 // StateSpec is where the runtime keeps it.
@@ -45,7 +47,7 @@ func (o *Options) statePath() string {
 	if o.StateFile != "" {
 		return o.StateFile
 	}
-	key := strings.Join([]string{o.NagiosConfig, o.NagiosStatus, o.NagiosLog, o.IcingaAPI, o.APIUser, o.Procfs}, "\x00")
+	key := strings.Join([]string{o.NagiosConfig, o.NagiosStatus, o.NagiosLog, o.IcingaAPI, o.IcingaLog, o.APIUser, o.Procfs}, "\x00")
 	sum := sha256.Sum256([]byte(key))
 	return state.DefaultPath("check_monitoring-" + hex.EncodeToString(sum[:4]))
 }
@@ -64,8 +66,14 @@ func nextState(obs observations) saved {
 		p := ic.Proc
 		next.PID, next.Started, next.RSS, next.Comm = p.PID, p.Started, p.RSS, p.Comm
 	}
+	if ic := obs.Icinga; ic != nil && ic.Log.Log != nil {
+		next.IcingaLogNewest = ic.Log.Log.Newest
+	}
 	if obs.Prev != nil && next.LogNewest == 0 {
 		next.LogNewest = obs.Prev.LogNewest
+	}
+	if obs.Prev != nil && next.IcingaLogNewest == 0 {
+		next.IcingaLogNewest = obs.Prev.IcingaLogNewest
 	}
 	return next
 }

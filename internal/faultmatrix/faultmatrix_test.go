@@ -114,6 +114,9 @@ func options() []option {
 		{plugin: "check_monitoring", flag: "--kmsg", kind: file, secondary: true, args: nagiosStatus},
 		{plugin: "check_monitoring", flag: "--procfs", kind: dir, secondary: true, args: nagiosStatus},
 		{plugin: "check_monitoring", flag: "--api-password-file", kind: file, args: func(l *lab) []string { return []string{"--icinga-api", l.httpsURL} }},
+		{plugin: "check_monitoring", flag: "--icinga-log", kind: file, secondary: true, args: func(l *lab) []string {
+			return []string{"--icinga-api", l.httpsURL, "--api-password-file", l.certPEM, "--api-insecure"}
+		}},
 		{plugin: "check_monitoring", flag: "--api-ca", kind: file, args: func(l *lab) []string {
 			return []string{"--icinga-api", l.httpsURL, "--api-password-file", l.certPEM}
 		}},

@@ -261,6 +261,24 @@ object Zone "agent1" {
 	endpoints = [ "agent1" ]
 	parent = ZoneName
 }
+object NotificationComponent "notification" {}
+object User "ops" { enable_notifications = true }
+object NotificationCommand "broken" { command = [ "/bin/false" ] }
+object Service "failing" {
+	host_name = "localhost"
+	check_command = "dummy"
+	vars.dummy_state = 2
+	check_interval = 2s
+	retry_interval = 2s
+	max_check_attempts = 1
+}
+object Notification "page" {
+	host_name = "localhost"
+	service_name = "failing"
+	command = "broken"
+	users = [ "ops" ]
+	interval = 0s
+}
 object Service "orphan" {
 	host_name = "localhost"
 	check_command = "dummy"
@@ -290,7 +308,7 @@ object Service "orphan" {
 	run := func(want int, wantText ...string) string {
 		t.Helper()
 		d := lab.direct(t, bin, "--icinga-api", apiURL, "--api-user", "monitor", "--api-password-file", passFile,
-			"--api-ca", certs+"/ca.crt", "--no-state-file", "-t", "10")
+			"--api-ca", certs+"/ca.crt", "--icinga-log", L+"/log/icinga2.log", "--no-state-file", "-t", "10")
 		if d.Code != want {
 			t.Errorf("check_monitoring exited %d, want %d:\n%s", d.Code, want, d.Stdout)
 		}
@@ -306,12 +324,17 @@ object Service "orphan" {
 	}
 
 	daemon := start(base)
-	t.Log("running: " + firstLine(run(0, "MONITORING OK - icinga2", "answers at "+apiURL)))
+	t.Log("running: " + firstLine(run(0, "MONITORING OK - icinga2", "answers at "+apiURL, "none failed")))
 	daemon.stop(t)
 	t.Log("API down: " + firstLine(run(2, "MONITORING CRITICAL - Icinga 2 API "+apiURL)))
 
 	start(base + agent)
 	// check_interval 2s, --stale-factor 3, 5 s of slack: late after 11 s.
 	time.Sleep(12 * time.Second)
-	t.Log("agent gone: " + firstLine(run(2, "localhost!orphan never checked", "endpoint not connected: agent1")))
+	waitFor(t, "Icinga 2 logging the failed notification command", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(L + "/log/icinga2.log")
+		return strings.Contains(string(b), "Notification command for object 'localhost!failing'")
+	})
+	t.Log("agent gone, notification failing: " + firstLine(run(2, "localhost!orphan never checked", "endpoint not connected: agent1",
+		"1 notification command failed: broken", "failed notification: broken exited with return code 1")))
 }
