@@ -115,8 +115,12 @@ func TestIcingaAPI(t *testing.T) {
 		io.WriteString(w, `{"results":[{"attrs":{"__name":"web1","check_interval":60,"last_check":1700000090.5,"enable_active_checks":true}}]}`)
 	})
 	mux.HandleFunc("/v1/objects/services", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, `{"results":[{"attrs":{"__name":"web1!http","check_interval":60,"last_check":1699999000,"enable_active_checks":true}},`+
+		io.WriteString(w, `{"results":[{"attrs":{"__name":"web1!http","check_interval":60,"last_check":1699999000,"enable_active_checks":true,`+
+			`"state":2,"state_type":1,"last_hard_state_change":1699990000,"acknowledgement":0,"downtime_depth":0,"enable_notifications":true}},`+
 			`{"attrs":{"__name":"web1!disk","check_interval":300,"last_check":1700000000,"enable_active_checks":true}}]}`)
+	})
+	mux.HandleFunc("/v1/objects/notifications", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"results":[{"attrs":{"host_name":"web1","service_name":"http","last_notification":1699980000}}]}`)
 	})
 	mux.HandleFunc("/v1/status/ApiListener", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"results":[{"status":{"api":{"not_conn_endpoints":["agent7"]}}}]}`)
@@ -124,8 +128,9 @@ func TestIcingaAPI(t *testing.T) {
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
 	t.Setenv("HS_TEST_PW", pw)
-	code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file")
-	for _, w := range []string{"MONITORING CRITICAL - 2 CRITICAL: 1 endpoint not connected: agent7 / 1 of 3 active checks (33.3%) late by over 3x their interval, oldest web1!http last checked 18m25s ago",
+	code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc"))
+	for _, w := range []string{"MONITORING CRITICAL - 2 CRITICAL, 1 WARNING: 1 endpoint not connected: agent7 / 1 of 3 active checks (33.3%) late by over 3x their interval, oldest web1!http last checked 18m25s ago",
+		"[WARNING] 1 problem older than 1h with no notification sent, oldest web1!http for 2h48m",
 		"icinga2 r2.13.6-1 (pid 77) answers at " + srv.URL} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)
@@ -135,7 +140,7 @@ func TestIcingaAPI(t *testing.T) {
 		t.Errorf("exit %d, want 2", code)
 	}
 	t.Setenv("HS_TEST_PW", "wrong-"+pw)
-	if code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file"); code != 3 || !strings.Contains(out, "401 Unauthorized") || strings.Contains(out, pw) {
+	if code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc")); code != 3 || !strings.Contains(out, "401 Unauthorized") || strings.Contains(out, pw) {
 		t.Errorf("wrong password: exit %d, want 3 saying 401 without the password:\n%s", code, out)
 	}
 	if code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--no-state-file"); code != 3 || !strings.Contains(out, "not trusted") {
@@ -143,7 +148,7 @@ func TestIcingaAPI(t *testing.T) {
 	}
 	url := srv.URL
 	srv.Close()
-	if code, out := run(t, "--icinga-api", url, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file"); code != 2 || !strings.Contains(out, "Icinga 2 API "+url) {
+	if code, out := run(t, "--icinga-api", url, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc")); code != 2 || !strings.Contains(out, "Icinga 2 API "+url) {
 		t.Errorf("API down: exit %d, want 2 naming %s:\n%s", code, url, out)
 	}
 }

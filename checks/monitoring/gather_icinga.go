@@ -51,10 +51,27 @@ type icingaApp struct {
 
 // icingaCheckable is a host or a service as the objects API lists it.
 type icingaCheckable struct {
-	Name     string  `json:"__name"`
-	Interval float64 `json:"check_interval"` // seconds
-	Last     float64 `json:"last_check"`     // Unix seconds, <= 0 for never
-	Active   bool    `json:"enable_active_checks"`
+	Name       string  `json:"__name"`
+	Interval   float64 `json:"check_interval"` // seconds
+	Last       float64 `json:"last_check"`     // Unix seconds, <= 0 for never
+	Active     bool    `json:"enable_active_checks"`
+	State      float64 `json:"state"`
+	StateType  float64 `json:"state_type"` // 1 hard
+	HardChange float64 `json:"last_hard_state_change"`
+	Ack        float64 `json:"acknowledgement"`
+	Downtime   float64 `json:"downtime_depth"`
+	Notify     bool    `json:"enable_notifications"`
+	// LastNotification is the newest last_notification of the
+	// Notification objects that apply to it (filled in by gather).
+	LastNotification float64 `json:"-"`
+}
+
+// object is the checkable as Nagios' status.dat would show it, for the
+// judgements both engines share.
+func (c icingaCheckable) object() nagiosstatus.Object {
+	return nagiosstatus.Object{Host: c.Name, Interval: c.Interval, LastCheck: int64(c.Last), Checked: c.Last > 0, Active: c.Active,
+		Scheduled: true, State: int(c.State), Hard: c.StateType == 1, LastHardChange: int64(c.HardChange),
+		LastNotification: int64(c.LastNotification), Notify: c.Notify, Acked: c.Ack > 0, Downtime: c.Downtime > 0}
 }
 
 // apiBody bounds what one API answer may take: 10,000 services with the
@@ -105,7 +122,8 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		done()
 		ic.Proc = &p
 	}
-	attrs := "?attrs=__name&attrs=check_interval&attrs=last_check&attrs=enable_active_checks"
+	attrs := "?attrs=__name&attrs=check_interval&attrs=last_check&attrs=enable_active_checks&attrs=state&attrs=state_type" +
+		"&attrs=last_hard_state_change&attrs=acknowledgement&attrs=downtime_depth&attrs=enable_notifications"
 	for _, kind := range []struct {
 		path string
 		list *[]icingaCheckable
@@ -121,6 +139,32 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		}
 		for _, r := range objs.Results {
 			*kind.list = append(*kind.list, r.Attrs)
+		}
+	}
+	var notifs struct {
+		Results []struct {
+			Attrs struct {
+				Host    string  `json:"host_name"`
+				Service string  `json:"service_name"`
+				Last    float64 `json:"last_notification"`
+			} `json:"attrs"`
+		} `json:"results"`
+	}
+	if err := get("/v1/objects/notifications?attrs=host_name&attrs=service_name&attrs=last_notification", &notifs); err != nil {
+		sortAPIError(ic, err)
+		return ic, nil
+	}
+	last := map[string]float64{}
+	for _, r := range notifs.Results {
+		name := r.Attrs.Host
+		if r.Attrs.Service != "" {
+			name += "!" + r.Attrs.Service
+		}
+		last[name] = max(last[name], r.Attrs.Last)
+	}
+	for _, list := range [][]icingaCheckable{ic.Hosts, ic.Services} {
+		for i := range list {
+			list[i].LastNotification = last[list[i].Name]
 		}
 	}
 	var listener struct {

@@ -101,7 +101,7 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 		oks = append(oks, text)
 	}
 	if prog.Notifications {
-		judgeUnnotified(o, obs.Now, n, res)
+		judgeUnnotified(o, obs.Now, "", res, n.Status.Hosts, n.Status.Services)
 	}
 	if text := judgeLog(o, n.Log, noLogFile, "", res); text != "" {
 		oks = append(oks, text)
@@ -260,13 +260,13 @@ func countRange(r threshold.Range, total int) threshold.Range {
 
 // judgeUnnotified warns of problems older than --unnotified that no
 // notification was sent for since they began.
-func judgeUnnotified(o *Options, now time.Time, n *nagiosObs, res *plugin.Result) {
+func judgeUnnotified(o *Options, now time.Time, engine string, res *plugin.Result, lists ...[]nagiosstatus.Object) {
 	limit := time.Duration(o.Unnotified)
 	if limit <= 0 {
 		return
 	}
 	var silent []late
-	for _, list := range [][]nagiosstatus.Object{n.Status.Hosts, n.Status.Services} {
+	for _, list := range lists {
 		for _, obj := range list {
 			if !obj.Problem() || obj.LastNotification >= obj.LastHardChange || obj.LastHardChange == 0 {
 				continue
@@ -280,7 +280,7 @@ func judgeUnnotified(o *Options, now time.Time, n *nagiosObs, res *plugin.Result
 		return
 	}
 	sort.SliceStable(silent, func(i, j int) bool { return silent[i].age > silent[j].age })
-	res.Add(plugin.WARNING, human.Plural(len(silent), "problem", "problems")+" older than "+human.Duration(limit)+
+	res.Add(plugin.WARNING, engineLabel(engine)+human.Plural(len(silent), "problem", "problems")+" older than "+human.Duration(limit)+
 		" with no notification sent, oldest "+silent[0].name+" for "+human.Duration(silent[0].age))
 	for i, s := range silent {
 		if i == maxListed {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/human"
+	"github.com/hindsight-plugins/hindsight/pkg/nagiosstatus"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
 
@@ -81,6 +82,16 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 	}
 	if t := addFreshness(o, res, lates, total, oldest, prefix); t != "" {
 		oks = append(oks, t)
+	}
+	if app.Notifications {
+		objects := func(list []icingaCheckable) []nagiosstatus.Object {
+			out := make([]nagiosstatus.Object, len(list))
+			for i, c := range list {
+				out[i] = c.object()
+			}
+			return out
+		}
+		judgeUnnotified(o, obs.Now, prefix, res, objects(ic.Hosts), objects(ic.Services))
 	}
 	if t := judgeLog(o, ic.Log, "", prefix, res); t != "" {
 		oks = append(oks, t)
