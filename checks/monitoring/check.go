@@ -19,7 +19,7 @@ var Plugin = plugin.Plugin{
 	Name:    "check_monitoring",
 	Service: "MONITORING",
 	Summary: "check that Nagios or Icinga 2 itself works",
-	Usage:   "[--nagios-config FILE | --icinga-api URL] [OPTIONS]",
+	Usage:   "[--nagios-config FILE] [--icinga-api URL] [OPTIONS]",
 	Group:   "Monitoring options",
 	Help: `Run it from a second engine, from NRPE on another host, or from cron: an engine
 cannot report its own death.
