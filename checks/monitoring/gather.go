@@ -60,6 +60,8 @@ type notifLog struct {
 	Log  *nagiosstatus.Log
 	Cut  bool  // the log was longer than read: only its end was read
 	Err  error // the log could not be read (UNKNOWN)
+	// Missing says why a log named by default is not there (a note).
+	Missing string
 }
 
 // engineProc is the engine's process as /proc shows it.
@@ -230,6 +232,11 @@ func readLog(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, pre
 		since = prev.LogNewest
 	}
 	n.Log = readNotifLog(ctx, env, n.Log.Path, "Nagios", func(data []byte) nagiosstatus.Log { return nagiosstatus.ParseLog(data, since) })
+	if o.NagiosLog == "" && errors.Is(n.Log.Err, fs.ErrNotExist) {
+		// The configuration's log_file not there yet: the engine never
+		// ran here, which the status file already tells.
+		n.Log = notifLog{Path: n.Log.Path, Missing: n.Log.Err.Error()}
+	}
 }
 
 // readNotifLog reads the end of the log at path with parse; "" reads

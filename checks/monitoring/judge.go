@@ -297,6 +297,9 @@ func judgeLog(o *Options, nl notifLog, missing, engine string, res *plugin.Resul
 	case nl.Err != nil:
 		res.Add(plugin.UNKNOWN, engineLabel(engine)+"failed notifications not checked: "+nl.Err.Error())
 		return ""
+	case nl.Missing != "":
+		res.Note("failed notifications not checked: " + nl.Missing)
+		return ""
 	case nl.Log == nil:
 		if missing != "" {
 			res.Note("failed notifications not checked: " + missing)
