@@ -120,20 +120,11 @@ func gatherNagios(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		return nil, fmt.Errorf("%s has no status_file: give --nagios-status", n.ConfigPath)
 	}
 	done := env.Begin("reading " + n.StatusPath)
-	data, err := src.Read(ctx, files.Status, n.StatusPath)
+	err := readStatus(ctx, src, n)
 	done()
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		n.StatusMissing = true
-	case err != nil:
+	if err != nil {
 		return nil, err
-	default:
-		n.Status, err = nagiosstatus.Parse(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", n.StatusPath, err)
-		}
 	}
-	data = nil
 	if !n.StatusMissing {
 		done = env.Begin("reading the engine's process in " + o.Procfs)
 		n.Proc = readProc(ctx, env, o, n.Status.Program)
@@ -142,6 +133,29 @@ func gatherNagios(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 	readLog(ctx, env, o, n, prev)
 	readOOM(ctx, env, o, n, prev)
 	return n, nil
+}
+
+// readStatus parses status.dat as it is read; a file that is not there
+// is news (the engine removes it when it stops), not an error.
+func readStatus(ctx context.Context, src *files.Source, n *nagiosObs) error {
+	r, err := src.Open(ctx, files.Status, n.StatusPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		n.StatusMissing = true
+		return nil
+	case err != nil:
+		return err
+	}
+	defer r.Close()
+	n.Status, err = nagiosstatus.Parse(r)
+	var ferr *files.Error
+	switch {
+	case errors.As(err, &ferr):
+		return err // names the path already
+	case err != nil:
+		return fmt.Errorf("%s: %w", n.StatusPath, err)
+	}
+	return nil
 }
 
 // readConfig reads --nagios-config, or the first default configuration

@@ -167,6 +167,72 @@ func (s *Source) ReadTail(ctx context.Context, lim Limit, path string) (data []b
 	return data, cut, nil
 }
 
+// Open returns a reader of the regular file at path that fails, naming
+// lim, past lim.Max bytes: a big file is parsed as it is read instead of
+// held whole. On a mount that can hang the file is read whole in the
+// prober first; a file whose size is over lim is refused at once.
+func (s *Source) Open(ctx context.Context, lim Limit, path string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Path: path, Problem: "not read: " + err.Error(), Err: err}
+	}
+	where := s.mounts.classify(path)
+	if where.risky {
+		data, err := s.readIsolated(ctx, lim, path, where)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}
+	fd, err := unix.Open(where.path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, errnoError(path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, errnoError(path, err)
+	}
+	if err := wantRegular(path, st.Mode); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.Size > lim.Max {
+		f.Close()
+		return nil, tooLarge(lim, path)
+	}
+	return &bounded{f: f, left: lim.Max, lim: lim, path: path}, nil
+}
+
+// bounded reads a file up to its limit, then fails naming it.
+type bounded struct {
+	f    *os.File
+	left int64
+	lim  Limit
+	path string
+}
+
+func (b *bounded) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, _ := b.f.Read(one[:]); n > 0 {
+			return 0, tooLarge(b.lim, b.path)
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.f.Read(p)
+	b.left -= int64(n)
+	if err != nil && err != io.EOF {
+		err = errnoError(b.path, err)
+	}
+	return n, err
+}
+
+func (b *bounded) Close() error { return b.f.Close() }
+
 // ReadLocal reads a file on a filesystem that cannot hang, in-process:
 // bounded by lim, regular files only. O_NONBLOCK: a
 // FIFO without a writer would otherwise block in open.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -302,5 +303,29 @@ func TestReadTail(t *testing.T) {
 	}
 	if _, _, err := src.ReadTail(context.Background(), files.Log, "/dev/zero"); !errors.Is(err, files.ErrNotRegular) {
 		t.Errorf("/dev/zero: %v", err)
+	}
+}
+
+// Open streams a file within its limit and fails past it, naming it.
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	at := filepath.Join(dir, "at")
+	os.WriteFile(at, make([]byte, files.Secret.Max), 0o600)
+	src := source(t, time.Second)
+	r, err := src.Open(context.Background(), files.Secret, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err := io.ReadAll(r); err != nil || int64(len(data)) != files.Secret.Max {
+		t.Errorf("a file at the limit: %d bytes, %v", len(data), err)
+	}
+	r.Close()
+	if _, err := src.Open(context.Background(), files.Secret, "/dev/zero"); !errors.Is(err, files.ErrNotRegular) {
+		t.Errorf("/dev/zero: %v", err)
+	}
+	over := filepath.Join(dir, "over")
+	os.WriteFile(over, make([]byte, files.Secret.Max+1), 0o600)
+	if _, err := src.Open(context.Background(), files.Secret, over); !errors.Is(err, files.ErrTooLarge) {
+		t.Errorf("a file one byte over: %v", err)
 	}
 }

@@ -7,9 +7,11 @@
 package nagiosstatus
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 )
 
@@ -85,24 +87,26 @@ var blocks = map[string]block{
 	"info": info, "programstatus": program, "hoststatus": host, "servicestatus": service,
 }
 
-// Parse reads status.dat. A file without an info and a programstatus
-// block, with a line that is neither a block's start or end nor
-// key=value inside a block, or cut inside a block is ErrMalformed, with
-// the line number.
-func Parse(data []byte) (Status, error) {
+// maxLine bounds one line of status.dat: Nagios caps plugin output at 8
+// KiB, escaped long output can double it.
+const maxLine = 1 << 20
+
+// Parse reads status.dat as it streams from r, keeping only the fields
+// of Object and Program, so a big file costs a buffer, not its size. A
+// file without an info and a programstatus block, with a line that is
+// neither a block's start or end nor key=value inside a block, or cut
+// inside a block is ErrMalformed, with the line number. An error of r is
+// returned as it is.
+func Parse(r io.Reader) (Status, error) {
 	var st Status
 	cur, lineNo := outside, 0
 	var obj Object
 	seen := map[block]bool{}
-	for len(data) > 0 {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), maxLine)
+	for sc.Scan() {
 		lineNo++
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		line = bytes.TrimSpace(line)
+		line := trim(sc.Bytes())
 		if cur == outside {
 			if len(line) == 0 || line[0] == '#' {
 				continue
@@ -145,6 +149,12 @@ func Parse(data []byte) (Status, error) {
 			setObject(&obj, key, value)
 		}
 	}
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return st, fmt.Errorf("%w status file: line %d longer than %d KiB", ErrMalformed, lineNo+1, maxLine>>10)
+		}
+		return st, err
+	}
 	switch {
 	case cur != outside:
 		return st, fmt.Errorf("%w status file: cut short inside a block at line %d", ErrMalformed, lineNo)
@@ -152,6 +162,18 @@ func Parse(data []byte) (Status, error) {
 		return st, fmt.Errorf("%w status file: no info and programstatus blocks (not a Nagios 4 or Naemon status.dat)", ErrMalformed)
 	}
 	return st, nil
+}
+
+// trim drops the tabs and spaces around a line (and a CR), cheaper than
+// bytes.TrimSpace on the hot path.
+func trim(b []byte) []byte {
+	for len(b) > 0 && (b[0] == '\t' || b[0] == ' ') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == '\t' || b[len(b)-1] == ' ' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
 }
 
 func setInfo(p *Program, key, value []byte) {

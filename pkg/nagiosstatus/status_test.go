@@ -1,6 +1,7 @@
 package nagiosstatus
 
 import (
+	"bytes"
 	"errors"
 	"reflect"
 	"strings"
@@ -64,7 +65,7 @@ contactstatus {
 `
 
 func TestParse(t *testing.T) {
-	st, err := Parse([]byte(sample))
+	st, err := Parse(strings.NewReader(sample))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestParseBad(t *testing.T) {
 		{"object cache", "define host {\n\thost_name\tx\n\t}\n", "line 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]byte(tc.data))
+			_, err := Parse(strings.NewReader(tc.data))
 			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want ErrMalformed mentioning %q", err, tc.want)
 			}
@@ -190,7 +191,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("[1] SERVICE NOTIFICATION: a;b;c;d;e;f\n[2] wproc: NOTIFY job 1 x\n[2] wproc:   host=a\n"))
 	f.Add([]byte("status_file=/x\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if _, err := Parse(data); err == nil && !strings.Contains(string(data), "programstatus") {
+		if _, err := Parse(bytes.NewReader(data)); err == nil && !strings.Contains(string(data), "programstatus") {
 			t.Errorf("accepted a status file without programstatus: %q", data)
 		}
 		ParseConfig(data)
