@@ -61,6 +61,11 @@ func TestNagiosFiles(t *testing.T) {
 			[]string{"MONITORING CRITICAL - status file " + fixture("nowhere.dat") + " does not exist: the engine is not running"}},
 		{"a log that is no log", []string{"--nagios-status", fixture("status.dat"), "--nagios-log", fixture("status.dat")}, 3,
 			[]string{"no line of it reads as a Nagios log line"}},
+		// Postmortem 000: the engine gone, the kernel log says the OOM
+		// killer took it.
+		{"OOM-killed", []string{"--nagios-status", fixture("status.dat"), "--procfs", fixture("dead/proc"), "--kmsg", fixture("dead/kmsg")}, 2,
+			[]string{"MONITORING CRITICAL - the engine (pid 1 in " + fixture("status.dat") + ") is not running: no process 1; " +
+				"killed by the OOM killer: nagios4 (pid 1) in /system.slice/nagios4.service"}},
 		{"a config that is no config", []string{"--nagios-config", fixture("garbage.dat")}, 3,
 			[]string{"malformed main configuration: line 1"}},
 	}
