@@ -128,13 +128,14 @@ func TestIcingaAPI(t *testing.T) {
 		io.WriteString(w, `{"results":[{"attrs":{"host_name":"web1","service_name":"http","last_notification":1699980000}}]}`)
 	})
 	mux.HandleFunc("/v1/status/ApiListener", func(w http.ResponseWriter, r *http.Request) {
-		io.WriteString(w, `{"results":[{"status":{"api":{"not_conn_endpoints":["agent7"]}}}]}`)
+		io.WriteString(w, `{"results":[{"status":{"api":{"not_conn_endpoints":["agent7"],"zones":{"master":{"connected":true,"endpoints":["master"]},`+
+			`"agents":{"connected":false,"endpoints":["agent7"]},"global-templates":{"connected":false,"endpoints":[]}}}}}]}`)
 	})
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
 	t.Setenv("HS_TEST_PW", pw)
 	code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc"))
-	for _, w := range []string{"MONITORING CRITICAL - 2 CRITICAL, 1 WARNING: 1 endpoint not connected: agent7 / 1 of 3 active checks (33.3%) late by over 3x their interval, oldest web1!http last checked 18m25s ago",
+	for _, w := range []string{"MONITORING CRITICAL - 2 CRITICAL, 1 WARNING: 1 endpoint not connected: agent7 (1 zone cut off: agents) / 1 of 3 active checks (33.3%) late by over 3x their interval, oldest web1!http last checked 18m25s ago",
 		"[WARNING] 1 problem older than 1h with no notification sent, oldest web1!http for 2h48m",
 		"icinga2 r2.13.6-1 (pid 77) answers at " + srv.URL} {
 		if !strings.Contains(out, w) {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ type icingaObs struct {
 	Hosts    []icingaCheckable
 	Services []icingaCheckable
 	NotConn  []string    // endpoints not connected
+	ZonesOff []string    // zones with endpoints, none of them connected
 	Proc     *engineProc // the daemon's process, when the API is on this host
 	Log      notifLog    // its main log, for failed notification commands
 }
@@ -172,6 +174,10 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 			Status struct {
 				API struct {
 					NotConn []string `json:"not_conn_endpoints"`
+					Zones   map[string]struct {
+						Connected bool     `json:"connected"`
+						Endpoints []string `json:"endpoints"`
+					} `json:"zones"`
 				} `json:"api"`
 			} `json:"status"`
 		} `json:"results"`
@@ -181,7 +187,15 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		return ic, nil
 	}
 	if len(listener.Results) > 0 {
-		ic.NotConn = listener.Results[0].Status.API.NotConn
+		api := listener.Results[0].Status.API
+		ic.NotConn = api.NotConn
+		// A global zone has no endpoints, and is never "connected".
+		for name, z := range api.Zones {
+			if !z.Connected && len(z.Endpoints) > 0 {
+				ic.ZonesOff = append(ic.ZonesOff, name)
+			}
+		}
+		sort.Strings(ic.ZonesOff)
 	}
 	return ic, nil
 }

@@ -53,7 +53,11 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 		res.Add(plugin.WARNING, "Icinga 2 host checks are disabled globally")
 	}
 	if len(ic.NotConn) > 0 {
-		res.Add(plugin.CRITICAL, human.Plural(len(ic.NotConn), "endpoint", "endpoints")+" not connected: "+strings.Join(ic.NotConn, ", "))
+		text := human.Plural(len(ic.NotConn), "endpoint", "endpoints") + " not connected: " + strings.Join(ic.NotConn, ", ")
+		if len(ic.ZonesOff) > 0 {
+			text += " (" + human.Plural(len(ic.ZonesOff), "zone", "zones") + " cut off: " + strings.Join(ic.ZonesOff, ", ") + ")"
+		}
+		res.Add(plugin.CRITICAL, text)
 	}
 	start := time.Unix(int64(app.ProgramStart), 0)
 	var lates []late

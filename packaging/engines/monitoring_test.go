@@ -335,6 +335,6 @@ object Service "orphan" {
 		b, _ := os.ReadFile(L + "/log/icinga2.log")
 		return strings.Contains(string(b), "Notification command for object 'localhost!failing'")
 	})
-	t.Log("agent gone, notification failing: " + firstLine(run(2, "localhost!orphan never checked", "endpoint not connected: agent1",
+	t.Log("agent gone, notification failing: " + firstLine(run(2, "localhost!orphan never checked", "endpoint not connected: agent1 (1 zone cut off: agent1)",
 		"1 notification command failed: broken", "failed notification: broken exited with return code 1")))
 }
