@@ -51,7 +51,13 @@ func stateOf(v float64, warn, crit threshold.Range) plugin.State {
 // of an all-OK summary.
 func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result) []string {
 	if n.StatusMissing {
-		res.Add(plugin.CRITICAL, "status file "+n.StatusPath+" does not exist: the engine is not running (it removes the file when it stops)")
+		text := "status file " + n.StatusPath + " does not exist: the engine is not running (it removes the file when it stops)"
+		if n.Restarted != nil {
+			if v := victimOf(n, n.Restarted.PID); v != "" {
+				text += "; pid " + strconv.Itoa(n.Restarted.PID) + " of the last run was " + v
+			}
+		}
+		res.Add(plugin.CRITICAL, text)
 		judgeLog(o, n.Log, noLogFile, "", res)
 		return nil
 	}

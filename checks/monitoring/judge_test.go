@@ -78,6 +78,11 @@ func TestJudgeNagios(t *testing.T) {
 		{"status within 3x + 5s", nil, func(n *nagiosObs) { n.Status.Program.Created = now.Add(-35 * time.Second).Unix() }, nil, plugin.OK, nil},
 		{"status missing", nil, func(n *nagiosObs) { n.StatusMissing, n.Status = true, nagiosstatus.Status{} }, nil, plugin.CRITICAL,
 			[]string{"status file /var/lib/nagios4/status.dat does not exist"}},
+		{"status missing after an OOM kill", nil, func(n *nagiosObs) {
+			n.StatusMissing, n.Status, n.Proc = true, nagiosstatus.Status{}, engineProc{}
+			n.Restarted = &saved{PID: 4000}
+			n.OOM = []kmsg.Victim{{PID: 4000, Comm: "nagios4"}}
+		}, nil, plugin.CRITICAL, []string{"does not exist: the engine is not running (it removes the file when it stops); pid 4000 of the last run was killed by the OOM killer: nagios4 (pid 4000)"}},
 		{"notifications disabled", nil, func(n *nagiosObs) { n.Status.Program.Notifications = false }, nil, plugin.CRITICAL,
 			[]string{"notifications are disabled globally"}},
 		{"active checks disabled", nil, func(n *nagiosObs) { n.Status.Program.ActiveService = false }, nil, plugin.CRITICAL,
