@@ -38,19 +38,7 @@ type oomReport struct {
 }
 
 // victim is one process the kernel log says the OOM killer killed.
-type victim struct {
-	PID   int
-	Comm  string
-	Memcg string // the cgroup it was in, "" when not logged
-}
-
-func (v victim) String() string {
-	s := v.Comm + " (pid " + strconv.Itoa(v.PID) + ")"
-	if v.Memcg != "" && v.Memcg != "/" {
-		s += " in " + v.Memcg
-	}
-	return s
-}
+type victim = kmsg.Victim
 
 // oomLogLimits bound the kernel log read when the count grew.
 var oomLogLimits = kmsg.Limits{Bytes: 32 << 20, Records: 20000}
@@ -157,112 +145,19 @@ func oomVictims(ctx context.Context, env *plugin.Env, path string, after, n uint
 		}
 		return nil, 0, err.Error()
 	}
-	vs := parseVictims(log.Records)
+	vs := kmsg.OOMVictims(log.Records)
 	if uint64(len(vs)) > n {
 		vs = vs[uint64(len(vs))-n:]
 	}
 	return vs, log.Last, ""
 }
 
-// parseVictims finds the OOM killer's lines: "Out of memory: Killed
-// process 1234 (nagios) total-vm:..." (or "Memory cgroup out of memory:
-// ..."), and "oom-kill:...,task_memcg=/system.slice/x,task=nagios,pid=1234,..."
-// for the cgroup, which the kernel logs just before.
-func parseVictims(recs []kmsg.Record) []victim {
-	var out []victim
-	memcg := map[int]string{}
-	for _, rec := range recs {
-		m := rec.Message
-		if rest, ok := strings.CutPrefix(m, "oom-kill:"); ok {
-			if pid, cg, ok := oomKillLine(rest); ok {
-				memcg[pid] = cg
-			}
-			continue
-		}
-		_, rest, ok := strings.Cut(m, "Killed process ")
-		if !ok {
-			continue
-		}
-		pidText, rest, ok := strings.Cut(rest, " (")
-		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil {
-			continue
-		}
-		end := strings.Index(rest, ") total-vm")
-		if end < 0 {
-			end = strings.LastIndex(rest, ")")
-		}
-		if end < 0 {
-			continue
-		}
-		out = append(out, victim{PID: pid, Comm: rest[:end], Memcg: memcg[pid]})
-	}
-	return out
-}
-
-// oomKillLine reads pid and task_memcg from an oom-kill line's fields.
-func oomKillLine(s string) (pid int, memcg string, ok bool) {
-	var err error = errMalformed
-	for _, f := range strings.Split(s, ",") {
-		k, v, _ := strings.Cut(f, "=")
-		switch k {
-		case "task_memcg":
-			memcg = v
-		case "pid":
-			pid, err = strconv.Atoi(v)
-		}
-	}
-	return pid, memcg, err == nil
-}
-
-// kmsgDev is /dev/kmsg's device number (1, 11).
-var kmsgDev = unix.Mkdev(1, 11)
-
-// readLog reads the records after seq from path: the kernel log device
-// without blocking, bounded in bytes and records, or a file of records
-// (fixtures) through the file source.
+// readLog reads the records after seq from path (see kmsg.ReadPath).
 func readLog(ctx context.Context, src *files.Source, path string, after uint64) (kmsg.Log, error) {
-	regular, err := kmsgKind(ctx, src, path)
-	if err != nil {
-		return kmsg.Log{}, err
-	}
-	if !regular {
-		return kmsg.ReadDevice(ctx, path, after, oomLogLimits)
-	}
-	data, err := src.Read(ctx, files.Kernel, path)
-	if err != nil {
-		return kmsg.Log{}, err
-	}
-	recs := kmsg.ParseAll(string(data))
-	if len(recs) == 0 && len(strings.TrimSpace(string(data))) > 0 {
-		return kmsg.Log{}, fmt.Errorf("%s: %w", path, kmsg.ErrNotKmsg)
-	}
-	return kmsg.Filter(recs, after, oomLogLimits), nil
+	return kmsg.ReadPath(ctx, src, path, after, oomLogLimits)
 }
 
-// kmsgKind says whether path is a file of records (true) or the kernel
-// log device (false), or why it is neither: the stat that tells is
-// isolated on a mount that can hang, and /dev/zero is refused.
-func kmsgKind(ctx context.Context, src *files.Source, path string) (regular bool, err error) {
-	info, err := src.Stat(ctx, path)
-	if err != nil {
-		return false, err
-	}
-	if info.IsRegular() {
-		if info.Size > files.Kernel.Max {
-			return true, fmt.Errorf("%s: over the limit for %s", path, files.Kernel)
-		}
-		return true, nil
-	}
-	if err := src.CheckLocal(ctx, path); err != nil {
-		return false, err
-	}
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
-		return false, &fs.PathError{Op: "stat", Path: path, Err: err}
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != kmsgDev {
-		return false, fmt.Errorf("%s: is %s, not the kernel log device or a file of its records", path, files.DescribeType(st.Mode))
-	}
-	return false, nil
+// kmsgKind is kmsg.Kind.
+func kmsgKind(ctx context.Context, src *files.Source, path string) (bool, error) {
+	return kmsg.Kind(ctx, src, path)
 }

@@ -185,8 +185,8 @@ func TestJudgeOOM(t *testing.T) {
 func TestParseVictims(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "load", "oom", "kmsg"))
 	must(t, err)
-	got := parseVictims(kmsg.ParseAll(string(data)))
-	want := []victim{{800, "backup", "/system.slice/cron.service"}, {1234, "nagios", "/system.slice/nagios.service"}, {4321, "python3", "/hs-oom-test"}}
+	got := kmsg.OOMVictims(kmsg.ParseAll(string(data)))
+	want := []victim{{PID: 800, Comm: "backup", Memcg: "/system.slice/cron.service"}, {PID: 1234, Comm: "nagios", Memcg: "/system.slice/nagios.service"}, {PID: 4321, Comm: "python3", Memcg: "/hs-oom-test"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}

@@ -33,6 +33,8 @@ func worstInputRows(plugin string) []Row {
 		return []Row{row("1 GB --data-file", huge("huge.body"), "-u", "http://127.0.0.1:9/", "--data-file", "{dir}/huge.body")}
 	case "check_stuck_procs":
 		return []Row{row("1 GB procfs stat", huge("hugeproc/stat"), "--procfs", "{dir}/hugeproc", "--no-state-file")}
+	case "check_monitoring":
+		return []Row{row("1 GB --nagios-status", huge("huge.dat"), "--nagios-status", "{dir}/huge.dat", "--no-state-file")}
 	case "check_blockdev":
 		return []Row{
 			row("--kmsg /dev/zero", nil, "--kmsg", "/dev/zero", "--state-file", "/dev/null"),

@@ -75,6 +75,10 @@ func options() []option {
 	// ext4 with errors): its rows look at / alone, so their state is the
 	// option's doing.
 	rootOnly := func(*lab) []string { return []string{"-X", "fuse.faultfs", "-p", "/"} }
+	nagiosStatus := func(*lab) []string {
+		p, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "monitoring", "status.dat"))
+		return []string{"--nagios-status", p}
+	}
 	return []option{
 		{plugin: "check_load", flag: "--procfs", kind: dir, args: none},
 		{plugin: "check_load", flag: "--sysfs", kind: dir, args: none},
@@ -106,6 +110,23 @@ func options() []option {
 		{plugin: "check_stuck_procs", flag: "--procfs", kind: dir, args: none},
 		{plugin: "check_stuck_procs", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: none},
 		{plugin: "check_stuck_procs", flag: "--kmsg", kind: file, secondary: true, args: none},
+
+		// A status.dat that does not exist is CRITICAL (Nagios removes it
+		// when it stops), so --nagios-status is secondary; other rows read
+		// a fixture status.dat so that their own path is what they judge.
+		{plugin: "check_monitoring", flag: "--nagios-config", kind: file, args: none},
+		{plugin: "check_monitoring", flag: "--nagios-status", kind: file, secondary: true, args: none},
+		{plugin: "check_monitoring", flag: "--nagios-log", kind: file, secondary: true, args: nagiosStatus},
+		{plugin: "check_monitoring", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: nagiosStatus},
+		{plugin: "check_monitoring", flag: "--kmsg", kind: file, secondary: true, args: nagiosStatus},
+		{plugin: "check_monitoring", flag: "--procfs", kind: dir, secondary: true, args: nagiosStatus},
+		{plugin: "check_monitoring", flag: "--api-password-file", kind: file, args: func(l *lab) []string { return []string{"--icinga-api", l.httpsURL} }},
+		{plugin: "check_monitoring", flag: "--icinga-log", kind: file, secondary: true, args: func(l *lab) []string {
+			return []string{"--icinga-api", l.httpsURL, "--api-password-file", l.certPEM, "--api-insecure"}
+		}},
+		{plugin: "check_monitoring", flag: "--api-ca", kind: file, args: func(l *lab) []string {
+			return []string{"--icinga-api", l.httpsURL, "--api-password-file", l.certPEM}
+		}},
 
 		{plugin: "check_blockdev", flag: "--procfs", kind: dir, args: rootOnly},
 		{plugin: "check_blockdev", flag: "--sysfs", kind: dir, args: rootOnly},

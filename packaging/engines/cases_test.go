@@ -78,6 +78,12 @@ var cases = []Case{
 		Args: []string{"--procfs", "{testdata}/stuckprocs/busy/proc", "--no-state-file", "--kmsg", "/dev/null", "--zombie-warning", "2"}},
 	{Plugin: "check_stuck_procs", Name: "bad_option", State: 3,
 		Args: []string{"--state", "Q", "--procfs", "{testdata}/stuckprocs/healthy/proc"}},
+	// A fixture status.dat of 2023 and its engine's process: alive, but
+	// the file and every check long stale. Ages move with the clock: Volatile.
+	{Plugin: "check_monitoring", Name: "stale", State: 2, Volatile: true,
+		Args: []string{"--nagios-status", "{testdata}/monitoring/status.dat", "--procfs", "{testdata}/monitoring/proc", "--no-state-file"}},
+	{Plugin: "check_monitoring", Name: "bad_option", State: 3,
+		Args: []string{"--stale-factor", "0", "--nagios-status", "{testdata}/monitoring/status.dat"}},
 }
 
 // httpServer serves the check_http_status cases on a loopback port.

@@ -83,6 +83,8 @@ var soakServices = []soakService{
 	{"http_ok", "check_http_status", 5, []string{"-u", "{http}/ok", "-s", "healthy"}},
 	{"http_forbidden", "check_http_status", 10, []string{"-u", "{http}/forbidden"}},
 	{"http_blackhole", "check_http_status", 7, []string{"-u", "http://{blackhole}/"}},
+	{"monitoring_hung_status", "check_monitoring", 7, []string{"--nagios-status", "{mnt}/status.dat", "--no-state-file"}},
+	{"monitoring_hung_config", "check_monitoring", 10, []string{"--nagios-config", "{mnt}/nagios.cfg", "--no-state-file"}},
 }
 
 // soakSample is one look at our processes: those whose executable is one

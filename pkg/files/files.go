@@ -8,6 +8,7 @@
 package files
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -52,6 +53,11 @@ var (
 	// Cookie jars (check_http_status --cookie-jar): pkg/cookies keeps at
 	// most 256 cookies of 4 KiB, about 1.1 MiB in the file.
 	Cookies = Limit{"cookie jar", 2 << 20}
+	// Status files an engine rewrites (Nagios' status.dat): about 2 KiB
+	// per service, so 64 MiB holds some 30,000 services.
+	Status = Limit{"status", 64 << 20}
+	// Logs, read from their end with ReadTail: the newest lines matter.
+	Log = Limit{"log", 8 << 20}
 )
 
 func (l Limit) String() string { return l.Kind + " files (" + formatSize(l.Max) + ")" }
@@ -120,6 +126,116 @@ func (s *Source) read(ctx context.Context, lim Limit, path string) ([]byte, erro
 	return data, renamed(err, path)
 }
 
+// ReadTail returns the end of the regular file at path: all of it when
+// it is within lim, else its last lim.Max bytes from the first line that
+// starts in them, with cut set. On a mount that can hang the file is
+// read whole in the prober, and one over lim is an error.
+func (s *Source) ReadTail(ctx context.Context, lim Limit, path string) (data []byte, cut bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, &Error{Path: path, Problem: "not read: " + err.Error(), Err: err}
+	}
+	where := s.mounts.classify(path)
+	if where.risky {
+		data, err := s.readIsolated(ctx, lim, path, where)
+		return data, false, err
+	}
+	fd, err := unix.Open(where.path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, false, errnoError(path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, false, errnoError(path, err)
+	}
+	if err := wantRegular(path, st.Mode); err != nil {
+		return nil, false, err
+	}
+	if st.Size > lim.Max {
+		if _, err := f.Seek(st.Size-lim.Max, io.SeekStart); err != nil {
+			return nil, false, errnoError(path, err)
+		}
+		cut = true
+	}
+	data, err = io.ReadAll(io.LimitReader(f, lim.Max))
+	if err != nil {
+		return nil, false, errnoError(path, err)
+	}
+	if cut {
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			data = data[i+1:]
+		}
+	}
+	return data, cut, nil
+}
+
+// Open returns a reader of the regular file at path that fails, naming
+// lim, past lim.Max bytes: a big file is parsed as it is read instead of
+// held whole. On a mount that can hang the file is read whole in the
+// prober first; a file whose size is over lim is refused at once.
+func (s *Source) Open(ctx context.Context, lim Limit, path string) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Path: path, Problem: "not read: " + err.Error(), Err: err}
+	}
+	where := s.mounts.classify(path)
+	if where.risky {
+		data, err := s.readIsolated(ctx, lim, path, where)
+		if err != nil {
+			return nil, err
+		}
+		return io.NopCloser(bytes.NewReader(data)), nil
+	}
+	fd, err := unix.Open(where.path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, errnoError(path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, errnoError(path, err)
+	}
+	if err := wantRegular(path, st.Mode); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.Size > lim.Max {
+		f.Close()
+		return nil, tooLarge(lim, path)
+	}
+	return &bounded{f: f, left: lim.Max, lim: lim, path: path}, nil
+}
+
+// bounded reads a file up to its limit, then fails naming it.
+type bounded struct {
+	f    *os.File
+	left int64
+	lim  Limit
+	path string
+}
+
+func (b *bounded) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		var one [1]byte
+		if n, _ := b.f.Read(one[:]); n > 0 {
+			return 0, tooLarge(b.lim, b.path)
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.f.Read(p)
+	b.left -= int64(n)
+	if err != nil && err != io.EOF {
+		err = errnoError(b.path, err)
+	}
+	return n, err
+}
+
+func (b *bounded) Close() error { return b.f.Close() }
+
 // ReadLocal reads a file on a filesystem that cannot hang, in-process:
 // bounded by lim, regular files only. O_NONBLOCK: a
 // FIFO without a writer would otherwise block in open.
@@ -137,11 +253,21 @@ func ReadLocal(lim Limit, path string) ([]byte, error) {
 	if err := wantRegular(path, st.Mode); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, lim.Max+1))
-	if err != nil {
+	// A file whose size is over the limit is refused before any read (a
+	// 1 GB status file costs nothing); the buffer is sized from the
+	// file, so a big file within the limit is not copied as it grows.
+	// Files of /proc say 0 and are read to their end.
+	if st.Size > lim.Max {
+		return nil, tooLarge(lim, path)
+	}
+	var buf bytes.Buffer
+	if st.Size > 0 {
+		buf.Grow(int(st.Size) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(f, lim.Max+1)); err != nil {
 		return nil, errnoError(path, err)
 	}
-	return checkSize(lim, path, data)
+	return checkSize(lim, path, buf.Bytes())
 }
 
 func (s *Source) readIsolated(ctx context.Context, lim Limit, path string, where place) ([]byte, error) {
@@ -158,9 +284,13 @@ func (s *Source) readIsolated(ctx context.Context, lim Limit, path string, where
 
 func checkSize(lim Limit, path string, data []byte) ([]byte, error) {
 	if int64(len(data)) > lim.Max {
-		return nil, &Error{Path: path, Problem: "larger than the " + formatSize(lim.Max) + " limit for " + lim.Kind + " files", Err: ErrTooLarge}
+		return nil, tooLarge(lim, path)
 	}
 	return data, nil
+}
+
+func tooLarge(lim Limit, path string) error {
+	return &Error{Path: path, Problem: "larger than the " + formatSize(lim.Max) + " limit for " + lim.Kind + " files", Err: ErrTooLarge}
 }
 
 func wantRegular(path string, mode uint32) error {

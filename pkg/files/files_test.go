@@ -3,6 +3,8 @@ package files_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -277,5 +279,55 @@ func TestDotDotAfterSymlink(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatalf("Read(%s) hung in-process", p)
+	}
+}
+
+// ReadTail keeps the last lines of a file over the limit, whole lines
+// only, and refuses what Read refuses.
+func TestReadTail(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.log")
+	os.WriteFile(small, []byte("a\nb\n"), 0o644)
+	big := filepath.Join(dir, "big.log")
+	var b strings.Builder
+	for i := 0; b.Len() < int(files.Log.Max)+100; i++ {
+		fmt.Fprintf(&b, "line %d\n", i)
+	}
+	os.WriteFile(big, []byte(b.String()), 0o644)
+	src := source(t, time.Second)
+	if data, cut, err := src.ReadTail(context.Background(), files.Log, small); err != nil || cut || string(data) != "a\nb\n" {
+		t.Errorf("small: %q, %v, %v", data, cut, err)
+	}
+	data, cut, err := src.ReadTail(context.Background(), files.Log, big)
+	if err != nil || !cut || int64(len(data)) > files.Log.Max || !strings.HasPrefix(string(data), "line ") ||
+		!strings.HasSuffix(b.String(), string(data)) {
+		t.Errorf("big: %d bytes starting %.20q, cut %v, %v", len(data), data, cut, err)
+	}
+	if _, _, err := src.ReadTail(context.Background(), files.Log, "/dev/zero"); !errors.Is(err, files.ErrNotRegular) {
+		t.Errorf("/dev/zero: %v", err)
+	}
+}
+
+// Open streams a file within its limit and fails past it, naming it.
+func TestOpen(t *testing.T) {
+	dir := t.TempDir()
+	at := filepath.Join(dir, "at")
+	os.WriteFile(at, make([]byte, files.Secret.Max), 0o600)
+	src := source(t, time.Second)
+	r, err := src.Open(context.Background(), files.Secret, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err := io.ReadAll(r); err != nil || int64(len(data)) != files.Secret.Max {
+		t.Errorf("a file at the limit: %d bytes, %v", len(data), err)
+	}
+	r.Close()
+	if _, err := src.Open(context.Background(), files.Secret, "/dev/zero"); !errors.Is(err, files.ErrNotRegular) {
+		t.Errorf("/dev/zero: %v", err)
+	}
+	over := filepath.Join(dir, "over")
+	os.WriteFile(over, make([]byte, files.Secret.Max+1), 0o600)
+	if _, err := src.Open(context.Background(), files.Secret, over); !errors.Is(err, files.ErrTooLarge) {
+		t.Errorf("a file one byte over: %v", err)
 	}
 }

@@ -1,0 +1,167 @@
+package monitoring
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/isolate"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+func TestMain(m *testing.M) {
+	if isolate.IsChild(os.Args) {
+		os.Exit(isolate.ChildMain(os.Args, os.Stdin, os.Stdout))
+	}
+	os.Exit(m.Run())
+}
+
+// fixtureNow is 5 s after testdata/monitoring/status.dat was written.
+var fixtureNow = time.Unix(1700000105, 0)
+
+func fixture(name string) string {
+	p, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "monitoring", name))
+	return p
+}
+
+func run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	var out strings.Builder
+	code := plugin.Runner{Args: args, Stdout: &out, Now: func() time.Time { return fixtureNow },
+		Exit: func(int) { t.Fatal("watchdog fired") }}.Run(Plugin)
+	return code, out.String()
+}
+
+// The whole plugin on fixture files: status.dat, a procfs tree, a log.
+func TestNagiosFiles(t *testing.T) {
+	base := []string{"--procfs", fixture("proc"), "--no-state-file"}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"healthy", []string{"--nagios-status", fixture("status.dat")}, 0,
+			[]string{"MONITORING OK - nagios4 4.4.6 (pid 1) running, status file 5s old, 2 active checks on time | " +
+				"late_checks=0;0;0;0;2 oldest_check_age=25s;;;0 engine_rss=41943040B;;;0\n"}},
+		{"failed notification in the log", []string{"--nagios-status", fixture("status.dat"), "--nagios-log", fixture("nagios.log")}, 1,
+			[]string{"MONITORING WARNING - 1 notification command failed: notify-service-by-email |",
+				"failed notification: notify-service-by-email exited with return code 127 at 2023-11-14 22:13:30Z for localhost/HTTP to ops"}},
+		{"garbage status", []string{"--nagios-status", fixture("garbage.dat")}, 3,
+			[]string{"MONITORING UNKNOWN - " + fixture("garbage.dat") + ": malformed status file: line 1"}},
+		{"truncated status", []string{"--nagios-status", fixture("truncated.dat")}, 3,
+			[]string{"MONITORING UNKNOWN - " + fixture("truncated.dat") + ": malformed status file: cut short inside a block"}},
+		{"no status file", []string{"--nagios-status", fixture("nowhere.dat")}, 2,
+			[]string{"MONITORING CRITICAL - status file " + fixture("nowhere.dat") + " does not exist: the engine is not running"}},
+		{"a log that is no log", []string{"--nagios-status", fixture("status.dat"), "--nagios-log", fixture("status.dat")}, 3,
+			[]string{"no line of it reads as a Nagios log line"}},
+		// Postmortem 000: the engine gone, the kernel log says the OOM
+		// killer took it.
+		{"OOM-killed", []string{"--nagios-status", fixture("status.dat"), "--procfs", fixture("dead/proc"), "--kmsg", fixture("dead/kmsg")}, 2,
+			[]string{"MONITORING CRITICAL - the engine (pid 1 in " + fixture("status.dat") + ") is not running: no process 1; " +
+				"killed by the OOM killer: nagios4 (pid 1) in /system.slice/nagios4.service"}},
+		{"a config that is no config", []string{"--nagios-config", fixture("garbage.dat")}, 3,
+			[]string{"malformed main configuration: line 1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := run(t, append(append([]string{}, base...), tc.args...)...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d:\n%s", code, tc.code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+// The state file carries the log position and the engine's memory: a
+// failure is news once, and growth is measured against the last run.
+func TestNagiosState(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "nagios.cfg")
+	must(t, os.WriteFile(cfg, []byte(fmt.Sprintf("status_file=%s\nlog_file=%s\nstatus_update_interval=10\n",
+		fixture("status.dat"), fixture("nagios.log"))), 0o644))
+	args := []string{"--nagios-config", cfg, "--procfs", fixture("proc"), "--state-file", filepath.Join(dir, "state")}
+	if code, out := run(t, args...); code != 1 || !strings.Contains(out, "notify-service-by-email") {
+		t.Errorf("first run: exit %d, want 1:\n%s", code, out)
+	}
+	fixtureNow = fixtureNow.Add(time.Second)
+	defer func() { fixtureNow = fixtureNow.Add(-time.Second) }()
+	code, out := run(t, args...)
+	if code != 0 || !strings.Contains(out, "0 notifications sent, none failed") || !strings.Contains(out, "+0.0 MiB since the last run 1s ago") {
+		t.Errorf("second run: exit %d, want 0, the failure read once and growth measured:\n%s", code, out)
+	}
+}
+
+// The Icinga 2 API, served by a fake: OK, refused, down; the password
+// never shows.
+func TestIcingaAPI(t *testing.T) {
+	const pw = "pw-s3cret-42"
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v1/status/IcingaApplication", func(w http.ResponseWriter, r *http.Request) {
+		if _, p, ok := r.BasicAuth(); !ok || p != pw {
+			http.Error(w, `{"error":401}`, http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, `{"results":[{"status":{"icingaapplication":{"app":{"node_name":"master","version":"r2.13.6-1","pid":77,`+
+			`"program_start":1699990000,"enable_notifications":true,"enable_host_checks":true,"enable_service_checks":true}}}}]}`)
+	})
+	mux.HandleFunc("/v1/objects/hosts", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"results":[{"attrs":{"__name":"web1","check_interval":60,"last_check":1700000090.5,"enable_active_checks":true}}]}`)
+	})
+	mux.HandleFunc("/v1/objects/services", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"results":[{"attrs":{"__name":"web1!http","check_interval":60,"last_check":1699999000,"enable_active_checks":true,`+
+			`"state":2,"state_type":1,"last_hard_state_change":1699990000,"acknowledgement":0,"downtime_depth":0,"enable_notifications":true}},`+
+			`{"attrs":{"__name":"web1!disk","check_interval":300,"last_check":1700000000,"enable_active_checks":true}}]}`)
+	})
+	mux.HandleFunc("/v1/objects/notifications", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"results":[{"attrs":{"host_name":"web1","service_name":"http","last_notification":1699980000}}]}`)
+	})
+	mux.HandleFunc("/v1/status/ApiListener", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"results":[{"status":{"api":{"not_conn_endpoints":["agent7"],"zones":{"master":{"connected":true,"endpoints":["master"]},`+
+			`"agents":{"connected":false,"endpoints":["agent7"]},"global-templates":{"connected":false,"endpoints":[]}}}}}]}`)
+	})
+	srv := httptest.NewTLSServer(mux)
+	defer srv.Close()
+	t.Setenv("HS_TEST_PW", pw)
+	code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc"))
+	for _, w := range []string{"MONITORING CRITICAL - 2 CRITICAL, 1 WARNING: 1 endpoint not connected: agent7 (1 zone cut off: agents) / 1 of 3 active checks (33.3%) late by over 3x their interval, oldest web1!http last checked 18m25s ago",
+		"[WARNING] 1 problem older than 1h with no notification sent, oldest web1!http for 2h48m",
+		"icinga2 r2.13.6-1 (pid 77) answers at " + srv.URL} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	t.Setenv("HS_TEST_PW", "wrong-"+pw)
+	if code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc")); code != 3 || !strings.Contains(out, "401 Unauthorized") || strings.Contains(out, pw) {
+		t.Errorf("wrong password: exit %d, want 3 saying 401 without the password:\n%s", code, out)
+	}
+	if code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--no-state-file"); code != 3 || !strings.Contains(out, "not trusted") {
+		t.Errorf("self-signed without --api-ca: exit %d, want 3:\n%s", code, out)
+	}
+	url := srv.URL
+	srv.Close()
+	if code, out := run(t, "--icinga-api", url, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc")); code != 2 || !strings.Contains(out, "Icinga 2 API "+url) {
+		t.Errorf("API down: exit %d, want 2 naming %s:\n%s", code, url, out)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,114 @@
+package monitoring
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/human"
+	"github.com/hindsight-plugins/hindsight/pkg/nagiosstatus"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+// icingaSlack is added to N times a check's interval before it is late:
+// Icinga spreads checks within their interval.
+const icingaSlack = 5 * time.Second
+
+// judgeIcinga judges one Icinga 2 engine through what its API said; it
+// returns the parts of an all-OK summary.
+func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result) []string {
+	prefix := ""
+	if obs.Nagios != nil {
+		prefix = "icinga_"
+	}
+	switch {
+	case ic.Down != nil:
+		res.Add(plugin.CRITICAL, "Icinga 2 API "+ic.Down.Error())
+		judgeLog(o, ic.Log, "", prefix, res)
+		return nil
+	case ic.Refused != nil:
+		res.Add(plugin.UNKNOWN, "Icinga 2 API "+ic.Refused.Error())
+		judgeLog(o, ic.Log, "", prefix, res)
+		return nil
+	}
+	app := ic.App
+	var oks []string
+	text := "icinga2"
+	if app.Version != "" {
+		text += " " + app.Version
+	}
+	text += " (pid " + strconv.Itoa(int(app.PID)) + ") answers at " + ic.URL
+	if app.ProgramStart > 0 {
+		text += ", up " + human.Duration(obs.Now.Sub(time.Unix(int64(app.ProgramStart), 0)))
+	}
+	res.Add(plugin.OK, text)
+	oks = append(oks, text)
+	if !app.Notifications {
+		res.Add(plugin.CRITICAL, "Icinga 2 notifications are disabled globally: no problem reaches anyone")
+	}
+	if !app.ServiceChecks {
+		res.Add(plugin.CRITICAL, "Icinga 2 service checks are disabled globally")
+	}
+	if !app.HostChecks {
+		res.Add(plugin.WARNING, "Icinga 2 host checks are disabled globally")
+	}
+	if len(ic.NotConn) > 0 {
+		text := human.Plural(len(ic.NotConn), "endpoint", "endpoints") + " not connected: " + strings.Join(ic.NotConn, ", ")
+		if len(ic.ZonesOff) > 0 {
+			text += " (" + human.Plural(len(ic.ZonesOff), "zone", "zones") + " cut off: " + strings.Join(ic.ZonesOff, ", ") + ")"
+		}
+		res.Add(plugin.CRITICAL, text)
+	}
+	start := time.Unix(int64(app.ProgramStart), 0)
+	var lates []late
+	total := 0
+	var oldest time.Duration
+	for _, list := range [][]icingaCheckable{ic.Hosts, ic.Services} {
+		for _, c := range list {
+			if !c.Active || c.Interval <= 0 {
+				continue
+			}
+			total++
+			limit := time.Duration(float64(o.StaleFactor)*c.Interval*float64(time.Second)) + icingaSlack
+			if c.Last <= 0 {
+				if since := obs.Now.Sub(start); since > limit {
+					lates = append(lates, late{c.Name, since, true})
+					oldest = max(oldest, since)
+				}
+				continue
+			}
+			age := obs.Now.Sub(time.Unix(0, int64(c.Last*1e9)))
+			oldest = max(oldest, age)
+			if age > limit {
+				lates = append(lates, late{c.Name, age, false})
+			}
+		}
+	}
+	if t := addFreshness(o, res, lates, total, oldest, prefix); t != "" {
+		oks = append(oks, t)
+	}
+	if app.Notifications {
+		objects := func(list []icingaCheckable) []nagiosstatus.Object {
+			out := make([]nagiosstatus.Object, len(list))
+			for i, c := range list {
+				out[i] = c.object()
+			}
+			return out
+		}
+		judgeUnnotified(o, obs.Now, prefix, res, objects(ic.Hosts), objects(ic.Services))
+	}
+	if t := judgeLog(o, ic.Log, "", prefix, res); t != "" {
+		oks = append(oks, t)
+	}
+	if p := ic.Proc; p != nil && obs.Nagios == nil {
+		switch {
+		case p.Err != nil:
+			res.Note("the engine's memory is not known: " + p.Err.Error())
+		case !p.Alive():
+			res.Note("the engine's memory is not known: the API's pid " + strconv.Itoa(p.PID) + " is not a process here (" + p.Gone + ")")
+		default:
+			judgeMemory(o, obs, *p, res)
+		}
+	}
+	return oks
+}

@@ -1,0 +1,175 @@
+package monitoring
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/kmsg"
+	"github.com/hindsight-plugins/hindsight/pkg/nagiosstatus"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+)
+
+// judge is pure: these cases build observations by hand.
+
+var now = time.Unix(1701000000, 0)
+
+func options(t *testing.T, args ...string) *Options {
+	t.Helper()
+	parser, check, _ := plugin.NewParser(Plugin)
+	if _, err := parser.ParseArgs(args); err != nil {
+		t.Fatal(err)
+	}
+	o := check.(*Options)
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func svc(name string, interval float64, ago time.Duration) nagiosstatus.Object {
+	return nagiosstatus.Object{Host: "web1", Service: name, Interval: interval, LastCheck: now.Add(-ago).Unix(),
+		Checked: true, Active: true, Scheduled: true, Notify: true}
+}
+
+// healthy is a Nagios engine with nothing wrong: interval_length 60,
+// status rewritten every 10 s.
+func healthy() *nagiosObs {
+	return &nagiosObs{
+		Config:     nagiosstatus.Config{StatusUpdateInterval: 10, IntervalLength: 60, LogFile: "/var/log/nagios4/nagios.log"},
+		ConfigPath: "/etc/nagios4/nagios.cfg",
+		StatusPath: "/var/lib/nagios4/status.dat",
+		Status: nagiosstatus.Status{
+			Program: nagiosstatus.Program{Created: now.Add(-3 * time.Second).Unix(), Version: "4.4.6", PID: 4242,
+				Start: now.Add(-24 * time.Hour).Unix(), Notifications: true, ActiveService: true, ActiveHost: true},
+			Hosts:    []nagiosstatus.Object{{Host: "web1", Interval: 5, LastCheck: now.Add(-time.Minute).Unix(), Checked: true, Active: true, Scheduled: true}},
+			Services: []nagiosstatus.Object{svc("HTTP", 1, 30*time.Second), svc("Disk", 5, 4*time.Minute)},
+		},
+		Proc: engineProc{PID: 4242, Found: true, State: 'S', Comm: "nagios4", Started: now.Add(-24 * time.Hour).Unix(), RSS: 40 << 20},
+		Log:  notifLog{Path: "/var/log/nagios4/nagios.log", Log: &nagiosstatus.Log{Sent: 2, LastSent: now.Add(-time.Hour).Unix()}},
+	}
+}
+
+func TestJudgeNagios(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		change func(n *nagiosObs)
+		prev   *saved
+		state  plugin.State
+		want   []string
+	}{
+		{"healthy", nil, nil, nil, plugin.OK,
+			[]string{"MONITORING OK - nagios4 4.4.6 (pid 4242) running, status file 3s old, 3 active checks on time, 2 notifications sent, none failed",
+				"late_checks=0;0;0;0;3", "notifications_sent=2", "engine_rss=41943040B"}},
+		{"killed", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOM = []kmsg.Victim{{PID: 4242, Comm: "nagios4", Memcg: "/system.slice/nagios4.service"}}
+		}, nil, plugin.CRITICAL,
+			[]string{"the engine (pid 4242 in /var/lib/nagios4/status.dat) is not running: no process 4242; killed by the OOM killer: nagios4 (pid 4242) in /system.slice/nagios4.service"}},
+		{"pid reused", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: `pid 4242 is now "bash", started after the engine`}
+		}, nil, plugin.CRITICAL,
+			[]string{`is not running: pid 4242 is now "bash"`}},
+		{"stopped", nil, func(n *nagiosObs) { n.Proc.State = 'T' }, nil, plugin.CRITICAL, []string{"nagios4 (pid 4242) is stopped"}},
+		{"stale status", nil, func(n *nagiosObs) { n.Status.Program.Created = now.Add(-36 * time.Second).Unix() }, nil, plugin.CRITICAL,
+			[]string{"status file 36s old (/var/lib/nagios4/status.dat, rewritten every 10s): the engine is dead or hung"}},
+		{"status within 3x + 5s", nil, func(n *nagiosObs) { n.Status.Program.Created = now.Add(-35 * time.Second).Unix() }, nil, plugin.OK, nil},
+		{"status missing", nil, func(n *nagiosObs) { n.StatusMissing, n.Status = true, nagiosstatus.Status{} }, nil, plugin.CRITICAL,
+			[]string{"status file /var/lib/nagios4/status.dat does not exist"}},
+		{"status missing after an OOM kill", nil, func(n *nagiosObs) {
+			n.StatusMissing, n.Status, n.Proc = true, nagiosstatus.Status{}, engineProc{}
+			n.Restarted = &saved{PID: 4000}
+			n.OOM = []kmsg.Victim{{PID: 4000, Comm: "nagios4"}}
+		}, nil, plugin.CRITICAL, []string{"does not exist: the engine is not running (it removes the file when it stops); pid 4000 of the last run was killed by the OOM killer: nagios4 (pid 4000)"}},
+		{"notifications disabled", nil, func(n *nagiosObs) { n.Status.Program.Notifications = false }, nil, plugin.CRITICAL,
+			[]string{"notifications are disabled globally"}},
+		{"active checks disabled", nil, func(n *nagiosObs) { n.Status.Program.ActiveService = false }, nil, plugin.CRITICAL,
+			[]string{"active service checks are disabled globally"}},
+		{"one late of three is critical", nil, func(n *nagiosObs) { n.Status.Services[0].LastCheck = now.Add(-10 * time.Minute).Unix() }, nil, plugin.CRITICAL,
+			[]string{"1 of 3 active checks (33.3%) late by over 3x their interval, oldest web1/HTTP last checked 10m ago", "late: web1/HTTP"}},
+		{"late under the critical share warns", []string{"--stale-critical", "50"}, func(n *nagiosObs) { n.Status.Services[0].LastCheck = now.Add(-10 * time.Minute).Unix() }, nil, plugin.WARNING,
+			[]string{"MONITORING WARNING - 1 of 3 active checks"}},
+		{"never checked since start", nil, func(n *nagiosObs) { n.Status.Services[1].Checked, n.Status.Services[1].LastCheck = false, 0 }, nil, plugin.CRITICAL,
+			[]string{"web1/Disk never checked in 1d since start"}},
+		{"just started: not late yet", nil, func(n *nagiosObs) {
+			n.Status.Program.Start = now.Add(-time.Minute).Unix()
+			n.Status.Services[1].Checked, n.Status.Services[1].LastCheck = false, 0
+		}, nil, plugin.OK, nil},
+		{"passive checks are not judged", nil, func(n *nagiosObs) { n.Status.Services[0].Active, n.Status.Services[0].LastCheck = false, 0 }, nil, plugin.OK,
+			[]string{"2 active checks on time"}},
+		{"failed notification command", nil, func(n *nagiosObs) {
+			n.Log.Log.Failures = []nagiosstatus.Failure{{Time: now.Add(-time.Minute).Unix(), Command: "notify-by-email", Contact: "ops", Host: "web1", Service: "HTTP", Reason: "exited with return code 1"}}
+		}, nil, plugin.WARNING,
+			[]string{"MONITORING WARNING - 1 notification command failed: notify-by-email", "failed notification: notify-by-email exited with return code 1 at 2023-11-26 11:59:00Z for web1/HTTP to ops",
+				"notifications_failed=1;0;;0"}},
+		{"failures over --notify-fail-critical", []string{"--notify-fail-critical", "1"}, func(n *nagiosObs) {
+			f := nagiosstatus.Failure{Command: "notify-by-sms", Reason: "timed out after 30.00s"}
+			n.Log.Log.Failures = []nagiosstatus.Failure{f, f}
+		}, nil, plugin.CRITICAL, []string{"2 notification commands failed: notify-by-sms x2"}},
+		{"log unreadable", nil, func(n *nagiosObs) {
+			n.Log.Log, n.Log.Err = nil, errors.New("/var/log/nagios4/nagios.log: permission denied for uid 110")
+		}, nil, plugin.UNKNOWN,
+			[]string{"failed notifications not checked: /var/log/nagios4/nagios.log: permission denied"}},
+		{"problem never notified", nil, func(n *nagiosObs) {
+			s := &n.Status.Services[0]
+			s.State, s.Hard, s.LastHardChange = 2, true, now.Add(-2*time.Hour).Unix()
+		}, nil, plugin.WARNING, []string{"1 problem older than 1h with no notification sent, oldest web1/HTTP for 2h"}},
+		{"problem notified", nil, func(n *nagiosObs) {
+			s := &n.Status.Services[0]
+			s.State, s.Hard, s.LastHardChange, s.LastNotification = 2, true, now.Add(-2*time.Hour).Unix(), now.Add(-2*time.Hour+time.Second).Unix()
+		}, nil, plugin.OK, nil},
+		{"acknowledged problem", nil, func(n *nagiosObs) {
+			s := &n.Status.Services[0]
+			s.State, s.Hard, s.LastHardChange, s.Acked = 2, true, now.Add(-2*time.Hour).Unix(), true
+		}, nil, plugin.OK, nil},
+		{"memory growth", []string{"--rss-growth-warning", "10"}, nil,
+			&saved{PID: 4242, Started: now.Add(-24 * time.Hour).Unix(), RSS: 20 << 20, At: now.Add(-time.Hour).Unix()}, plugin.WARNING,
+			[]string{"engine memory 40.0 MiB (+20.0 MiB since the last run 1h ago, +20.0 MiB/h)", "engine_rss_growth=20971520B"}},
+		{"memory threshold in MiB", []string{"--rss-critical", "30"}, nil, nil, plugin.CRITICAL,
+			[]string{"engine_rss=41943040B;;31457280;0"}},
+		{"restarted after an OOM kill", nil, func(n *nagiosObs) {
+			n.Restarted = &saved{PID: 4000}
+			n.OOM = []kmsg.Victim{{PID: 4000, Comm: "nagios4"}}
+		}, &saved{PID: 4000, Started: 1, RSS: 1 << 30, At: now.Add(-5 * time.Minute).Unix()}, plugin.WARNING,
+			[]string{"nagios4 restarted since the last run (was pid 4000): killed by the OOM killer: nagios4 (pid 4000)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := options(t, tc.args...)
+			n := healthy()
+			if tc.change != nil {
+				tc.change(n)
+			}
+			res := judge(o, observations{Now: now, Prev: tc.prev, Nagios: n})
+			out := plugin.Render(Plugin.Service, res, 0)
+			if res.State() != tc.state {
+				t.Errorf("state %v, want %v:\n%s", res.State(), tc.state, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, args := range [][]string{
+		{"--stale-factor", "0"},
+		{"--api-password-file", "/x", "--api-password-env", "X"},
+		{"--icinga-api", "ftp://x"},
+		{"--icinga-api", "https://root:pw@127.0.0.1:5665"},
+		{"--api-insecure", "--api-ca", "/x"},
+	} {
+		parser, check, _ := plugin.NewParser(Plugin)
+		if _, err := parser.ParseArgs(args); err != nil {
+			continue
+		}
+		if err := check.(*Options).Validate(); err == nil {
+			t.Errorf("%q: accepted", args)
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package monitoring
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"strings"
+
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/state"
+)
+
+const (
+	stateKind    = "check_monitoring"
+	stateVersion = 1
+)
+
+// saved is what one run leaves for the next (plugin.Stateful): the
+// engine process seen, to measure its memory growth and to tell a
+// restart, and how far the log was read.
+type saved struct {
+	PID       int   `json:"pid,omitempty"`
+	Started   int64 `json:"started,omitempty"` // the process's start, Unix seconds: with PID, what names it
+	RSS       int64 `json:"rss,omitempty"`     // bytes
+	At        int64 `json:"at"`                // when this run looked, Unix seconds
+	LogNewest int64 `json:"log_newest,omitempty"`
+	// IcingaLogNewest is LogNewest for Icinga 2's log.
+	IcingaLogNewest int64  `json:"icinga_log_newest,omitempty"`
+	Comm            string `json:"comm,omitempty"`
+}
+
+// StateSpec is where the runtime keeps it.
+func (o *Options) StateSpec() plugin.StateSpec {
+	spec := plugin.StateSpec{Kind: stateKind, Version: stateVersion, Lost: "memory growth and notification failures since the last run"}
+	if !o.NoStateFile {
+		spec.Path = o.statePath()
+	}
+	return spec
+}
+
+// keepsState reports whether runs are compared.
+func (o *Options) keepsState() bool { return !o.NoStateFile && o.StateFile != os.DevNull }
+
+// statePath is one file per engine watched, so that two services
+// watching two engines as one user do not mix their histories.
+func (o *Options) statePath() string {
+	if o.StateFile != "" {
+		return o.StateFile
+	}
+	key := strings.Join([]string{o.NagiosConfig, o.NagiosStatus, o.NagiosLog, o.IcingaAPI, o.IcingaLog, o.APIUser, o.Procfs}, "\x00")
+	sum := sha256.Sum256([]byte(key))
+	return state.DefaultPath("check_monitoring-" + hex.EncodeToString(sum[:4]))
+}
+
+// nextState is what this run leaves: the engine process, if one was
+// found, and the log position.
+func nextState(obs observations) saved {
+	next := saved{At: obs.Now.Unix()}
+	if n := obs.Nagios; n != nil {
+		if p := n.Proc; p.Alive() {
+			next.PID, next.Started, next.RSS, next.Comm = p.PID, p.Started, p.RSS, p.Comm
+		}
+		next.LogNewest = n.LogNewest()
+	}
+	if ic := obs.Icinga; obs.Nagios == nil && ic != nil && ic.Proc != nil && ic.Proc.Alive() {
+		p := ic.Proc
+		next.PID, next.Started, next.RSS, next.Comm = p.PID, p.Started, p.RSS, p.Comm
+	}
+	if ic := obs.Icinga; ic != nil && ic.Log.Log != nil {
+		next.IcingaLogNewest = ic.Log.Log.Newest
+	}
+	if obs.Prev != nil && next.LogNewest == 0 {
+		next.LogNewest = obs.Prev.LogNewest
+	}
+	if obs.Prev != nil && next.IcingaLogNewest == 0 {
+		next.IcingaLogNewest = obs.Prev.IcingaLogNewest
+	}
+	return next
+}

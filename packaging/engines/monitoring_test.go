@@ -1,0 +1,340 @@
+package engines
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
+)
+
+// monitoringObjects are what TestMonitoringNagios adds to nagiosObjects:
+// a service whose exit code is a file's content, and a contact whose
+// notification command always fails.
+const monitoringObjects = `define contact {
+	contact_name                  ops
+	host_notifications_enabled    1
+	service_notifications_enabled 1
+	host_notification_period      24x7
+	service_notification_period   24x7
+	host_notification_options     d,u,r
+	service_notification_options  w,u,c,r
+	host_notification_commands    notify-broken
+	service_notification_commands notify-broken
+}
+define command {
+	command_name notify-broken
+	command_line /bin/false
+}
+define command {
+	command_name lab_file
+	command_line /bin/sh %[1]s/check.sh
+}
+define service {
+	host_name             localhost
+	service_description   watched
+	check_command         lab_file
+	max_check_attempts    1
+	check_interval        5
+	retry_interval        5
+	check_period          24x7
+	contacts              ops
+	notification_interval 0
+	notification_period   24x7
+	notification_options  w,u,c,r
+}
+define service {
+	host_name             localhost
+	service_description   steady
+	check_command         lab_noop
+	max_check_attempts    1
+	check_interval        5
+	retry_interval        5
+	check_period          24x7
+	contacts              lab
+	notification_interval 0
+	notification_period   24x7
+}
+`
+
+// TestMonitoringNagios: check_monitoring against a real Nagios 4 (issue
+// 15), in the order a bad day takes: running normally, a notification
+// command that fails, notifications disabled through the command file,
+// the daemon stopped (SIGSTOP) until status.dat is stale, then killed
+// (SIGKILL, as the OOM killer does).
+func TestMonitoringNagios(t *testing.T) {
+	lab := newLab(t, "nagios4")
+	bin := filepath.Join(lab.Plugins, "hindsight", "check_monitoring")
+	must(t, copyFile(testutil.Binary(t, "check_monitoring"), bin, 0o755))
+	dir := lab.Mkdir(t, "monitoring")
+	for _, d := range []string{"rw", "spool", "tmp"} {
+		lab.Mkdir(t, "monitoring", d)
+	}
+	writeFile(t, filepath.Join(dir, "check.sh"), "exit $(cat "+dir+"/exit)\n")
+	writeFile(t, filepath.Join(dir, "exit"), "0\n")
+	cfg := fmt.Sprintf(nagiosMain, dir)
+	cfg = strings.Replace(cfg, "enable_notifications=0", "enable_notifications=1\nlog_notifications=1", 1)
+	cfg += "cfg_file=" + dir + "/objects.cfg\n"
+	mainCfg := filepath.Join(dir, "nagios.cfg")
+	writeFile(t, mainCfg, cfg)
+	writeFile(t, filepath.Join(dir, "objects.cfg"), nagiosObjects+fmt.Sprintf(monitoringObjects, dir))
+	writeFile(t, filepath.Join(dir, "resource.cfg"), "$USER1$="+lab.Plugins+"\n")
+	startDaemon(t, lab, "nagios4-monitoring", "nagios4", mainCfg)
+
+	statusPath := filepath.Join(dir, "status.dat")
+	waitFor(t, "Nagios checking both services", 60*time.Second, func() bool {
+		st := readStatus(statusPath)
+		return st["watched"]["has_been_checked"] == "1" && st["steady"]["has_been_checked"] == "1"
+	})
+	stateFile := filepath.Join(dir, "check_monitoring.state")
+	run := func(want int, wantText ...string) string {
+		t.Helper()
+		d := lab.direct(t, bin, "--nagios-config", mainCfg, "--state-file", stateFile, "-t", "10")
+		if d.Code != want {
+			t.Errorf("check_monitoring exited %d, want %d:\n%s", d.Code, want, d.Stdout)
+		}
+		for _, w := range wantText {
+			if !strings.Contains(d.Stdout, w) {
+				t.Errorf("check_monitoring output lacks %q:\n%s", w, d.Stdout)
+			}
+		}
+		return d.Stdout
+	}
+
+	t.Log("running normally: " + firstLine(run(0, "MONITORING OK - nagios4", "3 active checks on time")))
+
+	// The watched service goes CRITICAL; its contact's notification
+	// command exits 1, which Nagios' worker logs.
+	writeFile(t, filepath.Join(dir, "exit"), "2\n")
+	logPath := filepath.Join(dir, "nagios.log")
+	waitFor(t, "Nagios logging the failed notification", 60*time.Second, func() bool {
+		b, _ := os.ReadFile(logPath)
+		return strings.Contains(string(b), "wproc: NOTIFY job")
+	})
+	t.Log("failing notification: " + firstLine(run(1, "MONITORING WARNING - 1 notification command failed: notify-broken",
+		"failed notification: notify-broken exited with return code 1")))
+	// The failure is news once: the next run starts where this one read.
+	run(0, "none failed")
+
+	externalCommand(t, filepath.Join(dir, "rw", "nagios.cmd"), "DISABLE_NOTIFICATIONS")
+	waitFor(t, "Nagios disabling notifications", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(statusPath)
+		return strings.Contains(string(b), "\tenable_notifications=0\n")
+	})
+	t.Log("notifications disabled: " + firstLine(run(2, "notifications are disabled globally")))
+
+	pid := nagiosPID(t, statusPath)
+	must(t, syscall.Kill(pid, syscall.SIGSTOP))
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
+	run(2, "is stopped")
+	// status_update_interval=1 and --stale-factor 3: stale after 8 s.
+	time.Sleep(9 * time.Second)
+	t.Log("stopped: " + firstLine(run(2, "is stopped", "the engine is dead or hung")))
+	must(t, syscall.Kill(pid, syscall.SIGCONT))
+
+	must(t, syscall.Kill(pid, syscall.SIGKILL))
+	waitFor(t, "nagios4 gone", 10*time.Second, func() bool {
+		_, err := os.Stat("/proc/" + strconv.Itoa(pid))
+		return err != nil
+	})
+	t.Log("killed: " + firstLine(run(2, "is not running: no process "+strconv.Itoa(pid))))
+}
+
+// externalCommand writes one command to Nagios' command FIFO, without
+// blocking when nothing reads it.
+func externalCommand(t *testing.T, fifo, command string) {
+	t.Helper()
+	f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	must(t, err)
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "[%d] %s\n", time.Now().Unix(), command)
+	must(t, err)
+}
+
+// nagiosPID is the daemon's pid from status.dat.
+func nagiosPID(t *testing.T, statusPath string) int {
+	t.Helper()
+	b, err := os.ReadFile(statusPath)
+	must(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "nagios_pid="); ok {
+			pid, err := strconv.Atoi(v)
+			must(t, err)
+			return pid
+		}
+	}
+	t.Fatalf("%s: no nagios_pid", statusPath)
+	return 0
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
+
+// TestMonitoringIcinga2: check_monitoring against a real Icinga 2
+// through its API: OK; the API down is CRITICAL naming the URL; a
+// service left to an agent that never connects (its checks never run)
+// is CRITICAL naming it.
+func TestMonitoringIcinga2(t *testing.T) {
+	lab := newLab(t, "icinga2")
+	bin := filepath.Join(lab.Plugins, "hindsight", "check_monitoring")
+	must(t, copyFile(testutil.Binary(t, "check_monitoring"), bin, 0o755))
+	L := lab.Mkdir(t, "icinga2-monitoring")
+	for _, d := range []string{"lib", "lib/certs", "log", "cache", "spool", "run"} {
+		lab.Mkdir(t, "icinga2-monitoring", d)
+	}
+	defines := []string{"-DDataDir=" + L + "/lib", "-DLogDir=" + L + "/log", "-DCacheDir=" + L + "/cache",
+		"-DSpoolDir=" + L + "/spool", "-DInitRunDir=" + L + "/run"}
+	icinga := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("timeout", append([]string{"60", "icinga2"}, append(args, defines...)...)...)
+		cmd.Env = []string{pathEnv}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("icinga2 %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 3000))
+		}
+	}
+	certs := L + "/lib/certs"
+	icinga("pki", "new-ca")
+	icinga("pki", "new-cert", "--cn", "localhost", "--key", certs+"/localhost.key", "--csr", certs+"/localhost.csr")
+	icinga("pki", "sign-csr", "--csr", certs+"/localhost.csr", "--cert", certs+"/localhost.crt")
+	caPEM, err := os.ReadFile(L + "/lib/ca/ca.crt")
+	must(t, err)
+	writeFile(t, certs+"/ca.crt", string(caPEM))
+	pass := randomHex(t)
+	passFile := filepath.Join(L, "api.pass")
+	writeFile(t, passFile, pass+"\n")
+	must(t, exec.Command("chown", "-R", "nagios:nagios", L).Run())
+	must(t, os.Chmod(passFile, 0o600))
+
+	port := freePort(t)
+	deadPort := freePort(t)
+	base := fmt.Sprintf(`const NodeName = "localhost"
+const ZoneName = "localhost"
+const PluginDir = %s
+include <itl>
+include <plugins>
+
+object Endpoint NodeName {}
+object Zone ZoneName { endpoints = [ NodeName ] }
+object CheckerComponent "checker" {}
+object FileLogger "main-log" {
+	severity = "information"
+	path = %s
+}
+object ApiListener "api" {
+	bind_host = "127.0.0.1"
+	bind_port = %d
+	accept_config = false
+	accept_commands = false
+}
+object ApiUser "monitor" {
+	password = %s
+	permissions = [ "*" ]
+}
+object Host "localhost" {
+	address = "127.0.0.1"
+	check_command = "dummy"
+	check_interval = 3600s
+}
+object Service "steady" {
+	host_name = "localhost"
+	check_command = "dummy"
+	check_interval = 2s
+	retry_interval = 2s
+}
+`, icingaLiteral(lab.Plugins), icingaLiteral(L+"/log/icinga2.log"), port, icingaLiteral(pass))
+	// An agent that never connects, and a service only it would check.
+	agent := fmt.Sprintf(`object Endpoint "agent1" {
+	host = "127.0.0.1"
+	port = %d
+}
+object Zone "agent1" {
+	endpoints = [ "agent1" ]
+	parent = ZoneName
+}
+object NotificationComponent "notification" {}
+object User "ops" { enable_notifications = true }
+object NotificationCommand "broken" { command = [ "/bin/false" ] }
+object Service "failing" {
+	host_name = "localhost"
+	check_command = "dummy"
+	vars.dummy_state = 2
+	check_interval = 2s
+	retry_interval = 2s
+	max_check_attempts = 1
+}
+object Notification "page" {
+	host_name = "localhost"
+	service_name = "failing"
+	command = "broken"
+	users = [ "ops" ]
+	interval = 0s
+}
+object Service "orphan" {
+	host_name = "localhost"
+	check_command = "dummy"
+	check_interval = 2s
+	retry_interval = 2s
+	zone = "agent1"
+}
+`, deadPort)
+	confPath := filepath.Join(L, "icinga2.conf")
+	start := func(conf string) *Daemon {
+		t.Helper()
+		writeFile(t, confPath, conf)
+		icinga("daemon", "-C", "-c", confPath)
+		d := startDaemon(t, lab, "icinga2-monitoring", append([]string{"icinga2", "daemon", "-c", confPath}, defines...)...)
+		api := &Icinga{url: fmt.Sprintf("https://127.0.0.1:%d", port), user: "monitor", pass: pass,
+			client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}}
+		waitFor(t, "the Icinga 2 API answering", 60*time.Second, func() bool {
+			code, _ := api.do("GET", "/v1/status", nil)
+			return code == 200
+		})
+		waitFor(t, "Icinga 2 checking the steady service", 30*time.Second, func() bool {
+			return api.results(t)["steady"].ExecutionStart > 0
+		})
+		return d
+	}
+	apiURL := fmt.Sprintf("https://localhost:%d", port)
+	run := func(want int, wantText ...string) string {
+		t.Helper()
+		d := lab.direct(t, bin, "--icinga-api", apiURL, "--api-user", "monitor", "--api-password-file", passFile,
+			"--api-ca", certs+"/ca.crt", "--icinga-log", L+"/log/icinga2.log", "--no-state-file", "-t", "10")
+		if d.Code != want {
+			t.Errorf("check_monitoring exited %d, want %d:\n%s", d.Code, want, d.Stdout)
+		}
+		for _, w := range wantText {
+			if !strings.Contains(d.Stdout, w) {
+				t.Errorf("check_monitoring output lacks %q:\n%s", w, d.Stdout)
+			}
+		}
+		if strings.Contains(d.Stdout, pass) {
+			t.Errorf("the output shows the API password:\n%s", d.Stdout)
+		}
+		return d.Stdout
+	}
+
+	daemon := start(base)
+	t.Log("running: " + firstLine(run(0, "MONITORING OK - icinga2", "answers at "+apiURL, "none failed")))
+	daemon.stop(t)
+	t.Log("API down: " + firstLine(run(2, "MONITORING CRITICAL - Icinga 2 API "+apiURL)))
+
+	start(base + agent)
+	// check_interval 2s, --stale-factor 3, 5 s of slack: late after 11 s.
+	time.Sleep(12 * time.Second)
+	waitFor(t, "Icinga 2 logging the failed notification command", 30*time.Second, func() bool {
+		b, _ := os.ReadFile(L + "/log/icinga2.log")
+		return strings.Contains(string(b), "Notification command for object 'localhost!failing'")
+	})
+	t.Log("agent gone, notification failing: " + firstLine(run(2, "localhost!orphan never checked", "endpoint not connected: agent1 (1 zone cut off: agent1)",
+		"1 notification command failed: broken", "failed notification: broken exited with return code 1")))
+}
