@@ -103,7 +103,7 @@ func (o *Options) compileBodyChecks(p *plan) error {
 func (o *Options) buildTargets() ([]target, error) {
 	hostStyle := o.Host != "" || o.Port != 0 || o.Path != ""
 	scheme := "http"
-	if o.SSL || o.Certificate.Set {
+	if o.SSL || o.Certificate.Set || o.ClientCert != "" { // -J implies TLS, as in check_http
 		scheme = "https"
 	}
 	var raw []string
@@ -158,6 +158,9 @@ func (o *Options) buildTargets() ([]target, error) {
 		}
 		if u.Path == "" {
 			u.Path = "/"
+		}
+		if p := u.Port(); p == "80" && u.Scheme == "http" || p == "443" && u.Scheme == "https" {
+			u.Host = strings.TrimSuffix(u.Host, ":"+p) // Host: name, not name:80, as the peers and curl send
 		}
 		name := u.Host + u.EscapedPath()
 		if u.RawQuery != "" {

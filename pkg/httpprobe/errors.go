@@ -49,6 +49,8 @@ type Error struct {
 	InPhase time.Duration // time spent in the failing phase
 	Status  string        // for a body failure: the status already received
 	Got     int64         // for a body failure: bytes received
+	Proxy   string        // the proxy's host, when the request went through one
+	Head    string        // for a header failure: the start of the answer, when seen
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -66,10 +68,13 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("no connection to %s: %s", e.Addr, rootCause(e.Err))
 	case PhaseDNS:
 		host := e.URL.Hostname()
+		var dns *net.DNSError
+		if e.Proxy != "" && (!errors.As(e.Err, &dns) || dns.Name == e.Proxy) {
+			host = "proxy " + e.Proxy // the target's name is the proxy's to resolve
+		}
 		if e.Timeout {
 			return fmt.Sprintf("DNS lookup of %s: no answer within %s", host, wait)
 		}
-		var dns *net.DNSError
 		if errors.As(e.Err, &dns) {
 			if dns.IsNotFound {
 				return fmt.Sprintf("DNS lookup of %s: no such host", host)
@@ -106,6 +111,12 @@ func (e *Error) Error() string {
 	case PhaseHeaders:
 		if e.Timeout {
 			return fmt.Sprintf("%s started a response but the header did not complete within %s", e.Addr, wait)
+		}
+		if isEOF(e.Err) {
+			if line, _, _ := strings.Cut(e.Head, "\n"); line != "" {
+				return fmt.Sprintf("%s sent %q and closed the connection before the response header ended", e.Addr, human.Truncate(strings.TrimSpace(line), 80))
+			}
+			return fmt.Sprintf("%s closed the connection before the response header ended", e.Addr)
 		}
 		return fmt.Sprintf("bad response from %s: %s", e.Addr, rootCause(e.Err))
 	case PhaseBody:
