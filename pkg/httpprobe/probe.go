@@ -189,6 +189,7 @@ type Response struct {
 	Timing     Timing
 	TLS        *tls.ConnectionState
 	RemoteAddr string // where the connection went (the proxy, with one)
+	proxied    bool   // the request went through a proxy
 }
 
 // Timing holds the duration of each phase; a phase that did not happen
@@ -230,6 +231,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		Header:     responseHeader(resp),
 		TLS:        resp.TLS,
 		RemoteAddr: tr.remote(),
+		proxied:    tr.proxy != "",
 	}
 	if out.TLS == nil {
 		out.TLS = tr.connTLS()
@@ -316,28 +318,42 @@ func expired(ctx context.Context) error {
 }
 
 // readBounded reads at most max bytes of r, and reports whether there
-// was more: a larger body is read no further.
+// was more: a larger body is read no further. The buffer grows by
+// doubling but never past max, so an endless body costs max bytes (and
+// the garbage of the smaller buffers), not twice as much.
 func readBounded(r io.Reader, max int64) ([]byte, bool, error) {
 	if max <= 0 {
 		return nil, false, nil
 	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, max))
-	if err != nil {
-		return buf.Bytes(), false, err
-	}
-	if n < max {
-		return buf.Bytes(), false, nil
+	buf := make([]byte, 0, min(max, 32<<10))
+	for int64(len(buf)) < max {
+		if len(buf) == cap(buf) {
+			next := make([]byte, len(buf), min(2*int64(cap(buf)), max))
+			copy(next, buf)
+			buf = next
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, false, nil
+		}
+		if err != nil {
+			return buf, false, err
+		}
 	}
 	var one [1]byte
-	m, err := r.Read(one[:])
-	if m > 0 {
-		return buf.Bytes(), true, nil
+	for {
+		m, err := r.Read(one[:])
+		if m > 0 {
+			return buf, true, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, false, nil
+		}
+		if err != nil {
+			return buf, false, err
+		}
 	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return buf.Bytes(), false, err
-	}
-	return buf.Bytes(), false, nil
 }
 
 func statusLine(resp *http.Response) string {
@@ -522,6 +538,7 @@ func (t *tracer) statusLineOnly(u *url.URL, err error) *Response {
 	return &Response{
 		URL: u, Status: resp.StatusCode, StatusLine: statusLine(resp), Proto: resp.Proto,
 		Header: http.Header{}, RemoteAddr: t.remote(), Timing: t.timing(), TLS: t.connTLS(),
+		proxied: t.proxy != "",
 	}
 }
 

@@ -122,7 +122,9 @@ func (c *Client) Fetch(ctx context.Context, req Request, mode Follow, maxHops in
 		if mode == NoFollow || !isRedirect(resp.Status) {
 			return chain, nil
 		}
-		if (mode == Sticky || mode == StickyPort) && stickyHost == "" && c.cfg.Proxy == nil {
+		// Through a proxy, the address connected to is the proxy's: there
+		// is no server address to stick to.
+		if (mode == Sticky || mode == StickyPort) && stickyHost == "" && !resp.proxied {
 			stickyHost, stickyPort, _ = net.SplitHostPort(resp.RemoteAddr)
 		}
 		next, err := nextURL(req.URL, resp.Header.Get("Location"))
