@@ -80,7 +80,7 @@ func (o *Options) Validate() error {
 	}
 	if o.Host != "" {
 		if err := checkAddress(o.Host); err != nil {
-			return fmt.Errorf("invalid -H %q: %w", o.Host, err)
+			return fmt.Errorf("invalid -H %q: %w", redactRaw(o.Host), err)
 		}
 	}
 	if err := o.checkRequestText(); err != nil {

@@ -238,6 +238,9 @@ func (o *Options) hostURL(scheme, path string) (string, error) {
 
 // parseResolve splits curl's HOST:PORT:ADDR ("[::1]" allowed for ADDR).
 func parseResolve(s string) (hostport, addr string, err error) {
+	if strings.Contains(s, "@") {
+		return "", "", fmt.Errorf("invalid --resolve %q: use HOST:PORT:ADDR, without user or password", redactRaw(s))
+	}
 	host, rest, ok := strings.Cut(s, ":")
 	port, addr, ok2 := strings.Cut(rest, ":")
 	if !ok || !ok2 || host == "" || addr == "" {
