@@ -20,10 +20,12 @@ type recConn struct {
 	net.Conn
 	http10 bool
 
-	mu      sync.Mutex
-	head    []byte
-	writing bool   // a request is being written: its first write holds the request line
-	pending []byte // read when a write failed, for the reads that follow
+	mu          sync.Mutex
+	head        []byte
+	writing     bool   // a request is being written: its first write holds the request line
+	pending     []byte // read on closing after a failed write, for the reads that follow
+	writeFailed bool
+	reading     int // Reads in progress
 }
 
 func (c *recConn) Write(p []byte) (int, error) {
@@ -45,23 +47,52 @@ func (c *recConn) Write(p []byte) (int, error) {
 	return n, c.wrote(err)
 }
 
-// wrote keeps what the server sent before a write failed: a server that
-// refuses the connection sends its reason and closes (with TLS 1.3, the
-// alert refusing a client certificate comes after the handshake), and
-// the writer closes the connection on the broken pipe before its reader
-// has seen the reason. Kept here, the reads that follow still get it.
+// wrote notes a failed write: a server that refuses the connection
+// sends its reason and closes (with TLS 1.3, the alert refusing a client
+// certificate comes after the handshake), and the writer closes the
+// connection on the broken pipe before its reader has seen the reason.
 func (c *recConn) wrote(err error) error {
-	if err == nil {
-		return nil
+	if err != nil {
+		c.mu.Lock()
+		c.writeFailed = true
+		c.mu.Unlock()
 	}
-	c.Conn.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
-	buf := make([]byte, 4096)
-	n, _ := c.Conn.Read(buf)
-	c.Conn.SetReadDeadline(time.Time{})
-	c.mu.Lock()
-	c.pending = append(c.pending, buf[:n]...)
-	c.mu.Unlock()
 	return err
+}
+
+// Close closes the connection. After a failed write it first lets the
+// server's last bytes be read: a reader blocked on the connection gets
+// them (the Transport's read loop, for an early answer such as a 413 to
+// a large upload), or else they are kept here for the reads that follow
+// (of the TLS connection above, for its alert). Closed at once, they
+// would be lost with the socket's buffer.
+func (c *recConn) Close() error {
+	c.mu.Lock()
+	failed := c.writeFailed
+	c.mu.Unlock()
+	if failed {
+		c.Conn.SetReadDeadline(time.Now().Add(5 * time.Millisecond))
+		for range 50 { // the reader's Read returns by the deadline
+			c.mu.Lock()
+			busy := c.reading > 0
+			c.mu.Unlock()
+			if !busy {
+				break
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		c.mu.Lock()
+		idle := c.reading == 0
+		c.mu.Unlock()
+		if idle {
+			buf := make([]byte, 4096)
+			n, _ := c.Conn.Read(buf)
+			c.mu.Lock()
+			c.pending = append(c.pending, buf[:n]...)
+			c.mu.Unlock()
+		}
+	}
+	return c.Conn.Close()
 }
 
 func (c *recConn) Read(p []byte) (int, error) {
@@ -72,9 +103,11 @@ func (c *recConn) Read(p []byte) (int, error) {
 		c.mu.Unlock()
 		return n, nil
 	}
+	c.reading++
 	c.mu.Unlock()
 	n, err := c.Conn.Read(p)
 	c.mu.Lock()
+	c.reading--
 	c.writing = false // an answer is coming: the next write is a new request
 	if room := recHead - len(c.head); room > 0 && n > 0 {
 		c.head = append(c.head, p[:min(n, room)]...)

@@ -194,7 +194,12 @@ func TestAnswerBeforeTheBody(t *testing.T) {
 		if _, err := http.ReadRequest(br); err == nil { // the header only
 			c.Write([]byte("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"))
 		}
-		c.(*net.TCPConn).SetLinger(0) // reset, as a server discarding the unread body does
+		// Then reset, as a server discarding the unread body does, a moment
+		// later (as nginx's lingering close): the Transport returns the
+		// answer or the failed write, whichever it sees first, and a reset
+		// at once can also discard the answer in the client's buffer.
+		time.Sleep(50 * time.Millisecond)
+		c.(*net.TCPConn).SetLinger(0)
 	})
 	parsed, _ := url.Parse(u)
 	c := New(Config{})
