@@ -146,6 +146,21 @@ func TestHTTPVersions(t *testing.T) {
 
 	plain := handlerServer(t, protoEcho)
 
+	h1 := httptest.NewUnstartedServer(http.HandlerFunc(protoEcho))
+	h1.Config.ErrorLog = nilLogger()
+	h1.StartTLS()
+	t.Cleanup(h1.Close)
+
+	bigHeader := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for range 3000 {
+			w.Header().Add("X-Filler", strings.Repeat("a", 1000))
+		}
+	}))
+	bigHeader.Config.ErrorLog = nilLogger()
+	bigHeader.EnableHTTP2 = true
+	bigHeader.StartTLS()
+	t.Cleanup(bigHeader.Close)
+
 	runMatrix(t, []matrixCase{
 		{"HTTP/2 only server", []string{"-u", h2only.URL, "--insecure", "-s", "proto=HTTP/2.0", "-v"}, 0,
 			[]string{`(?m)^https://127\.0\.0\.1:\d+/ HTTP/2\.0 200 OK from `}, nil},
@@ -158,6 +173,9 @@ func TestHTTPVersions(t *testing.T) {
 		{"--http-version 1.0", []string{"-u", plain, "--http-version", "1.0", "-s", "proto=HTTP/1.0", "-v"}, 0, []string{`HTTP/1\.[01] 200 OK`}, nil},
 		{"--http-version 1.0 over TLS", []string{"-u", both.URL, "--insecure", "--http-version", "1.0", "-s", "proto=HTTP/1.0", "-v"}, 0,
 			[]string{`TLS 1\.3`}, nil},
+		{"--http-version 2 to a server without HTTP/2", []string{"-u", h1.URL, "--insecure", "--http-version", "2"}, 2,
+			[]string{`no application protocol \(it offers no HTTP/2: --http-version auto\)`}, nil},
+		{"HTTP/2 header over the bound", []string{"-u", bigHeader.URL, "--insecure"}, 2, []string{`response header list larger than advertised limit`}, nil},
 		{"--http-version 3", []string{"-u", plain, "--http-version", "3"}, 3, []string{`--http-version: invalid HTTP version "3"`}, nil},
 	})
 }
