@@ -203,6 +203,7 @@ type Timing struct {
 // are not followed (see Fetch). A failure is an *Error naming the phase.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	tr := newTracer(c, req.URL)
+	tr.ctx = ctx
 	hreq, err := c.newRequest(httptrace.WithClientTrace(ctx, tr.trace()), req)
 	if err != nil {
 		return nil, err
@@ -370,7 +371,8 @@ type tracer struct {
 	client *Client
 	url    *url.URL
 	start  time.Time
-	proxy  string // the proxy's host, when the request goes through one
+	proxy  string          // the proxy's host, when the request goes through one
+	ctx    context.Context // the request's: a dial the Transport starts for it after its end is not its phase
 
 	mu         sync.Mutex
 	phase      Phase
@@ -400,6 +402,12 @@ func (t *tracer) enter(p Phase) {
 	t.mu.Unlock()
 }
 
+// late reports a hook called after the request ended: the Transport
+// dials for a request that waited for a free connection even when its
+// deadline has just passed, and that dial is not what the request was
+// doing when it ended.
+func (t *tracer) late() bool { return t.ctx != nil && t.ctx.Err() != nil }
+
 // endWait marks the end of the wait for a connection; t.mu is held.
 func (t *tracer) endWait(now time.Time) {
 	if !t.waitDone {
@@ -419,6 +427,9 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 			t.mu.Unlock()
 		},
 		DNSStart: func(httptrace.DNSStartInfo) {
+			if t.late() {
+				return
+			}
 			t.mu.Lock()
 			t.phase, t.dnsStart = PhaseDNS, time.Now()
 			t.phaseAt = t.dnsStart
@@ -431,6 +442,9 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 			t.mu.Unlock()
 		},
 		ConnectStart: func(_, addr string) {
+			if t.late() {
+				return
+			}
 			t.mu.Lock()
 			now := time.Now()
 			if t.conStart.IsZero() {
@@ -449,6 +463,9 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 			t.mu.Unlock()
 		},
 		TLSHandshakeStart: func() {
+			if t.late() {
+				return
+			}
 			t.mu.Lock()
 			t.phase, t.tlsStart = PhaseTLS, time.Now()
 			t.phaseAt = t.tlsStart
