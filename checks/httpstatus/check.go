@@ -50,6 +50,12 @@ Other differences:
   Network failures say which phase failed: DNS, connect refused or
   timed out, TLS handshake (expired, self-signed, name mismatch), no
   first byte, body timeout. The request budget is 80% of -t.
+  HTTP/2 is used when the server offers it over TLS (ALPN), as curl
+  does; --http-version 1.0, 1.1 or 2 forces one (2 over http:// is h2c
+  with prior knowledge); -v shows the version used.
+  -f sticky follows a redirect but keeps connecting to the first
+  address (the Location's port); stickyport keeps the port too. Only
+  http and https Locations are followed.
 
 A drop-in for check_http and check_curl: their options mean what they
   mean there (-d, -m, -M, -l, --state-regex, --noproxy, --cookie-jar

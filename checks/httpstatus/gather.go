@@ -6,9 +6,9 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
@@ -22,6 +22,9 @@ const requestBudget = 0.8
 // maxConnsPerHost bounds the connections to one server: many URLs on one
 // host share them (keep-alive) instead of opening one each.
 const maxConnsPerHost = 6
+
+// maxInFlight bounds the requests made at once, over all servers.
+const maxInFlight = 64
 
 // observations are what gather saw, all judge needs: no judge reads the
 // network, a file or the clock.
@@ -88,25 +91,20 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 		return clients[key]
 	}
 	urls := make([]fetched, len(p.targets))
-	start := time.Now()
+	// Every URL is requested at once; the Transport bounds the
+	// connections to one server and queues the rest (keep-alive), so
+	// fifty URLs on one server cost a few connections.
 	var wg sync.WaitGroup
-	for _, q := range queues(p.targets, clientFor) {
-		client := clientFor(p.targets[q[0]])
-		var next atomic.Int32
-		for range min(len(q), maxConnsPerHost) {
-			wg.Go(func() {
-				for k := int(next.Add(1)) - 1; k < len(q); k = int(next.Add(1)) - 1 {
-					t := p.targets[q[k]]
-					if err := httpprobe.Expired(ctx); err != nil {
-						urls[q[k]] = fetched{Fail: failureOf(client.Unsent(t.url, time.Since(start), err))}
-						continue
-					}
-					done := env.Begin("requesting " + t.url.Redacted())
-					urls[q[k]] = o.fetch(ctx, client, t, header, in.body)
-					done()
-				}
-			})
-		}
+	sem := make(chan struct{}, maxInFlight)
+	for i, t := range p.targets {
+		client := clientFor(t)
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			done := env.Begin("requesting " + t.url.Redacted())
+			urls[i] = o.fetch(ctx, client, t, header, in.body)
+			done()
+		})
 	}
 	wg.Wait()
 	for _, c := range clients {
@@ -154,42 +152,15 @@ func failureOf(err error) *failure {
 		f.Text += " (missing intermediate? use --ca-file)"
 	case httpprobe.RefusedClientCert(err):
 		f.Text += " (--client-cert/--client-key)"
+	case strings.Contains(err.Error(), "no application protocol"):
+		f.Text += " (it offers no HTTP/2: --http-version auto)" // only a forced version meets this
 	}
 	return f
 }
 
-// queues groups the targets by server (the client, which differs per
-// host with --no-sni, and the address connected to, so -I and --resolve
-// put several hosts on one server), in order. Each server's targets are
-// checked by at most maxConnsPerHost workers, each reusing its
-// connection: fifty URLs on one server cost a few connections and no
-// hand-off between goroutines per request, while different servers are
-// checked concurrently. A URL's time is its own request's, not the time
-// it queued behind others.
-func queues(targets []target, clientFor func(target) *httpprobe.Client) [][]int {
-	type server struct {
-		client *httpprobe.Client
-		key    string
-	}
-	var order []server
-	byServer := map[server][]int{}
-	for i, t := range targets {
-		s := server{clientFor(t), ""}
-		s.key = s.client.ServerKey(t.url)
-		if _, ok := byServer[s]; !ok {
-			order = append(order, s)
-		}
-		byServer[s] = append(byServer[s], i)
-	}
-	out := make([][]int, len(order))
-	for i, s := range order {
-		out[i] = byServer[s]
-	}
-	return out
-}
-
 func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, error) {
 	cfg := httpprobe.Config{Network: "tcp", ConnectTo: string(o.IP), MaxConnsPerHost: maxConnsPerHost}
+	cfg.Version, _ = httpprobe.ParseVersion(o.HTTPVersion) // checked by Validate
 	if o.ipIsHost() {
 		cfg.ConnectTo = "" // -I alone is the host itself
 	}
@@ -219,7 +190,7 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, er
 		}
 		cfg.Proxy = http.ProxyURL(p)
 	default:
-		cfg.Proxy = http.ProxyFromEnvironment
+		cfg.Proxy = httpprobe.ProxyFromEnvironment(os.Getenv)
 	}
 	cfg.Proxy = bypassProxy(cfg.Proxy, o.Bypass) // --noproxy
 	return cfg, nil
@@ -255,7 +226,7 @@ func (o *Options) hasBody() bool { return o.Post != "" || o.DataFile != "" }
 func (o *Options) method() string {
 	switch {
 	case o.Method != "":
-		return strings.ToUpper(string(o.Method))
+		return string(o.Method) // as given: methods are case-sensitive
 	case o.hasBody():
 		return http.MethodPost
 	}

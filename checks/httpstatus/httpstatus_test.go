@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,7 +20,6 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/internal/testutil"
-	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
 
@@ -150,7 +148,8 @@ func TestHeadersMethodAuth(t *testing.T) {
 		{"send headers, ua", []string{"-u", base + "/echo", "-k", "X-Test: yes", "-A", "probe/1", "-s", "x-test=yes\n", "-s", "ua=probe/1"}, 0, nil, nil},
 		{"post", []string{"-u", base + "/echo", "-P", "a=1", "-s", "method=POST"}, 0, nil, nil},
 		{"data file", []string{"-u", base + "/echo", "--data-file", dataFile, "-T", "application/json", "-r", `ct=application/json\nx-test=\nbody=\{"q":1\}`}, 0, nil, nil},
-		{"method", []string{"-u", base + "/echo", "-j", "delete", "-s", "method=DELETE"}, 0, nil, nil},
+		{"method", []string{"-u", base + "/echo", "-j", "DELETE", "-s", "method=DELETE"}, 0, nil, nil},
+		{"method as given", []string{"-u", base + "/echo", "-j", "foo", "-s", "method=foo"}, 0, nil, nil},
 		{"no auth", []string{"-u", base + "/auth"}, 2, []string{`401 Unauthorized`}, nil},
 		{"-a", []string{"-u", base + "/auth", "-a", "nagios:s3cret", "-vvv"}, 0, nil, []string{"s3cret", "bmFnaW9zOnMzY3JldA"}},
 		{"--auth-file", []string{"-u", base + "/auth", "--auth-file", authFile, "-vvv"}, 0, nil, []string{"s3cret"}},
@@ -392,38 +391,4 @@ func TestAddressFamily(t *testing.T) {
 		{"-4 cannot reach ::1", []string{"-u", "http://[::1]:" + p + "/text", "-4"}, 2, []string{`connect to \[::1\]:\d+ failed`}, nil},
 		{"-H v6 with -p", []string{"-H", "::1", "-p", p, "--path", "/text"}, 0, nil, nil},
 	})
-}
-
-// Targets are queued by the server they connect to: two names resolved
-// to one address share its connections; --no-sni's per-host clients and
-// other ports do not.
-func TestQueuesByServer(t *testing.T) {
-	u := func(s string) target {
-		p, err := url.Parse(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return target{url: p}
-	}
-	targets := []target{
-		u("http://a.example/1"), u("http://b.example/"), u("http://a.example/2"),
-		u("http://a.example:8080/"), u("https://a.example/"),
-	}
-	shared := httpprobe.New(httpprobe.Config{Resolve: map[string]string{"a.example:80": "192.0.2.1", "b.example:80": "192.0.2.1"}})
-	got := queues(targets, func(target) *httpprobe.Client { return shared })
-	want := [][]int{{0, 1, 2}, {3}, {4}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("queues = %v, want %v", got, want)
-	}
-	perHost := map[string]*httpprobe.Client{}
-	got = queues(targets, func(t target) *httpprobe.Client {
-		if perHost[t.url.Hostname()] == nil {
-			perHost[t.url.Hostname()] = httpprobe.New(httpprobe.Config{})
-		}
-		return perHost[t.url.Hostname()]
-	})
-	want = [][]int{{0, 2}, {1}, {3}, {4}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("queues with a client per host = %v, want %v", got, want)
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -140,6 +141,12 @@ func (o judgement) judgeStatus(v *verdict, r *httpprobe.Response) {
 		}
 	case code < 100 || code > 599:
 		v.add(plugin.CRITICAL, "invalid status code")
+	case code == http.StatusSwitchingProtocols && !o.asksUpgrade():
+		v.add(plugin.CRITICAL, "switching protocols, but no upgrade was asked for")
+	case code < 200 && code != http.StatusSwitchingProtocols:
+		v.add(plugin.CRITICAL, "an informational answer, not a final one")
+	case redirect && isRedirectCode(code) && r.Header.Get("Location") == "":
+		v.add(plugin.CRITICAL, "redirect without a Location")
 	case code >= 400:
 		v.add(plugin.CRITICAL, statusClass(code))
 	case redirect:
@@ -150,6 +157,27 @@ func (o judgement) judgeStatus(v *verdict, r *httpprobe.Response) {
 			v.add(plugin.CRITICAL, "redirect to "+r.Header.Get("Location"))
 		}
 	}
+}
+
+// isRedirectCode reports the statuses that must carry a Location (300
+// and 304 need not).
+func isRedirectCode(code int) bool {
+	switch code {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+// asksUpgrade reports whether -k asked the server to switch protocols.
+func (o judgement) asksUpgrade() bool {
+	for _, h := range o.Headers {
+		if name, _, _ := strings.Cut(h, ":"); strings.EqualFold(strings.TrimSpace(name), "Upgrade") {
+			return true
+		}
+	}
+	return false
 }
 
 func statusClass(code int) string {

@@ -25,6 +25,8 @@ type Options struct {
 	IPv4    bool     `short:"4" long:"ipv4" description:"Connect over IPv4 only"`
 	IPv6    bool     `short:"6" long:"ipv6" description:"Connect over IPv6 only"`
 
+	HTTPVersion string `long:"http-version" default:"auto" value-name:"1.0|1.1|2|auto" description:"HTTP version: auto is HTTP/2 when the server offers it over TLS (ALPN), else HTTP/1.1; 2 over http:// is h2c with prior knowledge"`
+
 	Expect     StatusSet `short:"e" long:"expect" value-name:"CODES" description:"Expected status codes, classes and ranges: 200,204 or 2xx or 200-299 (default: 2xx and 3xx OK, 4xx and 5xx CRITICAL)"`
 	WarnStatus StatusSet `long:"warn-status" value-name:"CODES" description:"Status codes that are WARNING instead of CRITICAL, e.g. 429"`
 	OnRedirect string    `short:"f" long:"onredirect" default:"ok" value-name:"MODE" description:"A redirect is ok, warning or critical, or follow it: follow, sticky (keep the address), stickyport (address and port)"`
@@ -86,7 +88,7 @@ func (o *Options) Validate() error {
 	}
 	if o.Host != "" {
 		if err := checkAddress(o.Host); err != nil {
-			return fmt.Errorf("invalid -H %q: %w", o.Host, err)
+			return fmt.Errorf("invalid -H %q: %w", redactRaw(o.Host), err)
 		}
 	}
 	if err := o.checkRequestText(); err != nil {
@@ -99,6 +101,9 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxRedirs < 0 {
 		return fmt.Errorf("invalid --max-redirs %d", o.MaxRedirs)
+	}
+	if _, err := httpprobe.ParseVersion(o.HTTPVersion); err != nil {
+		return fmt.Errorf("--http-version: %w", err)
 	}
 	if _, err := httpprobe.ParseTLSVersion(o.TLSMin); err != nil {
 		return fmt.Errorf("--tls-min: %w", err)

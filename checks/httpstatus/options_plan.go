@@ -111,7 +111,7 @@ func (o *Options) compileBodyChecks(p *plan) error {
 func (o *Options) buildTargets() ([]target, error) {
 	hostStyle := o.Host != "" || o.Port != 0 || o.Path != ""
 	scheme := "http"
-	if o.SSL || o.Certificate.Set {
+	if o.SSL || o.Certificate.Set || o.ClientCert != "" { // -J implies TLS, as in check_http
 		scheme = "https"
 	}
 	var raw []string
@@ -166,6 +166,9 @@ func (o *Options) buildTargets() ([]target, error) {
 		}
 		if u.Path == "" {
 			u.Path = "/"
+		}
+		if p := u.Port(); p == "80" && u.Scheme == "http" || p == "443" && u.Scheme == "https" {
+			u.Host = strings.TrimSuffix(u.Host, ":"+p) // Host: name, not name:80, as the peers and curl send
 		}
 		name := u.Host + u.EscapedPath()
 		if u.RawQuery != "" {
@@ -243,6 +246,9 @@ func (o *Options) hostURL(scheme, path string) (string, error) {
 
 // parseResolve splits curl's HOST:PORT:ADDR ("[::1]" allowed for ADDR).
 func parseResolve(s string) (hostport, addr string, err error) {
+	if strings.Contains(s, "@") {
+		return "", "", fmt.Errorf("invalid --resolve %q: use HOST:PORT:ADDR, without user or password", redactRaw(s))
+	}
 	host, rest, ok := strings.Cut(s, ":")
 	port, addr, ok2 := strings.Cut(rest, ":")
 	if !ok || !ok2 || host == "" || addr == "" {

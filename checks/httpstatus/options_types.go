@@ -230,7 +230,7 @@ type Address string
 // UnmarshalFlag implements flags.Unmarshaler.
 func (a *Address) UnmarshalFlag(s string) error {
 	if err := checkAddress(s); err != nil {
-		return fmt.Errorf("invalid address %q: %w", s, err)
+		return fmt.Errorf("invalid address %q: %w", redactRaw(s), err)
 	}
 	*a = Address(s)
 	return nil
@@ -241,6 +241,9 @@ func (a *Address) UnmarshalFlag(s string) error {
 func checkAddress(s string) error {
 	if s == "" {
 		return errors.New("empty")
+	}
+	if strings.Contains(s, "@") { // and the message must not quote what may be a password
+		return errors.New("a host has no user or password: give credentials with --auth-file")
 	}
 	if _, err := netip.ParseAddr(s); err == nil {
 		return nil

@@ -448,6 +448,12 @@ func TestNoSecretEchoed(t *testing.T) {
 		{"-u", "http://127.0.0.1:1/", "--proxy", "http://user:" + secret + "@127.0.0.1:1"},
 		{"-u", "http://127.0.0.1:1/", "--proxy", "socks5://user:" + secret + "@127.0.0.1:1"},
 		{"-u", "http://127.0.0.1:1/", "-a", "user:" + secret, "-vvv"},
+		{"-H", "user:" + secret + "@host.example"},
+		{"-H", "user:" + secret + "@[::1"},
+		{"-u", "/x", "-I", "user:" + secret + "@127.0.0.1"},
+		{"-u", "http://x/", "--resolve", "user:" + secret + "@x:80:127.0.0.1"},
+		{"-u", "http://127.0.0.1:1/", "--proxy", "http://user:" + secret + "@proxy.invalid:3128"},
+		{"-u", "http://127.0.0.1:1/", "-k", "Authorization: Bearer " + secret + "\r\nX: y"},
 	} {
 		for _, cred := range []*syscall.Credential{nil, nagios} {
 			cmd := exec.Command(bin, append([]string{"-t", "2", "-vvv"}, args...)...)

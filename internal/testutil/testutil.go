@@ -53,6 +53,7 @@ type Result struct {
 	Stdout  string
 	Stderr  string
 	Elapsed time.Duration // until stdout was closed by every holder
+	MaxRSS  int64         // peak resident memory of the process, bytes
 }
 
 // Run runs bin with args, with a generous safety limit so a test of
@@ -78,6 +79,9 @@ func RunEnv(t testing.TB, env []string, bin string, args ...string) Result {
 	defer timer.Stop()
 	err := cmd.Wait()
 	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), Elapsed: time.Since(start)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		res.MaxRSS = ru.Maxrss << 10 // KiB on Linux
+	}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:

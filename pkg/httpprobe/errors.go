@@ -2,7 +2,6 @@ package httpprobe
 
 import (
 	"context"
-	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/human"
+	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
 )
 
 // Phase is a step of a request.
@@ -49,6 +49,8 @@ type Error struct {
 	InPhase time.Duration // time spent in the failing phase
 	Status  string        // for a body failure: the status already received
 	Got     int64         // for a body failure: bytes received
+	Proxy   string        // the proxy's host, when the request went through one
+	Head    string        // for a header failure: the start of the answer, when seen
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -66,10 +68,13 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("no connection to %s: %s", e.Addr, rootCause(e.Err))
 	case PhaseDNS:
 		host := e.URL.Hostname()
+		var dns *net.DNSError
+		if e.Proxy != "" && (!errors.As(e.Err, &dns) || dns.Name == e.Proxy) {
+			host = "proxy " + e.Proxy // the target's name is the proxy's to resolve
+		}
 		if e.Timeout {
 			return fmt.Sprintf("DNS lookup of %s: no answer within %s", host, wait)
 		}
-		var dns *net.DNSError
 		if errors.As(e.Err, &dns) {
 			if dns.IsNotFound {
 				return fmt.Sprintf("DNS lookup of %s: no such host", host)
@@ -89,7 +94,7 @@ func (e *Error) Error() string {
 		if e.Timeout {
 			return fmt.Sprintf("TLS handshake with %s: no answer within %s", e.Addr, wait)
 		}
-		return fmt.Sprintf("TLS handshake with %s failed: %s", e.Addr, DescribeTLSError(e.Err, time.Now()))
+		return fmt.Sprintf("TLS handshake with %s failed: %s", e.Addr, tlsprobe.DescribeError(e.Err, time.Now()))
 	case PhaseRequest:
 		if e.Timeout {
 			return fmt.Sprintf("sending the request to %s: not accepted within %s", e.Addr, wait)
@@ -106,6 +111,12 @@ func (e *Error) Error() string {
 	case PhaseHeaders:
 		if e.Timeout {
 			return fmt.Sprintf("%s started a response but the header did not complete within %s", e.Addr, wait)
+		}
+		if isEOF(e.Err) {
+			if line, _, _ := strings.Cut(e.Head, "\n"); line != "" {
+				return fmt.Sprintf("%s sent %q and closed the connection before the response header ended", e.Addr, human.Truncate(strings.TrimSpace(line), 80))
+			}
+			return fmt.Sprintf("%s closed the connection before the response header ended", e.Addr)
 		}
 		return fmt.Sprintf("bad response from %s: %s", e.Addr, rootCause(e.Err))
 	case PhaseBody:
@@ -163,86 +174,4 @@ func rootCause(err error) string {
 		return strings.TrimPrefix(op.Err.Error(), "connect: ")
 	}
 	return err.Error()
-}
-
-// DescribeTLSError says why a handshake failed: expired, not yet valid,
-// unknown authority (self-signed or missing intermediate), name mismatch,
-// or the TLS alert the server sent.
-func DescribeTLSError(err error, now time.Time) string {
-	var inv x509.CertificateInvalidError
-	var unk x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var rec tls.RecordHeaderError
-	var alert tls.AlertError
-	switch {
-	case errors.As(err, &inv):
-		return describeInvalid(inv, now)
-	case errors.As(err, &unk):
-		if c := unk.Cert; c != nil && c.Subject.String() == c.Issuer.String() {
-			return fmt.Sprintf("certificate %s is self-signed and not trusted", certName(c))
-		}
-		if c := unk.Cert; c != nil {
-			return fmt.Sprintf("certificate %s is signed by an unknown authority %q", certName(c), c.Issuer.CommonName)
-		}
-		return "certificate signed by an unknown authority"
-	case errors.As(err, &host):
-		return describeHostname(host)
-	case errors.As(err, &rec):
-		return "the server did not answer with TLS (plain HTTP on a TLS port?)"
-	case errors.As(err, &alert):
-		return fmt.Sprintf("the server refused the handshake: %v", alert)
-	case isTLSAlert(err):
-		var op *net.OpError
-		errors.As(err, &op)
-		return "the server refused the connection: " + strings.TrimPrefix(op.Err.Error(), "tls: ")
-	}
-	msg := rootCause(err)
-	return strings.TrimPrefix(msg, "tls: ")
-}
-
-func describeInvalid(e x509.CertificateInvalidError, now time.Time) string {
-	c := e.Cert
-	switch e.Reason {
-	case x509.Expired:
-		if c != nil && now.After(c.NotAfter) {
-			return fmt.Sprintf("certificate %s expired on %s", certName(c), c.NotAfter.UTC().Format(time.DateOnly))
-		}
-		if c != nil && now.Before(c.NotBefore) {
-			return fmt.Sprintf("certificate %s is not valid before %s", certName(c), c.NotBefore.UTC().Format(time.DateTime))
-		}
-		return "certificate expired or not yet valid"
-	case x509.NotAuthorizedToSign:
-		return fmt.Sprintf("certificate %s was signed by a certificate that may not sign certificates", certName(c))
-	case x509.IncompatibleUsage:
-		return fmt.Sprintf("certificate %s is not for server authentication", certName(c))
-	}
-	return strings.TrimPrefix(e.Error(), "x509: ")
-}
-
-func describeHostname(e x509.HostnameError) string {
-	c := e.Certificate
-	names := c.DNSNames
-	for _, ip := range c.IPAddresses {
-		names = append(names, ip.String())
-	}
-	if len(names) == 0 && c.Subject.CommonName != "" {
-		names = []string{c.Subject.CommonName + " (CN only, no SAN)"}
-	}
-	if len(names) > 4 {
-		names = append(names[:4], fmt.Sprintf("+%d more", len(names)-4))
-	}
-	return fmt.Sprintf("certificate is for %s, not %s (name mismatch)", strings.Join(names, ", "), e.Host)
-}
-
-func certName(c *x509.Certificate) string {
-	if c == nil {
-		return "(none)"
-	}
-	if c.Subject.CommonName != "" {
-		return "'" + c.Subject.CommonName + "'"
-	}
-	if len(c.DNSNames) > 0 {
-		return "'" + c.DNSNames[0] + "'"
-	}
-	return "'" + c.Subject.String() + "'"
 }

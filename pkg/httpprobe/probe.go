@@ -5,6 +5,7 @@
 package httpprobe
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -17,11 +18,12 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // Config is how connections are made; one Config becomes one Client and
-// one http.Transport shared by every request of a run.
+// one http.Transport shared by every request of a run, proxied or not.
 type Config struct {
 	// Network is "tcp" (either family), "tcp4" or "tcp6".
 	Network string
@@ -42,19 +44,30 @@ type Config struct {
 	// wait for one to be free and reuse it (0: no bound). Fifty URLs on
 	// one server then cost a few connections, not fifty.
 	MaxConnsPerHost int
+	// Version is the HTTP version spoken: Auto (HTTP/2 when the server
+	// offers it by ALPN, else HTTP/1.1), or one forced.
+	Version Version
 	// Jar, when set, gives every request (each hop of a redirect chain
 	// too) its cookies and keeps those each response sets.
 	Jar http.CookieJar
 }
 
-// Client makes probe requests: directly on its own connections (see
-// direct.go), or through http.Transport when a proxy is in the way.
-type Client struct {
-	cfg  Config
-	pool pool
+// MaxHeaderBytes bounds a response header: a server sending an endless
+// header is an error once it has sent this much, not a run out of
+// memory. curl allows 300 KiB; 1 MiB leaves room for big cookies.
+const MaxHeaderBytes = 1 << 20
 
-	transportOnce sync.Once
-	transport     *http.Transport // for proxied requests only
+// Client makes probe requests, all through one http.Transport: the same
+// connection reuse, retry and limits whether a proxy is in the way or
+// not. A sticky redirect hop, which must connect elsewhere than its URL
+// says, gets a Transport of its own so that its connections are never
+// reused for requests that go where their URL says.
+type Client struct {
+	cfg Config
+
+	mu     sync.Mutex
+	main   *http.Transport
+	sticky map[string]*http.Transport // by the address stuck to
 }
 
 // New returns a Client for cfg.
@@ -65,46 +78,52 @@ func New(cfg Config) *Client {
 	if cfg.TLS != nil {
 		cfg.TLS = cfg.TLS.Clone() // the transport writes NextProtos into it
 	}
-	return &Client{cfg: cfg, pool: pool{max: cfg.MaxConnsPerHost}}
+	c := &Client{cfg: cfg}
+	c.main = c.newTransport()
+	return c
 }
 
-// proxied returns the Transport that makes proxied requests, made on
-// first use: most runs have no proxy and never pay for it.
-func (c *Client) proxied() *http.Transport {
-	c.transportOnce.Do(func() {
-		c.transport = &http.Transport{
-			Proxy:               c.cfg.Proxy,
-			DialContext:         c.dial,
-			TLSClientConfig:     c.cfg.TLS,
-			MaxIdleConnsPerHost: 64,
-			MaxConnsPerHost:     c.cfg.MaxConnsPerHost,
-			DisableCompression:  true, // the body checked is the body sent
-		}
-	})
-	return c.transport
+// newTransport makes a Transport for this Client's configuration.
+func (c *Client) newTransport() *http.Transport {
+	t := &http.Transport{
+		Proxy:                  c.cfg.Proxy,
+		DialContext:            c.dial,
+		TLSClientConfig:        c.cfg.TLS,
+		MaxIdleConnsPerHost:    64,
+		MaxConnsPerHost:        c.cfg.MaxConnsPerHost,
+		MaxResponseHeaderBytes: MaxHeaderBytes,
+		DisableCompression:     true, // the body checked is the body sent
+		ForceAttemptHTTP2:      true, // a custom dialer and TLS config would turn ALPN h2 off
+	}
+	c.cfg.Version.apply(t, c)
+	return t
+}
+
+// transport returns the Transport for requests under ctx.
+func (c *Client) transport(ctx context.Context) *http.Transport {
+	to, ok := ctx.Value(dialKey{}).(string)
+	if !ok || to == "" {
+		return c.main
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sticky == nil {
+		c.sticky = map[string]*http.Transport{}
+	}
+	if c.sticky[to] == nil {
+		c.sticky[to] = c.newTransport()
+	}
+	return c.sticky[to]
 }
 
 // Close releases idle connections.
 func (c *Client) Close() {
-	c.pool.close()
-	if c.transport != nil {
-		c.transport.CloseIdleConnections()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.main.CloseIdleConnections()
+	for _, t := range c.sticky {
+		t.CloseIdleConnections()
 	}
-}
-
-// roundTrip sends hreq through its proxy, if the configuration gives it
-// one, else directly.
-func (c *Client) roundTrip(ctx context.Context, hreq *http.Request) (*http.Response, error) {
-	if c.cfg.Proxy != nil {
-		proxy, err := c.cfg.Proxy(hreq)
-		if err != nil {
-			return nil, fmt.Errorf("proxy for %s: %w", hreq.URL.Redacted(), err)
-		}
-		if proxy != nil {
-			return c.proxied().RoundTrip(hreq)
-		}
-	}
-	return c.roundTripDirect(ctx, hreq)
 }
 
 type dialKey struct{}
@@ -129,15 +148,6 @@ func (c *Client) Target(ctx context.Context, hostport string) string {
 	return hostport
 }
 
-// ServerKey names the server a request for u goes to without a proxy:
-// its scheme and the address connected to. Requests with one key share
-// the Client's MaxConnsPerHost connections.
-func (c *Client) ServerKey(u *url.URL) string {
-	return serverKey(u.Scheme, c.Target(context.Background(), canonicalAddr(u)))
-}
-
-func serverKey(scheme, addr string) string { return scheme + " " + addr }
-
 // withPort gives addr the port of hostport unless it has its own.
 func withPort(addr, hostport string) string {
 	if _, _, err := net.SplitHostPort(addr); err == nil {
@@ -147,12 +157,18 @@ func withPort(addr, hostport string) string {
 	return net.JoinHostPort(strings.Trim(addr, "[]"), port)
 }
 
+// dial is the Transport's dialer: the address override (-I, --resolve,
+// a sticky hop) happens here, below HTTP, so Host and SNI stay the URL's.
 func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	d := net.Dialer{Timeout: c.cfg.ConnectTimeout}
 	if network == "tcp" {
 		network = c.cfg.Network
 	}
-	return d.DialContext(ctx, network, c.Target(ctx, addr))
+	conn, err := d.DialContext(ctx, network, c.Target(ctx, addr))
+	if err != nil {
+		return nil, err
+	}
+	return c.cfg.Version.wrap(conn), nil
 }
 
 // Request is one request to make.
@@ -176,6 +192,7 @@ type Response struct {
 	Timing     Timing
 	TLS        *tls.ConnectionState
 	RemoteAddr string // where the connection went (the proxy, with one)
+	proxied    bool   // the request went through a proxy
 }
 
 // Timing holds the duration of each phase; a phase that did not happen
@@ -189,7 +206,58 @@ type Timing struct {
 // are not followed (see Fetch). A failure is an *Error naming the phase.
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	tr := newTracer(c, req.URL)
-	ctx = httptrace.WithClientTrace(ctx, tr.trace())
+	tr.ctx = ctx
+	hreq, err := c.newRequest(httptrace.WithClientTrace(ctx, tr.trace()), req)
+	if err != nil {
+		return nil, err
+	}
+	if c.cfg.Proxy != nil {
+		if p, err := c.cfg.Proxy(hreq); err == nil && p != nil {
+			tr.proxy = p.Hostname()
+		}
+	}
+	if err := expired(ctx); err != nil {
+		return nil, tr.fail(ctx, err, nil) // no connection must win over a passed deadline
+	}
+	resp, err := c.transport(ctx).RoundTrip(hreq)
+	if err != nil {
+		if out := tr.statusLineOnly(req.URL, err); out != nil {
+			return out, nil
+		}
+		return nil, tr.fail(ctx, err, nil)
+	}
+	defer resp.Body.Close()
+	if c.cfg.Jar != nil {
+		c.cfg.Jar.SetCookies(req.URL, resp.Cookies())
+	}
+	out := &Response{
+		URL:        req.URL,
+		Status:     resp.StatusCode,
+		StatusLine: statusLine(resp),
+		Proto:      resp.Proto,
+		Header:     responseHeader(resp),
+		TLS:        resp.TLS,
+		RemoteAddr: tr.remote(),
+		proxied:    tr.proxy != "",
+	}
+	if out.TLS == nil {
+		out.TLS = tr.connTLS()
+	}
+	tr.enter(PhaseBody)
+	if resp.StatusCode != http.StatusSwitchingProtocols { // after a 101 the connection speaks another protocol
+		out.Body, out.Truncated, err = readBounded(resp.Body, req.MaxBody)
+	}
+	out.Timing = tr.timing()
+	if err != nil {
+		return out, tr.fail(ctx, err, out)
+	}
+	return out, nil
+}
+
+// newRequest makes the net/http request of req: the method as given
+// (methods are case-sensitive), Host from the header, credentials of
+// the URL as basic authentication.
+func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, error) {
 	var body io.Reader
 	if req.Body != nil {
 		body = bytes.NewReader(req.Body)
@@ -215,70 +283,89 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		pw, _ := u.Password()
 		hreq.SetBasicAuth(u.Username(), pw)
 	}
+	// -k 'Connection: close': the server will close after its answer, so
+	// the connection is not kept for the next request.
+	hreq.Close = asksToClose(hreq.Header)
 	if c.cfg.Jar != nil {
 		for _, ck := range c.cfg.Jar.Cookies(req.URL) {
 			hreq.AddCookie(ck)
 		}
 	}
-	resp, err := c.roundTrip(ctx, hreq)
-	if err != nil {
-		return nil, tr.fail(ctx, err, nil)
-	}
-	defer resp.Body.Close()
-	if c.cfg.Jar != nil {
-		c.cfg.Jar.SetCookies(req.URL, resp.Cookies())
-	}
-	out := &Response{
-		URL:        req.URL,
-		Status:     resp.StatusCode,
-		StatusLine: statusLine(resp),
-		Proto:      resp.Proto,
-		Header:     resp.Header,
-		TLS:        resp.TLS,
-		RemoteAddr: tr.remote(),
-	}
-	tr.enter(PhaseBody)
-	out.Body, out.Truncated, err = readBounded(resp.Body, req.MaxBody)
-	out.Timing = tr.timing()
-	if err != nil {
-		return out, tr.fail(ctx, err, out)
-	}
-	return out, nil
+	return hreq, nil
 }
 
-// Unsent is the error of a request to u that never started: the
-// deadline passed while it waited for earlier requests to the same
-// server, which it reports as waiting for a free connection.
-func (c *Client) Unsent(u *url.URL, waited time.Duration, err error) *Error {
-	return &Error{
-		Phase: PhaseWait, URL: u, Addr: c.Target(context.Background(), canonicalAddr(u)),
-		Err: err, Timeout: true, Elapsed: waited, InPhase: waited,
+// asksToClose reports a "Connection: close" among the request headers.
+func asksToClose(h http.Header) bool {
+	for _, v := range h["Connection"] {
+		for _, token := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(token), "close") {
+				return true
+			}
+		}
 	}
+	return false
+}
+
+// responseHeader is the header as the server sent it: net/http moves
+// Transfer-Encoding out of the header map, and a check may ask for it.
+func responseHeader(resp *http.Response) http.Header {
+	h := resp.Header
+	if len(resp.TransferEncoding) > 0 && h.Get("Transfer-Encoding") == "" {
+		h = h.Clone()
+		h.Set("Transfer-Encoding", strings.Join(resp.TransferEncoding, ", "))
+	}
+	return h
+}
+
+// expired returns the context's error once it is done or its deadline
+// has passed: a timer can fire a moment after the deadline.
+func expired(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // readBounded reads at most max bytes of r, and reports whether there
-// was more: a larger body is read no further.
+// was more: a larger body is read no further. The buffer grows by
+// doubling but never past max, so an endless body costs max bytes (and
+// the garbage of the smaller buffers), not twice as much.
 func readBounded(r io.Reader, max int64) ([]byte, bool, error) {
 	if max <= 0 {
 		return nil, false, nil
 	}
-	var buf bytes.Buffer
-	n, err := buf.ReadFrom(io.LimitReader(r, max))
-	if err != nil {
-		return buf.Bytes(), false, err
-	}
-	if n < max {
-		return buf.Bytes(), false, nil
+	buf := make([]byte, 0, min(max, 32<<10))
+	for int64(len(buf)) < max {
+		if len(buf) == cap(buf) {
+			next := make([]byte, len(buf), min(2*int64(cap(buf)), max))
+			copy(next, buf)
+			buf = next
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, false, nil
+		}
+		if err != nil {
+			return buf, false, err
+		}
 	}
 	var one [1]byte
-	m, err := r.Read(one[:])
-	if m > 0 {
-		return buf.Bytes(), true, nil
+	for {
+		m, err := r.Read(one[:])
+		if m > 0 {
+			return buf, true, nil
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, false, nil
+		}
+		if err != nil {
+			return buf, false, err
+		}
 	}
-	if err != nil && !errors.Is(err, io.EOF) {
-		return buf.Bytes(), false, err
-	}
-	return buf.Bytes(), false, nil
 }
 
 func statusLine(resp *http.Response) string {
@@ -295,10 +382,15 @@ type tracer struct {
 	client *Client
 	url    *url.URL
 	start  time.Time
+	proxy  string          // the proxy's host, when the request goes through one
+	ctx    context.Context // the request's: a dial the Transport starts for it after its end is not its phase
 
 	mu         sync.Mutex
 	phase      Phase
 	phaseAt    time.Time
+	getConnAt  time.Time
+	waited     time.Duration // for a free connection: not the request's own time
+	waitDone   bool
 	dnsStart   time.Time
 	conStart   time.Time
 	tlsStart   time.Time
@@ -307,11 +399,12 @@ type tracer struct {
 	firstByte  time.Duration
 	addr       string // the address being connected to
 	remoteAddr string
+	conn       net.Conn // the connection the request went on
 }
 
 func newTracer(c *Client, u *url.URL) *tracer {
 	now := time.Now()
-	return &tracer{client: c, url: u, start: now, phase: PhaseWait, phaseAt: now}
+	return &tracer{client: c, url: u, start: now, phase: PhaseWait, phaseAt: now, getConnAt: now}
 }
 
 func (t *tracer) enter(p Phase) {
@@ -320,13 +413,38 @@ func (t *tracer) enter(p Phase) {
 	t.mu.Unlock()
 }
 
+// late reports a hook called after the request ended: the Transport
+// dials for a request that waited for a free connection even when its
+// deadline has just passed, and that dial is not what the request was
+// doing when it ended.
+func (t *tracer) late() bool { return t.ctx != nil && t.ctx.Err() != nil }
+
+// endWait marks the end of the wait for a connection; t.mu is held.
+func (t *tracer) endWait(now time.Time) {
+	if !t.waitDone {
+		t.waitDone = true
+		t.waited = now.Sub(t.getConnAt)
+	}
+}
+
 func (t *tracer) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
-		GetConn: func(string) { t.enter(PhaseWait) },
+		GetConn: func(string) {
+			t.mu.Lock()
+			t.phase, t.phaseAt = PhaseWait, time.Now()
+			if !t.waitDone {
+				t.getConnAt = t.phaseAt
+			}
+			t.mu.Unlock()
+		},
 		DNSStart: func(httptrace.DNSStartInfo) {
+			if t.late() {
+				return
+			}
 			t.mu.Lock()
 			t.phase, t.dnsStart = PhaseDNS, time.Now()
 			t.phaseAt = t.dnsStart
+			t.endWait(t.dnsStart)
 			t.mu.Unlock()
 		},
 		DNSDone: func(httptrace.DNSDoneInfo) {
@@ -335,11 +453,16 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 			t.mu.Unlock()
 		},
 		ConnectStart: func(_, addr string) {
-			t.mu.Lock()
-			if t.conStart.IsZero() {
-				t.conStart = time.Now()
+			if t.late() {
+				return
 			}
-			t.phase, t.phaseAt, t.addr = PhaseConnect, time.Now(), addr
+			t.mu.Lock()
+			now := time.Now()
+			if t.conStart.IsZero() {
+				t.conStart = now
+			}
+			t.endWait(now)
+			t.phase, t.phaseAt, t.addr = PhaseConnect, now, addr
 			t.mu.Unlock()
 		},
 		ConnectDone: func(_, addr string, err error) {
@@ -351,6 +474,9 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 			t.mu.Unlock()
 		},
 		TLSHandshakeStart: func() {
+			if t.late() {
+				return
+			}
 			t.mu.Lock()
 			t.phase, t.tlsStart = PhaseTLS, time.Now()
 			t.phaseAt = t.tlsStart
@@ -364,8 +490,12 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 		GotConn: func(info httptrace.GotConnInfo) {
 			t.mu.Lock()
 			t.phase, t.phaseAt = PhaseRequest, time.Now()
-			if t.remoteAddr == "" && info.Conn != nil {
-				t.remoteAddr = info.Conn.RemoteAddr().String()
+			t.endWait(t.phaseAt)
+			t.conn = info.Conn
+			if info.Conn != nil {
+				if t.remoteAddr == "" || info.Reused {
+					t.remoteAddr = info.Conn.RemoteAddr().String()
+				}
 			}
 			t.mu.Unlock()
 		},
@@ -376,7 +506,7 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 		},
 		GotFirstResponseByte: func() {
 			t.mu.Lock()
-			t.firstByte = time.Since(t.start)
+			t.firstByte = time.Since(t.start) - t.waited
 			t.phase, t.phaseAt = PhaseHeaders, time.Now()
 			t.mu.Unlock()
 		},
@@ -389,14 +519,70 @@ func (t *tracer) remote() string {
 	return t.remoteAddr
 }
 
+// head returns the start of the answer read on the request's connection
+// when it can be seen (plain connections, not TLS the Transport made).
+func (t *tracer) head() []byte {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if rc, ok := t.conn.(*recConn); ok {
+		return rc.answerHead()
+	}
+	return nil
+}
+
+// connTLS is the TLS state of a connection the Transport did not
+// handshake itself (HTTP/1.0 over TLS).
+func (t *tracer) connTLS() *tls.ConnectionState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if rc, ok := t.conn.(*recConn); ok {
+		return rc.connectionState()
+	}
+	return nil
+}
+
 func (t *tracer) timing() Timing {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return Timing{DNS: t.dns, Connect: t.con, TLS: t.tls, FirstByte: t.firstByte, Total: time.Since(t.start)}
+	return Timing{DNS: t.dns, Connect: t.con, TLS: t.tls, FirstByte: t.firstByte, Total: time.Since(t.start) - t.waited}
+}
+
+// statusLineOnly is the answer of a server that sent a status line and
+// closed the connection, without a header: check_http and check_curl
+// accept it, and so does this. nil when err is anything else.
+func (t *tracer) statusLineOnly(u *url.URL, err error) *Response {
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil
+	}
+	line, ok := statusLineIn(t.head())
+	if !ok {
+		return nil
+	}
+	resp, rerr := http.ReadResponse(bufio.NewReader(strings.NewReader(line+"\r\n\r\n")), nil)
+	if rerr != nil {
+		return nil
+	}
+	resp.Body.Close()
+	return &Response{
+		URL: u, Status: resp.StatusCode, StatusLine: statusLine(resp), Proto: resp.Proto,
+		Header: http.Header{}, RemoteAddr: t.remote(), Timing: t.timing(), TLS: t.connTLS(),
+		proxied: t.proxy != "",
+	}
+}
+
+// statusLineIn returns head as a status line when it is one line, the
+// end of the answer: "HTTP/1.1 200 OK" with or without its CRLF.
+func statusLineIn(head []byte) (string, bool) {
+	line := strings.TrimRight(string(head), "\r\n")
+	if !strings.HasPrefix(line, "HTTP/") || strings.ContainsAny(line, "\r\n") || len(head) >= recHead {
+		return "", false
+	}
+	return line, true
 }
 
 // fail turns a transport error into an *Error naming the phase.
 func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
+	err = t.h2Cause(err)
 	t.mu.Lock()
 	e := &Error{
 		Phase:   t.phase,
@@ -405,8 +591,12 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 		Err:     err,
 		Elapsed: time.Since(t.start),
 		InPhase: time.Since(t.phaseAt),
+		Proxy:   t.proxy,
 	}
 	t.mu.Unlock()
+	if e.Phase == PhaseHeaders {
+		e.Head = strings.TrimRight(printable(t.head()), "\r\n")
+	}
 	if e.Addr == "" {
 		e.Addr = t.client.Target(ctx, canonicalAddr(t.url))
 	}
@@ -434,6 +624,30 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 	return e
 }
 
+// h2Cause finds why a TLS connection died as the request was sent: with
+// TLS 1.3 a server refusing the client certificate says so after the
+// handshake, and HTTP/2, which writes first, then reports only a broken
+// pipe or "could not be established", while the TLS connection still
+// holds the alert that ended it.
+func (t *tracer) h2Cause(err error) error {
+	if err == nil || !(strings.Contains(err.Error(), "http2: client conn could not be established") ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)) {
+		return err
+	}
+	t.mu.Lock()
+	tc, ok := t.conn.(*tls.Conn)
+	t.mu.Unlock()
+	if !ok {
+		return err
+	}
+	tc.SetReadDeadline(time.Now().Add(time.Millisecond)) // closed already: returns at once
+	var one [1]byte
+	if _, rerr := tc.Read(one[:]); isTLSAlert(rerr) {
+		return rerr
+	}
+	return err
+}
+
 // canonicalAddr is host:port of u with the scheme's default port.
 func canonicalAddr(u *url.URL) string {
 	port := u.Port()
@@ -444,4 +658,15 @@ func canonicalAddr(u *url.URL) string {
 		}
 	}
 	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// printable is b with bytes that are not printable ASCII as ".", for
+// quoting what a server sent.
+func printable(b []byte) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\r' && r != '\n' || r > 0x7e {
+			return '.'
+		}
+		return r
+	}, string(b))
 }

@@ -2,6 +2,7 @@ package httpprobe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -34,14 +35,61 @@ func (e *RedirectError) Error() string {
 	return fmt.Sprintf("more than %d redirects: %s -> ...", e.Max, strings.Join(e.Chain[:min(3, len(e.Chain))], " -> "))
 }
 
-// IsRedirect reports whether status is a redirect with a target.
-func IsRedirect(r *Response) bool {
-	switch r.Status {
+// isRedirect reports whether status is a redirect to follow.
+func isRedirect(status int) bool {
+	switch status {
 	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
 		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-		return r.Header.Get("Location") != ""
+		return true
 	}
 	return false
+}
+
+// BadLocationError is a redirect that cannot be followed: no Location,
+// one that does not parse, or one to a scheme other than http and https
+// (ftp://, file://, javascript: are not fetched as HTTP).
+type BadLocationError struct {
+	From     string // the URL that answered, redacted
+	Location string // as sent, userinfo masked
+	Scheme   string // the Location's scheme when it is not http or https
+	Err      error  // why it does not parse
+}
+
+func (e *BadLocationError) Error() string {
+	switch {
+	case e.Location == "":
+		return "redirect from " + e.From + " without a Location"
+	case e.Scheme != "":
+		return fmt.Sprintf("redirect from %s to a %s: URL (%s), not followed: only http and https are", e.From, e.Scheme, e.Location)
+	}
+	return fmt.Sprintf("redirect from %s to a bad Location %q: %v", e.From, e.Location, e.Err)
+}
+
+// nextURL is where a redirect from u with Location loc goes.
+func nextURL(u *url.URL, loc string) (*url.URL, error) {
+	from := u.Redacted()
+	if strings.TrimSpace(loc) == "" {
+		return nil, &BadLocationError{From: from}
+	}
+	next, err := u.Parse(loc)
+	if err != nil {
+		return nil, &BadLocationError{From: from, Location: redactLocation(loc), Err: errors.Unwrap(err)}
+	}
+	if next.Scheme != "http" && next.Scheme != "https" {
+		return nil, &BadLocationError{From: from, Location: next.Redacted(), Scheme: next.Scheme}
+	}
+	return next, nil
+}
+
+// redactLocation masks what may be a password in a Location that does
+// not parse: everything between "://" and the last "@".
+func redactLocation(loc string) string {
+	i := strings.Index(loc, "://")
+	at := strings.LastIndex(loc, "@")
+	if i < 0 || at < i {
+		return loc
+	}
+	return loc[:i+3] + "xxxxx" + loc[at:]
 }
 
 // Fetch makes req and, unless mode is NoFollow, follows redirects up to
@@ -71,15 +119,17 @@ func (c *Client) Fetch(ctx context.Context, req Request, mode Follow, maxHops in
 		if err != nil {
 			return chain, err
 		}
-		if mode == NoFollow || !IsRedirect(resp) {
+		if mode == NoFollow || !isRedirect(resp.Status) {
 			return chain, nil
 		}
-		if (mode == Sticky || mode == StickyPort) && stickyHost == "" && c.cfg.Proxy == nil {
+		// Through a proxy, the address connected to is the proxy's: there
+		// is no server address to stick to.
+		if (mode == Sticky || mode == StickyPort) && stickyHost == "" && !resp.proxied {
 			stickyHost, stickyPort, _ = net.SplitHostPort(resp.RemoteAddr)
 		}
-		next, err := req.URL.Parse(resp.Header.Get("Location"))
+		next, err := nextURL(req.URL, resp.Header.Get("Location"))
 		if err != nil {
-			return chain, fmt.Errorf("redirect from %s to bad Location %q: %w", req.URL.Redacted(), resp.Header.Get("Location"), err)
+			return chain, err
 		}
 		req = redirected(req, next, resp.Status)
 		if seen[req.Method+" "+req.URL.String()] {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"strconv"
 	"strings"
@@ -84,6 +85,10 @@ func Main(p Plugin, exit func(int)) int {
 	if isolate.IsChild(os.Args) {
 		return isolate.ChildMain(os.Args, os.Stdin, os.Stdout)
 	}
+	// Libraries log to the standard logger (net/http: "Unsolicited
+	// response received on idle HTTP channel"); a plugin prints nothing
+	// on stderr, whatever a server sends.
+	log.SetOutput(io.Discard)
 	return Runner{Args: os.Args[1:], Stdout: os.Stdout, Exit: exit}.Run(p)
 }
 

@@ -178,7 +178,7 @@ func describeHandshake(ctx context.Context, err error, within string) error {
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		return errors.New("TLS handshake: the server closed the connection")
 	}
-	return fmt.Errorf("TLS handshake: %s", strings.TrimPrefix(err.Error(), "tls: "))
+	return fmt.Errorf("TLS handshake: %s", DescribeError(err, time.Now()))
 }
 
 func isTimeout(ctx context.Context, err error) bool {
