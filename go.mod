@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/jessevdk/go-flags v1.6.1
 	github.com/olorin/nagiosplugin v1.2.0
-	golang.org/x/sys v0.49.0
+	golang.org/x/sys v0.50.0
 )
 
 require (
@@ -19,5 +19,5 @@ require (
 	github.com/itchyny/timefmt-go v0.1.9 // indirect
 	github.com/vishvananda/netlink v1.3.1 // indirect
 	github.com/vishvananda/netns v0.0.5 // indirect
-	golang.org/x/crypto v0.11.0 // indirect
+	golang.org/x/crypto v0.59.0 // indirect
 )

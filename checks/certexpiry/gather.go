@@ -60,6 +60,8 @@ type source struct {
 	// is not it (--kubeadm).
 	ReplacedCA string
 
+	Notes []string // -v lines: negotiated TLS, revocation details
+
 	key    string // the file's resolved path, for dropping duplicates ("" for endpoints)
 	signed bool   // checked against a CA: preferred among duplicates
 }
@@ -78,6 +80,7 @@ type certFacts struct {
 	Chain               string   // why the chain does not verify ("" when it does or was not verified)
 	Hostname            string   // why the endpoint's name does not match
 	Signer              string   // why it is not signed by the source's CA
+	Net                 netFacts // revocation, old TLS versions (gather_network.go)
 }
 
 // gather reads every source concurrently under the deadline. Its error is
@@ -150,6 +153,7 @@ type gatherer struct {
 	rootsGiven bool
 	signers    []*x509.Certificate // --ca
 	signerName string
+	net        netSetup // gather_network.go
 
 	tasks   sync.WaitGroup // endpoints and listings
 	jobs    chan fileJob   // certificate files, read by the readers
@@ -189,6 +193,9 @@ func newGatherer(ctx context.Context, env *plugin.Env, o *Options, lookup lookup
 func (g *gatherer) setup(obs *observations) error {
 	o := g.opts
 	if err := g.readPassword(); err != nil {
+		return err
+	}
+	if err := g.setupNet(); err != nil {
 		return err
 	}
 	if o.CAFile != "" {
@@ -448,6 +455,9 @@ func (g *gatherer) observe(s *source, chain []*x509.Certificate, c checked) {
 	if s.Kind == kindKubeCA && len(c.expectCA) > 0 && !containsAny(chain, c.expectCA) {
 		s.ReplacedCA = c.caName
 	}
+	if s.Kind != kindEndpoint {
+		g.revokeFile(s, chain)
+	}
 }
 
 func containsAny(have, want []*x509.Certificate) bool {
@@ -496,8 +506,15 @@ func (g *gatherer) endpoint(ep endpoint) {
 
 func (g *gatherer) probe(label, name string, t tlsprobe.Target) {
 	g.spawn(&source{Name: label, Kind: kindEndpoint, ErrState: plugin.CRITICAL}, func() {
-		res, err := tlsprobe.Probe(g.ctx, g.dialer, t)
 		s := &source{Name: label, Kind: kindEndpoint}
+		var err error
+		if t.Proxy, err = g.net.endpointProxy(t); err != nil {
+			s.Err, s.ErrState = err, plugin.UNKNOWN
+			g.add(s)
+			return
+		}
+		t.ClientCert = g.net.client
+		res, err := tlsprobe.Probe(g.ctx, g.dialer, t)
 		if err != nil {
 			if errors.Is(err, tlsprobe.ErrXMPPStream) {
 				err = fmt.Errorf("%w (wrong --xmpp-domain?)", err)
@@ -513,6 +530,7 @@ func (g *gatherer) probe(label, name string, t tlsprobe.Target) {
 			return
 		}
 		g.observe(s, res.Chain, checked{host: name, signers: g.signers, signerName: g.signerName})
+		g.probeNet(s, t, res)
 		g.add(s)
 	})
 }

@@ -32,6 +32,8 @@ type Spec struct {
 	RSABits   int   // 0: ECDSA P-256
 	SHA1      bool  // sign with SHA-1 (RSA only)
 	Key       crypto.Signer
+	OCSP      []string // AIA OCSP responder URLs
+	CRL       []string // CRL distribution points
 }
 
 // Cert is a made certificate with its key.
@@ -77,6 +79,8 @@ func New(t testing.TB, s Spec) *Cert {
 		IsCA:                  s.CA,
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		OCSPServer:            s.OCSP,
+		CRLDistributionPoints: s.CRL,
 	}
 	if s.CA {
 		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
