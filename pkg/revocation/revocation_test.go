@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,18 +24,34 @@ import (
 type responder struct {
 	ca      *certtest.Cert
 	revoked map[string]time.Time // serial -> revocation time
+	mu      sync.Mutex // a hanging handler of one case outlives it
 	ocsp    func(w http.ResponseWriter, r *http.Request)
 	crl     func(w http.ResponseWriter, r *http.Request)
+}
+
+func (rs *responder) set(o, c func(http.ResponseWriter, *http.Request)) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.ocsp, rs.crl = rs.goodOCSP, rs.goodCRL
+	if o != nil {
+		rs.ocsp = o
+	}
+	if c != nil {
+		rs.crl = c
+	}
 }
 
 func newResponder(t *testing.T, ca *certtest.Cert) (*responder, string) {
 	rs := &responder{ca: ca, revoked: map[string]time.Time{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rs.mu.Lock()
+		o, c := rs.ocsp, rs.crl
+		rs.mu.Unlock()
 		if strings.HasPrefix(r.URL.Path, "/crl") {
-			rs.crl(w, r)
+			c(w, r)
 			return
 		}
-		rs.ocsp(w, r)
+		o(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	rs.ocsp, rs.crl = rs.goodOCSP, rs.goodCRL
@@ -146,13 +163,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rs.ocsp, rs.crl = rs.goodOCSP, rs.goodCRL
-			if tt.ocsp != nil {
-				rs.ocsp = tt.ocsp
-			}
-			if tt.crl != nil {
-				rs.crl = tt.crl
-			}
+			rs.set(tt.ocsp, tt.crl)
 			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			defer cancel()
 			c := &Checker{Client: &http.Client{Transport: &http.Transport{Proxy: nil}}, Now: time.Now()}
