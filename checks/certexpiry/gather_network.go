@@ -101,7 +101,10 @@ func (g *gatherer) readClientCert(certFile, keyFile string) (*tls.Certificate, e
 		keyFile = certFile
 	}
 	c, err := tls.X509KeyPair(certPEM, keyPEM)
-	if err != nil {
+	switch {
+	case err != nil && opt == "--client-cert":
+		return nil, fmt.Errorf("%s %s: %s (give the key with --client-key)", opt, keyFile, strings.TrimPrefix(err.Error(), "tls: "))
+	case err != nil:
 		return nil, fmt.Errorf("%s %s: %s", opt, keyFile, strings.TrimPrefix(err.Error(), "tls: "))
 	}
 	return &c, nil

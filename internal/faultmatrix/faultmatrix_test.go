@@ -89,6 +89,8 @@ func options() []option {
 		{plugin: "check_cert_expiry", flag: "--ca-file", kind: file, args: endpoint},
 		{plugin: "check_cert_expiry", flag: "--ca", kind: file, args: certFile},
 		{plugin: "check_cert_expiry", flag: "--compare-file", kind: file, args: func(l *lab) []string { return []string{"-H", l.tlsAddr, "--ca-file", l.certPEM} }},
+		{plugin: "check_cert_expiry", flag: "--client-cert", kind: file, args: func(l *lab) []string { return []string{"-H", l.tlsAddr, "--client-key", l.keyPEM} }},
+		{plugin: "check_cert_expiry", flag: "--client-key", kind: file, args: func(l *lab) []string { return []string{"-H", l.tlsAddr, "--client-cert", l.certPEM} }},
 
 		{plugin: "check_http_status", flag: "--data-file", kind: file, args: httpURL},
 		{plugin: "check_http_status", flag: "--auth-file", kind: file, args: httpURL},

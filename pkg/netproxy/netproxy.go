@@ -122,7 +122,7 @@ func Bypass(noProxy, host string) bool {
 func Dial(ctx context.Context, d Dialer, network string, proxy *url.URL, addr string) (net.Conn, error) {
 	conn, err := d.DialContext(ctx, network, proxy.Host)
 	if err != nil {
-		return nil, fmt.Errorf("proxy %s: %w", proxy.Host, err)
+		return nil, &Error{Proxy: proxy.Host, Err: err}
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
@@ -134,10 +134,20 @@ func Dial(ctx context.Context, d Dialer, network string, proxy *url.URL, addr st
 	}
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("proxy %s: %w", proxy.Host, err)
+		return nil, &Error{Proxy: proxy.Host, Err: err}
 	}
 	return c, nil
 }
+
+// Error is a failure to reach addr through the proxy: the proxy's
+// address is named, so it is not taken for the endpoint's.
+type Error struct {
+	Proxy string // host:port
+	Err   error
+}
+
+func (e *Error) Error() string { return "proxy " + e.Proxy + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
 
 // maxHeader bounds the proxy's answer to CONNECT.
 const maxHeader = 16 << 10

@@ -121,7 +121,11 @@ func handshake(ctx context.Context, d Dialer, t Target, cfg *tls.Config) (Result
 	} else {
 		conn, err = d.DialContext(ctx, network, addr)
 	}
-	if err != nil {
+	var pe *netproxy.Error
+	switch {
+	case errors.As(err, &pe):
+		return Result{Addr: addr}, fmt.Errorf("proxy %s: %w", pe.Proxy, describeDial(ctx, pe.Err, within))
+	case err != nil:
 		return Result{Addr: addr}, describeDial(ctx, err, within)
 	}
 	defer conn.Close()
