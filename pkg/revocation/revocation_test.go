@@ -24,7 +24,7 @@ import (
 type responder struct {
 	ca      *certtest.Cert
 	revoked map[string]time.Time // serial -> revocation time
-	mu      sync.Mutex // a hanging handler of one case outlives it
+	mu      sync.Mutex           // a hanging handler of one case outlives it
 	ocsp    func(w http.ResponseWriter, r *http.Request)
 	crl     func(w http.ResponseWriter, r *http.Request)
 }
