@@ -163,8 +163,7 @@ func (g *gatherer) probeNet(s *source, t tlsprobe.Target, res tlsprobe.Result) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			issuer := issuerOf(res.Chain, g.roots, g.signers)
-			g.revoke(ctx, leaf, res.Chain[0], issuer, res.OCSPStaple, s)
+			g.revoke(ctx, leaf, res.Chain, res.OCSPStaple, s)
 		}()
 	}
 	if g.net.minTLS != 0 {
@@ -206,12 +205,15 @@ func (g *gatherer) revokeFile(s *source, chain []*x509.Certificate) {
 			continue
 		}
 		others := append(append([]*x509.Certificate(nil), chain[:i]...), chain[i+1:]...)
-		g.revoke(ctx, &s.Certs[i].Net, c, issuerOf(append([]*x509.Certificate{c}, others...), g.roots, g.signers), nil, s)
+		g.revoke(ctx, &s.Certs[i].Net, append([]*x509.Certificate{c}, others...), nil, s)
 	}
 }
 
-// revoke asks about cert and records the answer in f.
-func (g *gatherer) revoke(ctx context.Context, f *netFacts, cert, issuer *x509.Certificate, staple []byte, s *source) {
+// revoke asks about chain[0] and records the answer in f. The issuer is
+// looked for only when there is something to ask: verifying against the
+// system roots costs more than the rest of a run.
+func (g *gatherer) revoke(ctx context.Context, f *netFacts, chain []*x509.Certificate, staple []byte, s *source) {
+	cert := chain[0]
 	note := func(text string) {
 		if g.env.Verbose > 0 {
 			g.mu.Lock()
@@ -223,6 +225,7 @@ func (g *gatherer) revoke(ctx context.Context, f *netFacts, cert, issuer *x509.C
 		note("revocation not checked: the certificate names no OCSP responder nor CRL")
 		return
 	}
+	issuer := issuerOf(chain, g.roots, g.signers)
 	if issuer == nil {
 		f.RevErr = "its issuer is neither presented nor trusted, so no OCSP or CRL answer can be verified"
 		return
