@@ -26,7 +26,7 @@ import (
 // revocationLab is a CA with a real OpenSSL OCSP responder and a CRL
 // server on loopback, and TLS servers for its good and revoked leaves.
 type revocationLab struct {
-	ca, other       *certtest.Cert
+	ca              *certtest.Cert
 	caFile          string
 	ocspURL, crlURL string
 	revokedAt       time.Time
