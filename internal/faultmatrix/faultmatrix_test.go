@@ -432,4 +432,17 @@ func TestNoSecretEchoed(t *testing.T) {
 			}
 		}
 	}
+	cert := testutil.Binary(t, "check_cert_expiry")
+	for _, args := range [][]string{
+		{"-H", "127.0.0.1:1", "--proxy", "http://user:" + secret + "@[::1"},
+		{"-H", "127.0.0.1:1", "--proxy", "http://user:" + secret + "@127.0.0.1:1"},
+		{"-H", "127.0.0.1:1", "--proxy", "socks5://user:" + secret + "@127.0.0.1:1"},
+		{"-H", "127.0.0.1:1", "--proxy", "http://user:" + secret + "@127.0.0.1:1/x?y"},
+	} {
+		cmd := exec.Command(cert, append([]string{"-t", "2", "-vvv"}, args...)...)
+		out, _ := cmd.CombinedOutput()
+		if bytes.Contains(out, []byte(secret)) || !statusLine.Match(out) {
+			t.Errorf("check_cert_expiry %s:\n%s", strings.Join(args, " "), indent(out))
+		}
+	}
 }
