@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -59,10 +60,22 @@ const (
 const skew = 5 * time.Minute
 
 // Checker fetches through Client (its Transport bounds headers, and
-// proxies as configured); ctx of each call bounds the time.
+// proxies as configured); ctx of each call bounds the time. A CRL is
+// fetched once per run and URL however many leaves name it (a directory
+// of a CA's leaves), so a Checker is shared by the run's goroutines.
 type Checker struct {
 	Client *http.Client
 	Now    time.Time
+
+	mu   sync.Mutex
+	crls map[string]*crlFetch
+}
+
+// crlFetch is one CRL download, shared by every leaf that names it.
+type crlFetch struct {
+	done chan struct{}
+	body []byte
+	err  error
 }
 
 // Check asks about leaf, signed by issuer. staple is the OCSP response
@@ -170,11 +183,7 @@ func (c *Checker) judgeOCSP(der []byte, leaf, issuer *x509.Certificate, via stri
 func (c *Checker) askCRL(ctx context.Context, u *url.URL, leaf, issuer *x509.Certificate) Result {
 	via := "CRL " + Show(u)
 	fail := func(err error) Result { return Result{Status: Failed, Via: via, Err: fmt.Errorf("%s: %w", via, err)} }
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return fail(err)
-	}
-	body, err := c.fetch(req, MaxCRL)
+	body, err := c.crl(ctx, u)
 	if err != nil {
 		return fail(err)
 	}
@@ -200,6 +209,36 @@ func (c *Checker) askCRL(ctx context.Context, u *url.URL, leaf, issuer *x509.Cer
 		}
 	}
 	return Result{Status: Good, Via: via}
+}
+
+// crl fetches the CRL at u once: later callers wait for the first
+// fetch (or their own deadline) and share its answer.
+func (c *Checker) crl(ctx context.Context, u *url.URL) ([]byte, error) {
+	c.mu.Lock()
+	if c.crls == nil {
+		c.crls = map[string]*crlFetch{}
+	}
+	f, ok := c.crls[u.String()]
+	if !ok {
+		f = &crlFetch{done: make(chan struct{})}
+		c.crls[u.String()] = f
+	}
+	c.mu.Unlock()
+	if !ok {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err == nil {
+			f.body, f.err = c.fetch(req, MaxCRL)
+		} else {
+			f.err = err
+		}
+		close(f.done)
+	}
+	select {
+	case <-f.done:
+		return f.body, f.err
+	case <-ctx.Done():
+		return nil, errors.New("no answer in time")
+	}
 }
 
 // fetch sends req and reads at most limit bytes of a 200 answer.

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,4 +199,30 @@ func closedAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// TestCRLFetchedOnce: leaves naming the same CRL share one download.
+func TestCRLFetchedOnce(t *testing.T) {
+	ca := certtest.New(t, certtest.Spec{CN: "Rev CA", CA: true})
+	rs, base := newResponder(t, ca)
+	var fetches atomic.Int64
+	rs.set(nil, func(w http.ResponseWriter, r *http.Request) { fetches.Add(1); rs.goodCRL(w, r) })
+	c := &Checker{Client: &http.Client{}, Now: time.Now()}
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		leaf := certtest.New(t, certtest.Spec{CN: "l.test", Parent: ca, CRL: []string{base + "/crl"}}).Cert
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if r := c.Check(ctx, leaf, ca.Cert, nil); r.Status != Good {
+				t.Errorf("status %d: %v", r.Status, r.Err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("%d CRL fetches, want 1", n)
+	}
 }
