@@ -93,7 +93,7 @@ func (c *Checker) Check(ctx context.Context, leaf, issuer *x509.Certificate, sta
 	for _, u := range httpURLs(leaf.OCSPServer) {
 		r := c.askOCSP(ctx, u, leaf, issuer)
 		if r.Status != Failed {
-			r.Err = errors.Join(failed...)
+			r.Err = joined(failed)
 			return r
 		}
 		failed = append(failed, r.Err)
@@ -101,7 +101,7 @@ func (c *Checker) Check(ctx context.Context, leaf, issuer *x509.Certificate, sta
 	for _, u := range httpURLs(leaf.CRLDistributionPoints) {
 		r := c.askCRL(ctx, u, leaf, issuer)
 		if r.Status != Failed {
-			r.Err = errors.Join(failed...)
+			r.Err = joined(failed)
 			return r
 		}
 		failed = append(failed, r.Err)
@@ -109,8 +109,30 @@ func (c *Checker) Check(ctx context.Context, leaf, issuer *x509.Certificate, sta
 	if len(failed) == 0 {
 		return Result{Status: Unchecked}
 	}
-	return Result{Status: Failed, Err: errors.Join(failed...)}
+	return Result{Status: Failed, Err: joined(failed)}
 }
+
+// joined is the errors of the attempts on one line, "; " between them
+// (errors.Join puts newlines, which would break a status line); nil for
+// none.
+func joined(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.Error()
+	}
+	return &joinedError{text: strings.Join(parts, "; "), errs: errs}
+}
+
+type joinedError struct {
+	text string
+	errs []error
+}
+
+func (e *joinedError) Error() string   { return e.text }
+func (e *joinedError) Unwrap() []error { return e.errs }
 
 // httpURLs keeps the http(s) URLs: LDAP distribution points are not
 // fetched.

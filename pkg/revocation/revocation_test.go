@@ -161,6 +161,8 @@ func TestCheck(t *testing.T) {
 		{name: "CRL garbage", leaf: crlGood, crl: garbage, want: Failed, inErr: "not a valid CRL"},
 		{name: "OCSP unreachable, CRL answers", leaf: both, want: Good, via: "CRL", inErr: "connection refused"},
 		{name: "nothing to ask", leaf: none, want: Unchecked},
+		{name: "OCSP and CRL fail: both named on one line", leaf: both, crl: status500, want: Failed,
+			inErr: "OCSP responder " + dead + ": connection refused; CRL " + base + "/crl: HTTP 500 Internal Server Error"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,6 +176,9 @@ func TestCheck(t *testing.T) {
 			}
 			if !strings.HasPrefix(r.Via, tt.via) {
 				t.Errorf("via %q, want %q", r.Via, tt.via)
+			}
+			if r.Err != nil && strings.Contains(r.Err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", r.Err)
 			}
 			if tt.inErr != "" && (r.Err == nil || !strings.Contains(r.Err.Error(), tt.inErr)) {
 				t.Errorf("error %v, want %q", r.Err, tt.inErr)
