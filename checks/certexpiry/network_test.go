@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -207,5 +208,22 @@ func TestMinTLSVersion(t *testing.T) {
 			code, out := run(t, append(tt.args, ca...)...)
 			expect(t, tt.name, code, out, tt.code, tt.want)
 		})
+	}
+}
+
+// TestNetOptions: combinations that cannot mean anything are refused
+// before anything is opened.
+func TestNetOptions(t *testing.T) {
+	for args, want := range map[string]string{
+		"-H a.test --no-revocation --check-revocation": "--no-revocation and --check-revocation exclude each other",
+		"-H a.test --proxy p.test:3128 --no-proxy":     "--proxy and --no-proxy exclude each other",
+		"-H a.test --proxy http://p.test":              "invalid --proxy: no port: use http://HOST:PORT",
+		"-H a.test --min-tls-version 1.4":              `invalid --min-tls-version "1.4": 1.1, 1.2 or 1.3`,
+		"-H a.test --revocation-error-state bad":       "revocation-error-state",
+	} {
+		_, msg := parse(t, strings.Fields(args)...)
+		if !strings.Contains(msg, want) {
+			t.Errorf("%s: %q, want %q", args, msg, want)
+		}
 	}
 }
