@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/jessevdk/go-flags v1.6.1
 	github.com/olorin/nagiosplugin v1.2.0
-	golang.org/x/sys v0.49.0
+	golang.org/x/sys v0.50.0
 )
 
 require (
@@ -15,12 +15,12 @@ require (
 	github.com/vishvananda/netlink v1.3.1
 	github.com/vishvananda/netns v0.0.5
 	go.yaml.in/yaml/v3 v3.0.6
-	golang.org/x/net v0.47.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/net v0.62.0
 	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (
 	github.com/itchyny/timefmt-go v0.1.9 // indirect
-	golang.org/x/crypto v0.44.0 // indirect
-	golang.org/x/text v0.31.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )

@@ -45,6 +45,19 @@ problem, as the perfdata ranges 'W:' and 'C:' say.
 -v lists the files skipped in directories and globs and why, -vv each
 chain, -vvv every certificate in full.
 
+Revocation of an endpoint's leaf: its stapled OCSP response, else the OCSP
+responder its AIA names, else its CRL (http, 10 MiB at most), within -t.
+Revoked is CRITICAL; a responder that cannot answer is
+--revocation-error-state (default WARNING). --no-revocation turns it off;
+files are checked only with --check-revocation. --min-tls-version 1.2 makes
+a second handshake offering only older versions.
+
+Proxies: --proxy (HTTP CONNECT, STARTTLS too), else https_proxy for
+implicit TLS endpoints and http_proxy/https_proxy for OCSP and CRL fetches,
+lowercase first, no_proxy honoured. check_ssl_cert's --ignore-ocsp,
+--ignore-ocsp-errors, --require-no-tls1, --require-no-tls1_1, --clientcert
+and --clientkey are accepted.
+
 An endpoint that cannot be checked is CRITICAL; an unusable file (not a
 certificate, unreadable, a broken symlink) is UNKNOWN. In directories and
 globs, files of other kinds (keys, CSRs) are skipped; named with -f they are
@@ -61,6 +74,7 @@ Examples:
   check_cert_expiry -H www.example.com --renewal-at 0.67 --compare-file /etc/letsencrypt/live/www.example.com/cert.pem
   check_cert_expiry -H lb.example.com --all-addresses
   check_cert_expiry -H mail.example.com -P smtp -w 21 -c 7
+  check_cert_expiry -H www.example.com --min-tls-version 1.2 --proxy http://proxy:3128
   check_cert_expiry -H 192.0.2.10 -p 636 --sni ldap.example.com
   check_cert_expiry -f '/etc/ssl/private/**/*.pem' -d /etc/nginx/certs --min-certs 12
   check_cert_expiry -f /srv/app/keystore.p12 --password-file /etc/nagios/p12.pass

@@ -70,6 +70,8 @@ type source struct {
 	// is not it (--kubeadm).
 	ReplacedCA string
 
+	Notes []string // -v lines: negotiated TLS, revocation details
+
 	key    string // the file's resolved path, for dropping duplicates ("" for endpoints)
 	signed bool   // checked against a CA: preferred among duplicates
 }
@@ -97,6 +99,7 @@ type certFacts struct {
 	CRL bool
 	// Details is the whole description, kept at -vvv only.
 	Details string
+	Net                 netFacts // revocation, old TLS versions (gather_network.go)
 }
 
 // gather reads every source concurrently under the deadline. Its error is
@@ -170,6 +173,7 @@ type gatherer struct {
 	rootsGiven bool
 	signers    []*x509.Certificate // --ca
 	signerName string
+	net        netSetup // gather_network.go
 
 	tasks   sync.WaitGroup // endpoints and listings
 	jobs    chan fileJob   // certificate files, read by the readers
@@ -217,6 +221,9 @@ func (g *gatherer) setup(obs *observations) error {
 	o := g.opts
 	g.linkRoots = kubeLinkRoots(o)
 	if err := g.readPassword(); err != nil {
+		return err
+	}
+	if err := g.setupNet(); err != nil {
 		return err
 	}
 	if o.CAFile != "" {
@@ -517,6 +524,9 @@ func (g *gatherer) observe(s *source, chain []*x509.Certificate, c checked) {
 			s.Certs[i].Details = certs.Describe(cert)
 		}
 	}
+	if s.Kind != kindEndpoint {
+		g.revokeFile(s, chain)
+	}
 }
 
 // containsAny says whether have holds one of the CAs of want: the same
@@ -569,8 +579,15 @@ func (g *gatherer) endpoint(ep endpoint) {
 
 func (g *gatherer) probe(label, name string, t tlsprobe.Target) {
 	g.spawn(&source{Name: label, Kind: kindEndpoint, ErrState: plugin.CRITICAL}, func() {
-		res, err := tlsprobe.Probe(g.ctx, g.dialer, t)
 		s := &source{Name: label, Kind: kindEndpoint}
+		var err error
+		if t.Proxy, err = g.net.endpointProxy(t); err != nil {
+			s.Err, s.ErrState = err, plugin.UNKNOWN
+			g.add(s)
+			return
+		}
+		t.ClientCert = g.net.client
+		res, err := tlsprobe.Probe(g.ctx, g.dialer, t)
 		if err != nil {
 			if errors.Is(err, tlsprobe.ErrXMPPStream) {
 				err = fmt.Errorf("%w (wrong --xmpp-domain?)", err)
@@ -586,6 +603,7 @@ func (g *gatherer) probe(label, name string, t tlsprobe.Target) {
 			return
 		}
 		g.observe(s, res.Chain, checked{host: name, signers: g.signers, signerName: g.signerName})
+		g.probeNet(s, t, res)
 		g.add(s)
 	})
 }

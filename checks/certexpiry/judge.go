@@ -84,6 +84,9 @@ func judge(o *Options, obs observations) plugin.Result {
 	var soonest *certFacts
 	soonestName := ""
 	for _, s := range obs.Sources {
+		for _, n := range s.Notes {
+			r.Note(n)
+		}
 		if s.Err != nil {
 			r.Add(s.ErrState, s.Name+": "+s.Err.Error())
 			continue
@@ -189,6 +192,7 @@ func judgeCert(o *Options, p policy, s *source, i int, cert *certFacts, obs obse
 	if cert.Signer != "" {
 		v.add(p.signerState, "not signed by the CA "+s.SignerName+": "+cert.Signer)
 	}
+	judgeNet(o, &v, cert.Net)
 	if s.ReplacedCA != "" {
 		v.add(p.signerState, fmt.Sprintf("a replaced CA, not the current %s: clients trusting only this one reject the API server", s.ReplacedCA))
 	}

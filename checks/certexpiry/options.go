@@ -32,6 +32,8 @@ type Options struct {
 	IPv6         bool     `short:"6" long:"ipv6" description:"Use IPv6 only"`
 	XMPPDomain   string   `long:"xmpp-domain" value-name:"DOMAIN" description:"XMPP domain for the stream header (default: the host name)"`
 
+	netOptions // revocation, TLS versions, proxy, client certificate: options_network.go
+
 	Files         []string `short:"f" long:"file" value-name:"FILE|GLOB" description:"Certificate file: PEM (every certificate and CRL of a bundle), DER, PKCS#12, JKS or JCEKS; globs with * ? [..] and ** (repeatable)"`
 	Dirs          []string `short:"d" long:"dir" value-name:"DIR" description:"Directory searched recursively for *.crt *.pem *.cer *.cert *.der *.p12 *.pfx *.pkcs12 *.jks *.jceks *.keystore *.truststore *.crl (repeatable)"`
 	Kubeconfigs   []string `long:"kubeconfig" value-name:"FILE|GLOB" description:"Kubeconfig whose CA and client certificates (embedded or by path) are checked (repeatable)"`
@@ -113,6 +115,9 @@ func (c *Options) Validate() error {
 		return err
 	}
 	if _, err := c.endpoints(); err != nil {
+		return err
+	}
+	if err := c.validateNet(); err != nil {
 		return err
 	}
 	if len(c.Hosts)+len(c.args)+len(c.Files)+len(c.Dirs)+len(c.Kubeconfigs) == 0 && !c.Kubeadm {

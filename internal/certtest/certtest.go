@@ -33,6 +33,8 @@ type Spec struct {
 	SHA1      bool  // sign with SHA-1 (RSA only)
 	Key       crypto.Signer
 	EKU       []x509.ExtKeyUsage // nil: serverAuth and clientAuth (leaves)
+	OCSP      []string // AIA OCSP responder URLs
+	CRL       []string // CRL distribution points
 }
 
 // Cert is a made certificate with its key.
@@ -78,6 +80,8 @@ func New(t testing.TB, s Spec) *Cert {
 		IsCA:                  s.CA,
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		OCSPServer:            s.OCSP,
+		CRLDistributionPoints: s.CRL,
 	}
 	if s.EKU != nil {
 		tmpl.ExtKeyUsage = s.EKU

@@ -98,6 +98,8 @@ func options() []option {
 		{plugin: "check_cert_expiry", flag: "--ca-file", kind: file, args: endpoint},
 		{plugin: "check_cert_expiry", flag: "--ca", kind: file, args: certFile},
 		{plugin: "check_cert_expiry", flag: "--compare-file", kind: file, args: func(l *lab) []string { return []string{"-H", l.tlsAddr, "--ca-file", l.certPEM} }},
+		{plugin: "check_cert_expiry", flag: "--client-cert", kind: file, args: func(l *lab) []string { return []string{"-H", l.tlsAddr, "--client-key", l.keyPEM} }},
+		{plugin: "check_cert_expiry", flag: "--client-key", kind: file, args: func(l *lab) []string { return []string{"-H", l.tlsAddr, "--client-cert", l.certPEM} }},
 
 		{plugin: "check_http_status", flag: "--data-file", kind: file, args: httpURL},
 		{plugin: "check_http_status", flag: "--auth-file", kind: file, args: httpURL},
@@ -462,6 +464,19 @@ func TestNoSecretEchoed(t *testing.T) {
 			if bytes.Contains(out, []byte(secret)) || !statusLine.Match(out) {
 				t.Errorf("check_http_status %s (uid %v):\n%s", strings.Join(args, " "), cred, indent(out))
 			}
+		}
+	}
+	cert := testutil.Binary(t, "check_cert_expiry")
+	for _, args := range [][]string{
+		{"-H", "127.0.0.1:1", "--proxy", "http://user:" + secret + "@[::1"},
+		{"-H", "127.0.0.1:1", "--proxy", "http://user:" + secret + "@127.0.0.1:1"},
+		{"-H", "127.0.0.1:1", "--proxy", "socks5://user:" + secret + "@127.0.0.1:1"},
+		{"-H", "127.0.0.1:1", "--proxy", "http://user:" + secret + "@127.0.0.1:1/x?y"},
+	} {
+		cmd := exec.Command(cert, append([]string{"-t", "2", "-vvv"}, args...)...)
+		out, _ := cmd.CombinedOutput()
+		if bytes.Contains(out, []byte(secret)) || !statusLine.Match(out) {
+			t.Errorf("check_cert_expiry %s:\n%s", strings.Join(args, " "), indent(out))
 		}
 	}
 }

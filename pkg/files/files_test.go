@@ -124,11 +124,18 @@ func TestWalkAndGlob(t *testing.T) {
 		dir + "/**/*.pem": 3, dir + "/*.pem": 1, dir + "/a/*/*.pem": 1, dir + "/**/*.crt": 1, dir + "/nothing/*": 0,
 		// ".." in the base: WalkDir cleans the paths it hands back.
 		dir + "/a/b/../*.pem": 1, dir + "/a/../a/**/*.pem": 2,
+		dir + "/a/../a/*.pem": 1, // ".." in the fixed part (a test's "../../testdata/...")
 	} {
 		got, _, _ := src.Glob(ctx, pattern, 100)
 		if len(got) != want {
 			t.Errorf("glob %s: %v, want %d", pattern, got, want)
 		}
+	}
+	// A relative pattern climbing out of the working directory, as a
+	// test's "../../testdata/..." does: the matches keep the given form.
+	t.Chdir(filepath.Join(dir, "a", "b"))
+	if got, _, _ := src.Glob(ctx, "../../a/*.pem", 100); len(got) != 1 || got[0] != "../../a/x.pem" {
+		t.Errorf("glob ../../a/*.pem: %v, want [../../a/x.pem]", got)
 	}
 	if _, _, err := src.Glob(ctx, dir+"/[", 100); err == nil || !strings.Contains(err.Error(), "bad glob") {
 		t.Errorf("bad glob: %v", err)

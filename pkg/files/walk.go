@@ -132,8 +132,12 @@ func rebase(p, from, to string) string {
 	if p == from {
 		return to
 	}
-	if rel, ok := strings.CutPrefix(p, strings.TrimSuffix(from, "/")+"/"); ok {
-		return filepath.Join(to, rel)
+	// WalkDir joins (and so cleans) below a root that classify may
+	// leave uncleaned ("/wd/../../x" when no risky mount is known).
+	for _, f := range []string{from, filepath.Clean(from)} {
+		if rel, ok := strings.CutPrefix(p, strings.TrimSuffix(f, "/")+"/"); ok {
+			return filepath.Join(to, rel)
+		}
 	}
 	// WalkDir names children with filepath.Join, which cleans: below a
 	// root given as "../x", they start with the cleaned root.

@@ -13,12 +13,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/human"
+	"github.com/hindsight-plugins/hindsight/pkg/netproxy"
 )
 
 // Dialer opens connections; *net.Dialer is one.
@@ -35,6 +37,11 @@ type Target struct {
 	Protocol   string // "" or "tls" for implicit TLS, else a STARTTLS protocol
 	XMPPDomain string // "to" of the XMPP stream; "" means Host
 	Network    string // "tcp", "tcp4" or "tcp6"
+	// Proxy, when set, is an HTTP proxy the connection is tunnelled
+	// through with CONNECT (STARTTLS openings too).
+	Proxy *url.URL
+	// ClientCert, when set, is sent to a server that asks for one.
+	ClientCert *tls.Certificate
 }
 
 // ServerName is the SNI sent: none for an IP literal (RFC 6066).
@@ -53,6 +60,9 @@ type Result struct {
 	Addr    string              // address connected to
 	Chain   []*x509.Certificate // as presented, leaf first
 	Version string              // "TLS 1.3"
+	Cipher  string              // "TLS_AES_128_GCM_SHA256"
+	// OCSPStaple is the OCSP response the server stapled, if any.
+	OCSPStaple []byte
 }
 
 // Protocols lists the STARTTLS protocols and their standard ports.
@@ -65,6 +75,35 @@ var Protocols = map[string]string{
 // bounds everything: the dial, every read of the STARTTLS opening and the
 // handshake.
 func Probe(ctx context.Context, d Dialer, t Target) (Result, error) {
+	// Go's client refuses TLS 1.0 and 1.1 unless asked (since Go 1.22):
+	// a certificate on an old server is still a certificate to judge.
+	return handshake(ctx, d, t, t.config(tls.VersionTLS10, 0, nil))
+}
+
+// config is the client configuration for t, offering versions from min
+// to max (0: the newest) and suites (nil: Go's defaults).
+func (t Target) config(min, max uint16, suites []uint16) *tls.Config {
+	cfg := &tls.Config{
+		ServerName:         t.ServerName(),
+		InsecureSkipVerify: true, // we judge the chain ourselves, even a bad one
+		MinVersion:         min,
+		MaxVersion:         max,
+		CipherSuites:       suites,
+		// Classic curves only: the post-quantum key share costs more CPU
+		// than the rest of the handshake, and a certificate probe has no
+		// secret to keep.
+		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
+	}
+	if c := t.ClientCert; c != nil {
+		// Sent whatever CAs the server names: it is the server's call.
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return c, nil }
+	}
+	return cfg
+}
+
+// handshake dials t, speaks its opening and completes a handshake with
+// cfg.
+func handshake(ctx context.Context, d Dialer, t Target, cfg *tls.Config) (Result, error) {
 	network := t.Network
 	if network == "" {
 		network = "tcp"
@@ -75,12 +114,25 @@ func Probe(ctx context.Context, d Dialer, t Target) (Result, error) {
 	}
 	addr := net.JoinHostPort(strings.Trim(host, "[]"), t.Port)
 	within := Within(ctx)
-	conn, err := d.DialContext(ctx, network, addr)
-	if err != nil {
+	var conn net.Conn
+	var err error
+	if t.Proxy != nil {
+		conn, err = netproxy.Dial(ctx, d, network, t.Proxy, addr)
+	} else {
+		conn, err = d.DialContext(ctx, network, addr)
+	}
+	var pe *netproxy.Error
+	switch {
+	case errors.As(err, &pe):
+		return Result{Addr: addr}, fmt.Errorf("proxy %s: %w", pe.Proxy, describeDial(ctx, pe.Err, within))
+	case err != nil:
 		return Result{Addr: addr}, describeDial(ctx, err, within)
 	}
 	defer conn.Close()
 	res := Result{Addr: conn.RemoteAddr().String()}
+	if t.Proxy != nil {
+		res.Addr = addr + " via proxy " + t.Proxy.Host
+	}
 	// One deadline covers every read and write of the opening and the
 	// handshake; cancelling ctx closes the connection too.
 	if dl, ok := ctx.Deadline(); ok {
@@ -92,21 +144,15 @@ func Probe(ctx context.Context, d Dialer, t Target) (Result, error) {
 	if err := startTLS(conn, t); err != nil {
 		return res, describeIO(ctx, err, within)
 	}
-	tc := tls.Client(conn, &tls.Config{
-		ServerName:         t.ServerName(),
-		InsecureSkipVerify: true, // we judge the chain ourselves, even a bad one
-		MinVersion:         tls.VersionTLS10,
-		// Classic curves only: the post-quantum key share costs more CPU
-		// than the rest of the handshake, and a certificate probe has no
-		// secret to keep.
-		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
-	})
+	tc := tls.Client(conn, cfg)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return res, describeHandshake(ctx, err, within)
 	}
 	st := tc.ConnectionState()
 	res.Chain = st.PeerCertificates
 	res.Version = tls.VersionName(st.Version)
+	res.Cipher = tls.CipherSuiteName(st.CipherSuite)
+	res.OCSPStaple = st.OCSPResponse
 	tc.Close()
 	if len(res.Chain) == 0 {
 		return res, errors.New("the server presented no certificate")

@@ -1,0 +1,136 @@
+package netproxy
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFromEnvLowercaseWins(t *testing.T) {
+	env := map[string]string{"https_proxy": "http://low:1", "HTTPS_PROXY": "http://up:2", "HTTP_PROXY": "http://up:3", "NO_PROXY": "x.test"}
+	e := FromEnv(func(k string) string { return env[k] })
+	if e.HTTPS != "http://low:1" || e.HTTP != "http://up:3" || e.NoProxy != "x.test" {
+		t.Errorf("FromEnv = %+v", e)
+	}
+}
+
+func TestBypass(t *testing.T) {
+	tests := []struct {
+		noProxy, host string
+		want          bool
+	}{
+		{"", "a.test", false},
+		{"*", "a.test", true},
+		{"a.test", "a.test", true},
+		{"a.test", "www.a.test", true},
+		{".a.test", "www.a.test", true},
+		{"*.a.test", "www.a.test", true},
+		{"a.test", "ba.test", false},
+		{"b.test, A.TEST:443", "a.test", true},
+		{"10.0.0.0/8", "10.1.2.3", true},
+		{"10.0.0.0/8", "11.1.2.3", false},
+		{"127.0.0.1", "127.0.0.1", true},
+		{"::1", "[::1]", true},
+		{"127.0.0.1", "localhost", false},
+	}
+	for _, tt := range tests {
+		if got := Bypass(tt.noProxy, tt.host); got != tt.want {
+			t.Errorf("Bypass(%q, %q) = %v", tt.noProxy, tt.host, got)
+		}
+	}
+}
+
+func TestParse(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://p.test:3128":        "",
+		"p.test:3128":               "",
+		"socks5://p.test:1080":      `scheme "socks5" is not supported`,
+		"http://p.test":             "no port",
+		"http://u:secret@:1":        "no host",
+		"http://p.test:3128/x?y=z":  "no path or query",
+		"http://u:secret@p.test:80": "",
+	} {
+		_, err := Parse(in)
+		if (err == nil) != (want == "") || (err != nil && !strings.Contains(err.Error(), want)) {
+			t.Errorf("Parse(%q) = %v, want %q", in, err, want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("Parse(%q) shows the password: %v", in, err)
+		}
+	}
+}
+
+// TestDial: a CONNECT tunnel to a server that speaks first (as SMTP
+// does) loses none of the bytes the proxy sent along with its answer.
+func TestDial(t *testing.T) {
+	target := serve(t, func(c net.Conn) { io.WriteString(c, "220 hello\r\n"); io.Copy(c, c) })
+	auths := make(chan string, 4)
+	proxy := serve(t, func(c net.Conn) {
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil || req.Method != http.MethodConnect {
+			return
+		}
+		auths <- req.Header.Get("Proxy-Authorization")
+		if req.Host == "refused.test:25" {
+			io.WriteString(c, "HTTP/1.1 403 Forbidden\r\n\r\n")
+			return
+		}
+		up, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer up.Close()
+		// The answer and the server's greeting in one write.
+		greeting := make([]byte, 11)
+		io.ReadFull(up, greeting)
+		c.Write(append([]byte("HTTP/1.1 200 Connection established\r\n\r\n"), greeting...))
+		go io.Copy(up, c)
+		io.Copy(c, up)
+	})
+	u, _ := Parse("http://user:pw@" + proxy)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c, err := Dial(ctx, &net.Dialer{}, "tcp", u, "svc.test:25")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	line, _ := r.ReadString('\n')
+	if line != "220 hello\r\n" {
+		t.Errorf("greeting %q", line)
+	}
+	io.WriteString(c, "echo\n")
+	if line, _ = r.ReadString('\n'); line != "echo\n" {
+		t.Errorf("echo %q", line)
+	}
+	if auth := <-auths; auth != "Basic dXNlcjpwdw==" {
+		t.Errorf("Proxy-Authorization %q", auth)
+	}
+	if _, err := Dial(ctx, &net.Dialer{}, "tcp", u, "refused.test:25"); err == nil || !strings.Contains(err.Error(), "CONNECT refused.test:25 refused: 403 Forbidden") {
+		t.Errorf("refused: %v", err)
+	}
+}
+
+func serve(t *testing.T, f func(net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); f(c) }()
+		}
+	}()
+	return ln.Addr().String()
+}
