@@ -99,7 +99,7 @@ type certFacts struct {
 	CRL bool
 	// Details is the whole description, kept at -vvv only.
 	Details string
-	Net                 netFacts // revocation, old TLS versions (gather_network.go)
+	Net     netFacts // revocation, old TLS versions (gather_network.go)
 }
 
 // gather reads every source concurrently under the deadline. Its error is

@@ -33,8 +33,8 @@ type Spec struct {
 	SHA1      bool  // sign with SHA-1 (RSA only)
 	Key       crypto.Signer
 	EKU       []x509.ExtKeyUsage // nil: serverAuth and clientAuth (leaves)
-	OCSP      []string // AIA OCSP responder URLs
-	CRL       []string // CRL distribution points
+	OCSP      []string           // AIA OCSP responder URLs
+	CRL       []string           // CRL distribution points
 }
 
 // Cert is a made certificate with its key.
