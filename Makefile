@@ -187,4 +187,4 @@ freebsd:
 	@for a in $(RELEASE_ARCHES); do for n in $(FREEBSD_PLUGINS); do \
 		CGO_ENABLED=0 GOOS=freebsd GOARCH=$$a $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/bin-freebsd-$$a/$$n ./cmd/$$n || exit 1; \
 	done; done
-	GOOS=freebsd $(GO) vet $$(GOOS=freebsd $(GO) list -deps $(addprefix ./cmd/,$(FREEBSD_PLUGINS)) | grep '^$(shell $(GO) list -m)/')
+	GOOS=freebsd $(GO) vet $$(GOOS=freebsd $(GO) list -deps $(addprefix ./cmd/,$(FREEBSD_PLUGINS)) | sed 's/ \[.*//' | grep '^$(shell $(GO) list -m)/' | sort -u)
