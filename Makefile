@@ -123,8 +123,8 @@ install:
 
 ## package: dist/hindsight_VERSION-1_ARCH.deb and dist/hindsight-VERSION-1.ARCH.rpm for this machine, built with nfpm (a Go tool, from the module proxy)
 package: generate
-	$(MAKE) --no-print-directory stage-deb stage-rpm ARCH=$(ARCH) BINDIR=bin
-	$(MAKE) --no-print-directory nfpm-deb nfpm-rpm ARCH=$(ARCH)
+	$(MAKE) --no-print-directory stage-deb stage-rpm ARCH=$(ARCH) BINDIR=bin VERSION='$(VERSION)'
+	$(MAKE) --no-print-directory nfpm-deb nfpm-rpm ARCH=$(ARCH) VERSION='$(VERSION)'
 
 # stage-FORMAT: the package's tree in dist/stage-ARCH-FORMAT, from BINDIR
 # and the generated files, paths rewritten to the format's plugin directory.
@@ -164,17 +164,17 @@ nfpm-%:
 ## release: .deb, .rpm and a tarball for linux/amd64 and linux/arm64, and tarballs of the FreeBSD builds, in dist/release/
 RELEASE_ARCHES ?= amd64 arm64
 release: generate
-	rm -rf dist/release && mkdir -p dist/release
+	rm -rf dist/release dist/*.deb dist/*.rpm && mkdir -p dist/release
 	@for a in $(RELEASE_ARCHES); do \
 		for n in $(PLUGINS); do \
 			CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/bin-linux-$$a/$$n ./cmd/$$n || exit 1; \
 		done; \
-		$(MAKE) --no-print-directory stage-deb stage-rpm nfpm-deb nfpm-rpm ARCH=$$a BINDIR=dist/bin-linux-$$a || exit 1; \
+		$(MAKE) --no-print-directory stage-deb stage-rpm nfpm-deb nfpm-rpm ARCH=$$a BINDIR=dist/bin-linux-$$a VERSION='$(VERSION)' || exit 1; \
 		tar -C dist/stage-$$a-deb --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) \
 			-czf dist/release/hindsight-$(VERSION)-linux-$$a.tar.gz usr || exit 1; \
 	done
 	mv dist/*.deb dist/*.rpm dist/release/
-	$(MAKE) --no-print-directory freebsd
+	$(MAKE) --no-print-directory freebsd VERSION='$(VERSION)'
 	@for a in $(RELEASE_ARCHES); do \
 		tar -C dist/bin-freebsd-$$a --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) \
 			-czf dist/release/hindsight-$(VERSION)-freebsd-$$a.tar.gz . || exit 1; \
