@@ -1,7 +1,9 @@
 # hindsight: Nagios/Icinga check plugins. See README.md.
 GO       ?= go
 PREFIX   ?= /usr/local
-VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# Semantic, from git tags: X.Y.Z at tag vX.Y.Z, NEXT-dev+gHASH between tags
+# (packaging/version.sh). A plain `go build` reads the build info instead.
+VERSION  := $(shell sh packaging/version.sh 2>/dev/null || echo 0.0.0-dev)
 LDFLAGS  := -s -w -X github.com/hindsight-plugins/hindsight/pkg/plugin.version=$(VERSION)
 PLUGINS  := $(notdir $(wildcard cmd/check_*))
 BINS     := $(addprefix bin/,$(PLUGINS))
@@ -74,15 +76,23 @@ fuzz-short:
 clean:
 	rm -rf bin dist
 
-# --- packaging (issue 7): generated definitions, install, .deb/.rpm ---------
-.PHONY: generate install package
+# --- packaging: generated definitions, install, .deb/.rpm, release -------
+.PHONY: generate install package stage release freebsd
 
 NFPM_VERSION      ?= v2.45.0
 NFPM              := $(GO) run github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
-PKG_VERSION       := $(shell echo '$(VERSION)' | sed -e 's/^\([^v]\)/0.0.0+git.\1/' -e 's/^v\([^0-9]\)/0.0.0+git.v\1/' -e 's/^v//' | tr - .)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 PLUGINDIR          = $(PREFIX)/lib/nagios/plugins/hindsight
 DOCDIR             = $(PREFIX)/share/doc/hindsight
+# The plugin directory of each package format: Debian's, and Fedora's and
+# RHEL's %{_libdir}/nagios/plugins (lib64 on x86_64 and aarch64). The
+# generated files name Debian's; staging rewrites them for the RPM.
+PLUGINDIR_deb      = /usr/lib/nagios/plugins/hindsight
+PLUGINDIR_rpm      = /usr/lib64/nagios/plugins/hindsight
+ARCH              ?= $(shell $(GO) env GOARCH)
+# The plugins that need no /proc or /sys and build for FreeBSD as well
+# (the ones not in cmd/ yet are left out).
+FREEBSD_PLUGINS   := $(filter $(PLUGINS),check_cert_expiry check_http_status check_monitoring)
 
 ## generate: man pages (packaging/man) and the Nagios, NRPE and Icinga 2 definitions (packaging/*, committed), each binary describing itself
 generate: build
@@ -96,26 +106,85 @@ generate: build
 		echo "generated man page and definitions for $$n"; \
 	done
 
-## install: what make generate built, under $(DESTDIR)$(PREFIX) (no Go needed: sudo make install works); PREFIX=/usr is the packages' layout, which the definitions expect
+## install: what make generate built, under $(DESTDIR)$(PREFIX) (no Go needed: sudo make install works); PREFIX=/usr is the Debian package's layout, which the definitions expect
 install:
 	@for n in $(PLUGINS); do test -x bin/$$n -a -f packaging/man/$$n.1 || { echo "install: bin/$$n or its man page is missing: run make generate first" >&2; exit 1; }; done
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(DOCDIR)/nagios $(DESTDIR)$(DOCDIR)/nrpe $(DESTDIR)$(DOCDIR)/icinga2 \
+		$(DESTDIR)$(DOCDIR)/nagios $(DESTDIR)$(DOCDIR)/nrpe $(DESTDIR)$(DOCDIR)/examples \
 		$(DESTDIR)$(PREFIX)/share/icinga2/include/plugins-contrib.d/hindsight
 	install -m 0755 $(BINS) $(DESTDIR)$(PLUGINDIR)/
 	for n in $(PLUGINS); do gzip -9n < packaging/man/$$n.1 > $(DESTDIR)$(PREFIX)/share/man/man1/$$n.1.gz; done
 	install -m 0644 packaging/nagios/*.cfg $(DESTDIR)$(DOCDIR)/nagios/
 	install -m 0644 packaging/nrpe/*.cfg $(DESTDIR)$(DOCDIR)/nrpe/
-	install -m 0644 packaging/icinga2/*.conf $(DESTDIR)$(DOCDIR)/icinga2/
+	install -m 0644 packaging/examples/* $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 packaging/icinga2/*.conf $(DESTDIR)$(PREFIX)/share/icinga2/include/plugins-contrib.d/hindsight/
 	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	gzip -9n < CHANGELOG.md > $(DESTDIR)$(DOCDIR)/changelog.gz
 
-## package: dist/hindsight_*.deb and dist/hindsight-*.rpm, built with nfpm (a Go tool, from the module proxy) from a staged install
+## package: dist/hindsight_VERSION-1_ARCH.deb and dist/hindsight-VERSION-1.ARCH.rpm for this machine, built with nfpm (a Go tool, from the module proxy)
 package: generate
-	rm -rf dist/stage
-	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/dist/stage PREFIX=/usr
-	install -m 0644 LICENSE dist/stage/usr/share/doc/hindsight/copyright
-	for f in deb rpm; do \
-		PKG_VERSION='$(PKG_VERSION)' PKG_ARCH=$$($(GO) env GOARCH) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
-			$(NFPM) package -f packaging/nfpm.yaml -p $$f -t dist/ || exit 1; \
+	$(MAKE) --no-print-directory stage-deb stage-rpm ARCH=$(ARCH) BINDIR=bin VERSION='$(VERSION)'
+	$(MAKE) --no-print-directory nfpm-deb nfpm-rpm ARCH=$(ARCH) VERSION='$(VERSION)'
+
+# stage-FORMAT: the package's tree in dist/stage-ARCH-FORMAT, from BINDIR
+# and the generated files, paths rewritten to the format's plugin directory.
+BINDIR ?= bin
+stage-%:
+	rm -rf dist/stage-$(ARCH)-$*
+	$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/dist/stage-$(ARCH)-$* PREFIX=/usr BINS="$(addprefix $(BINDIR)/,$(PLUGINS))"
+	@st=dist/stage-$(ARCH)-$*; \
+	if [ "$(PLUGINDIR_$*)" != "$(PLUGINDIR_deb)" ]; then \
+		install -d $$st$(PLUGINDIR_$*) && mv $$st$(PLUGINDIR_deb)/* $$st$(PLUGINDIR_$*)/ && rm -r $$st/usr/lib; \
+		for f in $$st/usr/share/doc/hindsight/nrpe/*.cfg $$st/usr/share/doc/hindsight/examples/*; do \
+			sed -i 's,$(PLUGINDIR_deb)/,$(PLUGINDIR_$*)/,g' $$f; done; \
+		for f in $$st/usr/share/man/man1/*.gz; do \
+			gzip -dc $$f | sed 's,$(PLUGINDIR_deb)/,$(PLUGINDIR_$*)/,g' | gzip -9n > $$f.new && mv $$f.new $$f; done; \
+	fi; \
+	if [ $* = deb ]; then \
+		install -m 0644 packaging/debian/copyright $$st/usr/share/doc/hindsight/copyright; \
+		$(GO) run ./cmd/hindsight-dev changelog deb '$(VERSION)' $(SOURCE_DATE_EPOCH) | gzip -9n > $$st/usr/share/doc/hindsight/changelog.Debian.gz; \
+	else \
+		$(GO) run ./cmd/hindsight-dev changelog chglog '$(VERSION)' $(SOURCE_DATE_EPOCH) > $$st.changelog.yaml; \
+	fi
+
+# nfpm-FORMAT: the package from dist/stage-ARCH-FORMAT (the RPM with its
+# %changelog from CHANGELOG.md; the .deb has its changelog.Debian.gz).
+nfpm-%:
+	@st=dist/stage-$(ARCH)-$*; cfg=$$st.nfpm.yaml; \
+	sed -e 's,$${STAGE},./'$$st',g' -e 's,$${PLUGINDIR},$(PLUGINDIR_$*),g' packaging/nfpm.yaml > $$cfg; \
+	if [ $* = rpm ]; then \
+		for f in $$(cd $$st && find usr/share/doc usr/share/man -type f | sort); do \
+			printf '  - {src: ./%s, dst: /%s, type: doc, packager: rpm, file_info: {mode: 0644}}\n' "$$st/$$f" "$$f" >> $$cfg; \
+		done; \
+		echo "changelog: $$st.changelog.yaml" >> $$cfg; \
+	else sed -i '/^license:/d' $$cfg; fi; \
+	PKG_VERSION='$(VERSION)' PKG_ARCH=$(ARCH) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) \
+		$(NFPM) package -f $$cfg -p $* -t dist/
+
+## release: .deb, .rpm and a tarball for linux/amd64 and linux/arm64, and tarballs of the FreeBSD builds, in dist/release/
+RELEASE_ARCHES ?= amd64 arm64
+release: generate
+	rm -rf dist/release dist/*.deb dist/*.rpm && mkdir -p dist/release
+	@for a in $(RELEASE_ARCHES); do \
+		for n in $(PLUGINS); do \
+			CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/bin-linux-$$a/$$n ./cmd/$$n || exit 1; \
+		done; \
+		$(MAKE) --no-print-directory stage-deb stage-rpm nfpm-deb nfpm-rpm ARCH=$$a BINDIR=dist/bin-linux-$$a VERSION='$(VERSION)' || exit 1; \
+		tar -C dist/stage-$$a-deb --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) \
+			-czf dist/release/hindsight-$(VERSION)-linux-$$a.tar.gz usr || exit 1; \
 	done
+	mv dist/*.deb dist/*.rpm dist/release/
+	$(MAKE) --no-print-directory freebsd VERSION='$(VERSION)'
+	@for a in $(RELEASE_ARCHES); do \
+		tar -C dist/bin-freebsd-$$a --sort=name --owner=0 --group=0 --numeric-owner --mtime=@$(SOURCE_DATE_EPOCH) \
+			-czf dist/release/hindsight-$(VERSION)-freebsd-$$a.tar.gz . || exit 1; \
+	done
+	cd dist/release && sha256sum * > SHA256SUMS
+	@ls -l dist/release
+
+## freebsd: the plugins that need no /proc or /sys, built for FreeBSD (amd64, arm64) in dist/bin-freebsd-ARCH, and vetted with their tests for FreeBSD
+freebsd:
+	@for a in $(RELEASE_ARCHES); do for n in $(FREEBSD_PLUGINS); do \
+		CGO_ENABLED=0 GOOS=freebsd GOARCH=$$a $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/bin-freebsd-$$a/$$n ./cmd/$$n || exit 1; \
+	done; done
+	GOOS=freebsd $(GO) vet $$(GOOS=freebsd $(GO) list -deps $(addprefix ./cmd/,$(FREEBSD_PLUGINS)) | sed 's/ \[.*//' | grep '^$(shell $(GO) list -m)/' | sort -u)

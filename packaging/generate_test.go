@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
@@ -94,6 +95,38 @@ func TestManPages(t *testing.T) {
 		if err := cmd.Run(); err != nil || stderr.Len() > 0 {
 			t.Errorf("%s man page: groff: %v %s", name, err, stderr.String())
 		}
+		manFits80(t, name, res.Stdout)
+	}
+}
+
+// manFits80 renders a man page as man does on an 80-column terminal and
+// fails on any longer line, and when OPTIONS does not list -h/--help.
+func manFits80(t *testing.T, name, page string) {
+	t.Helper()
+	man, err := exec.LookPath("man")
+	if err != nil {
+		t.Logf("man is not installed: %s not rendered at 80 columns", name)
+		return
+	}
+	f := filepath.Join(t.TempDir(), name+".1")
+	if err := os.WriteFile(f, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(man, "-l", f)
+	cmd.Env = append(os.Environ(), "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat", "LANG=C.UTF-8")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("man -l %s: %v", f, err)
+	}
+	text := string(out)
+	for i, line := range strings.Split(text, "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 {
+			t.Errorf("%s man page line %d is %d columns at MANWIDTH=80: %q", name, i+1, n, line)
+		}
+	}
+	opts, _, _ := strings.Cut(text[strings.Index(text, "OPTIONS"):], "\nNOTES")
+	if !strings.Contains(opts, "-h, --help") {
+		t.Errorf("%s man page: OPTIONS does not list -h, --help", name)
 	}
 }
 

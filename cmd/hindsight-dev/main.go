@@ -11,7 +11,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: hindsight-dev demo BINDIR | bench BINDIR [-runs N] [-only NAME]")
+		fmt.Fprintln(os.Stderr, "usage: hindsight-dev demo BINDIR | bench BINDIR [-runs N] [-only NAME] | changelog deb|chglog VERSION EPOCH [CHANGELOG.md]")
 		os.Exit(2)
 	}
 	var err error
@@ -20,6 +20,8 @@ func main() {
 		err = demo(os.Args[2:])
 	case "bench":
 		err = bench(os.Args[2:])
+	case "changelog":
+		err = changelog(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

@@ -152,7 +152,7 @@ func (f *FS) Close() error {
 		return nil
 	}
 	if err := f.server.Unmount(); err != nil {
-		err = syscall.Unmount(f.Mountpoint, syscall.MNT_DETACH)
+		err = syscall.Unmount(f.Mountpoint, lazyUnmount)
 		if err == syscall.EINVAL { // no longer a mount point: someone unmounted it
 			return nil
 		}

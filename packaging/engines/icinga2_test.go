@@ -257,6 +257,7 @@ type icingaResult struct {
 	Output         string   `json:"output"`
 	Perfdata       []string `json:"performance_data"`
 	ExecutionStart float64  `json:"execution_start"`
+	CheckSource    string   `json:"check_source"` // the endpoint that ran the check
 }
 
 func (api *Icinga) results(t *testing.T) map[string]icingaResult {

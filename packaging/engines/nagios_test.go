@@ -145,7 +145,7 @@ func TestNagios(t *testing.T) {
 	notification_interval 0
 	notification_period   24x7
 }
-`, c.ID(), c.Plugin, nagiosArg(t, shellJoin(lab.Args(c))))
+`, c.ID(), strings.TrimPrefix(c.Plugin, "check_"), nagiosArg(t, shellJoin(lab.Args(c))))
 	}
 	mainCfg := filepath.Join(dir, "nagios.cfg")
 	writeFile(t, mainCfg, cfg.String())

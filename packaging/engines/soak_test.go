@@ -294,7 +294,7 @@ func soakNagiosConfig(t *testing.T, lab *Lab, services []soakService) (dir, main
 	notification_period   24x7
 	process_perf_data     1
 }
-`, s.Name, s.Plugin, nagiosArg(t, shellJoin(s.Args)), s.Interval, s.Interval)
+`, s.Name, strings.TrimPrefix(s.Plugin, "check_"), nagiosArg(t, shellJoin(s.Args)), s.Interval, s.Interval)
 	}
 	mainCfg = filepath.Join(dir, "nagios.cfg")
 	writeFile(t, mainCfg, cfg.String())

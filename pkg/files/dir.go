@@ -162,7 +162,7 @@ func (d *Dir) Stat(rel string) (Info, error) {
 	if err := syscall.Stat(where.path, &st); err != nil {
 		return Info{}, errnoError(d.Path(rel), err)
 	}
-	return Info{Mode: st.Mode, Size: st.Size}, nil
+	return Info{Mode: uint32(st.Mode), Size: st.Size}, nil
 }
 
 func modeBits(t os.FileMode) uint32 {

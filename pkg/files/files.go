@@ -250,7 +250,7 @@ func ReadLocal(lim Limit, path string) ([]byte, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, errnoError(path, err)
 	}
-	if err := wantRegular(path, st.Mode); err != nil {
+	if err := wantRegular(path, uint32(st.Mode)); err != nil {
 		return nil, err
 	}
 	// A file whose size is over the limit is refused before any read (a
@@ -399,7 +399,7 @@ func (s *Source) Stat(ctx context.Context, path string) (Info, error) {
 	if err := unix.Stat(where.path, &st); err != nil {
 		return Info{}, errnoError(path, err)
 	}
-	return Info{Mode: st.Mode, Size: st.Size}, nil
+	return Info{Mode: uint32(st.Mode), Size: st.Size}, nil
 }
 
 // CheckLocal returns an error when path is on a filesystem that can hang:

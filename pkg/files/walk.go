@@ -79,7 +79,7 @@ func (s *Source) Walk(ctx context.Context, root string, max, depth int) (Tree, e
 		e := Entry{Path: shown}
 		if info, err := d.Info(); err == nil {
 			if st, ok := info.Sys().(*syscall.Stat_t); ok {
-				e.Mode, e.Size = st.Mode, st.Size
+				e.Mode, e.Size = uint32(st.Mode), st.Size
 			}
 		}
 		tree.Entries = append(tree.Entries, e)

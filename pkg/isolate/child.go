@@ -92,8 +92,11 @@ func perform(w *bufio.Writer, req Request) (Reply, error) {
 			return r, err
 		}
 		r.Statfs = StatfsInfo{
-			Type: uint64(st.Type), Bsize: uint64(st.Bsize), Blocks: st.Blocks, Bfree: st.Bfree,
-			Bavail: st.Bavail, Files: st.Files, Ffree: st.Ffree, Flags: uint64(st.Flags),
+			// The conversions are no-ops on Linux; FreeBSD's Statfs_t has
+			// signed counts and other widths (check_cert_expiry and
+			// check_http_status are built for it).
+			Type: uint64(st.Type), Bsize: uint64(st.Bsize), Blocks: uint64(st.Blocks), Bfree: uint64(st.Bfree),
+			Bavail: uint64(st.Bavail), Files: uint64(st.Files), Ffree: uint64(st.Ffree), Flags: uint64(st.Flags),
 		}
 	case Stat:
 		var st unix.Stat_t
@@ -196,7 +199,7 @@ func walk(w *bufio.Writer, root string, max, depth int) error {
 		mode, size := uint32(0), int64(0)
 		if info, err := d.Info(); err == nil {
 			if st, ok := info.Sys().(*syscall.Stat_t); ok {
-				mode, size = st.Mode, st.Size
+				mode, size = uint32(st.Mode), st.Size // Mode is 16 bits on FreeBSD
 			}
 		}
 		w.WriteString("entry=" + strconv.FormatUint(uint64(mode), 10) + "\t" + strconv.FormatInt(size, 10) + "\t" + strconv.Quote(path) + "\n")

@@ -210,18 +210,30 @@ func optionTable(opts []genOption, prefix string) string {
 
 func shortName(p Plugin) string { return strings.TrimPrefix(p.Name, "check_") }
 
-// writeMan is go-flags' man page plus the notes and examples of --help.
+// CommandName is the one name of p's command in every engine: the Nagios
+// command, the NRPE command, the Icinga 2 CheckCommand and the README all
+// say hindsight_load for check_load. "hindsight_" keeps it apart from the
+// ITL's and monitoring-plugins' load, disk, procs; dropping "check_" is
+// the ITL's own habit, so Icinga users find what they expect.
+func CommandName(p Plugin) string { return "hindsight_" + shortName(p) }
+
+// manWidth is the widest line of plain text kept as is in the man page:
+// man indents a section's text by 7 columns, so lines of 72 fit the 80
+// columns of MANWIDTH=80 (and of a terminal).
+const manWidth = 72
+
+// writeMan is go-flags' man page plus -h/--help, the notes and examples
+// of --help and the exit codes.
 func writeMan(w io.Writer, p Plugin) error {
 	parser, _, _ := NewParser(p)
 	parser.LongDescription = strings.ToUpper(p.Summary[:1]) + p.Summary[1:] + "."
 	var b strings.Builder
 	parser.WriteManPage(&b)
+	// go-flags adds -h/--help only when it parses: the page lists it too.
+	b.WriteString(".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nShow the help and exit (UNKNOWN)\n")
 	if p.Help != "" {
-		b.WriteString(".SH NOTES\n.nf\n")
-		for _, line := range strings.Split(strings.TrimRight(p.Help, "\n"), "\n") {
-			b.WriteString(manLine(line) + "\n")
-		}
-		b.WriteString(".fi\n")
+		b.WriteString(".SH NOTES\n")
+		writeManNotes(&b, p.Help)
 	}
 	b.WriteString(".SH EXIT STATUS\n0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for \\-\\-help, \\-\\-version and bad options).\n")
 	b.WriteString(".SH FILES\n" + manLine(InstallDir+"/"+p.Name) + "\n.br\n")
@@ -231,7 +243,70 @@ func writeMan(w io.Writer, p Plugin) error {
 	return err
 }
 
-// manLine escapes a line of plain text for groff in no-fill mode.
+// writeManNotes renders the --help notes: prose (lines at the margin) as
+// filled paragraphs, so man fits it to any width; indented lines
+// (examples, tables) without filling, wrapped at manWidth.
+func writeManNotes(b *strings.Builder, help string) {
+	fill := true
+	b.WriteString(".PP\n")
+	for _, line := range strings.Split(strings.TrimRight(help, "\n"), "\n") {
+		switch {
+		case strings.TrimSpace(line) == "":
+			if !fill {
+				b.WriteString(".fi\n")
+				fill = true
+			}
+			b.WriteString(".PP\n")
+			continue
+		case line[0] == ' ' || line[0] == '\t':
+			if fill {
+				b.WriteString(".nf\n")
+				fill = false
+			}
+			for _, l := range wrapIndented(line, manWidth) {
+				b.WriteString(manLine(l) + "\n")
+			}
+			continue
+		}
+		if !fill {
+			b.WriteString(".fi\n")
+			fill = true
+		}
+		b.WriteString(manLine(line) + "\n")
+	}
+	if !fill {
+		b.WriteString(".fi\n")
+	}
+}
+
+// wrapIndented breaks an indented line longer than width at spaces; the
+// continuation lines are indented 4 more. A line of commands ends each
+// broken piece with a shell continuation so that it still copies and
+// runs as one.
+func wrapIndented(line string, width int) []string {
+	indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+	cont := ""
+	var out []string
+	if strings.HasPrefix(strings.TrimSpace(line), "check_") {
+		cont = " \\"
+		// An example's comment goes on a line of its own before it.
+		if i := strings.Index(line[len(indent):], "  "); len(line) > width && i > 0 {
+			out = append(out, indent+"# "+strings.TrimSpace(line[len(indent)+i:]))
+			line = line[:len(indent)+i]
+		}
+	}
+	for len(line) > width {
+		cut := strings.LastIndex(line[:width-len(cont)], " ")
+		if cut <= len(indent) {
+			break // one word longer than the line: leave it
+		}
+		out = append(out, strings.TrimRight(line[:cut], " ")+cont)
+		line = indent + "    " + strings.TrimLeft(line[cut:], " ")
+	}
+	return append(out, line)
+}
+
+// manLine escapes a line of plain text for groff.
 func manLine(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\e`)
 	s = strings.ReplaceAll(s, "-", `\-`)
@@ -252,7 +327,7 @@ func nagiosArg(s string) (string, bool) {
 
 func writeNagios(w io.Writer, p Plugin) error {
 	opts := options(p)
-	name := "hindsight_" + p.Name
+	name := CommandName(p)
 	path := "$USER1$/hindsight/" + p.Name
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s - %s\n#\n", p.Name, p.Summary)
@@ -299,36 +374,32 @@ func nagiosCommand(b *strings.Builder, name, line string) {
 
 func writeNRPE(w io.Writer, p Plugin) error {
 	opts := options(p)
-	name := "hindsight_" + p.Name
+	name := CommandName(p)
 	path := InstallDir + "/" + p.Name
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s - %s\n#\n", p.Name, p.Summary)
 	fmt.Fprintf(&b, "# NRPE command lines, generated from %s's options by\n", p.Name)
 	fmt.Fprintf(&b, "# `%s --generate=nrpe` (make generate): do not edit.\n#\n", p.Name)
 	b.WriteString("# Copy the lines you want into nrpe.cfg (or a file in /etc/nagios/nrpe.d/),\n")
-	b.WriteString("# uncomment them and adapt the arguments; the monitoring server asks for one with\n")
+	b.WriteString("# uncomment them and adapt the arguments; the monitoring server asks for one\n")
+	b.WriteString("# by its name, e.g.\n")
 	b.WriteString("#   check_nrpe -H AGENT -c " + name + "\n")
 	b.WriteString("# Debian's NRPE is built without argument passing (check_nrpe -a fails), so\n")
-	b.WriteString("# each set of arguments is a command line of its own, with fixed arguments.\n")
-	b.WriteString("# The output is bounded by --max-output (default 4096 bytes): NRPE passes\n")
-	b.WriteString("# 64 KiB; behind v2 packets (check_nrpe -2, NRPE before 3.0) add --max-output 1023.\n#\n")
+	b.WriteString("# each set of arguments is a command line of its own, with fixed arguments,\n")
+	b.WriteString("# named by what it checks. The output is bounded by --max-output (default\n")
+	b.WriteString("# 4096 bytes): NRPE passes 64 KiB; behind v2 packets (check_nrpe -2, NRPE\n")
+	b.WriteString("# before 3.0) use the _v2 line, which adds --max-output 1023.\n#\n")
 	b.WriteString("# Options:\n")
 	b.WriteString(optionTable(opts, "#"))
 	b.WriteString("\n# Fixed arguments (no dont_blame_nrpe needed):\n")
-	exs := examples(p)
-	if len(exs) == 0 {
-		fmt.Fprintf(&b, "#command[%s]=%s\n", name, path)
-	}
-	n := 0
-	for _, e := range exs {
-		if e.Args == "" {
-			continue
+	lines := nrpeLines(p, opts)
+	for _, l := range lines {
+		if l.Comment != "" {
+			b.WriteString("# " + l.Comment + ":\n")
 		}
-		n++
-		if e.Comment != "" {
-			b.WriteString("# " + e.Comment + ":\n")
-		}
-		fmt.Fprintf(&b, "#command[%s_%d]=%s %s\n", name, n, path, e.Args)
+		args := strings.TrimSpace(" " + l.Args)
+		fmt.Fprintf(&b, "#command[%s]=%s\n", l.Name, strings.TrimSpace(path+" "+args))
+		fmt.Fprintf(&b, "#command[%s_v2]=%s\n", l.Name, strings.TrimSpace(path+" "+args+" --max-output 1023"))
 	}
 	b.WriteString("\n# With arguments from check_nrpe -a ($ARG1$, $ARG2$ ... are its arguments).\n")
 	b.WriteString("# ONLY for an NRPE built with --enable-command-args and dont_blame_nrpe=1 in\n")
@@ -341,6 +412,92 @@ func writeNRPE(w io.Writer, p Plugin) error {
 	return err
 }
 
+// nrpeLine is one NRPE command of the fixed-arguments kind.
+type nrpeLine struct {
+	Name, Args, Comment string
+}
+
+// nrpeLines names each --help example by what it checks, read off its
+// options: the first option that is not a threshold or a common one
+// (hindsight_cert_expiry_kubeadm, hindsight_load_percpu), with the next
+// ones added while the name is taken. An example with thresholds only is
+// the plain hindsight_load; an example without arguments is left out (the
+// bare command), and without examples the bare command is the one line.
+func nrpeLines(p Plugin, opts []genOption) []nrpeLine {
+	base := CommandName(p)
+	exs := examples(p)
+	taken := map[string]bool{base + "_args": true, base + "_thresholds": true}
+	var out []nrpeLine
+	for _, e := range exs {
+		if e.Args == "" {
+			continue // the plugin's defaults: the bare command says it
+		}
+		words := exampleWords(e.Args, opts)
+		name := base
+		if len(words) > 0 {
+			name += "_" + words[0]
+		}
+		for i := 1; taken[name] && i < len(words); i++ {
+			name += "_" + words[i]
+		}
+		for n := 2; taken[name]; n++ {
+			name = fmt.Sprintf("%s_%d", strings.TrimSuffix(name, fmt.Sprintf("_%d", n-1)), n)
+		}
+		taken[name] = true
+		out = append(out, nrpeLine{Name: name, Args: e.Args, Comment: e.Comment})
+	}
+	if len(out) == 0 {
+		return []nrpeLine{{Name: base}}
+	}
+	return out
+}
+
+// notNaming are options that say how, not what: thresholds, common options.
+var notNaming = map[string]bool{"warning": true, "critical": true, "timeout": true, "verbose": true, "max_output": true}
+
+// exampleWords are the names of the options an example uses, in order,
+// without repeats, with "_warning"/"_critical" cut (psi_warning and
+// psi_critical name one thing: psi).
+func exampleWords(args string, opts []genOption) []string {
+	var words []string
+	seen := map[string]bool{}
+	for _, f := range strings.Fields(args) {
+		o, ok := lookupOption(f, opts)
+		if !ok {
+			continue
+		}
+		w := o.name()
+		if notNaming[w] {
+			continue
+		}
+		w = strings.TrimSuffix(strings.TrimSuffix(w, "_warning"), "_critical")
+		if w == "" || seen[w] {
+			continue
+		}
+		seen[w] = true
+		words = append(words, strings.ToLower(w))
+	}
+	return words
+}
+
+// lookupOption finds the option a command-line word names (-H, --host,
+// --host=x); a value or an argument is no option.
+func lookupOption(word string, opts []genOption) (genOption, bool) {
+	if !strings.HasPrefix(word, "-") || word == "-" {
+		return genOption{}, false
+	}
+	long, _, _ := strings.Cut(strings.TrimPrefix(word, "--"), "=")
+	for _, o := range opts {
+		if strings.HasPrefix(word, "--") && o.Long == long {
+			return o, true
+		}
+		if !strings.HasPrefix(word, "--") && len(word) == 2 && o.Short == rune(word[1]) {
+			return o, true
+		}
+	}
+	return genOption{}, false
+}
+
 // icingaString quotes s for the Icinga 2 DSL.
 func icingaString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`)
@@ -349,7 +506,7 @@ func icingaString(s string) string {
 
 func writeIcinga(w io.Writer, p Plugin) error {
 	opts := options(p)
-	prefix := "hindsight_" + shortName(p) + "_"
+	prefix := CommandName(p) + "_"
 	var b strings.Builder
 	fmt.Fprintf(&b, "/* %s - %s\n *\n", p.Name, p.Summary)
 	fmt.Fprintf(&b, " * Icinga 2 CheckCommand, generated from %s's options by\n", p.Name)
@@ -358,7 +515,7 @@ func writeIcinga(w io.Writer, p Plugin) error {
 	b.WriteString(" * `include <plugins-contrib>` in icinga2.conf loads. Every option is a custom\n")
 	b.WriteString(" * variable " + prefix + "<long option name with _ for ->; unset variables are\n")
 	b.WriteString(" * not passed, so the plugin's own defaults apply.\n */\n\n")
-	fmt.Fprintf(&b, "object CheckCommand %s {\n", icingaString("hindsight_"+shortName(p)))
+	fmt.Fprintf(&b, "object CheckCommand %s {\n", icingaString(CommandName(p)))
 	// The host option is not filled with $check_address$ by default: for
 	// plugins that also take URLs or files, an implied -H would add a
 	// target the user did not ask for. The import provides check_address

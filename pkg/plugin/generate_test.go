@@ -49,19 +49,21 @@ func TestGenerate(t *testing.T) {
 	}{
 		{"nagios", []string{
 			"command_line\t$USER1$/hindsight/check_gen $ARG1$\n",
-			"command_name\thindsight_check_gen_thresholds\n",
+			"command_name\thindsight_gen_thresholds\n",
 			"-w '$ARG1$' -c '$ARG2$' $ARG3$",
 			"command_line\t$USER1$/hindsight/check_gen --hostname '$HOSTADDRESS$' $ARG1$\n",
-			"check_command  hindsight_check_gen!-H example.org -w 1 -c 2    ; thresholds\n",
-			"check_command  hindsight_check_gen!-e 'a\\;b'\n",
+			"check_command  hindsight_gen!-H example.org -w 1 -c 2    ; thresholds\n",
+			"check_command  hindsight_gen!-e 'a\\;b'\n",
 			"#  -e, --expect TEXT",
 		}, []string{"HOME", "secret", "--help", "--version"}},
 		{"nrpe", []string{
-			"# thresholds:\n#command[hindsight_check_gen_1]=/usr/lib/nagios/plugins/hindsight/check_gen -H example.org -w 1 -c 2\n",
-			"#command[hindsight_check_gen_2]=/usr/lib/nagios/plugins/hindsight/check_gen -e 'a;b'\n",
-			"#command[hindsight_check_gen_args]=/usr/lib/nagios/plugins/hindsight/check_gen $ARG1$\n",
+			"# thresholds:\n#command[hindsight_gen_hostname]=/usr/lib/nagios/plugins/hindsight/check_gen -H example.org -w 1 -c 2\n" +
+				"#command[hindsight_gen_hostname_v2]=/usr/lib/nagios/plugins/hindsight/check_gen -H example.org -w 1 -c 2 --max-output 1023\n",
+			"#command[hindsight_gen_expect]=/usr/lib/nagios/plugins/hindsight/check_gen -e 'a;b'\n",
+			"#command[hindsight_gen_expect_2]=/usr/lib/nagios/plugins/hindsight/check_gen -e '$HOME'\n",
+			"#command[hindsight_gen_args]=/usr/lib/nagios/plugins/hindsight/check_gen $ARG1$\n",
 			"dont_blame_nrpe=1",
-		}, []string{"secret", "#command[hindsight_check_gen]="}},
+		}, []string{"secret", "#command[hindsight_gen]=", "_1]"}},
 		{"icinga2", []string{
 			"object CheckCommand \"hindsight_gen\" {\n\t// To check the host's own address: vars.hindsight_gen_hostname = \"$check_address$\"\n\timport \"ipv4-or-ipv6\"\n",
 			"command = [ PluginDir + \"/hindsight/check_gen\" ]",
@@ -71,7 +73,8 @@ func TestGenerate(t *testing.T) {
 			"skip_key = true",
 			"vars.hindsight_gen_ssl = false\n",
 		}, []string{"secret", "--help"}},
-		{"man", []string{".TH check_gen 1", ".SH NOTES\n.nf\nNotes.\n\\&.starts with a dot\n", "\\-\\-hostname", ".SH EXIT STATUS"}, nil},
+		{"man", []string{".TH check_gen 1", ".SH NOTES\n.PP\nNotes.\n\\&.starts with a dot\n.PP\nExamples:\n.nf\n  check_gen \\-H", "\\-\\-hostname",
+			"\\fB\\-h\\fR, \\fB\\-\\-help\\fR", ".fi\n.SH EXIT STATUS"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
@@ -104,6 +107,28 @@ func TestGenerateOnlyAlone(t *testing.T) {
 	for _, args := range [][]string{{"-w", "1", "--generate=man"}, {"--generate"}} {
 		if mode, ok := generateMode(args); ok {
 			t.Errorf("generateMode(%q) = %q, true", args, mode)
+		}
+	}
+}
+
+// TestWrapIndented: long examples are cut at spaces with a shell
+// continuation, their comment moved above them; short lines stay whole.
+func TestWrapIndented(t *testing.T) {
+	tests := []struct {
+		line  string
+		width int
+		want  []string
+	}{
+		{"  check_x -a 1", 20, []string{"  check_x -a 1"}},
+		{"  check_x --aaa 1 --bbb 2 --ccc 3", 20, []string{"  check_x --aaa 1 \\", "      --bbb 2 \\", "      --ccc 3"}},
+		{"  check_x -a 1     a comment here", 20, []string{"  # a comment here", "  check_x -a 1"}},
+		{"  a table row that is long", 14, []string{"  a table row", "      that is", "      long"}},
+		{"  averyveryverylongword", 10, []string{"  averyveryverylongword"}},
+	}
+	for _, tt := range tests {
+		got := wrapIndented(tt.line, tt.width)
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("wrapIndented(%q, %d) = %q, want %q", tt.line, tt.width, got, tt.want)
 		}
 	}
 }

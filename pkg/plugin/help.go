@@ -26,7 +26,7 @@ const (
 // renderHelp is the whole --help text of p.
 func renderHelp(p Plugin, parser *flags.Parser) string {
 	var b strings.Builder
-	b.WriteString(wrapText(p.Name+" (hindsight) "+version+" - "+p.Summary, "", "  ", helpWidth))
+	b.WriteString(wrapText(p.Name+" (hindsight) "+Version()+" - "+p.Summary, "", "  ", helpWidth))
 	b.WriteString("\nUsage:\n")
 	b.WriteString(wrapUsage("  "+p.Name+" "+p.Usage, "      ", helpWidth))
 	var groups func([]*flags.Group)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,11 +19,51 @@ import (
 	"github.com/hindsight-plugins/hindsight/pkg/isolate"
 )
 
-// version is set at build time from git describe (see the Makefile).
-var version = "dev"
+// version is set at build time by the Makefile (packaging/version: the
+// git tag, or the next version with -dev+g<hash> between tags). A plain
+// `go build` or `go install` leaves it empty: see Version.
+var version = ""
 
-// Version returns the version embedded at build time.
-func Version() string { return version }
+// Version returns the version set at build time, else the one the Go
+// toolchain recorded: the module version for `go install ...@v0.2.0`, a
+// pseudo-version or the VCS revision for a build from a checkout.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	return buildInfoVersion(info)
+}
+
+// buildInfoVersion prefers the module version; "(devel)" (a build from a
+// checkout without VCS stamping) falls back to the revision.
+func buildInfoVersion(info *debug.BuildInfo) string {
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "unknown"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified == "true" {
+		rev += "+dirty"
+	}
+	return "devel+" + rev
+}
 
 // Check is one plugin's logic. The value returned by Plugin.New is the
 // check's option struct (go-flags tags); the runtime fills it in, then
@@ -165,7 +206,7 @@ func (r Runner) parse(p Plugin, args []string, san *Sanitizer) (check Check, com
 		return fail(fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
 	}
 	if common.Version {
-		io.WriteString(r.Stdout, p.Name+" (hindsight) "+version+"\n")
+		io.WriteString(r.Stdout, p.Name+" (hindsight) "+Version()+"\n")
 		return nil, nil, int(UNKNOWN), true
 	}
 	if len(rest) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -117,13 +118,39 @@ func TestRunBadInput(t *testing.T) {
 
 func TestHelpAndVersion(t *testing.T) {
 	code, out := run(t, "--help")
-	if code != 3 || !strings.HasPrefix(out, "check_fake (hindsight) dev - a test plugin") ||
+	if code != 3 || !strings.HasPrefix(out, "check_fake (hindsight) "+Version()+" - a test plugin") ||
 		!strings.Contains(out, "-t, --timeout=SECONDS[:STATE]") || !strings.Contains(out, "Examples:\n  check_fake -w 5") {
 		t.Errorf("--help: exit %d\n%s", code, out)
 	}
 	code, out = run(t, "-V")
-	if code != 3 || out != "check_fake (hindsight) dev\n" {
+	if code != 3 || out != "check_fake (hindsight) "+Version()+"\n" {
 		t.Errorf("-V: exit %d, %q", code, out)
+	}
+}
+
+// TestBuildInfoVersion: what `go install` and `go build` record stands in
+// for a version the Makefile did not set.
+func TestBuildInfoVersion(t *testing.T) {
+	rev := []debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}}
+	dirty := append(rev, debug.BuildSetting{Key: "vcs.modified", Value: "true"})
+	for _, tt := range []struct {
+		main     string
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{"v0.2.0", rev, "v0.2.0"},
+		{"v0.1.1-0.20261130091500-0123456789ab", nil, "v0.1.1-0.20261130091500-0123456789ab"},
+		{"(devel)", rev, "devel+0123456789ab"},
+		{"", dirty, "devel+0123456789ab+dirty"},
+		{"(devel)", nil, "unknown"},
+	} {
+		info := &debug.BuildInfo{Main: debug.Module{Version: tt.main}, Settings: tt.settings}
+		if got := buildInfoVersion(info); got != tt.want {
+			t.Errorf("%q %v: %q, want %q", tt.main, tt.settings, got, tt.want)
+		}
+	}
+	if Version() == "" {
+		t.Error("Version() is empty")
 	}
 }
 
