@@ -100,7 +100,7 @@ func TestHostileServers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr := rawListen(t, tc.handle)
-			res := testutil.Run(t, bin, append([]string{"-u", "http://" + addr + "/"}, tc.args...)...)
+			res := testutil.RunMeasured(t, bin, append([]string{"-u", "http://" + addr + "/"}, tc.args...)...)
 			if res.Code != tc.code || !strings.Contains(res.Stdout, tc.want) {
 				t.Errorf("exit %d, want %d with %q:\n%s", res.Code, tc.code, tc.want, res.Stdout)
 			}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -53,7 +55,7 @@ type Result struct {
 	Stdout  string
 	Stderr  string
 	Elapsed time.Duration // until stdout was closed by every holder
-	MaxRSS  int64         // peak resident memory of the process, bytes
+	MaxRSS  int64         // peak resident memory of the process, bytes (RunMeasured only)
 }
 
 // Run runs bin with args, with a generous safety limit so a test of
@@ -79,9 +81,6 @@ func RunEnv(t testing.TB, env []string, bin string, args ...string) Result {
 	defer timer.Stop()
 	err := cmd.Wait()
 	res := Result{Stdout: stdout.String(), Stderr: stderr.String(), Elapsed: time.Since(start)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		res.MaxRSS = ru.Maxrss << 10 // KiB on Linux
-	}
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
@@ -123,4 +122,31 @@ func must(t testing.TB, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// RunMeasured is Run that also measures the peak resident memory of bin,
+// through GNU time. Go starts children with vfork semantics (CLONE_VM),
+// and Linux then counts the parent's high-water mark in the child's
+// ru_maxrss: a test process under -race would make every child look 120
+// MiB big. GNU time forks from its own small image, so what it reports
+// is bin's. Without /usr/bin/time (Debian's time package) the test skips.
+func RunMeasured(t testing.TB, bin string, args ...string) Result {
+	t.Helper()
+	gnuTime, err := exec.LookPath("/usr/bin/time")
+	if err != nil {
+		t.Skip("peak memory needs /usr/bin/time (Debian package time)")
+	}
+	out := filepath.Join(t.TempDir(), "maxrss")
+	res := Run(t, gnuTime, append([]string{"-f", "%M", "-o", out, bin}, args...)...)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatalf("read GNU time's output: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	kib, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+	if err != nil {
+		t.Fatalf("GNU time's output %q: %v", b, err)
+	}
+	res.MaxRSS = kib << 10
+	return res
 }
