@@ -170,11 +170,12 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, er
 	case o.IPv6:
 		cfg.Network = "tcp6"
 	}
+	cfg.Resolve = map[string]string{}
 	for _, r := range o.Resolve {
 		hp, addr, _ := parseResolve(r)
-		if cfg.Resolve == nil {
-			cfg.Resolve = map[string]string{}
-		}
+		cfg.Resolve[hp] = addr
+	}
+	if hp, addr, ok := o.virtualPortRoute(cfg.Resolve); ok {
 		cfg.Resolve[hp] = addr
 	}
 	cfg.TLS = httpprobe.BuildTLS(in.tls)

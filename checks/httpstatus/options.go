@@ -16,7 +16,7 @@ import (
 // Run; the files they name are read by gather.
 type Options struct {
 	URLs    []string `short:"u" long:"url" value-name:"URL" description:"URL to check; repeat for several, checked concurrently. With -H, a value starting with / is the path (check_http style)"`
-	Host    string   `short:"H" long:"hostname" value-name:"HOST[:PORT]" description:"Host name (virtual host) to build the URL from, monitoring-plugins style"`
+	Host    string   `short:"H" long:"hostname" value-name:"HOST[:PORT]" description:"Host name (virtual host) to build the URL from, monitoring-plugins style; its PORT is the URL's and the Host header's (none for 80, or 443 with TLS), and -p given as well is only where to connect, as check_curl"`
 	Port    Port     `short:"p" long:"port" base:"10" value-name:"PORT" description:"Port with -H (default 80, or 443 with -S or -C)"`
 	SSL     bool     `short:"S" long:"ssl" description:"Use https with -H"`
 	Path    string   `long:"path" value-name:"PATH" description:"Path with -H (default /)"`

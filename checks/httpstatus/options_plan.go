@@ -215,7 +215,11 @@ func (o *Options) ipIsHost() bool {
 	return true
 }
 
-// hostURL builds scheme://HOST[:PORT]PATH from -H (or -I) and -p.
+// hostURL builds scheme://HOST[:PORT]PATH from -H (or -I) and -p. As in
+// check_curl, a port in -H is the virtual port: the URL's, and so the
+// Host header's (none when it is the scheme's default, buildTargets
+// drops it), while -p given as well says only where connections go (see
+// virtualPortRoute). The URL shown is then the one requested.
 func (o *Options) hostURL(scheme, path string) (string, error) {
 	host := o.Host
 	if host == "" {
@@ -228,7 +232,7 @@ func (o *Options) hostURL(scheme, path string) (string, error) {
 	if h, p, err := net.SplitHostPort(host); err == nil {
 		host, port = h, p
 	}
-	if o.Port != 0 {
+	if o.Port != 0 && (port == "" || o.Host == "") {
 		port = strconv.Itoa(int(o.Port))
 	}
 	u := &url.URL{Scheme: scheme, Host: host, Path: path}
@@ -242,6 +246,30 @@ func (o *Options) hostURL(scheme, path string) (string, error) {
 		u.Path, u.RawQuery = p, q
 	}
 	return u.String(), nil
+}
+
+// virtualPortRoute is where connections for -H HOST:VPORT go when -p
+// gives another port: the address --resolve gives HOST:VPORT, else -I,
+// else HOST, on the -p port, as check_curl connects. It maps HOST:VPORT
+// only, as --resolve does, so a redirect elsewhere goes where its
+// Location says. ok is false without both ports.
+func (o *Options) virtualPortRoute(resolve map[string]string) (hostport, addr string, ok bool) {
+	host, vport, err := net.SplitHostPort(o.Host)
+	if err != nil || o.Port == 0 || vport == strconv.Itoa(int(o.Port)) {
+		return "", "", false
+	}
+	hostport = net.JoinHostPort(host, vport)
+	to := resolve[hostport]
+	if to == "" {
+		to = string(o.IP)
+	}
+	if to == "" {
+		to = host
+	}
+	if _, _, err := net.SplitHostPort(to); err != nil { // -I ADDR:PORT keeps its port, as without -H's
+		to = net.JoinHostPort(strings.Trim(to, "[]"), strconv.Itoa(int(o.Port)))
+	}
+	return hostport, to, true
 }
 
 // parseResolve splits curl's HOST:PORT:ADDR ("[::1]" allowed for ADDR).

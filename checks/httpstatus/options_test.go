@@ -57,3 +57,21 @@ func TestIPWithFullURL(t *testing.T) {
 		{"-I ADDR keeps the URL's port", []string{"-u", "http://unreachable.test:" + port + "/", "-I", "127.0.0.1", "-t", "5"}, 0, []string{`^HTTP OK`}, nil},
 	})
 }
+
+// -H HOST:PORT with -p, as check_curl: the port of -H is the URL's and
+// the Host header's (none when it is the scheme's default), -p is where
+// connections go; the URL shown is the one requested.
+func TestVirtualPort(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "host="+r.Host)
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	runMatrix(t, []matrixCase{
+		{"-H HOST:PORT -I -p", []string{"-H", "unreachable.test:42", "-I", "127.0.0.1", "-p", port, "-u", "/x", "-r", "^host=unreachable.test:42$", "-t", "5"}, 0, []string{`^HTTP OK - http://unreachable.test:42/x `}, nil},
+		{"-H HOST:80 -I -p", []string{"-H", "unreachable.test:80", "-I", "127.0.0.1", "-p", port, "-r", "^host=unreachable.test$", "-t", "5"}, 0, []string{`^HTTP OK - http://unreachable.test/ `}, nil},
+		{"-H ADDR:PORT -p, no -I", []string{"-H", "127.0.0.1:42", "-p", port, "-r", "^host=127.0.0.1:42$", "-t", "5"}, 0, []string{`^HTTP OK - http://127.0.0.1:42/ `}, nil},
+		{"-H HOST:PORT -I ADDR:PORT", []string{"-H", "unreachable.test:42", "-I", "127.0.0.1:" + port, "-p", "9", "-r", "^host=unreachable.test:42$", "-t", "5"}, 0, []string{`^HTTP OK`}, nil},
+		{"--resolve gives the address, -p the port", []string{"-H", "unreachable.test:42", "-I", "192.0.2.1", "-p", port, "--resolve", "unreachable.test:42:127.0.0.1", "-t", "5"}, 0, []string{`^HTTP OK`}, nil},
+	})
+}

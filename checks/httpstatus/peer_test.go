@@ -29,14 +29,7 @@ type peerCase struct {
 	got    plugin.State // ours, when it differs from the peer's
 	doc    string       // a difference: words --help and the README both hold
 	note   string
-	needs  string // "http-stack": expected to pass once that branch is merged
 }
-
-// needsHTTPStack marks the cases that depend on the network fixes of the
-// http-stack branch (sticky redirects, status-line-only answers, method
-// case, Transfer-Encoding, -H host:port with -I); they are skipped until
-// it is merged (HINDSIGHT_PEER_ALL=1 runs them anyway).
-const needsHTTPStack = "http-stack"
 
 const critical4xx = "every 4xx and 5xx is critical"
 
@@ -60,13 +53,13 @@ func peerCases() []peerCase {
 		{src: "both", peer: []string{"-u", "/statuscode/200", "-e", "200,201,202"}, want: ok},
 		{src: "both", peer: []string{"-u", "/statuscode/201", "-e", "200,201,202"}, want: ok},
 		{src: "both", peer: []string{"-u", "/statuscode/203", "-e", "200,201,202"}, want: crit},
-		{src: "both", peer: []string{"-j", "HEAD", "-u", "/method"}, want: ok, needs: needsHTTPStack, note: "the answer is a bare status line"},
-		{src: "both", peer: []string{"-j", "POST", "-u", "/method"}, want: ok, needs: needsHTTPStack, note: "the answer is a bare status line"},
-		{src: "both", peer: []string{"-j", "GET", "-u", "/method"}, want: ok, needs: needsHTTPStack, note: "the answer is a bare status line"},
-		{src: "both", peer: []string{"-u", "/method"}, want: ok, needs: needsHTTPStack, note: "the answer is a bare status line"},
-		{src: "both", peer: []string{"-P", "foo", "-u", "/method"}, want: ok, needs: needsHTTPStack, note: "the answer is a bare status line"},
+		{src: "both", peer: []string{"-j", "HEAD", "-u", "/method"}, want: ok, note: "the answer is a bare status line"},
+		{src: "both", peer: []string{"-j", "POST", "-u", "/method"}, want: ok, note: "the answer is a bare status line"},
+		{src: "both", peer: []string{"-j", "GET", "-u", "/method"}, want: ok, note: "the answer is a bare status line"},
+		{src: "both", peer: []string{"-u", "/method"}, want: ok, note: "the answer is a bare status line"},
+		{src: "both", peer: []string{"-P", "foo", "-u", "/method"}, want: ok, note: "the answer is a bare status line"},
 		{src: "both", peer: []string{"-j", "DELETE", "-u", "/method"}, want: warn, got: crit, doc: critical4xx, note: "405"},
-		{src: "both", peer: []string{"-j", "foo", "-u", "/method"}, want: crit, needs: needsHTTPStack, note: "501 only if 'foo' is sent as it is (methods are case-sensitive)"},
+		{src: "both", peer: []string{"-j", "foo", "-u", "/method"}, want: crit, note: "501 only if 'foo' is sent as it is (methods are case-sensitive)"},
 		{src: "both", peer: []string{"-P", "stufftoinclude", "-u", "/postdata", "-s", "POST:stufftoinclude"}, want: ok},
 		{src: "both", peer: []string{"-j", "PUT", "-P", "stufftoinclude", "-u", "/postdata", "-s", "PUT:stufftoinclude"}, want: ok},
 		{src: "both", peer: []string{"-P", "stufftoinclude", "-j", "PUT", "-u", "/postdata", "-s", "PUT:stufftoinclude"}, want: ok},
@@ -83,11 +76,11 @@ func peerCases() []peerCase {
 		{src: "curl", peer: []string{"-u", "/redirect_with_increment/path1/path2;redirect_count=0;fail_count=2", "--onredirect=follow", "-vvv"}, want: warn, got: crit, doc: critical4xx, note: "403 when fail_count reaches 3"},
 		{src: "curl", peer: []string{"-u", "/redirect_with_increment;redirect_count=0;?qp0=0&qp1=1&qp2=2&qp3=3&qp4=4&qp5=5", "--onredirect=follow", "-vvv"}, want: ok},
 		{src: "curl", peer: []string{"-u", "/redirect_with_increment/path1/path2;redirect_count=0;fragment=ebiil?qp1=0", "--onredirect=follow", "-vvv"}, want: ok},
-		{src: "both", peer: []string{"-f", "stickyport", "-u", "/redir_external", "-t", "5", "-s", "redirected"}, want: ok, needs: needsHTTPStack, note: "stickyport keeps 127.0.0.1 and the port"},
-		{src: "both", peer: []string{"-f", "sticky", "-u", "/redir_external", "-t", "5", "-s", "redirected"}, want: crit, needs: needsHTTPStack, note: "sticky keeps 127.0.0.1 on port 80/443, where nothing answers; the peer's test asserts only 'not OK'"},
+		{src: "both", peer: []string{"-f", "stickyport", "-u", "/redir_external", "-t", "5", "-s", "redirected"}, want: ok, note: "stickyport keeps 127.0.0.1 and the port"},
+		{src: "both", peer: []string{"-f", "sticky", "-u", "/redir_external", "-t", "5", "-s", "redirected"}, want: crit, note: "sticky keeps 127.0.0.1 on port 80/443, where nothing answers; the peer's test asserts only 'not OK'"},
 		{src: "both", peer: []string{"-u", "/timeout", "-t", "5"}, ours: []string{"-u", "/timeout", "-t", "1"}, want: crit, note: "-t 1 to keep the test short; the peer's test asserts only that it still runs after 2s"},
 		{src: "both", peer: []string{"-f", "follow", "-u", "/redir_timeout", "-t", "2"}, ours: []string{"-f", "follow", "-u", "/redir_timeout", "-t", "1"}, want: crit, note: "-t 1 to keep the test short"},
-		{src: "curl", peer: []string{"-u", "/chunked", "-s", "chunkedencodingtest", "-d", "Transfer-Encoding: chunked"}, want: ok, needs: needsHTTPStack, note: "Transfer-Encoding must reach -d"},
+		{src: "curl", peer: []string{"-u", "/chunked", "-s", "chunkedencodingtest", "-d", "Transfer-Encoding: chunked"}, want: ok, note: "Transfer-Encoding must reach -d"},
 
 		// --noproxy and the proxy variables: the peer's test asserts its -v
 		// trace; the state follows from the options.
@@ -109,11 +102,11 @@ func peerCases() []peerCase {
 
 		// Virtual host and port (check_curl's "advanced checks").
 		{src: "curl", scope: "http", custom: true, peer: []string{"-H", "www.somefunnyhost.com", "-I", "127.0.0.1", "-p", "{port}", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com:{port}$"}, want: ok},
-		{src: "curl", scope: "http", custom: true, peer: []string{"-H", "www.somefunnyhost.com:42", "-I", "127.0.0.1", "-p", "{port}", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com:42$"}, want: ok, needs: needsHTTPStack, note: "the port of -H goes to the Host header"},
-		{src: "curl", scope: "http", custom: true, peer: []string{"-H", "www.somefunnyhost.com:80", "-I", "127.0.0.1", "-p", "{port}", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com$"}, want: ok, needs: needsHTTPStack, note: "-H host:80 sends Host: host"},
+		{src: "curl", scope: "http", custom: true, peer: []string{"-H", "www.somefunnyhost.com:42", "-I", "127.0.0.1", "-p", "{port}", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com:42$"}, want: ok, note: "the port of -H goes to the Host header"},
+		{src: "curl", scope: "http", custom: true, peer: []string{"-H", "www.somefunnyhost.com:80", "-I", "127.0.0.1", "-p", "{port}", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com$"}, want: ok, note: "-H host:80 sends Host: host"},
 		{src: "curl", scope: "https", custom: true, peer: []string{"-H", "www.somefunnyhost.com", "-I", "127.0.0.1", "-p", "{sport}", "--ssl", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com:{sport}$"}, want: ok},
-		{src: "curl", scope: "https", custom: true, peer: []string{"-H", "www.somefunnyhost.com:42", "-I", "127.0.0.1", "-p", "{sport}", "--ssl", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com:42$"}, want: ok, needs: needsHTTPStack, note: "the port of -H goes to the Host header"},
-		{src: "curl", scope: "https", custom: true, peer: []string{"-H", "www.somefunnyhost.com:443", "-I", "127.0.0.1", "-p", "{sport}", "--ssl", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com$"}, want: ok, needs: needsHTTPStack, note: "-H host:443 sends Host: host"},
+		{src: "curl", scope: "https", custom: true, peer: []string{"-H", "www.somefunnyhost.com:42", "-I", "127.0.0.1", "-p", "{sport}", "--ssl", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com:42$"}, want: ok, note: "the port of -H goes to the Host header"},
+		{src: "curl", scope: "https", custom: true, peer: []string{"-H", "www.somefunnyhost.com:443", "-I", "127.0.0.1", "-p", "{sport}", "--ssl", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com$"}, want: ok, note: "-H host:443 sends Host: host"},
 	}
 }
 
@@ -147,9 +140,6 @@ func TestPeerSuites(t *testing.T) {
 			peer, ours := c.commandLines(scheme, srv)
 			name := strconv.Itoa(i) + "/" + scheme + "/" + strings.Join(c.peer, " ")
 			t.Run(name, func(t *testing.T) {
-				if c.needs != "" && os.Getenv("HINDSIGHT_PEER_ALL") == "" {
-					t.Skipf("needs the %s branch (%s): expected %v", c.needs, c.note, c.want)
-				}
 				t.Parallel()
 				want := c.want
 				if c.doc != "" {

@@ -207,9 +207,12 @@ type Timing struct {
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	tr := newTracer(c, req.URL)
 	tr.ctx = ctx
-	hreq, err := c.newRequest(httptrace.WithClientTrace(ctx, tr.trace()), req)
+	hreq, err := c.newRequest(httptrace.WithClientTrace(context.WithValue(ctx, tracerKey{}, tr), tr.trace()), req)
 	if err != nil {
 		return nil, err
+	}
+	if requiresHTTP1(hreq.Header) {
+		hreq = hreq.WithContext(context.WithValue(hreq.Context(), h1OnlyKey{}, true))
 	}
 	if c.cfg.Proxy != nil {
 		if p, err := c.cfg.Proxy(hreq); err == nil && p != nil {
@@ -292,6 +295,17 @@ func (c *Client) newRequest(ctx context.Context, req Request) (*http.Request, er
 		}
 	}
 	return hreq, nil
+}
+
+// requiresHTTP1 is net/http's test for a request that must not go over
+// HTTP/2 (a websocket upgrade): dialTLS offers such a request HTTP/1.1 only.
+func requiresHTTP1(h http.Header) bool {
+	for _, token := range strings.Split(h.Get("Connection"), ",") {
+		if strings.EqualFold(strings.TrimSpace(token), "upgrade") {
+			return strings.EqualFold(h.Get("Upgrade"), "websocket")
+		}
+	}
+	return false
 }
 
 // asksToClose reports a "Connection: close" among the request headers.
@@ -400,6 +414,16 @@ type tracer struct {
 	addr       string // the address being connected to
 	remoteAddr string
 	conn       net.Conn // the connection the request went on
+	tlsReplay  bool     // the Transport is about to report again a handshake dialTLS made
+}
+
+type tracerKey struct{}
+
+// replayTLS notes that the next handshake reported is one already timed.
+func (t *tracer) replayTLS() {
+	t.mu.Lock()
+	t.tlsReplay = true
+	t.mu.Unlock()
 }
 
 func newTracer(c *Client, u *url.URL) *tracer {
@@ -478,12 +502,21 @@ func (t *tracer) trace() *httptrace.ClientTrace {
 				return
 			}
 			t.mu.Lock()
+			if t.tlsReplay {
+				t.mu.Unlock()
+				return
+			}
 			t.phase, t.tlsStart = PhaseTLS, time.Now()
 			t.phaseAt = t.tlsStart
 			t.mu.Unlock()
 		},
 		TLSHandshakeDone: func(tls.ConnectionState, error) {
 			t.mu.Lock()
+			if t.tlsReplay {
+				t.tlsReplay = false
+				t.mu.Unlock()
+				return
+			}
 			t.tls = time.Since(t.tlsStart)
 			t.mu.Unlock()
 		},
@@ -520,7 +553,8 @@ func (t *tracer) remote() string {
 }
 
 // head returns the start of the answer read on the request's connection
-// when it can be seen (plain connections, not TLS the Transport made).
+// when it can be seen: HTTP/1.x, plain or over TLS made by dialTLS; not
+// HTTP/2, nor TLS the Transport made in a proxy's tunnel.
 func (t *tracer) head() []byte {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -531,7 +565,7 @@ func (t *tracer) head() []byte {
 }
 
 // connTLS is the TLS state of a connection the Transport did not
-// handshake itself (HTTP/1.0 over TLS).
+// handshake itself (HTTP/1.x over TLS made by dialTLS).
 func (t *tracer) connTLS() *tls.ConnectionState {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -635,8 +669,12 @@ func (t *tracer) h2Cause(err error) error {
 		return err
 	}
 	t.mu.Lock()
-	tc, ok := t.conn.(*tls.Conn)
+	conn := t.conn
 	t.mu.Unlock()
+	if rc, ok := conn.(*recConn); ok { // HTTP/1.x over TLS made by dialTLS
+		conn = rc.Conn
+	}
+	tc, ok := conn.(*tls.Conn)
 	if !ok {
 		return err
 	}

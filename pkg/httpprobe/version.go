@@ -41,14 +41,15 @@ func (v Version) String() string {
 	return [...]string{"auto", "1.0", "1.1", "2"}[v]
 }
 
-// apply sets the protocols a Transport may speak.
+// apply sets the protocols a Transport may speak. TLS connections are
+// made by dialTLS whatever the version, so that an HTTP/1.x answer is
+// read through a recConn (see dialTLS).
 func (v Version) apply(t *http.Transport, c *Client) {
 	var p http.Protocols
 	switch v {
 	case HTTP10:
 		p.SetHTTP1(true)
 		t.DisableKeepAlives = true // sends Connection: close, as HTTP/1.0 without keep-alive means
-		t.DialTLSContext = c.dialTLS
 	case HTTP11:
 		p.SetHTTP1(true)
 	case HTTP2:
@@ -59,6 +60,20 @@ func (v Version) apply(t *http.Transport, c *Client) {
 		p.SetHTTP2(true)
 	}
 	t.Protocols = &p
+	t.DialTLSContext = c.dialTLS
+}
+
+// alpn is what a TLS connection offers by ALPN: what the Transport would
+// offer for the same Protocols, HTTP/1.1 only for a request that needs
+// it (a websocket upgrade).
+func (v Version) alpn(h1only bool) []string {
+	switch {
+	case v == HTTP2:
+		return []string{"h2"}
+	case v == HTTP10 || v == HTTP11 || h1only:
+		return []string{"http/1.1"}
+	}
+	return []string{"h2", "http/1.1"}
 }
 
 // wrap returns conn as the Transport gets it: recording the start of
@@ -69,20 +84,29 @@ func (v Version) wrap(conn net.Conn) net.Conn {
 	return &recConn{Conn: conn, http10: v == HTTP10}
 }
 
-// dialTLS is the Transport's TLS dialer for HTTP/1.0 only: the request
-// line is rewritten above TLS, so the handshake is made here, reporting
-// to the request's trace as the Transport would. Proxied https requests
-// do not come here (the Transport tunnels them itself) and go out as
-// HTTP/1.1 with Connection: close.
+type h1OnlyKey struct{}
+
+// dialTLS is the Transport's TLS dialer. The handshake is made here, as
+// the Transport would make it (same configuration, ALPN, reported to the
+// request's trace), so that the HTTP/1.x spoken over it goes through a
+// recConn above TLS: the Transport's own TLS would leave the recConn
+// below, seeing only ciphertext, and a server's answer cut short (a bare
+// status line, then close) could not be quoted or accepted. An HTTP/2
+// connection goes back as the *tls.Conn itself, which the Transport
+// needs to speak HTTP/2 on it. Proxied https requests do not come here:
+// the Transport tunnels them and makes their TLS itself.
 func (c *Client) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
 	d := net.Dialer{Timeout: c.cfg.ConnectTimeout}
 	if network == "tcp" {
 		network = c.cfg.Network
 	}
-	raw, err := d.DialContext(ctx, network, c.Target(ctx, addr))
+	conn, err := d.DialContext(ctx, network, c.Target(ctx, addr))
 	if err != nil {
 		return nil, err
 	}
+	// Below TLS too: after a failed write, recConn keeps the server's
+	// alert for the TLS reads that follow.
+	raw := &recConn{Conn: conn}
 	cfg := c.cfg.TLS
 	if cfg == nil {
 		cfg = &tls.Config{}
@@ -92,19 +116,29 @@ func (c *Client) dialTLS(ctx context.Context, network, addr string) (net.Conn, e
 		host, _, _ := net.SplitHostPort(addr)
 		cfg.ServerName = host
 	}
-	cfg.NextProtos = []string{"http/1.1"}
+	h1only, _ := ctx.Value(h1OnlyKey{}).(bool)
+	cfg.NextProtos = c.cfg.Version.alpn(h1only)
 	trace := httptrace.ContextClientTrace(ctx)
 	if trace != nil && trace.TLSHandshakeStart != nil {
 		trace.TLSHandshakeStart()
 	}
 	tc := tls.Client(raw, cfg)
 	err = tc.HandshakeContext(ctx)
+	cs := tc.ConnectionState()
 	if trace != nil && trace.TLSHandshakeDone != nil {
-		trace.TLSHandshakeDone(tc.ConnectionState(), err)
+		trace.TLSHandshakeDone(cs, err)
 	}
 	if err != nil {
 		raw.Close()
 		return nil, err
 	}
-	return &recConn{Conn: tc, http10: true}, nil
+	if cs.NegotiatedProtocol == "h2" || c.cfg.Version == HTTP2 {
+		// The Transport reports the handshake of a *tls.Conn to the
+		// trace again: the tracer must not take it for a second one.
+		if tr, ok := ctx.Value(tracerKey{}).(*tracer); ok {
+			tr.replayTLS()
+		}
+		return tc, nil
+	}
+	return &recConn{Conn: tc, http10: c.cfg.Version == HTTP10}, nil
 }
