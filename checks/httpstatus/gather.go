@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
+	"github.com/hindsight-plugins/hindsight/pkg/netproxy"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
 
@@ -190,7 +191,7 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, er
 		}
 		cfg.Proxy = http.ProxyURL(p)
 	default:
-		cfg.Proxy = httpprobe.ProxyFromEnvironment(os.Getenv)
+		cfg.Proxy = netproxy.FromEnv(os.Getenv).Request
 	}
 	cfg.Proxy = bypassProxy(cfg.Proxy, o.Bypass) // --noproxy
 	return cfg, nil
