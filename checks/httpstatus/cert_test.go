@@ -110,9 +110,12 @@ func TestCertOnly(t *testing.T) {
 			[]string{`www\.example\.test:\d+: proxy 127\.0\.0\.1:\d+: connection refused`}, nil},
 		{"socks5 proxy", []string{"-u", named, "--proxy", "socks5://" + px.addr, "--ca-file", ca, "-C", "30"}, 2,
 			[]string{`a certificate check goes through an http:// proxy \(CONNECT\), not socks5://`}, nil},
+		// -I ADDR:PORT is where the tunnel goes, not where the proxy is.
+		{"--proxy with -I: the tunnel goes to the address", []string{"-u", "https://www.example.org:8443/", "-I", "127.0.0.1:" + gp, "--proxy", "http://" + px.addr, "--sni=www.example.test", "--ca-file", ca, "-C", "30", "-v"}, 0,
+			[]string{`from 127\.0\.0\.1:\d+ via proxy 127\.0\.0\.1:\d+`}, nil},
 		{"--no-proxy", []string{"-u", named, "--proxy", "http://" + px.addr, "--no-proxy", "-I", "127.0.0.1", "--ca-file", ca, "-C", "30"}, 0, nil, nil},
 	})
-	if got := px.tunnels(); len(got) != 1 || got[0] != "www.example.test:"+gp+" Basic bmFnaW9zOnMzY3JldA==" {
+	if got := px.tunnels(); len(got) != 2 || got[0] != "www.example.test:"+gp+" Basic bmFnaW9zOnMzY3JldA==" || got[1] != "127.0.0.1:"+gp {
 		t.Errorf("the proxy saw %q", got)
 	}
 
@@ -125,7 +128,7 @@ func TestCertOnly(t *testing.T) {
 		{"https_proxy", []string{"-u", named, "--ca-file", ca, "-C", "30"}, 0, nil, nil},
 		{"loopback is never proxied", []string{"-u", good + "/", "--ca-file", ca, "-C", "30"}, 0, nil, nil},
 	})
-	if got := px.tunnels(); len(got) != 2 || got[1] != "www.example.test:"+gp {
+	if got := px.tunnels(); len(got) != 3 || got[2] != "www.example.test:"+gp {
 		t.Errorf("the proxy saw %q", got)
 	}
 	t.Setenv("no_proxy", ".example.test")
@@ -133,7 +136,7 @@ func TestCertOnly(t *testing.T) {
 		{"no_proxy: direct, so the name does not resolve", []string{"-u", named, "--ca-file", ca, "-C", "30"}, 2, []string{`www\.example\.test`}, nil},
 		{"no_proxy with -I", []string{"-u", named, "-I", "127.0.0.1", "--ca-file", ca, "-C", "30"}, 0, nil, nil},
 	})
-	if got := px.tunnels(); len(got) != 2 {
+	if got := px.tunnels(); len(got) != 3 {
 		t.Errorf("no_proxy: the proxy saw %q", got)
 	}
 

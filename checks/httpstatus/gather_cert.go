@@ -28,7 +28,17 @@ func (o *Options) fetchCert(ctx context.Context, client *httpprobe.Client, cfg h
 	if err != nil {
 		return fetched{Fail: failureOf(err)}
 	}
-	res, err := tlsprobe.Probe(ctx, mappedDialer{client}, pt)
+	var d tlsprobe.Dialer = mappedDialer{client}
+	if pt.Proxy != nil {
+		// The proxy is dialed as named; -I and --resolve say where the
+		// tunnel goes.
+		d = &net.Dialer{}
+		hostport := net.JoinHostPort(pt.Host, pt.Port)
+		if to := client.Target(ctx, hostport); to != hostport {
+			pt.Addr, pt.Port, _ = net.SplitHostPort(to)
+		}
+	}
+	res, err := tlsprobe.Probe(ctx, d, pt)
 	if err != nil {
 		return fetched{Fail: failureOf(fmt.Errorf("%s: %w", res.Addr, err))}
 	}
@@ -69,7 +79,7 @@ func certTarget(cfg httpprobe.Config, opts httpprobe.TLSOptions, u *url.URL) (tl
 }
 
 // mappedDialer dials where the request's connection would go: -I and
-// --resolve apply to the handshake (or the proxy) as to the request.
+// --resolve apply to the handshake as to the request.
 type mappedDialer struct{ c *httpprobe.Client }
 
 func (d mappedDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
