@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -119,7 +120,7 @@ func (n *netSetup) httpProxy(req *http.Request) (*url.URL, error) {
 	case n.proxy != nil:
 		return n.proxy, nil
 	}
-	return n.env.For(req.URL.Scheme, req.URL.Hostname())
+	return n.env.Request(req)
 }
 
 // endpointProxy picks the proxy of an endpoint: --proxy for any, else
@@ -132,7 +133,7 @@ func (n *netSetup) endpointProxy(t tlsprobe.Target) (*url.URL, error) {
 	case n.proxy != nil:
 		return n.proxy, nil
 	case t.Protocol == "" || t.Protocol == "tls":
-		return n.env.For("https", t.Host)
+		return n.env.For("https", net.JoinHostPort(strings.Trim(t.Host, "[]"), t.Port))
 	}
 	return nil, nil
 }

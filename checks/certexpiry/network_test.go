@@ -93,23 +93,39 @@ func TestProxy(t *testing.T) {
 		t.Errorf("the proxy password is shown:\n%s", out)
 	}
 
+	// The environment's proxy is for names: loopback addresses and
+	// "localhost" are never proxied (httpproxy's rule, as in net/http),
+	// so the target is a name, connected to on loopback (-I).
+	_, port, _ := net.SplitHostPort(target)
+	named := []string{"-H", "svc.test:" + port, "-I", "127.0.0.1", "--no-revocation"}
 	t.Setenv("https_proxy", "http://"+px.addr)
 	t.Setenv("HTTPS_PROXY", "http://127.0.0.1:1") // refused: must not be used
-	t.Setenv("no_proxy", "")
-	t.Setenv("NO_PROXY", "")
-	code, out = run(t, append([]string{"-H", target, "--no-revocation"}, ca...)...)
+	t.Setenv("no_proxy", "other.test")
+	t.Setenv("NO_PROXY", "svc.test") // lost to no_proxy
+	code, out = run(t, append(named, ca...)...)
 	expect(t, "https_proxy", code, out, 0)
 	if px.tunnels.Load() != 2 {
 		t.Errorf("https_proxy: %d tunnels, want 2", px.tunnels.Load())
 	}
-	code, out = run(t, append([]string{"-H", target, "--no-revocation", "--no-proxy"}, ca...)...)
+	code, out = run(t, append(named, append(ca, "--no-proxy")...)...)
 	expect(t, "--no-proxy", code, out, 0)
-	t.Setenv("no_proxy", "localhost,127.0.0.0/8")
-	code, out = run(t, append([]string{"-H", target, "--no-revocation"}, ca...)...)
-	expect(t, "no_proxy", code, out, 0)
-	if px.tunnels.Load() != 2 {
-		t.Errorf("--no-proxy, no_proxy: %d tunnels, want still 2", px.tunnels.Load())
+	for _, np := range []string{"svc.test", ".test", "*.test", "svc.test:" + port, "localhost,127.0.0.0/8,svc.test"} {
+		t.Setenv("no_proxy", np)
+		code, out = run(t, append(named, ca...)...)
+		expect(t, "no_proxy="+np, code, out, 0)
 	}
+	code, out = run(t, append([]string{"-H", target, "--no-revocation"}, ca...)...)
+	expect(t, "loopback", code, out, 0)
+	if px.tunnels.Load() != 2 {
+		t.Errorf("--no-proxy, no_proxy, loopback: %d tunnels, want still 2", px.tunnels.Load())
+	}
+	t.Setenv("no_proxy", "svc.test:1") // another port: proxied
+	code, out = run(t, append(named, ca...)...)
+	expect(t, "no_proxy for another port", code, out, 0)
+	if px.tunnels.Load() != 3 {
+		t.Errorf("no_proxy for another port: %d tunnels, want 3", px.tunnels.Load())
+	}
+	t.Setenv("no_proxy", "")
 
 	// A proxy that refuses is CRITICAL naming it.
 	refused := closedPort(t)

@@ -2,7 +2,6 @@ package httpstatus
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -12,7 +11,9 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
+	"github.com/hindsight-plugins/hindsight/pkg/netproxy"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
 )
 
 // requestBudget is the share of -t one URL may take: enough to leave the
@@ -39,7 +40,7 @@ type observations struct {
 type fetched struct {
 	Chain []*httpprobe.Response // the answers, redirects first; none when Fail
 	Fail  *failure              // what ended the request or handshake, nil when answered
-	Cert  *tls.ConnectionState  // -C alone: the handshake's state
+	Cert  *tlsprobe.Result      // -C alone: the handshake's chain
 	Took  time.Duration         // -C alone: the handshake's time
 }
 
@@ -102,7 +103,11 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			done := env.Begin("requesting " + t.url.Redacted())
-			urls[i] = o.fetch(ctx, client, t, header, in.body)
+			if o.certOnly() {
+				urls[i] = o.fetchCert(ctx, client, cfg, in.tls, t)
+			} else {
+				urls[i] = o.fetch(ctx, client, t, header, in.body)
+			}
 			done()
 		})
 	}
@@ -113,15 +118,8 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: o.saveJar(ctx, env, jar)}, nil
 }
 
-// fetch makes one URL's request, or with -C alone its handshake.
+// fetch makes one URL's request.
 func (o *Options) fetch(ctx context.Context, client *httpprobe.Client, t target, header http.Header, body []byte) fetched {
-	if o.certOnly() {
-		if t.url.Scheme != "https" {
-			return fetched{} // judged: -C needs https
-		}
-		cs, took, err := client.Handshake(ctx, t.url)
-		return fetched{Cert: cs, Took: took, Fail: failureOf(err)}
-	}
 	req := httpprobe.Request{Method: o.method(), URL: t.url, Header: header, Body: body, MaxBody: int64(o.MaxBody)}
 	if req.Method == http.MethodHead {
 		req.MaxBody = 0
@@ -191,7 +189,7 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, er
 		}
 		cfg.Proxy = http.ProxyURL(p)
 	default:
-		cfg.Proxy = httpprobe.ProxyFromEnvironment(os.Getenv)
+		cfg.Proxy = netproxy.FromEnv(os.Getenv).Request
 	}
 	cfg.Proxy = bypassProxy(cfg.Proxy, o.Bypass) // --noproxy
 	return cfg, nil

@@ -3,6 +3,7 @@ package httpstatus
 import (
 	"bytes"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -98,11 +99,11 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 	jqFailed := o.judgeBody(&v, final)
 	if o.Certificate.Set {
 		if cs := firstTLS(chain); cs != nil {
-			verdict := o.judgeCert(cs)
+			verdict := o.judgeCert(cs.PeerCertificates[0])
 			if verdict.State != plugin.OK {
 				v.add(verdict.State, verdict.Text)
 			}
-			out.perf = append(out.perf, o.certPerf(cs))
+			out.perf = append(out.perf, o.certPerf(cs.PeerCertificates[0]))
 		}
 	}
 	out.state = v.state
@@ -281,8 +282,7 @@ func (o judgement) evalJQ(body []byte) (bool, string) {
 	return true, ""
 }
 
-func (o judgement) judgeCert(cs *tls.ConnectionState) certs.Verdict {
-	leaf := cs.PeerCertificates[0]
+func (o judgement) judgeCert(leaf *x509.Certificate) certs.Verdict {
 	v := certs.JudgeDates(leaf, o.now, certs.Policy{WarnDays: o.Certificate.Warn, CritDays: o.Certificate.Crit})
 	v.Text = "certificate '" + certLabel(leaf.Subject.CommonName, leaf.DNSNames) + "' " + v.Text
 	return v
@@ -298,9 +298,9 @@ func certLabel(cn string, names []string) string {
 	return "(no name)"
 }
 
-func (o judgement) certPerf(cs *tls.ConnectionState) plugin.Perf {
+func (o judgement) certPerf(leaf *x509.Certificate) plugin.Perf {
 	days := o.Certificate
-	left := certs.DaysLeft(cs.PeerCertificates[0], o.now)
+	left := certs.DaysLeft(leaf, o.now)
 	return plugin.NewPerf("cert_days", math.Floor(left*10)/10, "").
 		WithThresholds(threshold.MustParseRange(threshold.FormatNumber(days.Warn)+":"), threshold.MustParseRange(threshold.FormatNumber(days.Crit)+":"))
 }
@@ -327,11 +327,12 @@ func (o judgement) judgeCertOnly(t target, f fetched) outcome {
 		return out
 	}
 	out.total = f.Took
-	v := o.judgeCert(f.Cert)
+	leaf := f.Cert.Chain[0]
+	v := o.judgeCert(leaf)
 	out.state, out.text, out.answered = v.State, t.url.Redacted()+" - "+v.Text, true
-	out.perf = []plugin.Perf{o.certPerf(f.Cert), o.timePerf(t, "time", f.Took)}
+	out.perf = []plugin.Perf{o.certPerf(leaf), o.timePerf(t, "time", f.Took)}
 	if o.verbose > 0 {
-		out.notes = append(out.notes, tlsNote(t, f.Cert))
+		out.notes = append(out.notes, tlsNote(t, f.Cert.Version, f.Cert.Cipher, leaf)+"; from "+f.Cert.Addr)
 	}
 	return out
 }
@@ -349,8 +350,12 @@ func (o judgement) chainNotes(chain []*httpprobe.Response) []string {
 			n += " -> " + r.Header.Get("Location")
 		}
 		notes = append(notes, n)
-		if r.TLS != nil {
-			notes = append(notes, tlsNote(target{url: r.URL}, r.TLS))
+		if cs := r.TLS; cs != nil {
+			var leaf *x509.Certificate
+			if len(cs.PeerCertificates) > 0 {
+				leaf = cs.PeerCertificates[0]
+			}
+			notes = append(notes, tlsNote(target{url: r.URL}, tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite), leaf))
 		}
 		if o.verbose > 1 {
 			keys := make([]string, 0, len(r.Header))
@@ -369,10 +374,11 @@ func (o judgement) chainNotes(chain []*httpprobe.Response) []string {
 	return notes
 }
 
-func tlsNote(t target, cs *tls.ConnectionState) string {
-	s := fmt.Sprintf("%s %s %s", t.url.Host, tls.VersionName(cs.Version), tls.CipherSuiteName(cs.CipherSuite))
-	if len(cs.PeerCertificates) > 0 {
-		c := cs.PeerCertificates[0]
+// tlsNote is the -v line of a handshake: version, cipher and leaf
+// (nil: none presented).
+func tlsNote(t target, version, cipher string, leaf *x509.Certificate) string {
+	s := fmt.Sprintf("%s %s %s", t.url.Host, version, cipher)
+	if c := leaf; c != nil {
 		s += fmt.Sprintf("; certificate '%s' issued by '%s', valid until %s", certLabel(c.Subject.CommonName, c.DNSNames), c.Issuer.CommonName, certs.Date(c.NotAfter))
 	}
 	return s

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
+	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
 )
 
 // parsed is the options and plan go-flags and Validate would make of args.
@@ -50,6 +51,7 @@ func TestJudge(t *testing.T) {
 	now := time.Date(2030, 6, 1, 12, 0, 0, 0, time.UTC)
 	leaf := &x509.Certificate{Subject: pkixName("www.example.org"), NotBefore: now.AddDate(0, -2, 0), NotAfter: now.Add(10 * 24 * time.Hour)}
 	handshake := &tls.ConnectionState{Version: tls.VersionTLS13, PeerCertificates: []*x509.Certificate{leaf}}
+	probed := &tlsprobe.Result{Addr: "192.0.2.1:443 via proxy 192.0.2.9:3128", Version: "TLS 1.3", Chain: []*x509.Certificate{leaf}}
 	const u = "https://www.example.org/health"
 	tests := []struct {
 		name string
@@ -78,8 +80,10 @@ func TestJudge(t *testing.T) {
 			[]string{`took 0.120s \(warning 0.1\)`, `time=0.12s;0.1;1;0`}},
 		{"no answer", nil, []fetched{{Fail: &failure{Text: "connection to 192.0.2.1:443 refused", Elapsed: 3 * time.Millisecond}}}, plugin.CRITICAL,
 			[]string{`^HTTP CRITICAL - https://www.example.org/health - connection to 192.0.2.1:443 refused \| time=0.003s;;;0`}},
-		{"-C alone: days from the observed time", []string{"-C", "30,7"}, []fetched{{Cert: handshake, Took: 50 * time.Millisecond}}, plugin.WARNING,
+		{"-C alone: days from the observed time", []string{"-C", "30,7"}, []fetched{{Cert: probed, Took: 50 * time.Millisecond}}, plugin.WARNING,
 			[]string{`certificate 'www.example.org' expires in 10(\.0)? days`, `cert_days=10;30:;7:`}},
+		{"-C alone -v", []string{"-C", "30,7", "-v"}, []fetched{{Cert: probed, Took: 50 * time.Millisecond}}, plugin.WARNING,
+			[]string{`\nwww.example.org TLS 1.3 .*; certificate 'www.example.org' .* from 192.0.2.1:443 via proxy 192.0.2.9:3128`}},
 		{"-C alone on http", []string{"-C", "30", "-u", "http://www.example.org/"}, []fetched{{}}, plugin.UNKNOWN,
 			[]string{`-C needs an https URL`}},
 		{"-C continue", []string{"-C", "30,7", "--continue-after-certificate"}, []fetched{{Chain: []*httpprobe.Response{withTLS(answer(u, 500, ""), handshake)}}}, plugin.CRITICAL,

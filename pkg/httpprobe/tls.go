@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // TLSOptions are the TLS settings a sysadmin chooses. Certificates and
@@ -68,7 +69,7 @@ func BuildTLS(o TLSOptions) *tls.Config {
 			if o.SNI == "" {
 				return errors.New("tls: no name to verify the certificate against (NoSNIFor not applied)")
 			}
-			return verifyFor(cs, roots, o.SNI)
+			return VerifyChain(cs.PeerCertificates, roots, o.SNI, time.Now())
 		}
 	}
 	return cfg
@@ -86,21 +87,26 @@ func NoSNIFor(cfg *tls.Config, host string, o TLSOptions) *tls.Config {
 		name = host
 	}
 	roots := cfg.RootCAs
-	c.VerifyConnection = func(cs tls.ConnectionState) error { return verifyFor(cs, roots, name) }
+	c.VerifyConnection = func(cs tls.ConnectionState) error {
+		return VerifyChain(cs.PeerCertificates, roots, name, time.Now())
+	}
 	return c
 }
 
-func verifyFor(cs tls.ConnectionState, roots *x509.CertPool, name string) error {
-	if len(cs.PeerCertificates) == 0 {
+// VerifyChain verifies a chain as presented (leaf first) as crypto/tls
+// does for a client: to roots (nil: the system's), for name, at now; the
+// error is the one a failed handshake would carry.
+func VerifyChain(chain []*x509.Certificate, roots *x509.CertPool, name string, now time.Time) error {
+	if len(chain) == 0 {
 		return errors.New("tls: server sent no certificate")
 	}
 	inter := x509.NewCertPool()
-	for _, c := range cs.PeerCertificates[1:] {
+	for _, c := range chain[1:] {
 		inter.AddCert(c)
 	}
-	_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: name})
+	_, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: name, CurrentTime: now})
 	if err != nil {
-		return &tls.CertificateVerificationError{UnverifiedCertificates: cs.PeerCertificates, Err: err}
+		return &tls.CertificateVerificationError{UnverifiedCertificates: chain, Err: err}
 	}
 	return nil
 }

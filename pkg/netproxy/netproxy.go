@@ -1,7 +1,8 @@
 // Package netproxy reaches a TCP endpoint through an HTTP proxy (HTTP
-// CONNECT) and picks the proxy from the environment the way curl does:
-// the lowercase variable wins over the uppercase one, and no_proxy names
-// hosts reached directly. A CONNECT tunnel carries any byte stream, so a
+// CONNECT) and picks the proxy from the environment, for these tunnels
+// and for an http.Transport alike: the lowercase variable wins over the
+// uppercase one, as in curl, and no_proxy names hosts reached directly
+// (matched by golang.org/x/net/http/httpproxy, as net/http does). A CONNECT tunnel carries any byte stream, so a
 // STARTTLS opening works through it as well as a TLS handshake, if the
 // proxy allows CONNECT to that port.
 package netproxy
@@ -16,6 +17,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"golang.org/x/net/http/httpproxy"
 )
 
 // Dialer opens connections; *net.Dialer is one.
@@ -51,6 +54,10 @@ func Parse(s string) (*url.URL, error) {
 type Env struct {
 	HTTPS, HTTP string // the raw values of https_proxy and http_proxy
 	NoProxy     string
+	// CGI is set under a CGI server (REQUEST_METHOD), where HTTP_PROXY
+	// may come from a request header (httpoxy): an http proxy is then
+	// refused, as net/http does.
+	CGI bool
 }
 
 // FromEnv reads https_proxy, http_proxy and no_proxy, each lowercase
@@ -62,17 +69,27 @@ func FromEnv(getenv func(string) string) Env {
 		}
 		return getenv(strings.ToUpper(name))
 	}
-	return Env{HTTPS: get("https_proxy"), HTTP: get("http_proxy"), NoProxy: get("no_proxy")}
+	return Env{HTTPS: get("https_proxy"), HTTP: get("http_proxy"), NoProxy: get("no_proxy"), CGI: getenv("REQUEST_METHOD") != ""}
 }
 
-// For returns the proxy for host (a name or an address, no port) under
-// scheme "https" or "http", or nil when none is set or no_proxy matches.
-func (e Env) For(scheme, host string) (*url.URL, error) {
+// Request picks the proxy of an HTTP request, for http.Transport's
+// Proxy: any proxy the Transport speaks to (http, https, socks5), nil
+// when none is set or no_proxy matches. The matching is
+// golang.org/x/net/http/httpproxy's, the code net/http itself uses.
+func (e Env) Request(r *http.Request) (*url.URL, error) {
+	cfg := httpproxy.Config{HTTPProxy: e.HTTP, HTTPSProxy: e.HTTPS, NoProxy: e.NoProxy, CGI: e.CGI}
+	return cfg.ProxyFunc()(r.URL)
+}
+
+// For returns the proxy to tunnel to hostport through under scheme
+// "https" or "http", or nil when none is set or no_proxy matches. Only
+// an http:// proxy is accepted: the tunnel is a CONNECT.
+func (e Env) For(scheme, hostport string) (*url.URL, error) {
 	raw := e.HTTP
 	if scheme == "https" {
 		raw = e.HTTPS
 	}
-	if raw == "" || Bypass(e.NoProxy, host) {
+	if raw == "" || Bypass(e.NoProxy, scheme, hostport) {
 		return nil, nil
 	}
 	u, err := Parse(raw)
@@ -82,39 +99,20 @@ func (e Env) For(scheme, host string) (*url.URL, error) {
 	return u, nil
 }
 
-// Bypass says whether no_proxy names host: "*", the host itself, a
-// domain it is in (".example.com" or "example.com"), an IP address or a
-// CIDR range holding it. Ports in entries are ignored.
-func Bypass(noProxy, host string) bool {
-	host = strings.ToLower(strings.Trim(host, "[]"))
-	ip := net.ParseIP(host)
-	for _, e := range strings.FieldsFunc(noProxy, func(r rune) bool { return r == ',' || r == ' ' }) {
-		e = strings.ToLower(e)
-		if e == "*" {
-			return true
-		}
-		if _, n, err := net.ParseCIDR(e); err == nil {
-			if ip != nil && n.Contains(ip) {
-				return true
-			}
-			continue
-		}
-		if h, _, err := net.SplitHostPort(e); err == nil {
-			e = h
-		}
-		e = strings.Trim(e, "[]")
-		if eip := net.ParseIP(e); eip != nil {
-			if ip != nil && eip.Equal(ip) {
-				return true
-			}
-			continue
-		}
-		e = strings.TrimPrefix(strings.TrimPrefix(e, "*"), ".")
-		if e != "" && (host == e || strings.HasSuffix(host, "."+e)) {
-			return true
-		}
-	}
-	return false
+// anyProxy stands for the proxy when only no_proxy is asked about.
+const anyProxy = "http://proxy.invalid:3128"
+
+// Bypass says whether no_proxy sends a connection to hostport ("host" or
+// "host:port", the port defaulting to scheme's) around the proxy, by
+// httpproxy's rules: "*"; the host itself or a domain it is in
+// ("example.com" matches it and its subdomains, ".example.com" its
+// subdomains, "*.example.com" too); an IP address or a CIDR range
+// holding it; an entry with a port matches that port only. "localhost"
+// and loopback addresses are never proxied.
+func Bypass(noProxy, scheme, hostport string) bool {
+	cfg := httpproxy.Config{HTTPProxy: anyProxy, HTTPSProxy: anyProxy, NoProxy: noProxy}
+	p, err := cfg.ProxyFunc()(&url.URL{Scheme: scheme, Host: hostport})
+	return p == nil && err == nil
 }
 
 // Dial connects to addr ("host:port") through the HTTP proxy with

@@ -6,16 +6,54 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 )
 
 func TestFromEnvLowercaseWins(t *testing.T) {
-	env := map[string]string{"https_proxy": "http://low:1", "HTTPS_PROXY": "http://up:2", "HTTP_PROXY": "http://up:3", "NO_PROXY": "x.test"}
+	env := map[string]string{"https_proxy": "http://low:1", "HTTPS_PROXY": "http://up:2", "HTTP_PROXY": "http://up:3", "NO_PROXY": "x.test", "no_proxy": "y.test"}
 	e := FromEnv(func(k string) string { return env[k] })
-	if e.HTTPS != "http://low:1" || e.HTTP != "http://up:3" || e.NoProxy != "x.test" {
+	if e.HTTPS != "http://low:1" || e.HTTP != "http://up:3" || e.NoProxy != "y.test" || e.CGI {
 		t.Errorf("FromEnv = %+v", e)
+	}
+	for _, tt := range []struct {
+		url, want string
+	}{
+		{"https://a.test/", "http://low:1"},
+		{"http://a.test/", "http://up:3"},
+		{"https://y.test/", ""},
+		{"https://x.test/", "http://low:1"}, // NO_PROXY lost to no_proxy
+		{"https://127.0.0.1/", ""},          // loopback: never proxied
+	} {
+		req, _ := http.NewRequest("GET", tt.url, nil)
+		got, err := e.Request(req)
+		if err != nil || (got == nil) != (tt.want == "") || (got != nil && got.String() != tt.want) {
+			t.Errorf("Request(%s) = %v, %v; want %q", tt.url, got, err, tt.want)
+		}
+		u, _ := url.Parse(tt.url)
+		tun, err := e.For(u.Scheme, u.Host)
+		if err != nil || (tun == nil) != (tt.want == "") || (tun != nil && tun.String() != tt.want) {
+			t.Errorf("For(%s) = %v, %v; want %q", tt.url, tun, err, tt.want)
+		}
+	}
+	// A tunnel needs an http:// proxy with a port; a request does not.
+	e = Env{HTTPS: "socks5://s:1080"}
+	if _, err := e.For("https", "a.test:443"); err == nil || !strings.Contains(err.Error(), `https_proxy: scheme "socks5"`) {
+		t.Errorf("For with socks5: %v", err)
+	}
+	req, _ := http.NewRequest("GET", "https://a.test/", nil)
+	if p, err := e.Request(req); err != nil || p == nil || p.Scheme != "socks5" {
+		t.Errorf("Request with socks5: %v, %v", p, err)
+	}
+	// Under CGI, HTTP_PROXY may be a request header (httpoxy).
+	cgi := FromEnv(func(k string) string {
+		return map[string]string{"HTTP_PROXY": "http://evil:1", "REQUEST_METHOD": "GET"}[k]
+	})
+	req, _ = http.NewRequest("GET", "http://a.test/", nil)
+	if p, err := cgi.Request(req); p != nil || err == nil {
+		t.Errorf("CGI: %v, %v", p, err)
 	}
 }
 
@@ -32,14 +70,20 @@ func TestBypass(t *testing.T) {
 		{"*.a.test", "www.a.test", true},
 		{"a.test", "ba.test", false},
 		{"b.test, A.TEST:443", "a.test", true},
+		{"A.TEST:8443", "a.test", false}, // a port in an entry is that port only
+		{"A.TEST:8443", "a.test:8443", true},
 		{"10.0.0.0/8", "10.1.2.3", true},
 		{"10.0.0.0/8", "11.1.2.3", false},
-		{"127.0.0.1", "127.0.0.1", true},
-		{"::1", "[::1]", true},
-		{"127.0.0.1", "localhost", false},
+		{"fd00::/8", "[fd00::1]", true},
+		{"192.0.2.1", "192.0.2.1", true},
+		{"192.0.2.1", "192.0.2.2", false},
+		{"2001:db8::1", "[2001:db8::1]", true},
+		{"", "localhost", true}, // loopback: never proxied
+		{"", "127.0.0.1", true},
+		{"", "[::1]", true},
 	}
 	for _, tt := range tests {
-		if got := Bypass(tt.noProxy, tt.host); got != tt.want {
+		if got := Bypass(tt.noProxy, "https", tt.host); got != tt.want {
 			t.Errorf("Bypass(%q, %q) = %v", tt.noProxy, tt.host, got)
 		}
 	}

@@ -3,6 +3,7 @@ package tlsprobe
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -89,5 +90,24 @@ func TestAcceptsBelow(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%s:%s below %s: %q, %v; want %q", tt.host, tt.port, tls.VersionName(tt.min), got, err, tt.want)
 		}
+	}
+}
+
+// TestMinVersion: Probe offers nothing older than Target.MinVersion, and
+// a refusal keeps its cause (a caller tells a refused client
+// certificate by the alert).
+func TestMinVersion(t *testing.T) {
+	cert := certtest.New(t, certtest.Spec{CN: "svc.test"}).TLS()
+	host, port := tlsServer(t, &tls.Config{Certificates: []tls.Certificate{cert}, MaxVersion: tls.VersionTLS12})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	res, err := Probe(ctx, &net.Dialer{}, Target{Host: host, Port: port, MinVersion: tls.VersionTLS12})
+	if err != nil || res.Version != "TLS 1.2" {
+		t.Errorf("min 1.2: %q, %v", res.Version, err)
+	}
+	_, err = Probe(ctx, &net.Dialer{}, Target{Host: host, Port: port, MinVersion: tls.VersionTLS13})
+	var op *net.OpError
+	if err == nil || !strings.HasPrefix(err.Error(), "TLS handshake: ") || !errors.As(err, &op) || op.Op != "remote error" {
+		t.Errorf("min 1.3 against a 1.2 server: %v (%#v)", err, op)
 	}
 }

@@ -42,10 +42,17 @@ type Target struct {
 	Proxy *url.URL
 	// ClientCert, when set, is sent to a server that asks for one.
 	ClientCert *tls.Certificate
+	// MinVersion is the oldest TLS version Probe offers; 0 is TLS 1.0.
+	MinVersion uint16
+	// NoSNI sends no server name, even for a name.
+	NoSNI bool
 }
 
 // ServerName is the SNI sent: none for an IP literal (RFC 6066).
 func (t Target) ServerName() string {
+	if t.NoSNI {
+		return ""
+	}
 	if t.SNI != "" {
 		return t.SNI
 	}
@@ -77,7 +84,7 @@ var Protocols = map[string]string{
 func Probe(ctx context.Context, d Dialer, t Target) (Result, error) {
 	// Go's client refuses TLS 1.0 and 1.1 unless asked (since Go 1.22):
 	// a certificate on an old server is still a certificate to judge.
-	return handshake(ctx, d, t, t.config(tls.VersionTLS10, 0, nil))
+	return handshake(ctx, d, t, t.config(max(tls.VersionTLS10, t.MinVersion), 0, nil))
 }
 
 // config is the client configuration for t, offering versions from min
@@ -224,8 +231,18 @@ func describeHandshake(ctx context.Context, err error, within string) error {
 	case errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET):
 		return errors.New("TLS handshake: the server closed the connection")
 	}
-	return fmt.Errorf("TLS handshake: %s", DescribeError(err, time.Now()))
+	return &described{"TLS handshake: " + DescribeError(err, time.Now()), err}
 }
+
+// described is an error in words that keeps its cause, so a caller can
+// still tell a refused client certificate from a refused version.
+type described struct {
+	text string
+	err  error
+}
+
+func (d *described) Error() string { return d.text }
+func (d *described) Unwrap() error { return d.err }
 
 func isTimeout(ctx context.Context, err error) bool {
 	var ne net.Error

@@ -322,6 +322,7 @@ func TestSNI(t *testing.T) {
 		{"IP literal: no SNI", func(*Target) {}, ""},
 		{"--sni", func(tg *Target) { tg.SNI = "override.test" }, "override.test"},
 		{"name with --resolve", func(tg *Target) { tg.Host, tg.Addr = "www.test", "127.0.0.1" }, "www.test"},
+		{"NoSNI", func(tg *Target) { tg.Host, tg.Addr, tg.NoSNI = "www.test", "127.0.0.1", true }, ""},
 	}
 	for i, c := range cases {
 		if _, err := probe(t, s.addr, "", c.mod); err != nil {
