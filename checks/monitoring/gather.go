@@ -147,7 +147,11 @@ func readStatus(ctx context.Context, src *files.Source, n *nagiosObs) error {
 		return err
 	}
 	defer r.Close()
-	n.Status, err = nagiosstatus.Parse(r)
+	var size int64 // a hint: a file that changed since is read as it is
+	if info, err := src.Stat(ctx, n.StatusPath); err == nil {
+		size = info.Size
+	}
+	n.Status, err = nagiosstatus.Parse(r, size)
 	var ferr *files.Error
 	switch {
 	case errors.As(err, &ferr):
