@@ -165,3 +165,39 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The kernel's OOM count (vmstat under --procfs) is kept between runs:
+// when it rose and the engine is gone, a readable kernel log names the
+// victim; one that cannot be read still lets the count say "likely".
+func TestNagiosOOMCount(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first")
+	base := []string{"--nagios-status", fixture("status.dat")}
+	if code, out := run(t, append(base, "--procfs", fixture("proc"), "--state-file", first)...); code != 0 {
+		t.Fatalf("first run: exit %d, want 0:\n%s", code, out)
+	}
+	tests := []struct {
+		name string
+		kmsg string
+		want string
+	}{
+		{"log names the engine", fixture("dead/kmsg"), "is not running: no process 1; killed by the OOM killer: nagios4 (pid 1) in /system.slice/nagios4.service"},
+		{"log unreadable", fixture("proc"), "is not running: no process 1; it was likely killed by the OOM killer: the kernel counted 1 OOM kill since the last run"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := os.ReadFile(first)
+			must(t, err)
+			state := filepath.Join(t.TempDir(), "state")
+			must(t, os.WriteFile(state, data, 0o600))
+			_, out := run(t, append(base, "--procfs", fixture("dead/proc"), "--kmsg", tc.kmsg, "--state-file", state)...)
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("output lacks %q:\n%s", tc.want, out)
+			}
+			// The next run compares with this one: no new kill.
+			if _, out := run(t, append(base, "--procfs", fixture("dead/proc"), "--kmsg", tc.kmsg, "--state-file", state)...); strings.Contains(out, "likely") {
+				t.Errorf("third run: the kill is news once:\n%s", out)
+			}
+		})
+	}
+}

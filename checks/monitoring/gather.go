@@ -43,6 +43,7 @@ type nagiosObs struct {
 	OOM           []kmsg.Victim
 	OOMNote       string // why the kernel log was not read (a note)
 	OOMBad        string // an explicit --kmsg that cannot be read (UNKNOWN)
+	OOMCount      oomCount
 	Restarted     *saved // the process of the last run, when another one runs now
 }
 
@@ -62,6 +63,19 @@ type notifLog struct {
 	Err  error // the log could not be read (UNKNOWN)
 	// Missing says why a log named by default is not there (a note).
 	Missing string
+}
+
+// oomCount is the kernel's count of OOM kills (oom_kill in vmstat),
+// compared with the last run's: it tells that the OOM killer ran even
+// when the kernel log, which names its victims, is closed to the user
+// the check runs as.
+type oomCount struct {
+	Known    bool
+	Total    uint64 // since boot
+	BootID   string // "" when the procfs root has none (a fixture tree)
+	Compared bool   // the last run counted too, in the same boot
+	Since    uint64 // kills since the last run, when Compared
+	Why      string // why there is no count (a -v note)
 }
 
 // engineProc is the engine's process as /proc shows it.
@@ -131,6 +145,7 @@ func gatherNagios(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		done()
 	}
 	readLog(ctx, env, o, n, prev)
+	n.OOMCount = readOOMCount(ctx, env, o, prev)
 	readOOM(ctx, env, o, n, prev)
 	return n, nil
 }
@@ -330,6 +345,22 @@ func readOOM(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, pre
 			}
 		}
 	}
+}
+
+// readOOMCount reads the kernel's OOM kill count under --procfs (one
+// small file) and compares it with the last run's.
+func readOOMCount(ctx context.Context, env *plugin.Env, o *Options, prev *saved) oomCount {
+	dir := env.Files().Dir(ctx, o.Procfs)
+	total, err := kmsg.OOMKills(dir)
+	if err != nil {
+		return oomCount{Why: "OOM kills not counted: " + err.Error()}
+	}
+	c := oomCount{Known: true, Total: total, BootID: kmsg.BootID(dir)}
+	sameBoot := c.BootID == "" || prev == nil || prev.BootID == "" || c.BootID == prev.BootID
+	if prev != nil && prev.OOMCounted && sameBoot && total >= prev.OOMKills {
+		c.Compared, c.Since = true, total-prev.OOMKills
+	}
+	return c
 }
 
 // defaultKmsg is --kmsg's default: trouble with it is a note.

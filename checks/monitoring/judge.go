@@ -55,6 +55,8 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 		if n.Restarted != nil {
 			if v := victimOf(n, n.Restarted.PID); v != "" {
 				text += "; pid " + strconv.Itoa(n.Restarted.PID) + " of the last run was " + v
+			} else if l := oomLikely(n); l != "" {
+				text += "; pid " + strconv.Itoa(n.Restarted.PID) + " of the last run " + l
 			}
 		}
 		res.Add(plugin.CRITICAL, text)
@@ -74,6 +76,8 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 		text := name + " restarted since the last run (was pid " + strconv.Itoa(n.Restarted.PID) + ")"
 		if v := victimOf(n, n.Restarted.PID); v != "" {
 			res.Add(plugin.WARNING, text+": "+v)
+		} else if l := oomLikely(n); l != "" {
+			res.Add(plugin.WARNING, text+": it "+l)
 		} else if obs.Verbose > 0 {
 			res.Note(text)
 		}
@@ -83,6 +87,9 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 	}
 	if n.OOMNote != "" {
 		res.Note(n.OOMNote)
+	}
+	if n.OOMCount.Why != "" && obs.Verbose > 0 {
+		res.Note(n.OOMCount.Why)
 	}
 	age := obs.Now.Sub(time.Unix(prog.Created, 0))
 	limit := statusLimit(o, n)
@@ -141,10 +148,18 @@ func judgeProc(n *nagiosObs, name string) (plugin.State, string) {
 		text := "the engine (pid " + pid + " in " + n.StatusPath + ") is not running: " + p.Gone
 		if v := victimOf(n, p.PID); v != "" {
 			text += "; " + v
+		} else if l := oomLikely(n); l != "" {
+			text += "; it " + l
 		}
 		return plugin.CRITICAL, text
 	case p.State == 'Z' || p.State == 'X':
-		return plugin.CRITICAL, name + " (pid " + pid + ") is dead (a zombie)"
+		text := name + " (pid " + pid + ") is dead (a zombie)"
+		if v := victimOf(n, p.PID); v != "" {
+			text += ": " + v
+		} else if l := oomLikely(n); l != "" {
+			text += ": it " + l
+		}
+		return plugin.CRITICAL, text
 	case p.State == 'T' || p.State == 't':
 		return plugin.CRITICAL, name + " (pid " + pid + ") is stopped (SIGSTOP or a debugger): it checks nothing"
 	}
@@ -163,6 +178,19 @@ func victimOf(n *nagiosObs, pid int) string {
 		}
 	}
 	return ""
+}
+
+// oomLikely says that the OOM killer likely took the engine, "" when
+// nothing says so: the kernel counted OOM kills since the last run and
+// its log, which would name the process, could not be read. A log that
+// was read and does not name the engine means the kills were of others.
+func oomLikely(n *nagiosObs) string {
+	c := n.OOMCount
+	if !c.Compared || c.Since == 0 || (n.OOMNote == "" && n.OOMBad == "") {
+		return ""
+	}
+	return "was likely killed by the OOM killer: the kernel counted " + human.Plural(int(c.Since), "OOM kill", "OOM kills") +
+		" since the last run (its log, which names the process, is not readable)"
 }
 
 // late is one active check whose last run is too old.

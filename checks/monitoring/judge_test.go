@@ -51,6 +51,14 @@ func healthy() *nagiosObs {
 	}
 }
 
+// noKmsg is the note of a kernel log closed to the user.
+const noKmsg = "whether the OOM killer took the engine is not known: /dev/kmsg not readable as uid 110 (dmesg_restrict)"
+
+// counted is an OOM count that rose by since since the last run.
+func counted(since uint64) oomCount {
+	return oomCount{Known: true, Total: 10 + since, Compared: true, Since: since}
+}
+
 func TestJudgeNagios(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -134,6 +142,50 @@ func TestJudgeNagios(t *testing.T) {
 			n.OOM = []kmsg.Victim{{PID: 4000, Comm: "nagios4"}}
 		}, &saved{PID: 4000, Started: 1, RSS: 1 << 30, At: now.Add(-5 * time.Minute).Unix()}, plugin.WARNING,
 			[]string{"nagios4 restarted since the last run (was pid 4000): killed by the OOM killer: nagios4 (pid 4000)"}},
+		// The kernel's OOM count: a rise since the last run says the OOM
+		// killer likely took a dead or restarted engine when the kernel
+		// log cannot name it (the nagios user, dmesg_restrict).
+		{"killed, OOM count rose, log closed", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOMCount, n.OOMNote = counted(2), noKmsg
+		}, nil, plugin.CRITICAL,
+			[]string{"is not running: no process 4242; it was likely killed by the OOM killer: the kernel counted 2 OOM kills since the last run (its log, which names the process, is not readable)",
+				"whether the OOM killer took the engine is not known"}},
+		{"killed, OOM count unchanged", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOMCount, n.OOMNote = counted(0), noKmsg
+		}, nil, plugin.CRITICAL, []string{"is not running: no process 4242\n"}},
+		{"killed, OOM count rose, not compared", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOMCount, n.OOMNote = oomCount{Known: true, Total: 9}, noKmsg
+		}, nil, plugin.CRITICAL, []string{"is not running: no process 4242\n"}},
+		{"killed, OOM count rose, log read names others", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOMCount = counted(1)
+		}, nil, plugin.CRITICAL, []string{"is not running: no process 4242\n"}},
+		{"killed, log names the engine", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOMCount = counted(1)
+			n.OOM = []kmsg.Victim{{PID: 4242, Comm: "nagios4"}}
+		}, nil, plugin.CRITICAL, []string{"no process 4242; killed by the OOM killer: nagios4 (pid 4242)\n"}},
+		{"zombie, OOM count rose, --kmsg unreadable", nil, func(n *nagiosObs) {
+			n.Proc.State = 'Z'
+			n.OOMCount, n.OOMBad = counted(1), "/x: no such file (--kmsg)"
+		}, nil, plugin.CRITICAL, []string{"nagios4 (pid 4242) is dead (a zombie): it was likely killed by the OOM killer: the kernel counted 1 OOM kill since the last run"}},
+		{"restarted, OOM count rose, log closed", nil, func(n *nagiosObs) {
+			n.Restarted = &saved{PID: 4000}
+			n.OOMCount, n.OOMNote = counted(1), noKmsg
+		}, nil, plugin.WARNING,
+			[]string{"MONITORING WARNING - nagios4 restarted since the last run (was pid 4000): it was likely killed by the OOM killer: the kernel counted 1 OOM kill"}},
+		{"restarted, OOM count unchanged", nil, func(n *nagiosObs) {
+			n.Restarted = &saved{PID: 4000}
+			n.OOMCount, n.OOMNote = counted(0), noKmsg
+		}, nil, plugin.OK, nil},
+		{"status missing, OOM count rose, log closed", nil, func(n *nagiosObs) {
+			n.StatusMissing, n.Status, n.Proc = true, nagiosstatus.Status{}, engineProc{}
+			n.Restarted = &saved{PID: 4000}
+			n.OOMCount, n.OOMNote = counted(3), noKmsg
+		}, nil, plugin.CRITICAL, []string{"(it removes the file when it stops); pid 4000 of the last run was likely killed by the OOM killer: the kernel counted 3 OOM kills since the last run"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
