@@ -201,3 +201,37 @@ func TestNagiosOOMCount(t *testing.T) {
 		})
 	}
 }
+
+// The lock file (lock_file in the configuration) names pid 2, stopped,
+// while status.dat names pid 1: the output names pid 2, whether
+// status.dat is fresh or stale.
+func TestNagiosLockFile(t *testing.T) {
+	dir := t.TempDir()
+	config := func(lock string) string {
+		cfg := filepath.Join(dir, filepath.Base(lock)+".cfg")
+		must(t, os.WriteFile(cfg, []byte(fmt.Sprintf("status_file=%s\nlock_file=%s\nstatus_update_interval=10\n", fixture("status.dat"), lock)), 0o644))
+		return cfg
+	}
+	tests := []struct {
+		name  string
+		lock  string
+		later time.Duration
+		code  int
+		want  string
+	}{
+		{"fresh", fixture("lock/nagios4.pid"), 0, 2, "MONITORING CRITICAL - the lock file " + fixture("lock/nagios4.pid") + " names pid 2, not status.dat's 1: nagios4 (pid 2) is stopped (SIGSTOP or a debugger)"},
+		{"stale", fixture("lock/nagios4.pid"), time.Hour, 2, "[CRITICAL] the lock file " + fixture("lock/nagios4.pid") + " names pid 2, not status.dat's 1: nagios4 (pid 2) is stopped"},
+		{"no lock file", fixture("lock/nowhere.pid"), 0, 0, "lock file not read: " + fixture("lock/nowhere.pid") + ": no such file"},
+		{"garbage", fixture("lock/garbage.pid"), 0, 0, `lock file not read: ` + fixture("lock/garbage.pid") + `: malformed lock file: "garbage" is no pid`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fixtureNow = fixtureNow.Add(tc.later)
+			defer func() { fixtureNow = fixtureNow.Add(-tc.later) }()
+			code, out := run(t, "-v", "--nagios-config", config(tc.lock), "--procfs", fixture("lock/proc"), "--no-state-file")
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Errorf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, out)
+			}
+		})
+	}
+}

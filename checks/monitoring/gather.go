@@ -44,6 +44,7 @@ type nagiosObs struct {
 	OOMNote       string // why the kernel log was not read (a note)
 	OOMBad        string // an explicit --kmsg that cannot be read (UNKNOWN)
 	OOMCount      oomCount
+	Lock          lockObs
 	Restarted     *saved // the process of the last run, when another one runs now
 }
 
@@ -63,6 +64,17 @@ type notifLog struct {
 	Err  error // the log could not be read (UNKNOWN)
 	// Missing says why a log named by default is not there (a note).
 	Missing string
+}
+
+// lockObs is the engine's lock file (lock_file in the configuration):
+// the pid of the engine that started last, which tells which process is
+// hung or stopped when status.dat, which names its writer, is stale,
+// missing, or names another one.
+type lockObs struct {
+	Path string      // "" when the configuration names none
+	PID  int         // 0 when not read
+	Proc *engineProc // the lock pid's process, read when status.dat does not name it
+	Note string      // why it was not read (a -v note)
 }
 
 // oomCount is the kernel's count of OOM kills (oom_kill in vmstat),
@@ -144,6 +156,7 @@ func gatherNagios(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		n.Proc = readProc(ctx, env, o, n.Status.Program)
 		done()
 	}
+	readLock(ctx, env, o, n)
 	readLog(ctx, env, o, n, prev)
 	n.OOMCount = readOOMCount(ctx, env, o, prev)
 	readOOM(ctx, env, o, n, prev)
@@ -251,6 +264,39 @@ func readProc(ctx context.Context, env *plugin.Env, o *Options, prog nagiosstatu
 	}
 	p.Found = true
 	return p
+}
+
+// readLock reads the lock file's pid, and that process when status.dat
+// does not name it (missing, no pid, another pid). A lock file that is
+// not there is a note: the engine removes it when it stops.
+func readLock(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs) {
+	l := &n.Lock
+	l.Path = n.Config.LockFile
+	if l.Path == "" {
+		if n.ConfigPath == "" {
+			l.Note = "no lock file read: its path is in the engine's configuration (give --nagios-config)"
+		}
+		return
+	}
+	done := env.Begin("reading " + l.Path)
+	data, err := env.Files().Read(ctx, files.Config, l.Path)
+	done()
+	if err == nil {
+		l.PID, err = nagiosstatus.ParseLock(data)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", l.Path, err)
+		}
+	}
+	if err != nil {
+		l.Note = "lock file not read: " + err.Error()
+		return
+	}
+	if n.StatusMissing || l.PID != n.Status.Program.PID {
+		done = env.Begin("reading the lock file's process in " + o.Procfs)
+		p := readProc(ctx, env, o, nagiosstatus.Program{PID: l.PID})
+		done()
+		l.Proc = &p
+	}
 }
 
 // readLog reads the end of the engine's log for notifications since the

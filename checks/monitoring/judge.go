@@ -60,6 +60,7 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 			}
 		}
 		res.Add(plugin.CRITICAL, text)
+		judgeLock(obs, n, true, res)
 		judgeLog(o, n.Log, noLogFile, "", res)
 		return nil
 	}
@@ -101,6 +102,7 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 		res.Add(plugin.OK, ageText)
 		oks = append(oks, ageText)
 	}
+	judgeLock(obs, n, age > limit, res)
 	if !prog.Notifications {
 		res.Add(plugin.CRITICAL, "notifications are disabled globally: no problem reaches anyone")
 	}
@@ -168,6 +170,46 @@ func judgeProc(n *nagiosObs, name string) (plugin.State, string) {
 		text = name + " " + v + " (pid " + pid + ") running"
 	}
 	return plugin.OK, text
+}
+
+// judgeLock says which process the lock file names when status.dat
+// does not name it. A stopped or zombie one is CRITICAL. With status.dat
+// missing or stale, a running one is the engine that no longer writes
+// it (CRITICAL); with status.dat fresh, it is a WARNING (a second
+// engine, or status.dat's pid is wrong). One that is gone is a lock
+// file left behind (a note).
+func judgeLock(obs observations, n *nagiosObs, stale bool, res *plugin.Result) {
+	l := n.Lock
+	if l.Note != "" {
+		if obs.Verbose > 0 {
+			res.Note(l.Note)
+		}
+		return
+	}
+	if l.Proc == nil {
+		return
+	}
+	text := "the lock file " + l.Path + " names pid " + strconv.Itoa(l.PID)
+	if !n.StatusMissing {
+		text += ", not status.dat's " + strconv.Itoa(n.Status.Program.PID)
+	}
+	p := *l.Proc
+	switch {
+	case p.Err != nil:
+		res.Note(text + ": its process cannot be read: " + p.Err.Error())
+	case !p.Found:
+		res.Note(text + ": " + p.Gone + " (a lock file left behind)")
+	case p.State == 'Z' || p.State == 'X':
+		res.Add(plugin.CRITICAL, text+": "+p.Comm+" (pid "+strconv.Itoa(p.PID)+") is dead (a zombie)")
+	case p.State == 'T' || p.State == 't':
+		res.Add(plugin.CRITICAL, text+": "+p.Comm+" (pid "+strconv.Itoa(p.PID)+") is stopped (SIGSTOP or a debugger): it checks nothing")
+	case stale:
+		res.Add(plugin.CRITICAL, text+": "+p.Comm+" (pid "+strconv.Itoa(p.PID)+") runs but does not write "+n.StatusPath)
+	case n.Proc.Alive():
+		res.Add(plugin.WARNING, text+": "+p.Comm+" (pid "+strconv.Itoa(p.PID)+") runs too (a second engine on the same files?)")
+	default:
+		res.Add(plugin.WARNING, text+": "+p.Comm+" (pid "+strconv.Itoa(p.PID)+") runs")
+	}
 }
 
 // victimOf says how the kernel log saw pid die, "" when it did not.

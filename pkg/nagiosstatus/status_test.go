@@ -245,3 +245,26 @@ func BenchmarkParse10k(b *testing.B) {
 		}
 	}
 }
+
+func TestParseLock(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		pid  int
+	}{
+		{"4242\n", 4242},
+		{" 17 \r\n", 17},
+		{"", 0},
+		{"0\n", 0},
+		{"-3\n", 0},
+		{"4242\n4243\n", 0},
+		{"nagios\n", 0},
+	} {
+		pid, err := ParseLock([]byte(tc.data))
+		if pid != tc.pid || (err == nil) != (tc.pid > 0) {
+			t.Errorf("%q: %d, %v; want %d", tc.data, pid, err, tc.pid)
+		}
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v is not ErrMalformed", tc.data, err)
+		}
+	}
+}
