@@ -268,3 +268,17 @@ func TestParseLock(t *testing.T) {
 		}
 	}
 }
+
+// A size hint is a hint: a wrong one, tiny or absurd, parses the same.
+func TestParseSizeHint(t *testing.T) {
+	want, err := Parse(strings.NewReader(sample), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int64{-1, 1, 1 << 40, 1 << 62} {
+		got, err := Parse(strings.NewReader(sample), size)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("size %d: %+v, %v", size, got, err)
+		}
+	}
+}
