@@ -178,11 +178,14 @@ func TestNagiosOOMCount(t *testing.T) {
 	}
 	tests := []struct {
 		name string
+		proc string
 		kmsg string
 		want string
 	}{
-		{"log names the engine", fixture("dead/kmsg"), "is not running: no process 1; killed by the OOM killer: nagios4 (pid 1) in /system.slice/nagios4.service"},
-		{"log unreadable", fixture("proc"), "is not running: no process 1; it was likely killed by the OOM killer: the kernel counted 1 OOM kill since the last run"},
+		{"log names the engine", "dead/proc", fixture("dead/kmsg"), "is not running: no process 1; killed by the OOM killer: nagios4 (pid 1) in /system.slice/nagios4.service"},
+		{"log unreadable", "dead/proc", fixture("proc"), "is not running: no process 1; it was likely killed by the OOM killer: the kernel counted 1 OOM kill since the last run"},
+		// Another boot id: the count is this boot's, not since the last run.
+		{"rebooted", "rebooted/proc", fixture("proc"), "is not running: no process 1\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -190,12 +193,12 @@ func TestNagiosOOMCount(t *testing.T) {
 			must(t, err)
 			state := filepath.Join(t.TempDir(), "state")
 			must(t, os.WriteFile(state, data, 0o600))
-			_, out := run(t, append(base, "--procfs", fixture("dead/proc"), "--kmsg", tc.kmsg, "--state-file", state)...)
+			_, out := run(t, append(base, "--procfs", fixture(tc.proc), "--kmsg", tc.kmsg, "--state-file", state)...)
 			if !strings.Contains(out, tc.want) {
 				t.Errorf("output lacks %q:\n%s", tc.want, out)
 			}
 			// The next run compares with this one: no new kill.
-			if _, out := run(t, append(base, "--procfs", fixture("dead/proc"), "--kmsg", tc.kmsg, "--state-file", state)...); strings.Contains(out, "likely") {
+			if _, out := run(t, append(base, "--procfs", fixture(tc.proc), "--kmsg", tc.kmsg, "--state-file", state)...); strings.Contains(out, "likely") {
 				t.Errorf("third run: the kill is news once:\n%s", out)
 			}
 		})
