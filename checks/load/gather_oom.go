@@ -3,15 +3,12 @@ package load
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/hindsight-plugins/hindsight/pkg/files"
-	"github.com/hindsight-plugins/hindsight/pkg/human"
 	"github.com/hindsight-plugins/hindsight/pkg/kmsg"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
@@ -52,7 +49,7 @@ func gatherOOM(ctx context.Context, env *plugin.Env, o *Options, k kernel) (oomR
 	if err != nil {
 		// Missing (a fixture tree, a kernel before 4.13) is a -v note; a
 		// vmstat that is there but unusable is UNKNOWN.
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNoCounter) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, kmsg.ErrNoOOMCounter) {
 			r.Why = "OOM kills not counted: " + err.Error()
 		} else {
 			r.Bad = err
@@ -101,38 +98,11 @@ func gatherOOM(ctx context.Context, env *plugin.Env, o *Options, k kernel) (oomR
 }
 
 // readOOMKills reads oom_kill from vmstat (Linux 4.13+).
-func readOOMKills(k kernel) (uint64, error) {
-	path := k.proc.Path("vmstat")
-	data, err := k.proc.ReadFile("vmstat")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		name, v, ok := strings.Cut(line, " ")
-		if !ok || name != "oom_kill" {
-			continue
-		}
-		n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("%w oom_kill %q in %s", errMalformed, human.Truncate(strings.TrimSpace(v), 40), path)
-		}
-		return n, nil
-	}
-	return 0, fmt.Errorf("%w in %s (Linux before 4.13)", errNoCounter, path)
-}
-
-// errNoCounter marks a vmstat without oom_kill.
-var errNoCounter = errors.New("no oom_kill")
+func readOOMKills(k kernel) (uint64, error) { return kmsg.OOMKills(k.proc) }
 
 // readBootID reads the boot id, "" when there is none (a fixture tree):
 // a count that went down then still tells a reboot.
-func readBootID(k kernel) string {
-	data, err := k.proc.ReadFile("sys/kernel/random/boot_id")
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(data))
-}
+func readBootID(k kernel) string { return kmsg.BootID(k.proc) }
 
 // oomVictims reads the kernel log after seq and returns the last n
 // processes it says the OOM killer killed, the last sequence number

@@ -26,7 +26,11 @@ cannot report its own death.
 
 Nagios 4 and Naemon (from their files; without options, Debian's nagios4):
   - the engine's process, by the pid in status.dat: dead (a SIGKILL, the OOM
-    killer: the kernel log tells which) or stopped is CRITICAL;
+    killer: the kernel log tells which; when it is closed to the user, a
+    rise of the kernel's OOM kill count since the last run says the OOM
+    killer likely did) or stopped is CRITICAL; the lock file (lock_file of
+    the configuration) naming another process is shown, CRITICAL when that
+    one is stopped or a zombie, or runs while status.dat is stale;
   - status.dat older than --stale-factor times status_update_interval: the
     engine is dead or hung, CRITICAL;
   - notifications or active service checks disabled globally: CRITICAL;

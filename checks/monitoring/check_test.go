@@ -165,3 +165,76 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The kernel's OOM count (vmstat under --procfs) is kept between runs:
+// when it rose and the engine is gone, a readable kernel log names the
+// victim; one that cannot be read still lets the count say "likely".
+func TestNagiosOOMCount(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "first")
+	base := []string{"--nagios-status", fixture("status.dat")}
+	if code, out := run(t, append(base, "--procfs", fixture("proc"), "--state-file", first)...); code != 0 {
+		t.Fatalf("first run: exit %d, want 0:\n%s", code, out)
+	}
+	tests := []struct {
+		name string
+		proc string
+		kmsg string
+		want string
+	}{
+		{"log names the engine", "dead/proc", fixture("dead/kmsg"), "is not running: no process 1; killed by the OOM killer: nagios4 (pid 1) in /system.slice/nagios4.service"},
+		{"log unreadable", "dead/proc", fixture("proc"), "is not running: no process 1; it was likely killed by the OOM killer: the kernel counted 1 OOM kill since the last run"},
+		// Another boot id: the count is this boot's, not since the last run.
+		{"rebooted", "rebooted/proc", fixture("proc"), "is not running: no process 1\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := os.ReadFile(first)
+			must(t, err)
+			state := filepath.Join(t.TempDir(), "state")
+			must(t, os.WriteFile(state, data, 0o600))
+			_, out := run(t, append(base, "--procfs", fixture(tc.proc), "--kmsg", tc.kmsg, "--state-file", state)...)
+			if !strings.Contains(out, tc.want) {
+				t.Errorf("output lacks %q:\n%s", tc.want, out)
+			}
+			// The next run compares with this one: no new kill.
+			if _, out := run(t, append(base, "--procfs", fixture(tc.proc), "--kmsg", tc.kmsg, "--state-file", state)...); strings.Contains(out, "likely") {
+				t.Errorf("third run: the kill is news once:\n%s", out)
+			}
+		})
+	}
+}
+
+// The lock file (lock_file in the configuration) names pid 2, stopped,
+// while status.dat names pid 1: the output names pid 2, whether
+// status.dat is fresh or stale.
+func TestNagiosLockFile(t *testing.T) {
+	dir := t.TempDir()
+	config := func(lock string) string {
+		cfg := filepath.Join(dir, filepath.Base(lock)+".cfg")
+		must(t, os.WriteFile(cfg, []byte(fmt.Sprintf("status_file=%s\nlock_file=%s\nstatus_update_interval=10\n", fixture("status.dat"), lock)), 0o644))
+		return cfg
+	}
+	tests := []struct {
+		name  string
+		lock  string
+		later time.Duration
+		code  int
+		want  string
+	}{
+		{"fresh", fixture("lock/nagios4.pid"), 0, 2, "MONITORING CRITICAL - the lock file " + fixture("lock/nagios4.pid") + " names pid 2, not status.dat's 1: nagios4 (pid 2) is stopped (SIGSTOP or a debugger)"},
+		{"stale", fixture("lock/nagios4.pid"), time.Hour, 2, "[CRITICAL] the lock file " + fixture("lock/nagios4.pid") + " names pid 2, not status.dat's 1: nagios4 (pid 2) is stopped"},
+		{"no lock file", fixture("lock/nowhere.pid"), 0, 0, "lock file not read: " + fixture("lock/nowhere.pid") + ": no such file"},
+		{"garbage", fixture("lock/garbage.pid"), 0, 0, `lock file not read: ` + fixture("lock/garbage.pid") + `: malformed lock file: "garbage" is no pid`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fixtureNow = fixtureNow.Add(tc.later)
+			defer func() { fixtureNow = fixtureNow.Add(-tc.later) }()
+			code, out := run(t, "-v", "--nagios-config", config(tc.lock), "--procfs", fixture("lock/proc"), "--no-state-file")
+			if code != tc.code || !strings.Contains(out, tc.want) {
+				t.Errorf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, out)
+			}
+		})
+	}
+}

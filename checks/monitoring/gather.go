@@ -43,6 +43,8 @@ type nagiosObs struct {
 	OOM           []kmsg.Victim
 	OOMNote       string // why the kernel log was not read (a note)
 	OOMBad        string // an explicit --kmsg that cannot be read (UNKNOWN)
+	OOMCount      oomCount
+	Lock          lockObs
 	Restarted     *saved // the process of the last run, when another one runs now
 }
 
@@ -62,6 +64,30 @@ type notifLog struct {
 	Err  error // the log could not be read (UNKNOWN)
 	// Missing says why a log named by default is not there (a note).
 	Missing string
+}
+
+// lockObs is the engine's lock file (lock_file in the configuration):
+// the pid of the engine that started last, which tells which process is
+// hung or stopped when status.dat, which names its writer, is stale,
+// missing, or names another one.
+type lockObs struct {
+	Path string      // "" when the configuration names none
+	PID  int         // 0 when not read
+	Proc *engineProc // the lock pid's process, read when status.dat does not name it
+	Note string      // why it was not read (a -v note)
+}
+
+// oomCount is the kernel's count of OOM kills (oom_kill in vmstat),
+// compared with the last run's: it tells that the OOM killer ran even
+// when the kernel log, which names its victims, is closed to the user
+// the check runs as.
+type oomCount struct {
+	Known    bool
+	Total    uint64 // since boot
+	BootID   string // "" when the procfs root has none (a fixture tree)
+	Compared bool   // the last run counted too, in the same boot
+	Since    uint64 // kills since the last run, when Compared
+	Why      string // why there is no count (a -v note)
 }
 
 // engineProc is the engine's process as /proc shows it.
@@ -130,7 +156,9 @@ func gatherNagios(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		n.Proc = readProc(ctx, env, o, n.Status.Program)
 		done()
 	}
+	readLock(ctx, env, o, n)
 	readLog(ctx, env, o, n, prev)
+	n.OOMCount = readOOMCount(ctx, env, o, prev)
 	readOOM(ctx, env, o, n, prev)
 	return n, nil
 }
@@ -147,7 +175,11 @@ func readStatus(ctx context.Context, src *files.Source, n *nagiosObs) error {
 		return err
 	}
 	defer r.Close()
-	n.Status, err = nagiosstatus.Parse(r)
+	var size int64 // a hint: a file that changed since is read as it is
+	if info, err := src.Stat(ctx, n.StatusPath); err == nil {
+		size = info.Size
+	}
+	n.Status, err = nagiosstatus.Parse(r, size)
 	var ferr *files.Error
 	switch {
 	case errors.As(err, &ferr):
@@ -232,6 +264,39 @@ func readProc(ctx context.Context, env *plugin.Env, o *Options, prog nagiosstatu
 	}
 	p.Found = true
 	return p
+}
+
+// readLock reads the lock file's pid, and that process when status.dat
+// does not name it (missing, no pid, another pid). A lock file that is
+// not there is a note: the engine removes it when it stops.
+func readLock(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs) {
+	l := &n.Lock
+	l.Path = n.Config.LockFile
+	if l.Path == "" {
+		if n.ConfigPath == "" {
+			l.Note = "no lock file read: its path is in the engine's configuration (give --nagios-config)"
+		}
+		return
+	}
+	done := env.Begin("reading " + l.Path)
+	data, err := env.Files().Read(ctx, files.Config, l.Path)
+	done()
+	if err == nil {
+		l.PID, err = nagiosstatus.ParseLock(data)
+		if err != nil {
+			err = fmt.Errorf("%s: %w", l.Path, err)
+		}
+	}
+	if err != nil {
+		l.Note = "lock file not read: " + err.Error()
+		return
+	}
+	if n.StatusMissing || l.PID != n.Status.Program.PID {
+		done = env.Begin("reading the lock file's process in " + o.Procfs)
+		p := readProc(ctx, env, o, nagiosstatus.Program{PID: l.PID})
+		done()
+		l.Proc = &p
+	}
 }
 
 // readLog reads the end of the engine's log for notifications since the
@@ -326,6 +391,22 @@ func readOOM(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, pre
 			}
 		}
 	}
+}
+
+// readOOMCount reads the kernel's OOM kill count under --procfs (one
+// small file) and compares it with the last run's.
+func readOOMCount(ctx context.Context, env *plugin.Env, o *Options, prev *saved) oomCount {
+	dir := env.Files().Dir(ctx, o.Procfs)
+	total, err := kmsg.OOMKills(dir)
+	if err != nil {
+		return oomCount{Why: "OOM kills not counted: " + err.Error()}
+	}
+	c := oomCount{Known: true, Total: total, BootID: kmsg.BootID(dir)}
+	sameBoot := c.BootID == "" || prev == nil || prev.BootID == "" || c.BootID == prev.BootID
+	if prev != nil && prev.OOMCounted && sameBoot && total >= prev.OOMKills {
+		c.Compared, c.Since = true, total-prev.OOMKills
+	}
+	return c
 }
 
 // defaultKmsg is --kmsg's default: trouble with it is a note.

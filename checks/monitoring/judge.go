@@ -55,9 +55,12 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 		if n.Restarted != nil {
 			if v := victimOf(n, n.Restarted.PID); v != "" {
 				text += "; pid " + strconv.Itoa(n.Restarted.PID) + " of the last run was " + v
+			} else if l := oomLikely(n); l != "" {
+				text += "; pid " + strconv.Itoa(n.Restarted.PID) + " of the last run " + l
 			}
 		}
 		res.Add(plugin.CRITICAL, text)
+		judgeLock(obs, n, true, res)
 		judgeLog(o, n.Log, noLogFile, "", res)
 		return nil
 	}
@@ -74,6 +77,8 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 		text := name + " restarted since the last run (was pid " + strconv.Itoa(n.Restarted.PID) + ")"
 		if v := victimOf(n, n.Restarted.PID); v != "" {
 			res.Add(plugin.WARNING, text+": "+v)
+		} else if l := oomLikely(n); l != "" {
+			res.Add(plugin.WARNING, text+": it "+l)
 		} else if obs.Verbose > 0 {
 			res.Note(text)
 		}
@@ -83,6 +88,9 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 	}
 	if n.OOMNote != "" {
 		res.Note(n.OOMNote)
+	}
+	if n.OOMCount.Why != "" && obs.Verbose > 0 {
+		res.Note(n.OOMCount.Why)
 	}
 	age := obs.Now.Sub(time.Unix(prog.Created, 0))
 	limit := statusLimit(o, n)
@@ -94,6 +102,7 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 		res.Add(plugin.OK, ageText)
 		oks = append(oks, ageText)
 	}
+	judgeLock(obs, n, age > limit, res)
 	if !prog.Notifications {
 		res.Add(plugin.CRITICAL, "notifications are disabled globally: no problem reaches anyone")
 	}
@@ -141,10 +150,18 @@ func judgeProc(n *nagiosObs, name string) (plugin.State, string) {
 		text := "the engine (pid " + pid + " in " + n.StatusPath + ") is not running: " + p.Gone
 		if v := victimOf(n, p.PID); v != "" {
 			text += "; " + v
+		} else if l := oomLikely(n); l != "" {
+			text += "; it " + l
 		}
 		return plugin.CRITICAL, text
 	case p.State == 'Z' || p.State == 'X':
-		return plugin.CRITICAL, name + " (pid " + pid + ") is dead (a zombie)"
+		text := name + " (pid " + pid + ") is dead (a zombie)"
+		if v := victimOf(n, p.PID); v != "" {
+			text += ": " + v
+		} else if l := oomLikely(n); l != "" {
+			text += ": it " + l
+		}
+		return plugin.CRITICAL, text
 	case p.State == 'T' || p.State == 't':
 		return plugin.CRITICAL, name + " (pid " + pid + ") is stopped (SIGSTOP or a debugger): it checks nothing"
 	}
@@ -155,6 +172,46 @@ func judgeProc(n *nagiosObs, name string) (plugin.State, string) {
 	return plugin.OK, text
 }
 
+// judgeLock says which process the lock file names when status.dat
+// does not name it. A stopped or zombie one is CRITICAL. With status.dat
+// missing or stale, a running one is the engine that no longer writes
+// it (CRITICAL); with status.dat fresh, it is a WARNING (a second
+// engine, or status.dat's pid is wrong). One that is gone is a lock
+// file left behind (a note).
+func judgeLock(obs observations, n *nagiosObs, stale bool, res *plugin.Result) {
+	l := n.Lock
+	if l.Note != "" {
+		if obs.Verbose > 0 {
+			res.Note(l.Note)
+		}
+		return
+	}
+	if l.Proc == nil {
+		return
+	}
+	text := "the lock file " + l.Path + " names pid " + strconv.Itoa(l.PID)
+	if !n.StatusMissing {
+		text += ", not status.dat's " + strconv.Itoa(n.Status.Program.PID)
+	}
+	p := *l.Proc
+	switch {
+	case p.Err != nil:
+		res.Note(text + ": its process cannot be read: " + p.Err.Error())
+	case !p.Found:
+		res.Note(text + ": " + p.Gone + " (a lock file left behind)")
+	case p.State == 'Z' || p.State == 'X':
+		res.Add(plugin.CRITICAL, text+": "+p.Comm+" (pid "+strconv.Itoa(p.PID)+") is dead (a zombie)")
+	case p.State == 'T' || p.State == 't':
+		res.Add(plugin.CRITICAL, text+": "+p.Comm+" (pid "+strconv.Itoa(p.PID)+") is stopped (SIGSTOP or a debugger): it checks nothing")
+	case stale:
+		res.Add(plugin.CRITICAL, text+": "+p.Comm+" (pid "+strconv.Itoa(p.PID)+") runs but does not write "+n.StatusPath)
+	case n.Proc.Alive():
+		res.Add(plugin.WARNING, text+": "+p.Comm+" (pid "+strconv.Itoa(p.PID)+") runs too (a second engine on the same files?)")
+	default:
+		res.Add(plugin.WARNING, text+": "+p.Comm+" (pid "+strconv.Itoa(p.PID)+") runs")
+	}
+}
+
 // victimOf says how the kernel log saw pid die, "" when it did not.
 func victimOf(n *nagiosObs, pid int) string {
 	for _, v := range n.OOM {
@@ -163,6 +220,19 @@ func victimOf(n *nagiosObs, pid int) string {
 		}
 	}
 	return ""
+}
+
+// oomLikely says that the OOM killer likely took the engine, "" when
+// nothing says so: the kernel counted OOM kills since the last run and
+// its log, which would name the process, could not be read. A log that
+// was read and does not name the engine means the kills were of others.
+func oomLikely(n *nagiosObs) string {
+	c := n.OOMCount
+	if !c.Compared || c.Since == 0 || (n.OOMNote == "" && n.OOMBad == "") {
+		return ""
+	}
+	return "was likely killed by the OOM killer: the kernel counted " + human.Plural(int(c.Since), "OOM kill", "OOM kills") +
+		" since the last run (its log, which names the process, is not readable)"
 }
 
 // late is one active check whose last run is too old.

@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,20 @@ func healthy() *nagiosObs {
 		Proc: engineProc{PID: 4242, Found: true, State: 'S', Comm: "nagios4", Started: now.Add(-24 * time.Hour).Unix(), RSS: 40 << 20},
 		Log:  notifLog{Path: "/var/log/nagios4/nagios.log", Log: &nagiosstatus.Log{Sent: 2, LastSent: now.Add(-time.Hour).Unix()}},
 	}
+}
+
+// lockPath is Debian's lock_file.
+const lockPath = "/run/nagios4/nagios4.pid"
+
+// locked is a lock file naming p, which status.dat does not.
+func locked(p engineProc) lockObs { return lockObs{Path: lockPath, PID: p.PID, Proc: &p} }
+
+// noKmsg is the note of a kernel log closed to the user.
+const noKmsg = "whether the OOM killer took the engine is not known: /dev/kmsg not readable as uid 110 (dmesg_restrict)"
+
+// counted is an OOM count that rose by since since the last run.
+func counted(since uint64) oomCount {
+	return oomCount{Known: true, Total: 10 + since, Compared: true, Since: since}
 }
 
 func TestJudgeNagios(t *testing.T) {
@@ -134,6 +149,74 @@ func TestJudgeNagios(t *testing.T) {
 			n.OOM = []kmsg.Victim{{PID: 4000, Comm: "nagios4"}}
 		}, &saved{PID: 4000, Started: 1, RSS: 1 << 30, At: now.Add(-5 * time.Minute).Unix()}, plugin.WARNING,
 			[]string{"nagios4 restarted since the last run (was pid 4000): killed by the OOM killer: nagios4 (pid 4000)"}},
+		// The kernel's OOM count: a rise since the last run says the OOM
+		// killer likely took a dead or restarted engine when the kernel
+		// log cannot name it (the nagios user, dmesg_restrict).
+		{"killed, OOM count rose, log closed", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOMCount, n.OOMNote = counted(2), noKmsg
+		}, nil, plugin.CRITICAL,
+			[]string{"is not running: no process 4242; it was likely killed by the OOM killer: the kernel counted 2 OOM kills since the last run (its log, which names the process, is not readable)",
+				"whether the OOM killer took the engine is not known"}},
+		{"killed, OOM count unchanged", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOMCount, n.OOMNote = counted(0), noKmsg
+		}, nil, plugin.CRITICAL, []string{"is not running: no process 4242\n"}},
+		{"killed, OOM count rose, not compared", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOMCount, n.OOMNote = oomCount{Known: true, Total: 9}, noKmsg
+		}, nil, plugin.CRITICAL, []string{"is not running: no process 4242\n"}},
+		{"killed, OOM count rose, log read names others", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOMCount = counted(1)
+		}, nil, plugin.CRITICAL, []string{"is not running: no process 4242\n"}},
+		{"killed, log names the engine", nil, func(n *nagiosObs) {
+			n.Proc = engineProc{PID: 4242, Gone: "no process 4242"}
+			n.OOMCount = counted(1)
+			n.OOM = []kmsg.Victim{{PID: 4242, Comm: "nagios4"}}
+		}, nil, plugin.CRITICAL, []string{"no process 4242; killed by the OOM killer: nagios4 (pid 4242)\n"}},
+		{"zombie, OOM count rose, --kmsg unreadable", nil, func(n *nagiosObs) {
+			n.Proc.State = 'Z'
+			n.OOMCount, n.OOMBad = counted(1), "/x: no such file (--kmsg)"
+		}, nil, plugin.CRITICAL, []string{"nagios4 (pid 4242) is dead (a zombie): it was likely killed by the OOM killer: the kernel counted 1 OOM kill since the last run"}},
+		{"restarted, OOM count rose, log closed", nil, func(n *nagiosObs) {
+			n.Restarted = &saved{PID: 4000}
+			n.OOMCount, n.OOMNote = counted(1), noKmsg
+		}, nil, plugin.WARNING,
+			[]string{"MONITORING WARNING - nagios4 restarted since the last run (was pid 4000): it was likely killed by the OOM killer: the kernel counted 1 OOM kill"}},
+		{"restarted, OOM count unchanged", nil, func(n *nagiosObs) {
+			n.Restarted = &saved{PID: 4000}
+			n.OOMCount, n.OOMNote = counted(0), noKmsg
+		}, nil, plugin.OK, nil},
+		{"status missing, OOM count rose, log closed", nil, func(n *nagiosObs) {
+			n.StatusMissing, n.Status, n.Proc = true, nagiosstatus.Status{}, engineProc{}
+			n.Restarted = &saved{PID: 4000}
+			n.OOMCount, n.OOMNote = counted(3), noKmsg
+		}, nil, plugin.CRITICAL, []string{"(it removes the file when it stops); pid 4000 of the last run was likely killed by the OOM killer: the kernel counted 3 OOM kills since the last run"}},
+		// The lock file names the engine that started last: when
+		// status.dat does not name it, the output says which process.
+		{"lock file agrees", nil, func(n *nagiosObs) { n.Lock = lockObs{Path: lockPath, PID: 4242} }, nil, plugin.OK, nil},
+		{"stale, lock file names a stopped engine", nil, func(n *nagiosObs) {
+			n.Status.Program.Created = now.Add(-time.Hour).Unix()
+			n.Lock = locked(engineProc{PID: 5000, Found: true, State: 'T', Comm: "nagios4"})
+		}, nil, plugin.CRITICAL, []string{"[CRITICAL] the lock file /run/nagios4/nagios4.pid names pid 5000, not status.dat's 4242: nagios4 (pid 5000) is stopped (SIGSTOP or a debugger): it checks nothing"}},
+		{"stale, lock file names a running engine", nil, func(n *nagiosObs) {
+			n.Status.Program.Created = now.Add(-time.Hour).Unix()
+			n.Lock = locked(engineProc{PID: 5000, Found: true, State: 'S', Comm: "nagios4"})
+		}, nil, plugin.CRITICAL, []string{"names pid 5000, not status.dat's 4242: nagios4 (pid 5000) runs but does not write /var/lib/nagios4/status.dat"}},
+		{"status missing, lock file names a zombie", nil, func(n *nagiosObs) {
+			n.StatusMissing, n.Status, n.Proc = true, nagiosstatus.Status{}, engineProc{}
+			n.Lock = locked(engineProc{PID: 5000, Found: true, State: 'Z', Comm: "nagios4"})
+		}, nil, plugin.CRITICAL, []string{"[CRITICAL] the lock file /run/nagios4/nagios4.pid names pid 5000: nagios4 (pid 5000) is dead (a zombie)"}},
+		{"fresh, lock file names a second engine", nil, func(n *nagiosObs) {
+			n.Lock = locked(engineProc{PID: 5000, Found: true, State: 'S', Comm: "nagios4"})
+		}, nil, plugin.WARNING, []string{"MONITORING WARNING - the lock file /run/nagios4/nagios4.pid names pid 5000, not status.dat's 4242: nagios4 (pid 5000) runs too (a second engine on the same files?)"}},
+		{"fresh, lock file left behind", nil, func(n *nagiosObs) {
+			n.Lock = locked(engineProc{PID: 5000, Gone: "no process 5000"})
+		}, nil, plugin.OK, []string{"names pid 5000, not status.dat's 4242: no process 5000 (a lock file left behind)"}},
+		{"lock file not read", []string{"-v"}, func(n *nagiosObs) {
+			n.Lock = lockObs{Path: lockPath, Note: "lock file not read: /run/nagios4/nagios4.pid: malformed lock file: \"x\" is no pid"}
+		}, nil, plugin.OK, []string{"lock file not read"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,7 +225,11 @@ func TestJudgeNagios(t *testing.T) {
 			if tc.change != nil {
 				tc.change(n)
 			}
-			res := judge(o, observations{Now: now, Prev: tc.prev, Nagios: n})
+			verbose := 0
+			if slices.Contains(tc.args, "-v") {
+				verbose = 1
+			}
+			res := judge(o, observations{Now: now, Prev: tc.prev, Nagios: n, Verbose: verbose})
 			out := plugin.Render(Plugin.Service, res, 0)
 			if res.State() != tc.state {
 				t.Errorf("state %v, want %v:\n%s", res.State(), tc.state, out)

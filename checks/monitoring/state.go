@@ -27,11 +27,16 @@ type saved struct {
 	// IcingaLogNewest is LogNewest for Icinga 2's log.
 	IcingaLogNewest int64  `json:"icinga_log_newest,omitempty"`
 	Comm            string `json:"comm,omitempty"`
+	// OOMKills is the kernel's count of OOM kills when OOMCounted, in
+	// the boot BootID names.
+	OOMKills   uint64 `json:"oom_kills,omitempty"`
+	OOMCounted bool   `json:"oom_counted,omitempty"`
+	BootID     string `json:"boot_id,omitempty"`
 }
 
 // StateSpec is where the runtime keeps it.
 func (o *Options) StateSpec() plugin.StateSpec {
-	spec := plugin.StateSpec{Kind: stateKind, Version: stateVersion, Lost: "memory growth and notification failures since the last run"}
+	spec := plugin.StateSpec{Kind: stateKind, Version: stateVersion, Lost: "memory growth, notification failures and OOM kills since the last run"}
 	if !o.NoStateFile {
 		spec.Path = o.statePath()
 	}
@@ -61,6 +66,9 @@ func nextState(obs observations) saved {
 			next.PID, next.Started, next.RSS, next.Comm = p.PID, p.Started, p.RSS, p.Comm
 		}
 		next.LogNewest = n.LogNewest()
+		if c := n.OOMCount; c.Known {
+			next.OOMKills, next.OOMCounted, next.BootID = c.Total, true, c.BootID
+		}
 	}
 	if ic := obs.Icinga; obs.Nagios == nil && ic != nil && ic.Proc != nil && ic.Proc.Alive() {
 		p := ic.Proc

@@ -91,14 +91,32 @@ var blocks = map[string]block{
 // KiB, escaped long output can double it.
 const maxLine = 1 << 20
 
+// minBlock is about the smallest hoststatus or servicestatus block
+// Nagios 4 and Naemon write (about 60 fields, each always written): a
+// size over it is an upper bound of the objects in a file. Hosts are
+// guessed at an eighth of that; more of them grow the list.
+const minBlock = 1024
+
+// maxSizeHint bounds what a size hint can allocate (about 6 MiB of
+// lists): a size from a stat is the caller's word, and a file can be
+// swapped for a huge sparse one between the stat and the read.
+const maxSizeHint = 64 << 20
+
 // Parse reads status.dat as it streams from r, keeping only the fields
-// of Object and Program, so a big file costs a buffer, not its size. A
-// file without an info and a programstatus block, with a line that is
-// neither a block's start or end nor key=value inside a block, or cut
-// inside a block is ErrMalformed, with the line number. An error of r is
-// returned as it is.
-func Parse(r io.Reader) (Status, error) {
+// of Object and Program, so a big file costs a buffer, not its size.
+// size is the file's size when known (0 when not): it sizes the lists
+// once, where growing them block by block copies them over and over (of
+// a parse of 10,000 services, 40% of the bytes allocated and half the
+// page faults). A file without an info and a programstatus block, with a
+// line that is neither a block's start or end nor key=value inside a
+// block, or cut inside a block is ErrMalformed, with the line number. An
+// error of r is returned as it is.
+func Parse(r io.Reader, size int64) (Status, error) {
 	var st Status
+	if n := min(size, maxSizeHint) / minBlock; n > 0 {
+		st.Services = make([]Object, 0, n)
+		st.Hosts = make([]Object, 0, n/8)
+	}
 	cur, lineNo := outside, 0
 	var obj Object
 	seen := map[block]bool{}

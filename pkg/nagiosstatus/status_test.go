@@ -3,7 +3,9 @@ package nagiosstatus
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -65,7 +67,7 @@ contactstatus {
 `
 
 func TestParse(t *testing.T) {
-	st, err := Parse(strings.NewReader(sample))
+	st, err := Parse(strings.NewReader(sample), int64(len(sample)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +106,7 @@ func TestParseBad(t *testing.T) {
 		{"object cache", "define host {\n\thost_name\tx\n\t}\n", "line 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse(strings.NewReader(tc.data))
+			_, err := Parse(strings.NewReader(tc.data), 0)
 			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want ErrMalformed mentioning %q", err, tc.want)
 			}
@@ -191,10 +193,92 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("[1] SERVICE NOTIFICATION: a;b;c;d;e;f\n[2] wproc: NOTIFY job 1 x\n[2] wproc:   host=a\n"))
 	f.Add([]byte("status_file=/x\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if _, err := Parse(bytes.NewReader(data)); err == nil && !strings.Contains(string(data), "programstatus") {
+		if _, err := Parse(bytes.NewReader(data), int64(len(data))); err == nil && !strings.Contains(string(data), "programstatus") {
 			t.Errorf("accepted a status file without programstatus: %q", data)
 		}
 		ParseConfig(data)
 		ParseLog(data, 0)
 	})
+}
+
+// bigStatus is a status.dat of n services on n/10 hosts, every block as
+// long as Nagios 4.4 writes it (as the bench row's fixture).
+func bigStatus(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("info {\n\tcreated=1700000100\n\tversion=4.4.6\n\t}\n\nprogramstatus {\n\tnagios_pid=4242\n\tprogram_start=1700000000\n\tenable_notifications=1\n\t}\n\n")
+	block := func(kind, host, service string) {
+		fmt.Fprintf(&b, "%s {\n\thost_name=%s\n", kind, host)
+		if service != "" {
+			fmt.Fprintf(&b, "\tservice_description=%s\n", service)
+		}
+		b.WriteString("\tmodified_attributes=0\n\tcheck_command=check_dummy!0!all is well\n\tcheck_period=24x7\n\tnotification_period=24x7\n" +
+			"\tcheck_interval=5.000000\n\tretry_interval=1.000000\n\tevent_handler=\n\thas_been_checked=1\n\tshould_be_scheduled=1\n" +
+			"\tcheck_execution_time=0.004\n\tcheck_latency=0.012\n\tcheck_type=0\n\tcurrent_state=0\n\tlast_hard_state=0\n\tlast_event_id=0\n" +
+			"\tcurrent_event_id=0\n\tcurrent_problem_id=0\n\tlast_problem_id=0\n\tcurrent_attempt=1\n\tmax_attempts=3\n\tstate_type=1\n" +
+			"\tlast_state_change=1700000040\n\tlast_hard_state_change=1700000040\n\tlast_time_ok=1700000040\n\tlast_time_warning=0\n\tlast_time_unknown=0\n" +
+			"\tlast_time_critical=0\n\tplugin_output=OK - all is well, this line is as long as a real plugin's first line\n" +
+			"\tlong_plugin_output=\n\tperformance_data=time=0.004s;1.000;2.000;0.000 size=1234B;;;0\n\tlast_check=1700000040\n\tnext_check=1700000340\n" +
+			"\tcheck_options=0\n\tcurrent_notification_number=0\n\tcurrent_notification_id=0\n\tlast_notification=0\n\tnext_notification=0\n" +
+			"\tno_more_notifications=0\n\tnotifications_enabled=1\n\tactive_checks_enabled=1\n\tpassive_checks_enabled=1\n" +
+			"\tevent_handler_enabled=1\n\tproblem_has_been_acknowledged=0\n\tacknowledgement_type=0\n\tflap_detection_enabled=1\n" +
+			"\tprocess_performance_data=1\n\tobsess=0\n\tlast_update=1700000100\n\tis_flapping=0\n\tpercent_state_change=0.00\n" +
+			"\tscheduled_downtime_depth=0\n\t}\n\n")
+	}
+	for h := 0; h < (n+9)/10; h++ {
+		block("hoststatus", "host"+strconv.Itoa(h), "")
+	}
+	for i := 0; i < n; i++ {
+		block("servicestatus", "host"+strconv.Itoa(i/10), "service "+strconv.Itoa(i))
+	}
+	return b.Bytes()
+}
+
+// BenchmarkParse10k is the parse of the 10,000-service bench row.
+func BenchmarkParse10k(b *testing.B) {
+	data := bigStatus(10000)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		st, err := Parse(bytes.NewReader(data), int64(len(data)))
+		if err != nil || len(st.Services) != 10000 {
+			b.Fatal(len(st.Services), err)
+		}
+	}
+}
+
+func TestParseLock(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		pid  int
+	}{
+		{"4242\n", 4242},
+		{" 17 \r\n", 17},
+		{"", 0},
+		{"0\n", 0},
+		{"-3\n", 0},
+		{"4242\n4243\n", 0},
+		{"nagios\n", 0},
+	} {
+		pid, err := ParseLock([]byte(tc.data))
+		if pid != tc.pid || (err == nil) != (tc.pid > 0) {
+			t.Errorf("%q: %d, %v; want %d", tc.data, pid, err, tc.pid)
+		}
+		if err != nil && !errors.Is(err, ErrMalformed) {
+			t.Errorf("%q: %v is not ErrMalformed", tc.data, err)
+		}
+	}
+}
+
+// A size hint is a hint: a wrong one, tiny or absurd, parses the same.
+func TestParseSizeHint(t *testing.T) {
+	want, err := Parse(strings.NewReader(sample), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int64{-1, 1, 1 << 40, 1 << 62} {
+		got, err := Parse(strings.NewReader(sample), size)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("size %d: %+v, %v", size, got, err)
+		}
+	}
 }
