@@ -34,6 +34,8 @@ func judgeOOM(o *Options, res *plugin.Result, r oomReport, verbose int) {
 		}
 	case !r.Compared:
 		res.Add(plugin.OK, "OOM kills: first run, "+human.Plural(int(r.Total), "kill", "kills")+" since boot kept to compare with")
+		// U keeps the series in graphers from the first run on.
+		res.AddPerf(plugin.NewPerf("oom_kills", math.NaN(), "").WithThresholds(o.OOMWarning, o.OOMCritical).WithBounds(0, math.NaN()))
 	default:
 		judgeOOMKills(o, res, r)
 	}

@@ -135,7 +135,7 @@ func TestJudgeOOM(t *testing.T) {
 		not   string   // held by no line of it, when set
 	}{
 		{"first run: baseline, no warning", oomOpts(t, "0", ""), oomReport{Known: true, Total: 5},
-			plugin.OK, []string{"LOAD OK - total load average: 1.00, 1.00, 1.00 |", "oom_kills_total=5c", "[OK] OOM kills: first run, 5 kills since boot kept to compare with"}, "oom_kills="},
+			plugin.OK, []string{"LOAD OK - total load average: 1.00, 1.00, 1.00 |", "oom_kills=U;0;;0 oom_kills_total=5c", "[OK] OOM kills: first run, 5 kills since boot kept to compare with"}, ""},
 		{"no kill since the last run", oomOpts(t, "0", ""), oomReport{Known: true, Total: 5, Compared: true},
 			plugin.OK, []string{"[OK] no OOM kill since the last run", "oom_kills=0;0;;0 oom_kills_total=5c"}, ""},
 		{"growth warns by default, naming the process", oomOpts(t, "0", ""), oomReport{Known: true, Total: 6, Since: 1, Compared: true, Victims: []victim{nagios}},

@@ -44,7 +44,9 @@ Nagios 4 and Naemon (from their files; without options, Debian's nagios4):
 Icinga 2 (--icinga-api, password from --api-password-file or
 --api-password-env, never the command line): the API answers, the
 application's checks and notifications are enabled, late checks as above,
-endpoints not connected, notification objects whose last attempt failed.
+endpoints not connected, problems no notification went out for, and
+failed notification commands from its log (--icinga-log): the API keeps
+no record of them.
 
 Perfdata: late_checks, oldest_check_age, notifications_sent,
 notifications_failed, engine_rss, engine_rss_growth.

@@ -49,7 +49,7 @@ func TestNagiosFiles(t *testing.T) {
 	}{
 		{"healthy", []string{"--nagios-status", fixture("status.dat")}, 0,
 			[]string{"MONITORING OK - nagios4 4.4.6 (pid 1) running, status file 5s old, 2 active checks on time | " +
-				"late_checks=0;0;0;0;2 oldest_check_age=25s;;;0 engine_rss=41943040B;;;0\n"}},
+				"late_checks=0;0;0;0;2 oldest_check_age=25s;;;0 engine_rss=41943040B;;;0 engine_rss_growth=U\n"}},
 		{"failed notification in the log", []string{"--nagios-status", fixture("status.dat"), "--nagios-log", fixture("nagios.log")}, 1,
 			[]string{"MONITORING WARNING - 1 notification command failed: notify-service-by-email |",
 				"failed notification: notify-service-by-email exited with return code 127 at 2023-11-14 22:13:30Z for localhost/HTTP to ops"}},

@@ -296,6 +296,9 @@ func apiPassword(ctx context.Context, env *plugin.Env, o *Options) (string, erro
 			return "", fmt.Errorf("--api-password-file %w", err)
 		}
 		pw = strings.TrimRight(string(data), "\r\n")
+		if pw == "" {
+			return "", fmt.Errorf("--api-password-file %s: empty", o.APIPasswordFile)
+		}
 	case o.APIPasswordEnv != "":
 		v, ok := os.LookupEnv(o.APIPasswordEnv)
 		if !ok || v == "" {

@@ -79,8 +79,8 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 			res.Add(plugin.WARNING, text+": "+v)
 		} else if l := oomLikely(n); l != "" {
 			res.Add(plugin.WARNING, text+": it "+l)
-		} else if obs.Verbose > 0 {
-			res.Note(text)
+		} else {
+			res.Add(plugin.OK, text) // seen in the long output, not a problem by itself
 		}
 	}
 	if n.OOMBad != "" {
@@ -460,6 +460,10 @@ func judgeMemory(o *Options, obs observations, p engineProc, res *plugin.Result)
 		text += " (" + signed(float64(grown)/(1<<20)) + " MiB since the last run " + human.Duration(obs.Now.Sub(time.Unix(prev.At, 0))) + " ago, " + signed(rate) + " MiB/h)"
 		res.AddPerf(plugin.NewPerf("engine_rss_growth", float64(grown), "B").WithState(gst))
 		st = plugin.Worst(st, gst)
+	} else {
+		// U on a first run (or a new engine process) keeps the series
+		// in graphers from the first run on.
+		res.AddPerf(plugin.NewPerf("engine_rss_growth", math.NaN(), "B"))
 	}
 	res.Add(st, text)
 }

@@ -51,8 +51,12 @@ func (o *Options) Validate() error {
 	}
 	if o.IcingaAPI != "" {
 		u, err := url.Parse(o.IcingaAPI)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if err != nil || u.Host == "" {
 			return fmt.Errorf("invalid --icinga-api %q: want https://HOST:PORT", o.IcingaAPI)
+		}
+		if u.Scheme != "https" {
+			// The API user's password goes in every request: never in clear.
+			return fmt.Errorf("invalid --icinga-api %q: must be https:// (the API password would cross the network in clear; Icinga 2's API speaks only HTTPS)", o.IcingaAPI)
 		}
 		if u.User != nil {
 			return errors.New("invalid --icinga-api: no credentials in the URL, use --api-user and --api-password-file")
