@@ -301,8 +301,10 @@ func certLabel(cn string, names []string) string {
 func (o judgement) certPerf(cs *tls.ConnectionState) plugin.Perf {
 	days := o.Certificate
 	left := certs.DaysLeft(cs.PeerCertificates[0], o.now)
-	return plugin.NewPerf("cert_days", math.Floor(left*10)/10, "").
+	p := plugin.NewPerf("cert_days", math.Floor(left*10)/10, "").
 		WithThresholds(threshold.MustParseRange(threshold.FormatNumber(days.Warn)+":"), threshold.MustParseRange(threshold.FormatNumber(days.Crit)+":"))
+	p.Metric = "cert_expires_in_days" // seconds as a metric, days in the perfdata
+	return p
 }
 
 func firstTLS(chain []*httpprobe.Response) *tls.ConnectionState {
@@ -402,13 +404,19 @@ func (o judgement) perfFor(t target, r *httpprobe.Response, total time.Duration)
 			o.sizePerf(r))
 	}
 	if len(o.targets) <= perURLPerfMax {
-		out = append(out, plugin.NewPerf(o.label(t, "http_status"), float64(r.Status), ""))
+		status := plugin.NewPerf(o.label(t, "http_status"), float64(r.Status), "")
+		status.Metric = "status_code"
+		out = append(out, status)
 	}
 	return out
 }
 
+// timePerf is a duration of a URL; with several URLs the label names the
+// URL, and the metric (one family per phase for all URLs) the phase.
 func (o judgement) timePerf(t target, name string, d time.Duration) plugin.Perf {
-	return plugin.NewPerf(o.label(t, name), math.Round(d.Seconds()*1e6)/1e6, "s").WithBounds(0, math.NaN())
+	p := plugin.NewPerf(o.label(t, name), math.Round(d.Seconds()*1e6)/1e6, "s").WithBounds(0, math.NaN())
+	p.Metric = name
+	return p
 }
 
 func (o judgement) label(t target, name string) string {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,52 +65,109 @@ func TestEveryPluginHelp(t *testing.T) {
 	}
 }
 
+// pluginRun is one run of a plugin for TestEveryPluginOutputFormats;
+// thing, when set, is a part of the name of each of the several things
+// the run checks, which no metric name may hold: things of one kind are
+// series of one family, told apart by their label.
+type pluginRun struct {
+	args  []string
+	thing string
+}
+
+// manyThings are runs that check several things of one kind: certificate
+// files, URLs of a loopback server, devices of a fixture tree.
+func manyThings(t *testing.T) map[string][]pluginRun {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "hello")
+	}))
+	t.Cleanup(srv.Close)
+	testdata := filepath.Join("..", "..", "testdata")
+	md := filepath.Join(testdata, "blockdev", "md")
+	return map[string][]pluginRun{
+		"check_cert_expiry": {{[]string{"-d", filepath.Join(testdata, "certs")}, "certs"}},
+		"check_http_status": {{[]string{"-u", srv.URL + "/", "-u", srv.URL + "/missing"}, "127"}},
+		"check_blockdev":    {{[]string{"--sysfs", filepath.Join(md, "sys"), "--procfs", filepath.Join(md, "proc")}, "md0"}},
+	}
+}
+
 // Every plugin, run as it comes (with no target, those that need one say
-// so), speaks each format: json is one valid object, openmetrics passes
-// promtool, both with the exit code of the run, nothing on stderr.
+// so) and on several things where that is easy, speaks each format: json
+// is one valid object, openmetrics passes promtool, both with the exit
+// code of the run, nothing on stderr.
 func TestEveryPluginOutputFormats(t *testing.T) {
 	promtool, _ := exec.LookPath("promtool")
+	if promtool == "" {
+		t.Log("promtool not installed (Debian package prometheus): openmetrics not validated")
+	}
+	many := manyThings(t)
 	for _, name := range plugins(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			bin := testutil.Binary(t, name)
-			for _, format := range []string{"json", "openmetrics"} {
-				cmd := exec.Command(bin, "-t", "5", "--output-format", format, "--max-output", "65536")
-				var stdout, stderr bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &stdout, &stderr
-				err := cmd.Run()
-				code := 0
-				var exit *exec.ExitError
-				if errors.As(err, &exit) {
-					code = exit.ExitCode()
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				if code > 3 || stderr.Len() > 0 {
-					t.Errorf("%s: exit %d, stderr %q", format, code, stderr.String())
-				}
-				out := stdout.Bytes()
-				if format == "json" {
-					var doc struct{ State struct{ Code int } }
-					if err := json.Unmarshal(out, &doc); err != nil || doc.State.Code != code {
-						t.Errorf("json: %v, state %d, exit %d:\n%s", err, doc.State.Code, code, out)
-					}
-					continue
-				}
-				if !bytes.Contains(out, []byte("hindsight_check_state{plugin=\""+name+"\"} "+strconv.Itoa(code)+"\n")) {
-					t.Errorf("openmetrics: no state %d:\n%s", code, out)
-				}
-				if promtool == "" {
-					t.Log("promtool not installed (Debian package prometheus): format not validated")
-					continue
-				}
-				check := exec.Command(promtool, "check", "metrics")
-				check.Stdin = bytes.NewReader(out)
-				if msg, err := check.CombinedOutput(); err != nil {
-					t.Errorf("promtool check metrics: %v\n%s\ninput:\n%s", err, msg, out)
+			for _, run := range append([]pluginRun{{}}, many[name]...) {
+				for _, format := range []string{"json", "openmetrics"} {
+					args := append([]string{"-t", "5", "--output-format", format, "--max-output", "65536"}, run.args...)
+					checkFormat(t, bin, name, args, run.thing, promtool)
 				}
 			}
 		})
+	}
+}
+
+// checkFormat runs bin with args and checks its output in the format
+// they ask for.
+func checkFormat(t *testing.T, bin, name string, args []string, thing, promtool string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if code > 3 || stderr.Len() > 0 {
+		t.Errorf("%q: exit %d, stderr %q", args, code, stderr.String())
+	}
+	out := stdout.Bytes()
+	if args[3] == "json" {
+		var doc struct{ State struct{ Code int } }
+		if err := json.Unmarshal(out, &doc); err != nil || doc.State.Code != code {
+			t.Errorf("%q: %v, state %d, exit %d:\n%s", args, err, doc.State.Code, code, out)
+		}
+		return
+	}
+	if !bytes.Contains(out, []byte("hindsight_check_state{plugin=\""+name+"\"} "+strconv.Itoa(code)+"\n")) {
+		t.Errorf("%q: no state %d:\n%s", args, code, out)
+	}
+	if thing != "" {
+		families := 0
+		for _, line := range strings.Split(string(out), "\n") {
+			if f, ok := strings.CutPrefix(line, "# TYPE "); ok {
+				families++
+				if strings.Contains(f, thing) {
+					t.Errorf("%q: a metric family per thing: %s", args, f)
+				}
+			}
+		}
+		if families < 2 {
+			t.Errorf("%q: no perfdata:\n%s", args, out)
+		}
+	}
+	if promtool == "" {
+		return
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = bytes.NewReader(out)
+	if msg, err := check.CombinedOutput(); err != nil {
+		t.Errorf("%q: promtool check metrics: %v\n%s\ninput:\n%s", args, err, msg, out)
 	}
 }
 
