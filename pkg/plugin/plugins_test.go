@@ -171,22 +171,32 @@ func checkFormat(t *testing.T, bin, name string, args []string, thing, promtool 
 	}
 }
 
-// The openmetrics output of two plugins, written where node_exporter's
+// The openmetrics output of plugins, written where node_exporter's
 // textfile collector reads, is served by a real node_exporter with no
-// scrape error: the format and the families shared by plugins
-// (hindsight_check_state) are what the collector accepts.
+// scrape error: the format, the families shared by plugins
+// (hindsight_check_state) and two runs of one plugin, each in its own
+// file with its own --output-label, are what the collector accepts. The
+// same two runs without labels are the gathering error the option avoids.
 func TestTextfileCollector(t *testing.T) {
 	exporter, err := exec.LookPath("prometheus-node-exporter")
 	if err != nil {
 		t.Skip("skipping: prometheus-node-exporter not installed (Debian package prometheus-node-exporter; CI installs it)")
 	}
 	dir := t.TempDir()
-	for _, name := range []string{"check_load", "check_route"} {
-		out, _ := exec.Command(testutil.Binary(t, name), "-t", "5", "--output-format", "openmetrics", "--max-output", "65536").Output()
-		if err := os.WriteFile(filepath.Join(dir, name+".prom"), out, 0o644); err != nil {
+	certs := filepath.Join("..", "..", "testdata", "certs")
+	write := func(file, name string, args ...string) {
+		t.Helper()
+		args = append([]string{"-t", "5", "--output-format", "openmetrics", "--max-output", "65536"}, args...)
+		out, _ := exec.Command(testutil.Binary(t, name), args...).Output()
+		if err := os.WriteFile(filepath.Join(dir, file), out, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	write("check_load.prom", "check_load")
+	write("check_route.prom", "check_route")
+	write("certs-formats.prom", "check_cert_expiry", "--output-label", "set=formats", "-d", filepath.Join(certs, "formats"))
+	write("certs-all.prom", "check_cert_expiry", "--output-label", "set=all", "--output-label", "site=lab", "-d", certs)
+
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -199,25 +209,45 @@ func TestTextfileCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var body string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get("http://" + addr + "/metrics")
-		if err != nil {
-			continue
+	scrape := func() string {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			resp, err := http.Get("http://" + addr + "/metrics")
+			if err != nil {
+				continue
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return string(b)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		body = string(b)
-		break
+		t.Fatal("node_exporter does not answer")
+		return ""
 	}
+	// A duplicate series fails the gathering: node_exporter logs "was
+	// collected before with the same name and label values", drops it and
+	// counts the error, which the next scrape shows.
+	gatherErrors := `promhttp_metric_handler_errors_total{cause="gathering"} 0` + "\n"
+	scrape()
+	body := scrape()
 	for _, want := range []string{
 		"node_textfile_scrape_error 0\n",
+		gatherErrors,
 		`hindsight_check_state{plugin="check_load"} `,
 		`hindsight_check_state{plugin="check_route"} `,
 		`hindsight_load_load1{label="load1",plugin="check_load"} `,
+		`hindsight_check_state{plugin="check_cert_expiry",set="formats"} `,
+		`hindsight_check_state{plugin="check_cert_expiry",set="all",site="lab"} `,
+		`hindsight_cert_expiry_expires_in_seconds{label="` + filepath.Join(certs, "formats", "leaf.pem") + `#0",plugin="check_cert_expiry",set="formats"} `,
+		`hindsight_cert_expiry_expires_in_seconds{label="` + filepath.Join(certs, "formats", "leaf.pem") + `#0",plugin="check_cert_expiry",set="all",site="lab"} `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("node_exporter does not serve %q; it serves:\n%s", want, body)
 		}
+	}
+
+	write("certs-formats.prom", "check_cert_expiry", "-d", filepath.Join(certs, "formats"))
+	write("certs-all.prom", "check_cert_expiry", "-d", certs)
+	scrape()
+	if body := scrape(); strings.Contains(body, gatherErrors) {
+		t.Errorf("two runs without --output-label: no scrape error, the test proves nothing; node_exporter serves:\n%s", body)
 	}
 }
