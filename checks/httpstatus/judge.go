@@ -102,7 +102,7 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 			if verdict.State != plugin.OK {
 				v.add(verdict.State, verdict.Text)
 			}
-			out.perf = append(out.perf, o.certPerf(cs))
+			out.perf = append(out.perf, o.certPerf(t, cs))
 		}
 	}
 	out.state = v.state
@@ -298,10 +298,12 @@ func certLabel(cn string, names []string) string {
 	return "(no name)"
 }
 
-func (o judgement) certPerf(cs *tls.ConnectionState) plugin.Perf {
+// certPerf is the days left of a URL's certificate; with several URLs the
+// label names the URL, as the other items', not the same "cert_days" for all.
+func (o judgement) certPerf(t target, cs *tls.ConnectionState) plugin.Perf {
 	days := o.Certificate
 	left := certs.DaysLeft(cs.PeerCertificates[0], o.now)
-	p := plugin.NewPerf("cert_days", math.Floor(left*10)/10, "").
+	p := plugin.NewPerf(o.label(t, "cert_days"), math.Floor(left*10)/10, "").
 		WithThresholds(threshold.MustParseRange(threshold.FormatNumber(days.Warn)+":"), threshold.MustParseRange(threshold.FormatNumber(days.Crit)+":"))
 	p.Metric = "cert_expires_in_days" // seconds as a metric, days in the perfdata
 	return p
@@ -331,7 +333,7 @@ func (o judgement) judgeCertOnly(t target, f fetched) outcome {
 	out.total = f.Took
 	v := o.judgeCert(f.Cert)
 	out.state, out.text, out.answered = v.State, t.url.Redacted()+" - "+v.Text, true
-	out.perf = []plugin.Perf{o.certPerf(f.Cert), o.timePerf(t, "time", f.Took)}
+	out.perf = []plugin.Perf{o.certPerf(t, f.Cert), o.timePerf(t, "time", f.Took)}
 	if o.verbose > 0 {
 		out.notes = append(out.notes, tlsNote(t, f.Cert))
 	}
