@@ -115,6 +115,12 @@ func TestOutputBudget(t *testing.T) {
 		if len(j) > max || len(m) > max {
 			t.Fatalf("--max-output %d: json %d bytes, openmetrics %d bytes", max, len(j), len(m))
 		}
+		for _, format := range []string{formatJSON, formatOpenMetrics} {
+			o := output{format, sampleCheck, nil, max, sampleLabels}
+			if out := o.result(r); o.checkLabels() == nil && len(out) > max {
+				t.Fatalf("--max-output %d with --output-label: %s %d bytes", max, format, len(out))
+			}
+		}
 		var doc jsonResult
 		if err := json.Unmarshal([]byte(j), &doc); err != nil || doc.State.Code != int(CRITICAL) || doc.State.Name != "CRITICAL" {
 			t.Fatalf("--max-output %d: json %v, state %+v:\n%s", max, err, doc.State, j)
