@@ -203,7 +203,9 @@ func (j *judgement) result() plugin.Result {
 	}
 	for _, kind := range []string{"devices", "filesystems"} {
 		for _, s := range []plugin.State{plugin.OK, plugin.WARNING, plugin.CRITICAL, plugin.UNKNOWN} {
-			res.AddPerf(plugin.NewPerf(kind+"_"+strings.ToLower(plugin.StateName(s)), float64(counts[kind][s]), "").WithBounds(0, nan()))
+			p := plugin.NewPerf(kind+"_"+strings.ToLower(plugin.StateName(s)), float64(counts[kind][s]), "").WithBounds(0, nan())
+			p.Metric = kind // one metric per kind, a series per state
+			res.AddPerf(p)
 		}
 	}
 	if len(res.Problems()) == 0 {
@@ -342,7 +344,10 @@ func (j *judgement) devicePerf(d *devInfo) []plugin.Perf {
 	if !d.hasDelta {
 		await.Unknown, util.Unknown = true, true
 	}
-	return []plugin.Perf{await, util, plugin.NewPerf(d.Name+"_inflight", float64(d.cur.InFlight), "").WithBounds(0, nan())}
+	inflight := plugin.NewPerf(d.Name+"_inflight", float64(d.cur.InFlight), "").WithBounds(0, nan())
+	// One metric family per quantity for all devices, told apart by label.
+	await.Metric, util.Metric, inflight.Metric = "await", "utilization", "inflight"
+	return []plugin.Perf{await, util, inflight}
 }
 
 // judgeArray adds an md array's problems to its device's line.

@@ -104,7 +104,11 @@ func judge(o *Options, obs observations) plugin.Result {
 			label, _, _ := strings.Cut(s.Name, " -> ")
 			// The state marks items judged non-OK on more than their days
 			// left (a chain, a signer), so the runtime keeps them first.
-			r.AddPerf(plugin.NewPerf(fmt.Sprintf("%s#%d", label, i), daysLeft(cert, obs.Now), "").WithThresholds(p.warn, p.crit).WithState(state))
+			perf := plugin.NewPerf(fmt.Sprintf("%s#%d", label, i), daysLeft(cert, obs.Now), "").WithThresholds(p.warn, p.crit).WithState(state)
+			// One metric family for all sources, in seconds; the perfdata
+			// stays in days, as graphs made of it know it.
+			perf.Metric = "expires_in_days"
+			r.AddPerf(perf)
 			if soonest == nil || cert.NotAfter.Before(soonest.NotAfter) {
 				soonest, soonestName = cert, s.Name+pos+" ("+cert.Name+")"
 			}

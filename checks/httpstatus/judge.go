@@ -103,7 +103,7 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 			if verdict.State != plugin.OK {
 				v.add(verdict.State, verdict.Text)
 			}
-			out.perf = append(out.perf, o.certPerf(cs.PeerCertificates[0]))
+			out.perf = append(out.perf, o.certPerf(t, cs.PeerCertificates[0]))
 		}
 	}
 	out.state = v.state
@@ -298,11 +298,15 @@ func certLabel(cn string, names []string) string {
 	return "(no name)"
 }
 
-func (o judgement) certPerf(leaf *x509.Certificate) plugin.Perf {
+// certPerf is the days left of a URL's certificate; with several URLs the
+// label names the URL, as the other items', not the same "cert_days" for all.
+func (o judgement) certPerf(t target, leaf *x509.Certificate) plugin.Perf {
 	days := o.Certificate
 	left := certs.DaysLeft(leaf, o.now)
-	return plugin.NewPerf("cert_days", math.Floor(left*10)/10, "").
+	p := plugin.NewPerf(o.label(t, "cert_days"), left, ""). // the same number as the text and the state (certs.Days)
 		WithThresholds(threshold.MustParseRange(threshold.FormatNumber(days.Warn)+":"), threshold.MustParseRange(threshold.FormatNumber(days.Crit)+":"))
+	p.Metric = "cert_expires_in_days" // seconds as a metric, days in the perfdata
+	return p
 }
 
 func firstTLS(chain []*httpprobe.Response) *tls.ConnectionState {
@@ -330,7 +334,7 @@ func (o judgement) judgeCertOnly(t target, f fetched) outcome {
 	leaf := f.Cert.Chain[0]
 	v := o.judgeCert(leaf)
 	out.state, out.text, out.answered = v.State, t.url.Redacted()+" - "+v.Text, true
-	out.perf = []plugin.Perf{o.certPerf(leaf), o.timePerf(t, "time", f.Took)}
+	out.perf = []plugin.Perf{o.certPerf(t, leaf), o.timePerf(t, "time", f.Took)}
 	if o.verbose > 0 {
 		out.notes = append(out.notes, tlsNote(t, f.Cert.Version, f.Cert.Cipher, leaf)+"; from "+f.Cert.Addr)
 	}
@@ -408,13 +412,19 @@ func (o judgement) perfFor(t target, r *httpprobe.Response, total time.Duration)
 			o.sizePerf(r))
 	}
 	if len(o.targets) <= perURLPerfMax {
-		out = append(out, plugin.NewPerf(o.label(t, "http_status"), float64(r.Status), ""))
+		status := plugin.NewPerf(o.label(t, "http_status"), float64(r.Status), "")
+		status.Metric = "status_code"
+		out = append(out, status)
 	}
 	return out
 }
 
+// timePerf is a duration of a URL; with several URLs the label names the
+// URL, and the metric (one family per phase for all URLs) the phase.
 func (o judgement) timePerf(t target, name string, d time.Duration) plugin.Perf {
-	return plugin.NewPerf(o.label(t, name), math.Round(d.Seconds()*1e6)/1e6, "s").WithBounds(0, math.NaN())
+	p := plugin.NewPerf(o.label(t, name), math.Round(d.Seconds()*1e6)/1e6, "s").WithBounds(0, math.NaN())
+	p.Metric = name
+	return p
 }
 
 func (o judgement) label(t target, name string) string {

@@ -84,6 +84,8 @@ func TestJudge(t *testing.T) {
 			[]string{`certificate 'www.example.org' expires in 10(\.0)? days`, `cert_days=10;30:;7:`}},
 		{"-C alone -v", []string{"-C", "30,7", "-v"}, []fetched{{Cert: probed, Took: 50 * time.Millisecond}}, plugin.WARNING,
 			[]string{`\nwww.example.org TLS 1.3 .*; certificate 'www.example.org' .* from 192.0.2.1:443 via proxy 192.0.2.9:3128`}},
+		{"-C on two URLs: days per URL", []string{"-u", u, "-u", "https://www.example.org/other", "-C", "30,7"}, []fetched{{Cert: probed, Took: 50 * time.Millisecond}, {Cert: probed, Took: 60 * time.Millisecond}}, plugin.WARNING,
+			[]string{`'www.example.org/health cert_days'=10;30:;7:`, `'www.example.org/other cert_days'=10;30:;7:`}},
 		{"-C alone on http", []string{"-C", "30", "-u", "http://www.example.org/"}, []fetched{{}}, plugin.UNKNOWN,
 			[]string{`-C needs an https URL`}},
 		{"-C continue", []string{"-C", "30,7", "--continue-after-certificate"}, []fetched{{Chain: []*httpprobe.Response{withTLS(answer(u, 500, ""), handshake)}}}, plugin.CRITICAL,

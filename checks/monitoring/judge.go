@@ -286,8 +286,8 @@ func addFreshness(o *Options, res *plugin.Result, lates []late, total int, oldes
 	if len(lates) == 0 {
 		st = plugin.OK
 	}
-	res.AddPerf(plugin.NewPerf(engine+"late_checks", float64(len(lates)), "").WithThresholds(countRange(o.StaleWarning, total), countRange(o.StaleCritical, total)).WithBounds(0, float64(total)).WithState(st))
-	res.AddPerf(plugin.NewPerf(engine+"oldest_check_age", math.Round(oldest.Seconds()), "s").WithBounds(0, math.NaN()))
+	res.AddPerf(enginePerf(engine, "late_checks", float64(len(lates)), "").WithThresholds(countRange(o.StaleWarning, total), countRange(o.StaleCritical, total)).WithBounds(0, float64(total)).WithState(st),
+		enginePerf(engine, "oldest_check_age", math.Round(oldest.Seconds()), "s").WithBounds(0, math.NaN()))
 	if len(lates) == 0 {
 		text := strconv.Itoa(total) + " active checks on time"
 		res.Add(plugin.OK, text)
@@ -305,6 +305,14 @@ func addFreshness(o *Options, res *plugin.Result, lates []late, total int, oldes
 		res.Note("late: " + lateText(l))
 	}
 	return ""
+}
+
+// enginePerf is an item of one engine, its label prefixed with the
+// engine's when more than one is watched; the metric is the same for all.
+func enginePerf(engine, metric string, v float64, uom string) plugin.Perf {
+	p := plugin.NewPerf(engine+metric, v, uom)
+	p.Metric = metric
+	return p
 }
 
 func engineLabel(engine string) string {
@@ -385,8 +393,8 @@ func judgeLog(o *Options, nl notifLog, missing, engine string, res *plugin.Resul
 	l := nl.Log
 	failed := float64(len(l.Failures))
 	st := stateOf(failed, o.NotifyFailWarning, o.NotifyFailCritical)
-	res.AddPerf(plugin.NewPerf(engine+"notifications_sent", float64(l.Sent), "").WithBounds(0, math.NaN()),
-		plugin.NewPerf(engine+"notifications_failed", failed, "").WithThresholds(o.NotifyFailWarning, o.NotifyFailCritical).WithBounds(0, math.NaN()).WithState(st))
+	res.AddPerf(enginePerf(engine, "notifications_sent", float64(l.Sent), "").WithBounds(0, math.NaN()),
+		enginePerf(engine, "notifications_failed", failed, "").WithThresholds(o.NotifyFailWarning, o.NotifyFailCritical).WithBounds(0, math.NaN()).WithState(st))
 	if nl.Cut {
 		res.Note(nl.Path + " is over " + strconv.FormatInt(files.Log.Max>>20, 10) + " MiB: only its end was read")
 	}

@@ -50,6 +50,14 @@ func modeOf(o *Options, f famObs) (mode Family, auto bool) {
 	return Ignore, true
 }
 
+// familyPerf is an item of one address family: labelled with the family,
+// one metric for both families.
+func familyPerf(prefix, metric string, v, max float64) plugin.Perf {
+	p := plugin.NewPerf(prefix+metric, v, "").WithBounds(0, max)
+	p.Metric = metric
+	return p
+}
+
 // judgeFamily adds one family's findings and perfdata, and returns the
 // text for an OK summary ("" when the family is ignored).
 func judgeFamily(o *Options, res *plugin.Result, f famObs, verbose int) string {
@@ -69,11 +77,11 @@ func judgeFamily(o *Options, res *plugin.Result, f famObs, verbose int) string {
 		res.Note(name + " required: global address " + f.Global.String())
 	}
 	prefix := strings.ToLower(name) + "_"
-	res.AddPerf(plugin.NewPerf(prefix+"routes", float64(f.Routes), "").WithBounds(0, math.NaN()))
+	res.AddPerf(familyPerf(prefix, "routes", float64(f.Routes), math.NaN()))
 	usable := usableDefaults(f.Defaults)
-	res.AddPerf(plugin.NewPerf(prefix+"default_routes", float64(len(usable)), "").WithBounds(0, math.NaN()))
+	res.AddPerf(familyPerf(prefix, "default_routes", float64(len(usable)), math.NaN()))
 	if len(usable) == 0 {
-		res.AddPerf(plugin.NewPerf(prefix+"gateway_neigh", neighNone, "").WithBounds(0, neighFailed))
+		res.AddPerf(familyPerf(prefix, "gateway_neigh", neighNone, neighFailed))
 		text := "no default route for " + name + " in table " + table
 		if len(f.Defaults) > 0 {
 			text = "default route for " + name + " in table " + table + " is " + f.Defaults[0].Type
@@ -87,7 +95,7 @@ func judgeFamily(o *Options, res *plugin.Result, f famObs, verbose int) string {
 	}
 	d := usable[0] // the kernel's choice: lowest metric
 	st, text, neigh := judgeDefault(o, name, table, d)
-	res.AddPerf(plugin.NewPerf(prefix+"gateway_neigh", float64(neigh), "").WithBounds(0, neighFailed))
+	res.AddPerf(familyPerf(prefix, "gateway_neigh", float64(neigh), neighFailed))
 	res.Add(st, text)
 	if verbose > 0 {
 		for _, other := range usable[1:] {

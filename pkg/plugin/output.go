@@ -46,6 +46,7 @@ type output struct {
 	plugin Plugin
 	z      *Sanitizer
 	max    int
+	labels []OutputLabel // --output-label, in the order given
 }
 
 func (o output) limit() int {
@@ -153,14 +154,15 @@ func longestPrefix(n, limit int, size func(k int) int) int {
 // jsonResult is the json format: one object, in the spirit of
 // monitoring-plugins 3's test JSON output.
 type jsonResult struct {
-	Plugin   string        `json:"plugin"`
-	Service  string        `json:"service"`
-	State    jsonState     `json:"state"`
-	Summary  string        `json:"summary"`
-	Findings []jsonFinding `json:"findings"`
-	Notes    []string      `json:"notes,omitempty"`
-	Perfdata []jsonPerf    `json:"perfdata"`
-	Omitted  *jsonOmitted  `json:"omitted,omitempty"`
+	Plugin   string            `json:"plugin"`
+	Service  string            `json:"service"`
+	Labels   map[string]string `json:"labels,omitempty"`
+	State    jsonState         `json:"state"`
+	Summary  string            `json:"summary"`
+	Findings []jsonFinding     `json:"findings"`
+	Notes    []string          `json:"notes,omitempty"`
+	Perfdata []jsonPerf        `json:"perfdata"`
+	Omitted  *jsonOmitted      `json:"omitted,omitempty"`
 }
 
 type jsonState struct {
@@ -205,7 +207,7 @@ func (o output) json(r Result) string {
 	order := priority(r)
 	build := func(summary string, k int) jsonResult {
 		out := jsonResult{Plugin: o.plugin.Name, Service: o.plugin.Service,
-			State: jsonState{StateName(state), int(state)}, Summary: summary,
+			Labels: o.labelMap(), State: jsonState{StateName(state), int(state)}, Summary: summary,
 			Findings: []jsonFinding{}, Perfdata: []jsonPerf{}}
 		fi, ni, pi := kept(order, k)
 		for _, i := range fi {
@@ -279,7 +281,7 @@ type sample struct {
 // perfdata item in base units.
 func (o output) metrics(r Result) string {
 	state := r.State()
-	plugin := `plugin="` + escapeLabel(o.plugin.Name) + `"`
+	plugin := o.seriesLabels()
 	families, byPos := o.perfFamilies(r, plugin)
 	order := priority(r)
 	var perfOrder []int // perfdata in priority order, those with a series
@@ -329,10 +331,25 @@ func (o output) metrics(r Result) string {
 		k = longestPrefix(len(perfOrder), limit, size)
 	}
 	if k < 0 {
-		// Below any useful --max-output: the state alone.
-		return "# TYPE " + stateMetric + " gauge\n" + stateMetric + "{" + plugin + "} " + strconv.Itoa(int(state)) + "\n# EOF\n"
+		return o.stateOnly(state)
 	}
 	return render(summary, k)
+}
+
+// seriesLabels are the labels every series has: plugin="..." and those of
+// --output-label.
+func (o output) seriesLabels() string {
+	return `plugin="` + escapeLabel(o.plugin.Name) + `"` + o.extraLabels()
+}
+
+// stateOnly is the state alone, for a --max-output below any more; its
+// HELP, which only promtool's lint misses, when that fits too.
+func (o output) stateOnly(state State) string {
+	s := "# TYPE " + stateMetric + " gauge\n" + stateMetric + "{" + o.seriesLabels() + "} " + strconv.Itoa(int(state)) + "\n# EOF\n"
+	if help := "# HELP " + stateMetric + " State of the check.\n"; len(help)+len(s) <= o.limit() {
+		s = help + s
+	}
+	return s
 }
 
 // perfFamilies groups the perfdata items into metric families by name;
@@ -344,11 +361,11 @@ func (o output) perfFamilies(r Result, plugin string) ([]*family, map[int]*famil
 	seen := map[string]bool{}
 	base := metricPrefix + metricName(strings.TrimPrefix(o.plugin.Name, "check_")) + "_"
 	for i, p := range r.Perf {
-		conv := convertUnit(p.UOM)
-		quantity := p.Metric
+		quantity, uom := metricOf(p)
 		if quantity == "" {
 			quantity = o.z.Sanitize(p.Label)
 		}
+		conv := convertUnit(uom)
 		name := withSuffix(noAbbreviations(base+metricName(quantity)), conv.suffix)
 		if name == stateMetric {
 			name += "_value"
@@ -377,6 +394,26 @@ func (o output) perfFamilies(r Result, plugin string) ([]*family, map[int]*famil
 		byPos[i] = f
 	}
 	return families, byPos
+}
+
+// metricUnits are the units a Perf.Metric may end in, for a value whose
+// perfdata has no unit: check_cert_expiry's days left stay unitless for
+// the Nagios graphs that know them so, and are seconds as a metric.
+var metricUnits = map[string]string{"days": "d", "hours": "h", "seconds": "s",
+	"milliseconds": "ms", "bytes": "B", "percent": "%"}
+
+// metricOf is the quantity and the unit of p's metric family: its Metric
+// (less a unit it ends in, which then is the unit of a unitless value)
+// and UOM. An empty quantity: the family is named from the label.
+func metricOf(p Perf) (quantity, uom string) {
+	if p.Metric == "" || p.UOM != "" {
+		return p.Metric, p.UOM
+	}
+	i := strings.LastIndexByte(p.Metric, '_')
+	if u, ok := metricUnits[p.Metric[i+1:]]; ok && i > 0 {
+		return p.Metric[:i], u
+	}
+	return p.Metric, ""
 }
 
 // conversion takes a Nagios unit of measurement to Prometheus' base unit.

@@ -53,6 +53,24 @@ func sampleResult() (Result, *Sanitizer) {
 
 var sampleCheck = Plugin{Name: "check_sample", Service: "SAMPLE"}
 
+// sampleLabels are --output-label values that need escaping, and one
+// holding a secret.
+var sampleLabels = []OutputLabel{{"site", "berlin"}, {"odd", `a "b" \ c`}, {"Login", "hunter22"}}
+
+// twoCerts has two items of one Metric, one of them a unit only Metric
+// gives.
+func twoCerts() Result {
+	var r Result
+	r.Add(WARNING, "a.pem expires in 20 days")
+	r.AddPerf(
+		Perf{Label: "a.pem#0", Value: 20, Metric: "expires_in_days", Min: math.NaN(), Max: math.NaN()},
+		Perf{Label: "b.pem#0", Value: 0.5, Metric: "expires_in_days", Min: math.NaN(), Max: math.NaN()},
+		Perf{Label: "requests", Value: 3, Metric: "x", UOM: "c", Min: math.NaN(), Max: math.NaN()},
+		Perf{Label: "x", Value: 3, Metric: "x_total", Min: math.NaN(), Max: math.NaN()},
+	)
+	return r
+}
+
 // TestOutputGolden pins whole outputs in each format: sampleResult() at the
 // default size, large() at NRPE v2's and NRPE v3's. Run with -update to
 // rewrite, then read the diff.
@@ -61,11 +79,12 @@ func TestOutputGolden(t *testing.T) {
 		t.Run(format, func(t *testing.T) {
 			var b strings.Builder
 			r, z := sampleResult()
-			fmt.Fprintf(&b, "=== sample, --max-output 4096\n%s", output{format, sampleCheck, z, 4096}.result(r))
+			fmt.Fprintf(&b, "=== sample, --max-output 4096\n%s", output{format, sampleCheck, z, 4096, nil}.result(r))
 			for _, max := range []int{1023, 65536} {
-				fmt.Fprintf(&b, "=== large, --max-output %d\n%s", max, output{format, sampleCheck, nil, max}.result(large()))
+				fmt.Fprintf(&b, "=== large, --max-output %d\n%s", max, output{format, sampleCheck, nil, max, nil}.result(large()))
 			}
-			fmt.Fprintf(&b, "=== timeout\n%s", output{format, sampleCheck, z, 0}.line(CRITICAL, "timed out after 10s while reading /proc/1/stat"))
+			fmt.Fprintf(&b, "=== timeout\n%s", output{format, sampleCheck, z, 0, nil}.line(CRITICAL, "timed out after 10s while reading /proc/1/stat"))
+			fmt.Fprintf(&b, "=== --output-label\n%s", output{format, sampleCheck, z, 0, sampleLabels}.result(twoCerts()))
 			golden := filepath.Join("testdata", "output_"+format+".golden")
 			if *update {
 				if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
@@ -91,10 +110,16 @@ func TestOutputGolden(t *testing.T) {
 func TestOutputBudget(t *testing.T) {
 	r := large()
 	for max := minOutput; max <= 20000; max += 37 {
-		j := output{formatJSON, sampleCheck, nil, max}.result(r)
-		m := output{formatOpenMetrics, sampleCheck, nil, max}.result(r)
+		j := output{formatJSON, sampleCheck, nil, max, nil}.result(r)
+		m := output{formatOpenMetrics, sampleCheck, nil, max, nil}.result(r)
 		if len(j) > max || len(m) > max {
 			t.Fatalf("--max-output %d: json %d bytes, openmetrics %d bytes", max, len(j), len(m))
+		}
+		for _, format := range []string{formatJSON, formatOpenMetrics} {
+			o := output{format, sampleCheck, nil, max, sampleLabels}
+			if out := o.result(r); o.checkLabels() == nil && len(out) > max {
+				t.Fatalf("--max-output %d with --output-label: %s %d bytes", max, format, len(out))
+			}
 		}
 		var doc jsonResult
 		if err := json.Unmarshal([]byte(j), &doc); err != nil || doc.State.Code != int(CRITICAL) || doc.State.Name != "CRITICAL" {
@@ -126,10 +151,12 @@ func TestOpenMetricsPromtool(t *testing.T) {
 	}
 	r, z := sampleResult()
 	docs := map[string]string{
-		"sample":  output{formatOpenMetrics, sampleCheck, z, 0}.result(r),
-		"large":   output{formatOpenMetrics, sampleCheck, nil, 65536}.result(large()),
-		"cut":     output{formatOpenMetrics, sampleCheck, nil, 700}.result(large()),
-		"timeout": output{formatOpenMetrics, sampleCheck, z, 0}.line(UNKNOWN, "timed out after 10s"),
+		"sample":  output{formatOpenMetrics, sampleCheck, z, 0, nil}.result(r),
+		"large":   output{formatOpenMetrics, sampleCheck, nil, 65536, nil}.result(large()),
+		"cut":     output{formatOpenMetrics, sampleCheck, nil, 700, nil}.result(large()),
+		"timeout": output{formatOpenMetrics, sampleCheck, z, 0, nil}.line(UNKNOWN, "timed out after 10s"),
+		"labels":  output{formatOpenMetrics, sampleCheck, z, 0, sampleLabels}.result(twoCerts()),
+		"floor":   output{formatOpenMetrics, sampleCheck, z, 300, sampleLabels}.result(large()),
 	}
 	for name, doc := range docs {
 		cmd := exec.Command(promtool, "check", "metrics")
@@ -165,6 +192,67 @@ func TestMetricNames(t *testing.T) {
 	}
 }
 
+// A Metric ending in a unit gives the unit of a unitless value, and only
+// then.
+func TestMetricOf(t *testing.T) {
+	tests := []struct{ metric, uom, quantity, unit string }{
+		{"", "", "", ""},
+		{"", "ms", "", "ms"},
+		{"expires_in_days", "", "expires_in", "d"},
+		{"expires_in_days", "s", "expires_in_days", "s"},
+		{"size_bytes", "", "size", "B"},
+		{"util_percent", "", "util", "%"},
+		{"days", "", "days", ""},
+		{"status_code", "", "status_code", ""},
+	}
+	for _, tt := range tests {
+		q, u := metricOf(Perf{Metric: tt.metric, UOM: tt.uom})
+		if q != tt.quantity || u != tt.unit {
+			t.Errorf("%q %q: %q %q, want %q %q", tt.metric, tt.uom, q, u, tt.quantity, tt.unit)
+		}
+	}
+}
+
+func TestOutputLabelFlag(t *testing.T) {
+	tests := []struct{ arg, name, value, err string }{
+		{"site=berlin", "site", "berlin", ""},
+		{"_x=a=b", "_x", "a=b", ""},
+		{`Site2=a "b"`, "Site2", `a "b"`, ""},
+		{"site", "", "", "NAME=VALUE"},
+		{"=berlin", "", "", "letters, digits"},
+		{"2site=a", "", "", "letters, digits"},
+		{"si-te=a", "", "", "letters, digits"},
+		{"__name__=a", "", "", "Prometheus' own"},
+		{"plugin=a", "", "", "set by the plugin"},
+		{"label=a", "", "", "set by the plugin"},
+		{"site=", "", "", "empty VALUE"},
+		{"site=\xff", "", "", "not UTF-8"},
+	}
+	for _, tt := range tests {
+		var l OutputLabel
+		err := l.UnmarshalFlag(tt.arg)
+		if tt.err == "" {
+			if err != nil || (tt.name != "" && (l.Name != tt.name || l.Value != tt.value)) {
+				t.Errorf("%q: %+v, %v", tt.arg, l, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("%q: %v, want an error with %q", tt.arg, err, tt.err)
+		}
+	}
+	if err := (output{formatJSON, sampleCheck, nil, 0, []OutputLabel{{"a", "1"}, {"b", "2"}, {"a", "3"}}}).checkLabels(); err == nil || !strings.Contains(err.Error(), "a given twice") {
+		t.Errorf("a label twice: %v", err)
+	}
+	long := []OutputLabel{{"a", strings.Repeat("x", 100)}}
+	if err := (output{formatOpenMetrics, sampleCheck, nil, 128, long}).checkLabels(); err == nil || !strings.Contains(err.Error(), "over the output's bound of 128") {
+		t.Errorf("labels over --max-output: %v", err)
+	}
+	if err := (output{formatJSON, sampleCheck, nil, 128, long}).checkLabels(); err != nil {
+		t.Errorf("long labels in json: %v", err)
+	}
+}
+
 // The exit code is the Nagios one in every format, and errors and the
 // watchdog speak the format too.
 func TestRunOutputFormats(t *testing.T) {
@@ -186,6 +274,15 @@ func TestRunOutputFormats(t *testing.T) {
 	}
 	if code, out := run(t, "-w", "abc", "--output-format", "openmetrics"); code != 3 || !strings.HasSuffix(out, "# EOF\n") {
 		t.Errorf("openmetrics, bad option: exit %d, %q", code, out)
+	}
+	if code, out := run(t, "--output-format", "openmetrics", "--output-label", "site=b", "--output-label", "dc=x y", "-n", "1"); code != 0 || !strings.Contains(out, `{plugin="check_fake",site="b",dc="x y"} 0`) {
+		t.Errorf("--output-label: exit %d, %q", code, out)
+	}
+	if code, out := run(t, "--output-format", "json", "--output-label", "site=b", "--output-label", "site=c"); code != 3 || !strings.Contains(out, "site given twice") {
+		t.Errorf("--output-label twice: exit %d, %q", code, out)
+	}
+	if code, out := run(t, "--output-format", "openmetrics", "--output-label", "plugin=x"); code != 3 || !strings.Contains(out, "set by the plugin") || !strings.HasSuffix(out, "# EOF\n") {
+		t.Errorf("--output-label plugin=x: exit %d, %q", code, out)
 	}
 	if code, out := run(t, "--output-format", "xml"); code != 3 || !strings.Contains(out, "nagios") {
 		t.Errorf("--output-format xml: exit %d, %q", code, out)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,71 +65,138 @@ func TestEveryPluginHelp(t *testing.T) {
 	}
 }
 
+// pluginRun is one run of a plugin for TestEveryPluginOutputFormats;
+// thing, when set, is a part of the name of each of the several things
+// the run checks, which no metric name may hold: things of one kind are
+// series of one family, told apart by their label.
+type pluginRun struct {
+	args  []string
+	thing string
+}
+
+// manyThings are runs that check several things of one kind: certificate
+// files, URLs of a loopback server, devices of a fixture tree.
+func manyThings(t *testing.T) map[string][]pluginRun {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "hello")
+	}))
+	t.Cleanup(srv.Close)
+	testdata := filepath.Join("..", "..", "testdata")
+	md := filepath.Join(testdata, "blockdev", "md")
+	return map[string][]pluginRun{
+		"check_cert_expiry": {{[]string{"-d", filepath.Join(testdata, "certs")}, "certs"}},
+		"check_http_status": {{[]string{"-u", srv.URL + "/", "-u", srv.URL + "/missing"}, "127"}},
+		"check_blockdev":    {{[]string{"--sysfs", filepath.Join(md, "sys"), "--procfs", filepath.Join(md, "proc")}, "md0"}},
+	}
+}
+
 // Every plugin, run as it comes (with no target, those that need one say
-// so), speaks each format: json is one valid object, openmetrics passes
-// promtool, both with the exit code of the run, nothing on stderr.
+// so) and on several things where that is easy, speaks each format: json
+// is one valid object, openmetrics passes promtool, both with the exit
+// code of the run, nothing on stderr.
 func TestEveryPluginOutputFormats(t *testing.T) {
 	promtool, _ := exec.LookPath("promtool")
+	if promtool == "" {
+		t.Log("promtool not installed (Debian package prometheus): openmetrics not validated")
+	}
+	many := manyThings(t)
 	for _, name := range plugins(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			bin := testutil.Binary(t, name)
-			for _, format := range []string{"json", "openmetrics"} {
-				cmd := exec.Command(bin, "-t", "5", "--output-format", format, "--max-output", "65536")
-				var stdout, stderr bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &stdout, &stderr
-				err := cmd.Run()
-				code := 0
-				var exit *exec.ExitError
-				if errors.As(err, &exit) {
-					code = exit.ExitCode()
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				if code > 3 || stderr.Len() > 0 {
-					t.Errorf("%s: exit %d, stderr %q", format, code, stderr.String())
-				}
-				out := stdout.Bytes()
-				if format == "json" {
-					var doc struct{ State struct{ Code int } }
-					if err := json.Unmarshal(out, &doc); err != nil || doc.State.Code != code {
-						t.Errorf("json: %v, state %d, exit %d:\n%s", err, doc.State.Code, code, out)
-					}
-					continue
-				}
-				if !bytes.Contains(out, []byte("hindsight_check_state{plugin=\""+name+"\"} "+strconv.Itoa(code)+"\n")) {
-					t.Errorf("openmetrics: no state %d:\n%s", code, out)
-				}
-				if promtool == "" {
-					t.Log("promtool not installed (Debian package prometheus): format not validated")
-					continue
-				}
-				check := exec.Command(promtool, "check", "metrics")
-				check.Stdin = bytes.NewReader(out)
-				if msg, err := check.CombinedOutput(); err != nil {
-					t.Errorf("promtool check metrics: %v\n%s\ninput:\n%s", err, msg, out)
+			for _, run := range append([]pluginRun{{}}, many[name]...) {
+				for _, format := range []string{"json", "openmetrics"} {
+					args := append([]string{"-t", "5", "--output-format", format, "--max-output", "65536"}, run.args...)
+					checkFormat(t, bin, name, args, run.thing, promtool)
 				}
 			}
 		})
 	}
 }
 
-// The openmetrics output of two plugins, written where node_exporter's
+// checkFormat runs bin with args and checks its output in the format
+// they ask for.
+func checkFormat(t *testing.T, bin, name string, args []string, thing, promtool string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if code > 3 || stderr.Len() > 0 {
+		t.Errorf("%q: exit %d, stderr %q", args, code, stderr.String())
+	}
+	out := stdout.Bytes()
+	if args[3] == "json" {
+		var doc struct{ State struct{ Code int } }
+		if err := json.Unmarshal(out, &doc); err != nil || doc.State.Code != code {
+			t.Errorf("%q: %v, state %d, exit %d:\n%s", args, err, doc.State.Code, code, out)
+		}
+		return
+	}
+	if !bytes.Contains(out, []byte("hindsight_check_state{plugin=\""+name+"\"} "+strconv.Itoa(code)+"\n")) {
+		t.Errorf("%q: no state %d:\n%s", args, code, out)
+	}
+	if thing != "" {
+		families := 0
+		for _, line := range strings.Split(string(out), "\n") {
+			if f, ok := strings.CutPrefix(line, "# TYPE "); ok {
+				families++
+				if strings.Contains(f, thing) {
+					t.Errorf("%q: a metric family per thing: %s", args, f)
+				}
+			}
+		}
+		if families < 2 {
+			t.Errorf("%q: no perfdata:\n%s", args, out)
+		}
+	}
+	if promtool == "" {
+		return
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = bytes.NewReader(out)
+	if msg, err := check.CombinedOutput(); err != nil {
+		t.Errorf("%q: promtool check metrics: %v\n%s\ninput:\n%s", args, err, msg, out)
+	}
+}
+
+// The openmetrics output of plugins, written where node_exporter's
 // textfile collector reads, is served by a real node_exporter with no
-// scrape error: the format and the families shared by plugins
-// (hindsight_check_state) are what the collector accepts.
+// scrape error: the format, the families shared by plugins
+// (hindsight_check_state) and two runs of one plugin, each in its own
+// file with its own --output-label, are what the collector accepts. The
+// same two runs without labels are the gathering error the option avoids.
 func TestTextfileCollector(t *testing.T) {
 	exporter, err := exec.LookPath("prometheus-node-exporter")
 	if err != nil {
 		t.Skip("skipping: prometheus-node-exporter not installed (Debian package prometheus-node-exporter; CI installs it)")
 	}
 	dir := t.TempDir()
-	for _, name := range []string{"check_load", "check_route"} {
-		out, _ := exec.Command(testutil.Binary(t, name), "-t", "5", "--output-format", "openmetrics", "--max-output", "65536").Output()
-		if err := os.WriteFile(filepath.Join(dir, name+".prom"), out, 0o644); err != nil {
+	certs := filepath.Join("..", "..", "testdata", "certs")
+	write := func(file, name string, args ...string) {
+		t.Helper()
+		args = append([]string{"-t", "5", "--output-format", "openmetrics", "--max-output", "65536"}, args...)
+		out, _ := exec.Command(testutil.Binary(t, name), args...).Output()
+		if err := os.WriteFile(filepath.Join(dir, file), out, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+	write("check_load.prom", "check_load")
+	write("check_route.prom", "check_route")
+	write("certs-formats.prom", "check_cert_expiry", "--output-label", "set=formats", "-d", filepath.Join(certs, "formats"))
+	write("certs-all.prom", "check_cert_expiry", "--output-label", "set=all", "--output-label", "site=lab", "-d", certs)
+
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -141,25 +209,45 @@ func TestTextfileCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var body string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get("http://" + addr + "/metrics")
-		if err != nil {
-			continue
+	scrape := func() string {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			resp, err := http.Get("http://" + addr + "/metrics")
+			if err != nil {
+				continue
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return string(b)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		body = string(b)
-		break
+		t.Fatal("node_exporter does not answer")
+		return ""
 	}
+	// A duplicate series fails the gathering: node_exporter logs "was
+	// collected before with the same name and label values", drops it and
+	// counts the error, which the next scrape shows.
+	gatherErrors := `promhttp_metric_handler_errors_total{cause="gathering"} 0` + "\n"
+	scrape()
+	body := scrape()
 	for _, want := range []string{
 		"node_textfile_scrape_error 0\n",
+		gatherErrors,
 		`hindsight_check_state{plugin="check_load"} `,
 		`hindsight_check_state{plugin="check_route"} `,
 		`hindsight_load_load1{label="load1",plugin="check_load"} `,
+		`hindsight_check_state{plugin="check_cert_expiry",set="formats"} `,
+		`hindsight_check_state{plugin="check_cert_expiry",set="all",site="lab"} `,
+		`hindsight_cert_expiry_expires_in_seconds{label="` + filepath.Join(certs, "formats", "leaf.pem") + `#0",plugin="check_cert_expiry",set="formats"} `,
+		`hindsight_cert_expiry_expires_in_seconds{label="` + filepath.Join(certs, "formats", "leaf.pem") + `#0",plugin="check_cert_expiry",set="all",site="lab"} `,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("node_exporter does not serve %q; it serves:\n%s", want, body)
 		}
+	}
+
+	write("certs-formats.prom", "check_cert_expiry", "-d", filepath.Join(certs, "formats"))
+	write("certs-all.prom", "check_cert_expiry", "-d", certs)
+	scrape()
+	if body := scrape(); strings.Contains(body, gatherErrors) {
+		t.Errorf("two runs without --output-label: no scrape error, the test proves nothing; node_exporter serves:\n%s", body)
 	}
 }

@@ -202,6 +202,9 @@ func (r Runner) parse(p Plugin, args []string, san *Sanitizer) (check Check, com
 	fail := func(msg string) (Check, *Common, int, bool) {
 		return nil, nil, r.usageError(p, san, common.OutputFormat, msg), true
 	}
+	if err := (output{common.OutputFormat, p, san, common.MaxOutput, common.OutputLabel}).checkLabels(); err != nil {
+		return fail(err.Error())
+	}
 	if common.MaxOutput < minOutput {
 		return fail(fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
 	}
@@ -271,7 +274,7 @@ func (r Runner) runChecked(p Plugin, check Check, common *Common, start time.Tim
 	ctx, cancel := context.WithDeadline(context.Background(), env.Deadline.Add(-margin))
 	defer cancel()
 
-	out := output{format: common.OutputFormat, plugin: p, z: san, max: common.MaxOutput}
+	out := output{format: common.OutputFormat, plugin: p, z: san, max: common.MaxOutput, labels: common.OutputLabel}
 	var printed gate
 	watchdog := time.AfterFunc(time.Until(env.Deadline), func() {
 		text := "timed out after " + human.Duration(timeout)
