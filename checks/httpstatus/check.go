@@ -25,7 +25,7 @@ var Plugin = plugin.Plugin{
 	Name:    "check_http_status",
 	Service: "HTTP",
 	Summary: "Check that HTTP(S) endpoints answer with the expected status, body and headers, in time",
-	Usage:   "-u URL [-u URL...] | -H HOST [-p PORT] [-S] [--path PATH]  [-e CODES] [-s STRING] [--jq EXPR] [-w SECS] [-c SECS]",
+	Usage:   "-u URL [-u URL...] | -H HOST [-p PORT] [-S] [--path PATH] [-e CODES] [-s STRING] [--jq EXPR] [-w SECS] [-c SECS]",
 	Group:   "HTTP check options",
 	Help:    help,
 	New:     New,

@@ -65,6 +65,26 @@ func TestEveryPluginHelp(t *testing.T) {
 	}
 }
 
+// Every plugin answers a bad option with UNKNOWN, a first line naming it
+// and a usage line with no "|" (Nagios would take the rest for perfdata).
+func TestEveryPluginUsageError(t *testing.T) {
+	for _, name := range plugins(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			res := testutil.Run(t, testutil.Binary(t, name), "--no-such-option")
+			lines := strings.Split(strings.TrimRight(res.Stdout, "\n"), "\n")
+			if res.Code != int(plugin.UNKNOWN) || res.Stderr != "" || !strings.Contains(lines[0], "no-such-option") {
+				t.Fatalf("exit %d, stderr %q:\n%s", res.Code, res.Stderr, res.Stdout)
+			}
+			for _, l := range lines[1:] {
+				if strings.Contains(l, "|") {
+					t.Errorf("a long-output line holds \"|\": %s", l)
+				}
+			}
+		})
+	}
+}
+
 // pluginRun is one run of a plugin for TestEveryPluginOutputFormats;
 // thing, when set, is a part of the name of each of the several things
 // the run checks, which no metric name may hold: things of one kind are

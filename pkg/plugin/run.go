@@ -334,7 +334,10 @@ func (r Runner) usageError(p Plugin, san *Sanitizer, format, msg string) int {
 	out := output{format: format, plugin: p, z: san}
 	io.WriteString(r.Stdout, out.line(UNKNOWN, msg))
 	if format == formatNagios || format == "" {
-		io.WriteString(r.Stdout, "Usage: "+p.Name+" "+p.Usage+" (see "+p.Name+" --help)\n")
+		// A second line is long output: a "|" there would start perfdata
+		// for Nagios and Icinga, so the usage's alternatives read "or".
+		usage := strings.Join(strings.Fields(strings.ReplaceAll(p.Usage, "|", " or ")), " ")
+		io.WriteString(r.Stdout, "Usage: "+p.Name+" "+usage+" (see "+p.Name+" --help)\n")
 	}
 	return int(UNKNOWN)
 }
