@@ -458,6 +458,10 @@ func TestNoSecretEchoed(t *testing.T) {
 		{"-u", "http://x/", "--resolve", "user:" + secret + "@x:80:127.0.0.1"},
 		{"-u", "http://127.0.0.1:1/", "--proxy", "http://user:" + secret + "@proxy.invalid:3128"},
 		{"-u", "http://127.0.0.1:1/", "-k", "Authorization: Bearer " + secret + "\r\nX: y"},
+		// query parameters named like secrets, in the status line and labels
+		{"-u", "http://127.0.0.1:1/json?token=" + secret + "&api_key=" + secret},
+		{"-u", "http://127.0.0.1:1/a?X-Amz-Signature=" + secret, "-u", "http://127.0.0.1:1/b?Access_Token=" + secret + "&x=1"},
+		{"-u", "http://[::1/?password=" + secret},
 	} {
 		for _, cred := range []*syscall.Credential{nil, nagios} {
 			cmd := exec.Command(bin, append([]string{"-t", "2", "-vvv"}, args...)...)
