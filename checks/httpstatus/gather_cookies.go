@@ -3,6 +3,7 @@ package httpstatus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 
 	"github.com/hindsight-plugins/hindsight/pkg/cookies"
@@ -13,8 +14,10 @@ import (
 // loadJar reads --cookie-jar through the runtime's file source (bounded,
 // regular files only, isolated on a mount that can hang); nil without
 // the option. A file that does not exist yet is an empty jar, as curl
-// takes it: the first run creates it. Cookie values are credentials:
-// each long enough to be one is registered as a secret.
+// takes it: the first run creates it. A file that is not a cookie file
+// (/etc/passwd given by mistake) is an error, and is never written: curl
+// would overwrite it. Cookie values are credentials: each long enough to
+// be one is registered as a secret.
 func (o *Options) loadJar(ctx context.Context, env *plugin.Env) (*cookies.Jar, error) {
 	if o.Jar == "" {
 		return nil, nil
@@ -23,7 +26,10 @@ func (o *Options) loadJar(ctx context.Context, env *plugin.Env) (*cookies.Jar, e
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
-	jar := cookies.Parse(data, env.Now)
+	jar, err := cookies.Parse(data, env.Now)
+	if err != nil {
+		return nil, fmt.Errorf("--cookie-jar %s: %w, not overwritten: give a cookie file or a new path", o.Jar, err)
+	}
 	registerCookies(env, jar)
 	return jar, nil
 }
@@ -43,6 +49,9 @@ func registerCookies(env *plugin.Env, jar *cookies.Jar) {
 
 // saveJar writes the jar back, atomically and bounded; what went wrong,
 // in words, for judge to report ("" when written or without a jar).
+// Only a regular file (or nothing) at the path is replaced: a symlink is
+// refused, never replaced by a file nor written through, since where it
+// points may not be a jar at all.
 func (o *Options) saveJar(ctx context.Context, env *plugin.Env, jar *cookies.Jar) string {
 	if jar == nil {
 		return ""

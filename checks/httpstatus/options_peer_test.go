@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,38 @@ func TestCookieJar(t *testing.T) {
 			[]string{`^HTTP CRITICAL - .*403 Forbidden`, `\[UNKNOWN\] --cookie-jar not written`}, nil},
 		{"jar that is a directory", []string{"-u", base + "/private", "--cookie-jar", t.TempDir()}, 3, []string{`^HTTP UNKNOWN - --cookie-jar: .*not a regular file|a directory`}, nil},
 	})
+	testJarNotReplaced(t, base, jar)
+}
+
+// A file that is not a cookie jar (/etc/passwd given by mistake) is
+// UNKNOWN and left alone; a symlink is refused, neither replaced by a
+// file nor written through.
+func testJarNotReplaced(t *testing.T, base, jar string) {
+	dir := t.TempDir()
+	passwd := filepath.Join(dir, "passwd")
+	const content = "root:x:0:0:root:/root:/bin/bash\n"
+	os.WriteFile(passwd, []byte(content), 0o644)
+	link := filepath.Join(dir, "link")
+	os.Symlink(jar, link)
+	jarData, _ := os.ReadFile(jar)
+	runMatrix(t, []matrixCase{
+		{"not a cookie file", []string{"-u", base + "/login", "--cookie-jar", passwd}, 3,
+			[]string{`^HTTP UNKNOWN - --cookie-jar ` + regexp.QuoteMeta(passwd) + `: not a cookie file, not overwritten`}, nil},
+		{"a symlinked jar", []string{"-u", base + "/login", "--cookie-jar", link}, 3,
+			[]string{`^HTTP UNKNOWN - --cookie-jar not written: ` + regexp.QuoteMeta(link) + `: is a symbolic link, not a regular file: not replaced`}, nil},
+	})
+	if b, _ := os.ReadFile(passwd); string(b) != content {
+		t.Errorf("the foreign file was changed to %q", b)
+	}
+	if fi, err := os.Lstat(passwd); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("the foreign file's mode changed: %v", err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the symlink was replaced: %v", err)
+	}
+	if b, _ := os.ReadFile(jar); string(b) != string(jarData) {
+		t.Errorf("written through the symlink:\n%s", b)
+	}
 }
 
 // --noproxy: listed hosts go direct, others through the proxy.

@@ -306,11 +306,21 @@ func TestStateFileResetsABusyTask(t *testing.T) {
 	}
 }
 
+// A file that is not a state file of ours is reported and kept; one of
+// ours with data it cannot use starts afresh.
 func TestCorruptStateFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.json")
 	os.WriteFile(path, []byte("{not json"), 0o600)
 	code, out := runFixture(t, stateArgs(path, fixtureNow, "-v")...)
-	if code != 2 || !strings.Contains(out, "corrupt, starting afresh") {
+	if code != 2 || !strings.Contains(out, "state file "+path+": not a hindsight state file; not overwritten") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "{not json" {
+		t.Errorf("the file was overwritten: %q", b)
+	}
+	os.WriteFile(path, []byte(`{"kind":"`+stateKind+`","version":`+strconv.Itoa(stateVersion)+`,"data":"x"}`), 0o600)
+	code, out = runFixture(t, stateArgs(path, fixtureNow, "-v")...)
+	if code != 2 || !strings.Contains(out, "has bad data, starting afresh") {
 		t.Errorf("exit %d\n%s", code, out)
 	}
 }

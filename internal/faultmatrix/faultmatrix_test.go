@@ -106,8 +106,10 @@ func options() []option {
 		{plugin: "check_http_status", flag: "--ca-file", kind: file, args: httpsURL},
 		{plugin: "check_http_status", flag: "-J", kind: file, args: func(l *lab) []string { return []string{"-u", l.httpsURL, "-K", l.keyPEM} }},
 		{plugin: "check_http_status", flag: "-K", kind: file, args: func(l *lab) []string { return []string{"-u", l.httpsURL, "-J", l.certPEM} }},
-		// A jar that does not exist yet is empty: the first run creates it.
-		{plugin: "check_http_status", flag: "--cookie-jar", kind: file, valid: noStateYet, args: httpURL},
+		// A jar that does not exist yet is empty: the first run creates it;
+		// but one behind a symlink (a dangling one too) is refused, never
+		// replaced nor written through.
+		{plugin: "check_http_status", flag: "--cookie-jar", kind: file, args: httpURL},
 
 		{plugin: "check_stuck_procs", flag: "--procfs", kind: dir, args: none},
 		{plugin: "check_stuck_procs", flag: "--state-file", kind: file, secondary: true, valid: noStateYet, args: none},
@@ -456,6 +458,10 @@ func TestNoSecretEchoed(t *testing.T) {
 		{"-u", "http://x/", "--resolve", "user:" + secret + "@x:80:127.0.0.1"},
 		{"-u", "http://127.0.0.1:1/", "--proxy", "http://user:" + secret + "@proxy.invalid:3128"},
 		{"-u", "http://127.0.0.1:1/", "-k", "Authorization: Bearer " + secret + "\r\nX: y"},
+		// query parameters named like secrets, in the status line and labels
+		{"-u", "http://127.0.0.1:1/json?token=" + secret + "&api_key=" + secret},
+		{"-u", "http://127.0.0.1:1/a?X-Amz-Signature=" + secret, "-u", "http://127.0.0.1:1/b?Access_Token=" + secret + "&x=1"},
+		{"-u", "http://[::1/?password=" + secret},
 	} {
 		for _, cred := range []*syscall.Credential{nil, nagios} {
 			cmd := exec.Command(bin, append([]string{"-t", "2", "-vvv"}, args...)...)
@@ -477,6 +483,44 @@ func TestNoSecretEchoed(t *testing.T) {
 		out, _ := cmd.CombinedOutput()
 		if bytes.Contains(out, []byte(secret)) || !statusLine.Match(out) {
 			t.Errorf("check_cert_expiry %s:\n%s", strings.Join(args, " "), indent(out))
+		}
+	}
+}
+
+// TestForeignFileKept: a file given by mistake where a plugin writes
+// (a state file, a cookie jar) is never replaced: the run is not OK, names
+// the path, and the file keeps its content, mode and type.
+func TestForeignFileKept(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	status, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "monitoring", "status.dat"))
+	const content = "root:x:0:0:root:/root:/bin/bash\nimportant\n"
+	for _, tt := range []struct {
+		plugin, flag string
+		args         []string
+	}{
+		{"check_load", "--state-file", nil},
+		{"check_stuck_procs", "--state-file", nil},
+		{"check_blockdev", "--state-file", []string{"-X", "fuse.faultfs", "-p", "/"}},
+		{"check_monitoring", "--state-file", []string{"--nagios-status", status}},
+		{"check_http_status", "--cookie-jar", []string{"-u", srv.URL + "/"}},
+	} {
+		path := filepath.Join(t.TempDir(), "important")
+		os.WriteFile(path, []byte(content), 0o644)
+		args := append(append([]string{"-t", "5"}, tt.args...), tt.flag, path)
+		out, err := exec.Command(testutil.Binary(t, tt.plugin), args...).Output()
+		code := 0
+		if exit, ok := err.(*exec.ExitError); ok {
+			code = exit.ExitCode()
+		}
+		if code == 0 || !bytes.Contains(out, []byte(path+": not a")) || !bytes.Contains(out, []byte("not overwritten")) {
+			t.Errorf("%s %s: exit %d, want not OK naming %s:\n%s", tt.plugin, strings.Join(args, " "), code, path, indent(out))
+		}
+		if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: %s changed: %v %v", tt.plugin, path, fi, err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != content {
+			t.Errorf("%s: %s was overwritten with %q", tt.plugin, path, b)
 		}
 	}
 }

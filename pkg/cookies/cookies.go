@@ -8,6 +8,7 @@ package cookies
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -46,21 +47,56 @@ type Jar struct {
 	now     func() time.Time
 }
 
-// Parse reads a Netscape cookie file as curl writes it. Lines that are
-// not cookies are skipped, as curl skips them; expired cookies are
-// dropped; at most MaxCookies are kept.
-func Parse(data []byte, now func() time.Time) *Jar {
+// ErrNotCookieFile is data that is neither empty nor a cookie file: the
+// caller must not overwrite the file it came from (a password file
+// given by mistake).
+var ErrNotCookieFile = errors.New("not a cookie file")
+
+// Parse reads a Netscape cookie file as curl writes it. Comments and
+// blank lines are skipped; expired cookies are dropped; at most
+// MaxCookies are kept. Data that is not empty, has no header of curl's
+// ("# Netscape HTTP Cookie File", "# HTTP Cookie File") and holds a line
+// that is not a cookie is ErrNotCookieFile, with an empty jar: curl
+// would skip such lines, and then overwrite the file with its jar.
+func Parse(data []byte, now func() time.Time) (*Jar, error) {
 	j := &Jar{now: now}
+	header := hasHeader(data)
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 0, 64<<10), 2*MaxCookieSize+1024)
 	for sc.Scan() {
-		if c, ok := parseLine(sc.Text()); ok {
+		c, ok := parseLine(sc.Text())
+		switch {
+		case ok && len(c.Name)+len(c.Value) <= MaxCookieSize:
 			j.put(c)
+		case !ok && !header && !skippable(sc.Text()):
+			return &Jar{now: now}, ErrNotCookieFile
 		}
 	}
-	return j
+	if sc.Err() != nil && !header { // a line longer than any cookie's
+		return &Jar{now: now}, ErrNotCookieFile
+	}
+	return j, nil
 }
 
+// hasHeader reports whether data starts with the first line curl writes
+// (or older curl and other tools wrote).
+func hasHeader(data []byte) bool {
+	for _, h := range []string{"# Netscape HTTP Cookie File", "# HTTP Cookie File"} {
+		if bytes.HasPrefix(data, []byte(h)) {
+			return true
+		}
+	}
+	return false
+}
+
+// skippable is a blank line or a comment, which any cookie file may hold.
+func skippable(line string) bool {
+	line = strings.TrimSpace(line)
+	return line == "" || (line[0] == '#' && !strings.HasPrefix(line, "#HttpOnly_"))
+}
+
+// parseLine reads one cookie line; false for anything else. A cookie
+// too large to keep is still a cookie line (the caller drops it).
 func parseLine(line string) (Cookie, bool) {
 	line = strings.TrimRight(line, "\r")
 	var c Cookie
@@ -88,7 +124,7 @@ func parseLine(line string) (Cookie, bool) {
 	if c.Path == "" || c.Path[0] != '/' {
 		c.Path = "/"
 	}
-	return c, len(c.Name)+len(c.Value) <= MaxCookieSize
+	return c, true
 }
 
 // Marshal writes the jar in the Netscape format, session cookies

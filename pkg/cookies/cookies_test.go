@@ -1,6 +1,7 @@
 package cookies
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -42,7 +43,7 @@ const curlFile = "# Netscape HTTP Cookie File\n" +
 	"www.example.org\tFALSE\t/\tFALSE\t0\tempty\n"
 
 func TestParseAndMatch(t *testing.T) {
-	j := Parse([]byte(curlFile), clock)
+	j := mustParse(t, curlFile)
 	tests := []struct{ url, want string }{
 		{"http://www.example.org/", "session=s1; domain=d1; empty="},
 		{"https://www.example.org/app/x", "secure=x1; session=s1; domain=d1; empty="},
@@ -60,7 +61,7 @@ func TestParseAndMatch(t *testing.T) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	j := Parse([]byte(curlFile), clock)
+	j := mustParse(t, curlFile)
 	out := string(j.Marshal())
 	for _, want := range []string{
 		"www.example.org\tFALSE\t/\tFALSE\t0\tsession\ts1\n",
@@ -74,14 +75,14 @@ func TestRoundTrip(t *testing.T) {
 	if strings.Contains(out, "expired") {
 		t.Errorf("an expired cookie was kept:\n%s", out)
 	}
-	again := Parse([]byte(out), clock)
+	again := mustParse(t, string(out))
 	if a, b := names(j.Cookies(mustURL("https://www.example.org/app/"))), names(again.Cookies(mustURL("https://www.example.org/app/"))); a != b {
 		t.Errorf("not the same after a round trip: %q vs %q", a, b)
 	}
 }
 
 func TestSetCookies(t *testing.T) {
-	j := Parse(nil, clock)
+	j := mustParse(t, "")
 	u := mustURL("http://www.example.org/login/form")
 	j.SetCookies(u, []*http.Cookie{
 		{Name: "sid", Value: "abc"},                                   // host-only, default path /login
@@ -116,7 +117,7 @@ func TestSetCookies(t *testing.T) {
 
 // However many cookies servers send, the jar and its file stay bounded.
 func TestBounded(t *testing.T) {
-	j := Parse(nil, clock)
+	j := mustParse(t, "")
 	u := mustURL("http://www.example.org/")
 	for i := 0; i < 10*MaxCookies; i++ {
 		j.SetCookies(u, []*http.Cookie{{Name: fmt.Sprintf("c%d", i), Value: strings.Repeat("v", MaxCookieSize-10)}})
@@ -129,8 +130,51 @@ func TestBounded(t *testing.T) {
 	}
 	// A line longer than any cookie we keep ends the reading (it is no
 	// file we or curl wrote); what came before it is kept.
-	long := "www.example.org\tFALSE\t/\tFALSE\t0\tok\t1\nwww.example.org\tFALSE\t/\tFALSE\t0\tbig\t" + strings.Repeat("x", 1<<20) + "\n"
-	if got := names(Parse([]byte(long), clock).Cookies(u)); got != "ok=1" {
+	long := "# Netscape HTTP Cookie File\nwww.example.org\tFALSE\t/\tFALSE\t0\tok\t1\nwww.example.org\tFALSE\t/\tFALSE\t0\tbig\t" + strings.Repeat("x", 1<<20) + "\n"
+	if got := names(mustParse(t, long).Cookies(u)); got != "ok=1" {
 		t.Errorf("got %q", got)
+	}
+	// Without the header, such a file is not taken for a jar.
+	if _, err := Parse([]byte(long[strings.IndexByte(long, '\n')+1:]), clock); !errors.Is(err, ErrNotCookieFile) {
+		t.Errorf("a headerless file with a huge line: err = %v", err)
+	}
+}
+
+func mustParse(t *testing.T, data string) *Jar {
+	t.Helper()
+	j, err := Parse([]byte(data), clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// A file that is not a cookie file (a password file given by mistake) is
+// ErrNotCookieFile, so the caller leaves it alone; curl's header, or
+// every line a cookie, comment or blank, makes a cookie file.
+func TestNotCookieFile(t *testing.T) {
+	for name, tt := range map[string]struct {
+		data string
+		ok   bool
+	}{
+		"empty":           {"", true},
+		"blank":           {"\n\n", true},
+		"netscape":        {"# Netscape HTTP Cookie File\nanything at all\n", true},
+		"old header":      {"# HTTP Cookie File\n", true},
+		"headerless":      {"# a comment\n\nh\tFALSE\t/\tFALSE\t0\tn\tv\r\n#HttpOnly_h\tFALSE\t/\tFALSE\t0\tm\tw\n", true},
+		"passwd":          {"root:x:0:0:root:/root:/bin/bash\n", false},
+		"text":            {"important\n", false},
+		"one bad line":    {"h\tFALSE\t/\tFALSE\t0\tn\tv\nnot a cookie\n", false},
+		"bad HttpOnly":    {"#HttpOnly_not a cookie\n", false},
+		"bad expiry":      {"h\tFALSE\t/\tFALSE\tsoon\tn\tv\n", false},
+		"header too late": {"x\n# Netscape HTTP Cookie File\n", false},
+	} {
+		j, err := Parse([]byte(tt.data), clock)
+		if got := err == nil; got != tt.ok {
+			t.Errorf("%s: err = %v, want ok=%v", name, err, tt.ok)
+		}
+		if err != nil && (!errors.Is(err, ErrNotCookieFile) || j == nil || len(j.Values()) != 0) {
+			t.Errorf("%s: %v, jar %v", name, err, j)
+		}
 	}
 }

@@ -5,15 +5,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Replace writes data as the file at path, atomically: a new file in the
 // same directory, renamed over the old one, so a reader (or a run killed
 // half-way) sees the old content or the new, never a part. data must not
 // exceed lim. The directory must be on a filesystem that cannot hang (it
-// is written in-process); a symlink at path is replaced, never written
-// through. The file is created mode 0600: what a check writes back (a
-// cookie jar) may hold credentials.
+// is written in-process). Only a regular file, or nothing, at path is
+// replaced: the type of what is there never changes, so a symlink (or a
+// FIFO, a directory) is an error, neither replaced nor written through
+// (it may point at a file that is not the caller's to write). The file
+// is created mode 0600: what a check writes back (a cookie jar) may hold
+// credentials.
 func (s *Source) Replace(ctx context.Context, lim Limit, path string, data []byte) error {
 	if int64(len(data)) > lim.Max {
 		return &Error{Path: path, Problem: "not written: larger than the " + formatSize(lim.Max) + " limit for " + lim.Kind + " files", Err: ErrTooLarge}
@@ -30,6 +35,10 @@ func (s *Source) Replace(ctx context.Context, lim Limit, path string, data []byt
 	dir, err := s.Local(ctx, dirPart)
 	if err != nil {
 		return err
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(filepath.Join(dir, name), &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return &Error{Path: path, Problem: "is " + DescribeType(st.Mode) + ", not a regular file: not replaced", Err: ErrNotRegular}
 	}
 	tmp, err := os.CreateTemp(dir, "."+name+".*")
 	if err != nil {

@@ -36,11 +36,24 @@ func TestReplace(t *testing.T) {
 	os.WriteFile(victim, []byte("keep"), 0o644)
 	link := filepath.Join(dir, "link")
 	os.Symlink(victim, link)
-	if err := src.Replace(ctx, lim, link, []byte("new")); err != nil {
-		t.Fatal(err)
+	// A symlink is refused: neither written through nor replaced, so
+	// what is at the path never changes type.
+	if err := src.Replace(ctx, lim, link, []byte("new")); err == nil || !strings.Contains(err.Error(), link+": is a symbolic link, not a regular file: not replaced") {
+		t.Errorf("symlink: err = %v", err)
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
 		t.Errorf("written through a symlink: victim holds %q", b)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the symlink was replaced: %v", err)
+	}
+	dangling := filepath.Join(dir, "dangling")
+	os.Symlink(filepath.Join(dir, "nowhere"), dangling)
+	if err := src.Replace(ctx, lim, dangling, []byte("new")); err == nil {
+		t.Error("a dangling symlink was replaced")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nowhere")); err == nil {
+		t.Error("written through a dangling symlink")
 	}
 	err := src.Replace(ctx, lim, path, []byte(strings.Repeat("x", 17)))
 	if !errors.Is(err, files.ErrTooLarge) || !strings.Contains(err.Error(), path) {

@@ -15,7 +15,8 @@
 //     section is an error, as is a line without "=" in the section read;
 //     lines of other sections are not looked at.
 //
-// Line ends may be CRLF.
+// Line ends may be CRLF, and a UTF-8 byte order mark at the start of the
+// file (as Windows editors write one) is skipped.
 package ini
 
 import (
@@ -45,6 +46,7 @@ func (e *Error) Error() string { return "line " + strconv.Itoa(e.Line) + ": " + 
 func Section(data []byte, name string) (entries []Entry, found bool, err error) {
 	in := false   // inside a section called name
 	seen := false // inside any section
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	for i, raw := range bytes.Split(data, []byte("\n")) {
 		n := i + 1
 		line := strings.TrimSpace(strings.TrimSuffix(string(raw), "\r"))

@@ -32,6 +32,8 @@ func TestSection(t *testing.T) {
 			want: []Entry{{"a", "", 2}, {"verbose", "", 3}}, found: true},
 		{name: "section twice", file: "[s]\nfoo=bar\n[t]\nx=y\n[s]\nbar=foo\n", section: "s",
 			want: []Entry{{"foo", "bar", 2}, {"bar", "foo", 6}}, found: true},
+		{name: "UTF-8 BOM skipped", file: "\xef\xbb\xbf[s]\nfoo=bar\n", section: "s", want: []Entry{{"foo", "bar", 2}}, found: true},
+		{name: "BOM only at the start", file: "[s]\n\xef\xbb\xbffoo=bar\n", section: "s", want: []Entry{{"\ufefffoo", "bar", 2}}, found: true},
 		{name: "CRLF", file: "[s]\r\nfoo=bar\r\n", section: "s", want: []Entry{{"foo", "bar", 2}}, found: true},
 		{name: "empty section found", file: "[s]\n[t]\nx=1\n", section: "s", found: true},
 		{name: "unknown section", file: "[t]\nx=1\n", section: "s"},

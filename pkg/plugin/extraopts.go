@@ -109,64 +109,116 @@ func defaultIniFile(ctx context.Context, src *files.Source, getenv func(string) 
 }
 
 // extraOpts reads the sections the locators name and returns their
-// options as command-line arguments, in order. Values of secret options
-// are registered with san before anything could print them. Every error
-// names the file, and the line where there is one.
-func extraOpts(ctx context.Context, src *files.Source, p Plugin, locators []string, san *Sanitizer) ([]string, error) {
-	var out []string
+// options as command-line arguments, in order, and for each "FILE:LINE"
+// it came from. Values of secret options are registered with san before
+// anything could print them. Every error names the file, and the line
+// where there is one.
+func extraOpts(ctx context.Context, src *files.Source, p Plugin, locators []string, san *Sanitizer) (out, origins []string, err error) {
 	for _, loc := range locators {
 		section, file := locate(loc, p.Name)
 		if file == "" {
 			var err error
 			if file, err = defaultIniFile(ctx, src, os.Getenv); err != nil {
-				return nil, fmt.Errorf("extra-opts: %w", err)
+				return nil, nil, fmt.Errorf("extra-opts: %w", err)
 			}
 		}
 		if file == "-" {
-			return nil, errors.New("extra-opts: reading options from standard input is not supported; give a file")
+			return nil, nil, errors.New("extra-opts: reading options from standard input is not supported; give a file")
 		}
-		args, err := sectionArgs(ctx, src, p, section, file, san)
+		args, lines, err := sectionArgs(ctx, src, p, section, file, san)
 		if err != nil {
-			return nil, fmt.Errorf("extra-opts: %w", err)
+			return nil, nil, fmt.Errorf("extra-opts: %w", err)
 		}
 		out = append(out, args...)
+		for _, n := range lines {
+			origins = append(origins, fmt.Sprintf("%s:%d", file, n))
+		}
 	}
-	return out, nil
+	return out, origins, nil
 }
 
-// sectionArgs reads one section of one file.
-func sectionArgs(ctx context.Context, src *files.Source, p Plugin, section, file string, san *Sanitizer) ([]string, error) {
+// sectionArgs reads one section of one file: the arguments, and the line
+// each came from.
+func sectionArgs(ctx context.Context, src *files.Source, p Plugin, section, file string, san *Sanitizer) (args []string, lines []int, err error) {
 	data, err := src.Read(ctx, files.Config, file)
 	if err != nil {
-		return nil, err // a *files.Error names the path
+		return nil, nil, err // a *files.Error names the path
 	}
 	entries, found, err := ini.Section(data, section)
 	var ierr *ini.Error
 	if errors.As(err, &ierr) {
-		return nil, fmt.Errorf("%s:%d: %s", file, ierr.Line, ierr.Problem)
+		return nil, nil, fmt.Errorf("%s:%d: %s", file, ierr.Line, ierr.Problem)
 	}
 	if !found {
-		return nil, fmt.Errorf("%s: no section [%s]", file, section)
+		return nil, nil, fmt.Errorf("%s: no section [%s]", file, section)
 	}
 	parser, _, _ := NewParser(p)
-	var args []string
 	for _, e := range entries {
 		arg, err := entryArg(parser, e, san)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", file, e.Line, err)
+			return nil, nil, fmt.Errorf("%s:%d: %w", file, e.Line, err)
 		}
 		args = append(args, arg)
+		lines = append(lines, e.Line)
 	}
 	// Each option alone through a fresh parser: a bad value is then
 	// reported at its line, not as if typed on the command line.
 	if err := parseAlone(p, args); err != nil {
 		for i, a := range args {
 			if err := parseAlone(p, []string{a}); err != nil {
-				return nil, fmt.Errorf("%s:%d: %s", file, entries[i].Line, flagMessage(err))
+				return nil, nil, fmt.Errorf("%s:%d: %s", file, entries[i].Line, flagMessage(err))
 			}
 		}
 	}
-	return args, nil
+	return args, lines, nil
+}
+
+// blame finds the ini line behind msg, a check's complaint about the
+// options once parsed ("-a must be USER:PASSWORD"): the one argument
+// from the ini file without which the options pass, else without which
+// the complaint changes; msg prefixed with its "FILE:LINE: ", or as it
+// is when no line is to blame (the command line's value won, say).
+func blame(p Plugin, extra, origins, cmdline []string, msg string) string {
+	changed := -1
+	for i := range extra {
+		without := append(append(append([]string{}, extra[:i]...), extra[i+1:]...), cmdline...)
+		parsed, problem := validate(p, without)
+		switch {
+		case !parsed:
+			continue // say a required option gone: no evidence either way
+		case problem == "":
+			return origins[i] + ": " + msg
+		case problem != msg && changed < 0:
+			changed = i
+		}
+	}
+	if changed >= 0 {
+		return origins[changed] + ": " + msg
+	}
+	return msg
+}
+
+// validate parses args with a fresh parser and runs the check's own
+// checks of them, as Run does; parsed is false when go-flags refused them.
+func validate(p Plugin, args []string) (parsed bool, problem string) {
+	parser, check, _ := NewParser(p)
+	rest, err := parser.ParseArgs(args)
+	if err != nil {
+		return false, ""
+	}
+	if len(rest) > 0 {
+		if taker, ok := check.(ArgsTaker); ok {
+			if err := taker.TakeArgs(rest); err != nil {
+				return true, err.Error()
+			}
+		}
+	}
+	if v, ok := check.(Validator); ok {
+		if err := v.Validate(); err != nil {
+			return true, err.Error()
+		}
+	}
+	return true, ""
 }
 
 // entryArg turns "key = value" into one argument: "--key=value", or

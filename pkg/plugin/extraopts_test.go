@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -127,5 +128,77 @@ func TestSplitExtraOpts(t *testing.T) {
 		if s, f := locate(loc, "check_x"); s != want[0] || f != want[1] {
 			t.Errorf("locate(%q) = %q, %q", loc, s, f)
 		}
+	}
+}
+
+// authCheck validates its options once parsed, as check_http_status -a.
+type authCheck struct {
+	Auth string `short:"a" long:"authorization" description:"USER:PASSWORD"`
+	Name string `long:"name" description:"a name"`
+}
+
+func (c *authCheck) Validate() error {
+	if c.Auth != "" && !strings.Contains(c.Auth, ":") {
+		return errors.New("-a must be USER:PASSWORD")
+	}
+	return nil
+}
+
+func (c *authCheck) Run(context.Context, *Env) (Result, error) {
+	var r Result
+	r.Add(OK, "fine")
+	return r, nil
+}
+
+var authPlugin = Plugin{Name: "check_auth", Service: "AUTH", Summary: "a test plugin", Usage: "[OPTIONS]",
+	New: func() Check { return &authCheck{} }}
+
+// A value the check refuses once parsed is reported at its line in the
+// ini file; one from the command line, as it is.
+func TestExtraOptsValidateWhere(t *testing.T) {
+	ini := writeIni(t, "[check_auth]\nname=x\nauthorization=nocolon\n")
+	for _, tt := range []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{[]string{"--extra-opts=@" + ini}, 3, "AUTH UNKNOWN - " + ini + ":3: -a must be USER:PASSWORD\n"},
+		{[]string{"--extra-opts=@" + ini, "-a", "u:p"}, 0, "AUTH OK - fine\n"},
+		{[]string{"--extra-opts=@" + ini, "-a", "bad", "--name", "y"}, 3, "AUTH UNKNOWN - -a must be USER:PASSWORD\n"},
+	} {
+		var out strings.Builder
+		code := Runner{Args: tt.args, Stdout: &out, Exit: func(int) { t.Fatal("watchdog fired") }}.Run(authPlugin)
+		got, _, _ := strings.Cut(out.String(), "Usage:")
+		if code != tt.code || got != tt.out {
+			t.Errorf("%v: exit %d, %q\nwant %d, %q", tt.args, code, got, tt.code, tt.out)
+		}
+	}
+}
+
+// --help and -V answer even when the ini file is bad: they are how one
+// finds out what to write in it.
+func TestExtraOptsBadIniHelpVersion(t *testing.T) {
+	ini := writeIni(t, "[check_fake]\nnosuch=1\n")
+	for _, args := range [][]string{
+		{"--extra-opts=@" + ini, "--help"},
+		{"-h", "--extra-opts=@" + ini + ".missing"},
+		{"--extra-opts=@" + ini, "-V"},
+		{"--version", "--extra-opts=@" + ini},
+	} {
+		code, out := run(t, args...)
+		if code != 3 || strings.Contains(out, "extra-opts: ") || !(strings.Contains(out, "Usage:") || strings.Contains(out, "(hindsight)")) {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+	if code, out := run(t, "--extra-opts=@"+ini); code != 3 || !strings.Contains(out, ini+":2: unknown option") {
+		t.Errorf("without --help: exit %d %q", code, out)
+	}
+}
+
+// A file saved by a Windows editor starts with a byte order mark.
+func TestExtraOptsBOM(t *testing.T) {
+	ini := writeIni(t, "\xef\xbb\xbf[check_fake]\ncount=3\n")
+	if code, out := run(t, "--extra-opts=@"+ini); code != 0 || out != "FAKE OK - count is 3\n" {
+		t.Errorf("exit %d %q", code, out)
 	}
 }

@@ -170,24 +170,50 @@ func (r Runner) Run(p Plugin) int {
 	start := time.Now()
 	san := &Sanitizer{}
 	args, locators := splitExtraOpts(r.Args)
+	where := func(msg string) string { return msg }
 	if len(locators) > 0 {
-		extra, err := r.readExtraOpts(p, start, args, locators, san)
+		extra, origins, err := r.readExtraOpts(p, start, args, locators, san)
 		if err != nil {
+			// --help and -V answer whatever the ini file holds: they are
+			// how one finds out what to write in it.
+			if code, done := r.helpOrVersion(p, args); done {
+				return code
+			}
 			io.WriteString(r.Stdout, output{format: requestedFormat(r.Args), plugin: p, z: san}.line(UNKNOWN, err.Error()))
 			return int(UNKNOWN)
 		}
+		cmdline := args
+		where = func(msg string) string { return blame(p, extra, origins, cmdline, msg) }
 		args = append(extra, args...) // the command line after: it wins
 	}
-	check, common, code, done := r.parse(p, args, san)
+	check, common, code, done := r.parse(p, args, san, where)
 	if done {
 		return code
 	}
 	return r.runChecked(p, check, common, start, san)
 }
 
+// helpOrVersion answers --help or -V on the command line alone; done is
+// false when it asks for neither.
+func (r Runner) helpOrVersion(p Plugin, args []string) (code int, done bool) {
+	parser, _, common := NewParser(p)
+	_, err := parser.ParseArgs(args)
+	var ferr *flags.Error
+	switch {
+	case errors.As(err, &ferr) && ferr.Type == flags.ErrHelp:
+		r.writeHelp(p, parser)
+		return int(UNKNOWN), true
+	case common.Version:
+		io.WriteString(r.Stdout, p.Name+" (hindsight) "+Version()+"\n")
+		return int(UNKNOWN), true
+	}
+	return 0, false
+}
+
 // parse fills the check's and the common options from args; done means
-// the run ends here (help, version, a bad command line) with code.
-func (r Runner) parse(p Plugin, args []string, san *Sanitizer) (check Check, common *Common, code int, done bool) {
+// the run ends here (help, version, a bad command line) with code. where
+// says which ini line a complaint of the check's is about.
+func (r Runner) parse(p Plugin, args []string, san *Sanitizer, where func(string) string) (check Check, common *Common, code int, done bool) {
 	parser, check, common := NewParser(p)
 	rest, err := parser.ParseArgs(args)
 	registerSecrets(parser, san)
@@ -218,12 +244,12 @@ func (r Runner) parse(p Plugin, args []string, san *Sanitizer) (check Check, com
 			return fail(fmt.Sprintf("unexpected argument %q", rest[0]))
 		}
 		if err := taker.TakeArgs(rest); err != nil {
-			return fail(err.Error())
+			return fail(where(err.Error()))
 		}
 	}
 	if v, ok := check.(Validator); ok {
 		if err := v.Validate(); err != nil {
-			return fail(err.Error())
+			return fail(where(err.Error()))
 		}
 	}
 	return check, common, 0, false
@@ -233,7 +259,7 @@ func (r Runner) parse(p Plugin, args []string, san *Sanitizer) (check Check, com
 // command line sets (an ini file on a dead mount must not outlive it),
 // through the one file source: bounded, regular files only, isolated on
 // mounts that can hang.
-func (r Runner) readExtraOpts(p Plugin, start time.Time, args, locators []string, san *Sanitizer) ([]string, error) {
+func (r Runner) readExtraOpts(p Plugin, start time.Time, args, locators []string, san *Sanitizer) (extra, origins []string, err error) {
 	pre, _, common := NewParser(p)
 	pre.ParseArgs(args) // only -t matters here; errors are reported by the real parse
 	timeout := common.Timeout.D

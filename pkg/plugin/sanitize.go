@@ -25,6 +25,10 @@ const minSecret = 4
 //     ("http://user:secret@[::1" in a parse error). A userinfo without a
 //     password is masked whole ("https://xxxxx@host"): a lone user name
 //     is how tokens are often passed;
+//   - the value of every query parameter whose name says it is a secret
+//     ("?token=", "&api_key=", "X-Amz-Signature=", see secretParam),
+//     "?token=abc&x=1" becoming "?token=xxxxx&x=1": a URL given with -u
+//     is printed in the status line and perfdata labels;
 //   - every value registered with RegisterSecret, where it appears, also
 //     URL-escaped.
 //
@@ -71,7 +75,7 @@ func (z *Sanitizer) Sanitize(text string) string {
 	if r := z.secretReplacer(); r != nil {
 		text = r.Replace(text)
 	}
-	return maskUserinfo(text)
+	return maskQuery(maskUserinfo(text))
 }
 
 func (z *Sanitizer) secretReplacer() *strings.Replacer {
@@ -121,4 +125,52 @@ func maskUserinfo(text string) string {
 		}
 		return m[:i] + Masked + "@"
 	})
+}
+
+// queryParam matches "?name=value" or "&name=value" anywhere: a URL may
+// be printed without its scheme (-u /path?token=...), inside quotes or
+// as a perfdata label. The value ends where a query value, a quoted
+// string or a label would.
+var queryParam = regexp.MustCompile(`([?&;])([A-Za-z0-9_.\-\[\]%]+)=([^&;#\s'"<>|]*)`)
+
+func maskQuery(text string) string {
+	if !strings.ContainsAny(text, "?&;") || !strings.Contains(text, "=") {
+		return text
+	}
+	return queryParam.ReplaceAllStringFunc(text, func(m string) string {
+		name, value, _ := strings.Cut(m[1:], "=")
+		// Punctuation at the end belongs to the sentence around the URL
+		// ("GET /x?token=abc: 200"), not to the value.
+		rest := strings.TrimRight(value, ":,.)]")
+		if rest == "" || !secretParam(name) {
+			return m
+		}
+		return m[:1] + name + "=" + Masked + value[len(rest):]
+	})
+}
+
+// secretNames are query parameter names that carry a secret as a whole;
+// secretParts make any name holding them one ("access_token",
+// "client_secret", "X-Amz-Signature", "X-Goog-Credential").
+var (
+	secretNames = map[string]bool{"key": true, "pass": true, "passwd": true, "pwd": true, "sig": true, "auth": true, "authorization": true}
+	secretParts = []string{"token", "secret", "password", "passwd", "apikey", "api_key", "api-key", "signature", "credential", "private_key", "access_key", "accesskey", "session", "sessionid"}
+)
+
+// secretParam reports whether a query parameter called name (in any
+// case, possibly %-escaped) is a secret.
+func secretParam(name string) bool {
+	if u, err := url.QueryUnescape(name); err == nil {
+		name = u
+	}
+	name = strings.ToLower(name)
+	if secretNames[name] {
+		return true
+	}
+	for _, p := range secretParts {
+		if strings.Contains(name, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -125,3 +125,29 @@ func FuzzSanitize(f *testing.F) {
 		}
 	})
 }
+
+// Query parameters named like secrets are masked in any URL, with or
+// without a scheme, quoted or as a label; others are left alone.
+func TestSanitizeQuery(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"GET http://h/json?token=TOKSECRET&api_key=KEYSECRET: 200", "GET http://h/json?token=xxxxx&api_key=xxxxx: 200"},
+		{"'http://h/x?a=1&Access_Token=T0k&b=2'=0.1s", "'http://h/x?a=1&Access_Token=xxxxx&b=2'=0.1s"},
+		{`"/p?APIKEY=abc#frag"`, `"/p?APIKEY=xxxxx#frag"`},
+		{"https://b.s3.example/o?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=f00d&X-Amz-Expires=60", "https://b.s3.example/o?X-Amz-Credential=xxxxx&X-Amz-Signature=xxxxx&X-Amz-Expires=60"},
+		{"?key=k1;password=p1 &pass=p2 ?passwd=p3 ?sig=s ?auth=a ?client_secret=c ?pwd=w", "?key=xxxxx;password=xxxxx &pass=xxxxx ?passwd=xxxxx ?sig=xxxxx ?auth=xxxxx ?client_secret=xxxxx ?pwd=xxxxx"},
+		{"?api%5Fkey=k", "?api%5Fkey=xxxxx"},
+		{"?page=2&sort=name&author=me&keyboard=us", "?page=2&sort=name&author=me&keyboard=us"},
+		{"?token=&x=1", "?token=&x=1"},
+		{"a = b & c=d", "a = b & c=d"},
+	}
+	var z *Sanitizer
+	for _, tt := range tests {
+		got := z.Sanitize(tt.in)
+		if got != tt.want {
+			t.Errorf("Sanitize(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if again := z.Sanitize(got); again != got {
+			t.Errorf("Sanitize is not idempotent on %q: %q", got, again)
+		}
+	}
+}

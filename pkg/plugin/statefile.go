@@ -19,6 +19,9 @@ type StateSpec struct {
 	// Lost says what cross-run detection is off when the file cannot be
 	// used: "durations in D across runs".
 	Lost string
+	// Option is the option that names the file, for the hint on a file
+	// that is not ours; "--state-file" when empty.
+	Option string
 }
 
 // Stateful is implemented by checks that keep state between runs. The
@@ -71,6 +74,14 @@ func (e *Env) loadState(ctx context.Context, spec StateSpec) {
 	}
 	data, err := e.Files().Read(ctx, files.State, spec.Path)
 	switch {
+	case err == nil && !state.Ours(data):
+		// Someone's file given by mistake (/etc/passwd, a note in /tmp):
+		// never taken for history, never replaced.
+		opt := spec.Option
+		if opt == "" {
+			opt = "--state-file"
+		}
+		e.state.problem = "state file " + spec.Path + ": " + state.ErrForeign.Error() + "; not overwritten: remove it or choose another " + opt
 	case err == nil:
 		e.state.data = data
 	case errors.Is(err, fs.ErrNotExist):

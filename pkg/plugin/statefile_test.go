@@ -38,7 +38,8 @@ func runCounter(t *testing.T, args ...string) (int, string) {
 }
 
 func TestStateLoadedAndSaved(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sub", "counter.json")
+	path := filepath.Join(t.TempDir(), "counter.json")
+	os.WriteFile(path, nil, 0o600) // an empty file is a fresh start
 	for want := 1; want <= 3; want++ {
 		code, out := runCounter(t, "--state-file", path)
 		if code != 0 || out != "COUNT OK - run "+itoa(want)+"\n" {
@@ -91,5 +92,40 @@ func TestStateFileNotWritable(t *testing.T) {
 	code, out := runCounter(t, "--state-file", filepath.Join(dir, "s.json"))
 	if code != 3 || !strings.Contains(out, "not written") {
 		t.Errorf("%d %q", code, out)
+	}
+}
+
+// A file that is not a state file of ours (a password file given by
+// mistake) is UNKNOWN with a hint, and is left exactly as it was; an
+// envelope of another kind is ours, and starts afresh.
+func TestStateFileForeign(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x")
+	for _, content := range []string{"important\n", "root:x:0:0:root:/root:/bin/bash\n", `{"a":1}`} {
+		os.WriteFile(path, []byte(content), 0o644)
+		code, out := runCounter(t, "--state-file", path)
+		want := "COUNT UNKNOWN - counting across runs is off: state file " + path + ": not a hindsight state file; not overwritten: remove it or choose another --state-file"
+		if code != 3 || !strings.HasPrefix(out, want) {
+			t.Errorf("%q: %d %q, want %q...", content, code, out, want)
+		}
+		if got, _ := os.ReadFile(path); string(got) != content {
+			t.Errorf("%q: the file was changed to %q", content, got)
+		}
+	}
+	os.WriteFile(path, []byte(`{"kind":"other","version":3,"data":{}}`), 0o600)
+	if code, out := runCounter(t, "--state-file", path); code != 0 || out != "COUNT OK - run 1\n" {
+		t.Errorf("another kind: %d %q", code, out)
+	}
+}
+
+// The directory of an explicit state file must exist: it is not made.
+func TestStateFileDirMissing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "no-such-dir")
+	code, out := runCounter(t, "--state-file", filepath.Join(dir, "s.json"))
+	if code != 3 || !strings.Contains(out, "not written") || !strings.Contains(out, dir+" does not exist") {
+		t.Errorf("%d %q", code, out)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("the directory was created")
 	}
 }

@@ -6,9 +6,11 @@
 package state
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,18 +24,53 @@ const BaseDir = "/var/tmp"
 
 // DefaultPath returns BaseDir/hindsight-UID/NAME.json.
 func DefaultPath(name string) string {
-	return filepath.Join(BaseDir, "hindsight-"+strconv.Itoa(os.Geteuid()), name+".json")
+	return filepath.Join(userDir(), name+".json")
+}
+
+// userDir is BaseDir/hindsight-UID, the one state directory Write
+// creates: a directory named by the user (--state-file) must exist, so a
+// typo is an error rather than a tree made as root somewhere.
+func userDir() string {
+	return filepath.Join(BaseDir, "hindsight-"+strconv.Itoa(os.Geteuid()))
+}
+
+// isUserDir reports whether dir is userDir, also when reached through a
+// symlinked BaseDir (callers may hand over a resolved path).
+func isUserDir(dir string) bool {
+	if dir == userDir() {
+		return true
+	}
+	base, err := filepath.EvalSymlinks(BaseDir)
+	return err == nil && dir == filepath.Join(base, filepath.Base(userDir()))
+}
+
+// ErrForeign is a file at a state path that is neither empty nor one of
+// ours: it is never read as history and never overwritten.
+var ErrForeign = errors.New("not a hindsight state file")
+
+// Ours reports whether data may be replaced by a state file: empty (a
+// fresh file, or one cut short by a crash) or our JSON envelope with a
+// kind, of whatever kind and version. Anything else (a password file
+// given by mistake) is someone's data.
+func Ours(data []byte) bool {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return true
+	}
+	var env struct {
+		Kind *string `json:"kind"`
+	}
+	return json.Unmarshal(data, &env) == nil && env.Kind != nil && *env.Kind != ""
 }
 
 // PrivateDir returns BaseDir/hindsight-UID/NAME, created 0700 for this
 // user and refused when someone else owns it or it is a symlink: /var/tmp
 // is shared by every user.
 func PrivateDir(name string) (string, error) {
-	dir := filepath.Join(BaseDir, "hindsight-"+strconv.Itoa(os.Geteuid()), name)
-	if err := safeDir(filepath.Dir(dir)); err != nil {
+	dir := filepath.Join(userDir(), name)
+	if err := safeDir(filepath.Dir(dir), true); err != nil {
 		return "", err
 	}
-	if err := safeDir(dir); err != nil {
+	if err := safeDir(dir, true); err != nil {
 		return "", err
 	}
 	return dir, nil
@@ -48,8 +85,9 @@ type envelope struct {
 }
 
 // Load reads the state of kind and version at path into v. It returns
-// false when there is no usable history (missing, corrupt, foreign), with
-// a reason for verbose output; err is reserved for unsafe paths.
+// false when there is no usable history (missing, of another kind or
+// version), with a reason for verbose output; err is for a file that is
+// not ours (ErrForeign), which must not be overwritten.
 func Load(path, kind string, version int, v any) (found bool, why string, err error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -57,6 +95,9 @@ func Load(path, kind string, version int, v any) (found bool, why string, err er
 	}
 	if err != nil {
 		return false, fmt.Sprintf("state file unreadable, starting afresh: %v", err), nil
+	}
+	if !Ours(data) {
+		return false, "", fmt.Errorf("state file %s: %w", path, ErrForeign)
 	}
 	found, why = Decode(data, path, kind, version, v)
 	return found, why, nil
@@ -81,8 +122,11 @@ func Decode(data []byte, path, kind string, version int, v any) (found bool, why
 
 // Save writes v atomically: a temporary file in the same directory, then
 // rename. No fsync: it costs milliseconds on every run, and after a crash
-// the worst case is an empty file, which Load reads as no history. The directory is created 0700 for this user and refused
-// if someone else owns it or it is a symlink (/var/tmp is shared).
+// the worst case is an empty file, which Load reads as no history. The
+// directory must exist, but for the per-user one under BaseDir, which is
+// created 0700; either is refused if someone else owns it or it is a
+// symlink (/var/tmp is shared). A file at path that is not ours
+// (ErrForeign) is not replaced.
 func Save(path, kind string, version int, v any) error {
 	data, err := Encode(kind, version, v)
 	if err != nil {
@@ -105,10 +149,13 @@ func Encode(kind string, version int, v any) ([]byte, error) {
 }
 
 // Write replaces the file at path with data atomically, in a directory
-// made safe as for Save.
+// made safe as for Save, unless what is there is not ours.
 func Write(path string, data []byte) error {
 	dir := filepath.Dir(path)
-	if err := safeDir(dir); err != nil {
+	if err := safeDir(dir, isUserDir(dir)); err != nil {
+		return err
+	}
+	if err := checkOurs(path); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
@@ -129,11 +176,42 @@ func Write(path string, data []byte) error {
 	return nil
 }
 
-func safeDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create state directory %s: %w", dir, err)
+// checkOurs refuses a regular file at path that is not ours. The caller
+// has checked it on reading already; this is the last guard before a
+// rename would destroy it. A symlink or nothing at path is fine: the
+// rename replaces the link, never its target.
+func checkOurs(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil // nothing there, a symlink (ELOOP), or unreadable: the rename decides
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+		return nil
+	}
+	// A state file is small; a file larger than any is not ours.
+	data, err := io.ReadAll(io.LimitReader(f, maxCheck+1))
+	if err != nil || len(data) > maxCheck || !Ours(data) {
+		return fmt.Errorf("state file %s: %w", path, ErrForeign)
+	}
+	return nil
+}
+
+// maxCheck bounds what checkOurs reads: above the runtime's limit for
+// state files, so no state file of ours is taken for a foreign one.
+const maxCheck = 4 << 20
+
+func safeDir(dir string, create bool) error {
+	if create {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create state directory %s: %w", dir, err)
+		}
 	}
 	fi, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("state directory %s does not exist", dir)
+	}
 	if err != nil {
 		return fmt.Errorf("state directory %s: %w", dir, err)
 	}

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,7 +14,7 @@ type sample struct {
 
 func TestRoundTripAndTolerance(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "sub", "procs.json")
+	path := filepath.Join(dir, "procs.json")
 	if found, why, err := Load(path, "procs", 1, &sample{}); found || err != nil || !strings.Contains(why, "no state file") {
 		t.Fatalf("missing file: %v %q %v", found, why, err)
 	}
@@ -25,11 +26,7 @@ func TestRoundTripAndTolerance(t *testing.T) {
 	if found, _, err := Load(path, "procs", 1, &got); !found || err != nil || got.Seen["1234:5678"] != 1700000000 {
 		t.Fatalf("round trip: %v %v %+v", found, err, got)
 	}
-	if fi, _ := os.Stat(filepath.Dir(path)); fi.Mode().Perm() != 0o700 {
-		t.Errorf("state dir mode %v", fi.Mode())
-	}
 	for name, content := range map[string]string{
-		"corrupt":  "{not json",
 		"foreign":  `{"kind":"blockdev","version":1,"data":{}}`,
 		"old":      `{"kind":"procs","version":0,"data":{}}`,
 		"bad data": `{"kind":"procs","version":1,"data":{"seen":"x"}}`,
@@ -48,5 +45,58 @@ func TestRefusesSymlinkedDir(t *testing.T) {
 	os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "link"))
 	if err := Save(filepath.Join(dir, "link", "x.json"), "k", 1, 1); err == nil {
 		t.Error("Save through a symlinked directory must fail")
+	}
+}
+
+// A file that is not ours is an error on Load and is never replaced;
+// an empty one and an envelope of another kind are ours to replace.
+func TestForeignFileKept(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"text":       "important\n",
+		"corrupt":    "{not json",
+		"json":       `{"user":"root"}`,
+		"empty kind": `{"kind":"","data":{}}`,
+		"null":       "null",
+	} {
+		path := filepath.Join(dir, "f")
+		os.WriteFile(path, []byte(content), 0o644)
+		if _, _, err := Load(path, "procs", 1, &sample{}); !errors.Is(err, ErrForeign) {
+			t.Errorf("%s: Load err = %v, want ErrForeign", name, err)
+		}
+		if err := Save(path, "procs", 1, sample{}); !errors.Is(err, ErrForeign) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: Save err = %v, want ErrForeign naming the path", name, err)
+		}
+		if got, _ := os.ReadFile(path); string(got) != content {
+			t.Errorf("%s: the file was changed to %q", name, got)
+		}
+	}
+	for name, content := range map[string]string{
+		"empty":        "",
+		"blank":        "\n",
+		"other kind":   `{"kind":"blockdev","version":1,"data":{}}`,
+		"same kind v0": `{"kind":"procs","version":0,"data":{}}`,
+	} {
+		path := filepath.Join(dir, "ours")
+		os.WriteFile(path, []byte(content), 0o600)
+		if err := Save(path, "procs", 1, sample{}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// Only the per-user directory under BaseDir is created: a directory the
+// user named must exist.
+func TestExplicitDirNotCreated(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "no-such-dir")
+	err := Save(filepath.Join(dir, "s.json"), "k", 1, 1)
+	if err == nil || !strings.Contains(err.Error(), dir+" does not exist") {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("the directory was created")
+	}
+	if !isUserDir(filepath.Dir(DefaultPath("x"))) {
+		t.Error("the default directory is not the one created")
 	}
 }
