@@ -304,7 +304,7 @@ func (o judgement) certPerf(t target, leaf *x509.Certificate) plugin.Perf {
 	days := o.Certificate
 	left := certs.DaysLeft(leaf, o.now)
 	p := plugin.NewPerf(o.label(t, "cert_days"), left, ""). // the same number as the text and the state (certs.Days)
-		WithThresholds(threshold.MustParseRange(threshold.FormatNumber(days.Warn)+":"), threshold.MustParseRange(threshold.FormatNumber(days.Crit)+":"))
+								WithThresholds(threshold.MustParseRange(threshold.FormatNumber(days.Warn)+":"), threshold.MustParseRange(threshold.FormatNumber(days.Crit)+":"))
 	p.Metric = "cert_expires_in_days" // seconds as a metric, days in the perfdata
 	return p
 }
