@@ -303,8 +303,9 @@ func certLabel(cn string, names []string) string {
 func (o judgement) certPerf(t target, leaf *x509.Certificate) plugin.Perf {
 	days := o.Certificate
 	left := certs.DaysLeft(leaf, o.now)
-	p := plugin.NewPerf(o.label(t, "cert_days"), left, ""). // the same number as the text and the state (certs.Days)
-								WithThresholds(threshold.MustParseRange(threshold.FormatNumber(days.Warn)+":"), threshold.MustParseRange(threshold.FormatNumber(days.Crit)+":"))
+	// left is the same number as the text and the state (certs.Days).
+	p := plugin.NewPerf(o.label(t, "cert_days"), left, "").
+		WithThresholds(threshold.MustParseRange(threshold.FormatNumber(days.Warn)+":"), threshold.MustParseRange(threshold.FormatNumber(days.Crit)+":"))
 	p.Metric = "cert_expires_in_days" // seconds as a metric, days in the perfdata
 	return p
 }
