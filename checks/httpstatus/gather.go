@@ -49,6 +49,9 @@ type fetched struct {
 type failure struct {
 	Text    string
 	Elapsed time.Duration
+	// Partial: the failed request's answer (its status, part of its
+	// body) is the last of the chain, and Elapsed already counts it.
+	Partial bool
 }
 
 // gather reads the files the options name, then checks every target
@@ -142,6 +145,7 @@ func failureOf(err error) *failure {
 	var pe *httpprobe.Error
 	if errors.As(err, &pe) {
 		f.Elapsed = pe.Elapsed
+		f.Partial = pe.Phase == httpprobe.PhaseBody && pe.Status != ""
 	}
 	switch unknown, self := httpprobe.UnknownAuthority(err); {
 	case unknown && self:

@@ -82,6 +82,9 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 	out.total = total
 	out.notes = o.chainNotes(chain)
 	if fail != nil {
+		if fail.Partial { // the body that did not complete: its time is in fail.Elapsed
+			total -= chain[len(chain)-1].Timing.Total
+		}
 		total += fail.Elapsed
 		out.total = total
 		out.state = plugin.CRITICAL
