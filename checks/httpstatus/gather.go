@@ -34,6 +34,7 @@ type observations struct {
 	Verbose int       // -v: how much the reader asked to see
 	URLs    []fetched // one per target, in the plan's order
 	Jar     string    // why --cookie-jar could not be written, "" when it was
+	JQBy    time.Time // when --jq and --jq-message must be done; zero: no bound
 }
 
 // fetched is what one URL gave.
@@ -118,7 +119,9 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 	for _, c := range clients {
 		c.Close()
 	}
-	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: o.saveJar(ctx, env, jar)}, nil
+	jarErr := o.saveJar(ctx, env, jar)
+	jqBy := time.Now().Add(env.Budget(jqBudget))
+	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: jarErr, JQBy: jqBy}, nil
 }
 
 // fetch makes one URL's request.

@@ -1,6 +1,9 @@
 package httpstatus
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"testing"
@@ -24,5 +27,50 @@ func TestBodyTimeoutTimedOnce(t *testing.T) {
 	secs, _ := strconv.ParseFloat(m[1], 64)
 	if got := time.Duration(secs * float64(time.Second)); got > took {
 		t.Errorf("time=%s but the run took %s:\n%s", got, took, out)
+	}
+}
+
+// A slow or greedy jq expression is stopped before the run's deadline:
+// the finding names the option and the expression, and the answer's own
+// state is kept.
+func TestJQBounded(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/down", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"down","reason":"broker unreachable"}`)
+	})
+	mux.HandleFunc("/up", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"endless --jq on 200", []string{"-u", srv.URL + "/up", "--jq", "def f: f; f"}, 3,
+			`^HTTP UNKNOWN - .*200 OK - --jq 'def f: f; f' (did not finish within [\d.]+m?s|used more than 128 MiB)`},
+		{"endless --jq on 503", []string{"-u", srv.URL + "/down", "--jq", "def f: f; f"}, 2,
+			`^HTTP CRITICAL - .*503 Service Unavailable - server error - --jq 'def f: f; f' (did not finish|used more)`},
+		{"greedy --jq-message", []string{"-u", srv.URL + "/down", "--jq-message", "[range(1e8)]|length"}, 2,
+			`^HTTP CRITICAL - .*503 Service Unavailable - server error - --jq-message '\[range\(1e8\)\] ?.length' (did not finish within|used more than 128 MiB).* - server says 'broker unreachable'`},
+		{"failing --jq-message noted at -v", []string{"-u", srv.URL + "/down", "--jq-message", `error("boom")`, "-v"}, 2,
+			`(?s)server says 'broker unreachable'.*\n--jq-message 'error\("boom"\)': error: boom \(no reason shown\)`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			code, out := run(t, append(tc.args, "-t", "3")...)
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("took %s, want under -t 3", took)
+			}
+			if code != tc.code || !regexp.MustCompile(tc.want).MatchString(out) {
+				t.Errorf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, out)
+			}
+		})
 	}
 }
