@@ -50,6 +50,7 @@ type fetched struct {
 type failure struct {
 	Text    string
 	Elapsed time.Duration
+	Unknown bool // the check could not be made (a proxy it cannot speak to)
 	// Partial: the failed request's answer (its status, part of its
 	// body) is the last of the chain, and Elapsed already counts it.
 	Partial bool
@@ -150,6 +151,7 @@ func failureOf(err error) *failure {
 		f.Elapsed = pe.Elapsed
 		f.Partial = pe.Phase == httpprobe.PhaseBody && pe.Status != ""
 	}
+	f.Unknown = errors.Is(err, netproxy.ErrScheme)
 	switch unknown, self := httpprobe.UnknownAuthority(err); {
 	case unknown && self:
 		f.Text += " (use --ca-file or --insecure)"

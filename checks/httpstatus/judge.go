@@ -95,6 +95,9 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 		total += fail.Elapsed
 		out.total = total
 		out.state = plugin.CRITICAL
+		if fail.Unknown {
+			out.state = plugin.UNKNOWN
+		}
 		out.text = t.url.Redacted() + " - " + fail.Text
 		out.perf = o.perfFor(t, nil, total)
 		return out

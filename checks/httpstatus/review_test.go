@@ -1,11 +1,14 @@
 package httpstatus
 
 import (
+	"bufio"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -73,4 +76,39 @@ func TestJQBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A failure of the proxy is worded as the proxy's, not the server's;
+// only proxies the client speaks to are accepted.
+func TestProxyFailures(t *testing.T) {
+	base := startServer(t, nil)
+	silent := startSilent(t)
+	refused := closedAddr(t)
+	forbidding := rawListen(t, func(c net.Conn, br *bufio.Reader) {
+		http.ReadRequest(br)
+		io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+	})
+	tlsBase := "https://" + strings.TrimPrefix(base, "http://") + "/"
+	runMatrix(t, []matrixCase{
+		{"refused", []string{"-u", base + "/", "--proxy", "http://" + refused}, 2,
+			[]string{`^HTTP CRITICAL - .* - proxy 127\.0\.0\.1:\d+: connection refused`}, nil},
+		{"silent, plain http", []string{"-u", base + "/", "--proxy", "http://" + silent, "-t", "2"}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+ accepted the request but sent no response within [\d.]+m?s \(first-byte timeout: the proxy or the server behind it\)`}, nil},
+		{"silent, CONNECT", []string{"-u", tlsBase, "--proxy", "http://" + silent, "-t", "2"}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: no answer to CONNECT 127\.0\.0\.1:\d+ within [\d.]+m?s`}, nil},
+		{"CONNECT refused", []string{"-u", tlsBase, "--proxy", "http://" + forbidding}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: CONNECT 127\.0\.0\.1:\d+ refused: 403 Forbidden`}, nil},
+		{"socks9", []string{"-u", base + "/", "--proxy", "socks9://p:pw@127.0.0.1:1"}, 3,
+			[]string{`^HTTP UNKNOWN - invalid --proxy "socks9://p:xxxxx@127\.0\.0\.1:1": proxy scheme not supported: "socks9"`}, []string{"pw@"}},
+		{"socks5 accepted", []string{"-u", base + "/", "--proxy", "socks5://" + refused}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: connection refused`}, nil},
+	})
+	t.Setenv("HTTP_PROXY", "socks9://p:pw@127.0.0.1:1")
+	t.Setenv("http_proxy", "")
+	t.Setenv("NO_PROXY", "")
+	t.Setenv("no_proxy", "")
+	runMatrix(t, []matrixCase{
+		{"socks9 from the environment", []string{"-u", "http://www.example.org/"}, 3,
+			[]string{`^HTTP UNKNOWN - .*HTTP_PROXY: proxy scheme not supported: "socks9"`}, []string{"pw@"}},
+	})
 }

@@ -51,7 +51,15 @@ type Error struct {
 	Got     int64         // for a body failure: bytes received
 	Proxy   string        // the proxy's host, when the request went through one
 	Head    string        // for a header failure: the start of the answer, when seen
+	Tunnel  string        // the host:port asked of the proxy, when its CONNECT failed
 }
+
+// TunnelRefused is a proxy's answer other than 200 to CONNECT.
+type TunnelRefused struct {
+	Status string // "403 Forbidden"
+}
+
+func (e *TunnelRefused) Error() string { return "CONNECT refused: " + e.Status }
 
 func (e *Error) Unwrap() error { return e.Err }
 
@@ -60,6 +68,11 @@ func (e *Error) Unwrap() error { return e.Err }
 // 127.0.0.1:443: certificate expired 3 days ago".
 func (e *Error) Error() string {
 	wait := human.Duration(e.InPhase)
+	if e.Proxy != "" {
+		if s := e.proxyText(wait); s != "" {
+			return s
+		}
+	}
 	switch e.Phase {
 	case PhaseWait:
 		if e.Timeout {
@@ -126,6 +139,36 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s answered %s but reading the body failed after %d bytes: %s", e.Addr, e.Status, e.Got, rootCause(e.Err))
 	}
 	return rootCause(e.Err)
+}
+
+// proxyText words a failure that is the proxy's: its connect, its
+// answer to CONNECT, its silence. "" for one that is not.
+func (e *Error) proxyText(wait string) string {
+	p := "proxy " + e.Addr
+	var refused *TunnelRefused
+	switch {
+	case e.Phase == PhaseConnect && errors.As(e.Err, &refused):
+		return fmt.Sprintf("%s: CONNECT %s refused: %s", p, e.Tunnel, refused.Status)
+	case e.Phase == PhaseConnect && e.Tunnel != "":
+		switch {
+		case e.Timeout:
+			return fmt.Sprintf("%s: no answer to CONNECT %s within %s", p, e.Tunnel, wait)
+		case isEOF(e.Err):
+			return fmt.Sprintf("%s closed the connection without answering CONNECT %s", p, e.Tunnel)
+		}
+		return fmt.Sprintf("%s: CONNECT %s failed: %s", p, e.Tunnel, rootCause(e.Err))
+	case e.Phase == PhaseConnect:
+		switch {
+		case e.Timeout:
+			return fmt.Sprintf("%s: no answer within %s (connect timeout)", p, wait)
+		case errors.Is(e.Err, syscall.ECONNREFUSED):
+			return p + ": connection refused"
+		}
+		return fmt.Sprintf("%s: connect failed: %s", p, rootCause(e.Err))
+	case e.Phase == PhaseFirstByte && e.Timeout:
+		return fmt.Sprintf("%s accepted the request but sent no response within %s (first-byte timeout: the proxy or the server behind it)", p, wait)
+	}
+	return ""
 }
 
 // isTLSAlert reports an alert from the server, which with TLS 1.3 can

@@ -94,6 +94,9 @@ func (c *Client) newTransport() *http.Transport {
 		MaxResponseHeaderBytes: MaxHeaderBytes,
 		DisableCompression:     true, // the body checked is the body sent
 		ForceAttemptHTTP2:      true, // a custom dialer and TLS config would turn ALPN h2 off
+		// The CONNECT to a proxy is timed and worded as the proxy's.
+		GetProxyConnectHeader:  proxyConnectStart,
+		OnProxyConnectResponse: proxyConnectDone,
 	}
 	c.cfg.Version.apply(t, c)
 	return t
@@ -215,7 +218,11 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		hreq = hreq.WithContext(context.WithValue(hreq.Context(), h1OnlyKey{}, true))
 	}
 	if c.cfg.Proxy != nil {
-		if p, err := c.cfg.Proxy(hreq); err == nil && p != nil {
+		p, err := c.cfg.Proxy(hreq)
+		if err != nil {
+			return nil, err // the picker's own words: it names its source
+		}
+		if p != nil {
 			tr.proxy = p.Hostname()
 		}
 	}
@@ -414,10 +421,35 @@ type tracer struct {
 	addr       string // the address being connected to
 	remoteAddr string
 	conn       net.Conn // the connection the request went on
+	tunnel     string   // host:port asked of the proxy while its CONNECT is unanswered
 	tlsReplay  bool     // the Transport is about to report again a handshake dialTLS made
 }
 
 type tracerKey struct{}
+
+// proxyConnectStart notes that the proxy is asked for a tunnel, for a
+// failure to be the proxy's: the dial's context is the request's.
+func proxyConnectStart(ctx context.Context, _ *url.URL, target string) (http.Header, error) {
+	if t, ok := ctx.Value(tracerKey{}).(*tracer); ok && !t.late() {
+		t.mu.Lock()
+		t.tunnel, t.phase, t.phaseAt = target, PhaseConnect, time.Now()
+		t.mu.Unlock()
+	}
+	return nil, nil
+}
+
+// proxyConnectDone ends the CONNECT: a refusal keeps the proxy's status.
+func proxyConnectDone(ctx context.Context, _ *url.URL, req *http.Request, resp *http.Response) error {
+	if resp.StatusCode != http.StatusOK {
+		return &TunnelRefused{Status: statusLine(resp)}
+	}
+	if t, ok := ctx.Value(tracerKey{}).(*tracer); ok {
+		t.mu.Lock()
+		t.tunnel = ""
+		t.mu.Unlock()
+	}
+	return nil
+}
 
 // replayTLS notes that the next handshake reported is one already timed.
 func (t *tracer) replayTLS() {
@@ -626,6 +658,7 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 		Elapsed: time.Since(t.start),
 		InPhase: time.Since(t.phaseAt),
 		Proxy:   t.proxy,
+		Tunnel:  t.tunnel,
 	}
 	t.mu.Unlock()
 	if e.Phase == PhaseHeaders {
