@@ -112,3 +112,26 @@ func TestProxyFailures(t *testing.T) {
 			[]string{`^HTTP UNKNOWN - .*HTTP_PROXY: proxy scheme not supported: "socks9"`}, []string{"pw@"}},
 	})
 }
+
+// -I with a proxy never moves the connection to the proxy: an https
+// request asks the proxy for a tunnel to the address (as -C does); a
+// plain-http one goes to the proxy as named.
+func TestProxyWithConnectTo(t *testing.T) {
+	pki := newPKI(t)
+	now := time.Now()
+	srv := pki.server(t, "good", []string{"www.example.org"}, now.Add(-time.Hour), now.Add(90*24*time.Hour), false)
+	gp := port(t, srv)
+	px := startConnectProxy(t)
+	refused := closedAddr(t)
+	runMatrix(t, []matrixCase{
+		{"https: the tunnel goes to -I", []string{"-u", "https://www.example.org:8443/text", "-I", "127.0.0.1:" + gp, "--proxy", "http://" + px.addr, "--ca-file", pki.CAFile}, 0,
+			[]string{`^HTTP OK - https://www\.example\.org:8443/text 200 OK`}, nil},
+		{"https: a silent tunnel is the proxy's", []string{"-u", "https://www.example.org:8443/text", "-I", "127.0.0.1:" + gp, "--proxy", "http://" + startSilent(t), "-t", "2"}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: no answer to CONNECT 127\.0\.0\.1:` + gp + ` within`}, nil},
+		{"plain http: the proxy as named", []string{"-u", "http://www.example.org/", "-I", "192.0.2.1", "--proxy", "http://" + refused}, 2,
+			[]string{`proxy ` + regexp.QuoteMeta(refused) + `: connection refused`}, []string{"192.0.2.1"}},
+	})
+	if got := px.tunnels(); len(got) != 1 || got[0] != "127.0.0.1:"+gp {
+		t.Errorf("the proxy was asked for %q, want 127.0.0.1:%s", got, gp)
+	}
+}

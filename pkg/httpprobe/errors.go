@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/human"
+	"github.com/hindsight-plugins/hindsight/pkg/netproxy"
 	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
 )
 
@@ -146,7 +147,10 @@ func (e *Error) Error() string {
 func (e *Error) proxyText(wait string) string {
 	p := "proxy " + e.Addr
 	var refused *TunnelRefused
+	var tunnel *netproxy.Error
 	switch {
+	case e.Phase == PhaseConnect && errors.Is(e.Err, syscall.ECONNREFUSED):
+		return p + ": connection refused"
 	case e.Phase == PhaseConnect && errors.As(e.Err, &refused):
 		return fmt.Sprintf("%s: CONNECT %s refused: %s", p, e.Tunnel, refused.Status)
 	case e.Phase == PhaseConnect && e.Tunnel != "":
@@ -155,14 +159,14 @@ func (e *Error) proxyText(wait string) string {
 			return fmt.Sprintf("%s: no answer to CONNECT %s within %s", p, e.Tunnel, wait)
 		case isEOF(e.Err):
 			return fmt.Sprintf("%s closed the connection without answering CONNECT %s", p, e.Tunnel)
+		case errors.As(e.Err, &tunnel): // the tunnel dial tunnels itself
+			return tunnel.Error()
 		}
 		return fmt.Sprintf("%s: CONNECT %s failed: %s", p, e.Tunnel, rootCause(e.Err))
 	case e.Phase == PhaseConnect:
 		switch {
 		case e.Timeout:
 			return fmt.Sprintf("%s: no answer within %s (connect timeout)", p, wait)
-		case errors.Is(e.Err, syscall.ECONNREFUSED):
-			return p + ": connection refused"
 		}
 		return fmt.Sprintf("%s: connect failed: %s", p, rootCause(e.Err))
 	case e.Phase == PhaseFirstByte && e.Timeout:
