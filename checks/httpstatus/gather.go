@@ -159,6 +159,8 @@ func failureOf(err error) *failure {
 		f.Text += " (missing intermediate? use --ca-file)"
 	case httpprobe.RefusedClientCert(err):
 		f.Text += " (--client-cert/--client-key)"
+	case errors.Is(err, httpprobe.ErrNoH2C):
+		f.Text += " (--http-version 1.1 or auto)"
 	case strings.Contains(err.Error(), "no application protocol"):
 		f.Text += " (it offers no HTTP/2: --http-version auto)" // only a forced version meets this
 	}

@@ -135,3 +135,22 @@ func TestProxyWithConnectTo(t *testing.T) {
 		t.Errorf("the proxy was asked for %q, want 127.0.0.1:%s", got, gp)
 	}
 }
+
+// HTTP/2 failures in words: a header too large for HTTP/2 as for
+// HTTP/1, and h2c to a server that speaks HTTP/1 only.
+func TestHTTP2Messages(t *testing.T) {
+	big := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Big", strings.Repeat("a", 1500000))
+	}))
+	big.Config.ErrorLog = nilLogger()
+	big.EnableHTTP2 = true
+	big.StartTLS()
+	t.Cleanup(big.Close)
+	plain := handlerServer(t, func(http.ResponseWriter, *http.Request) {})
+	runMatrix(t, []matrixCase{
+		{"HTTP/2 header value over the bound", []string{"-u", big.URL, "--insecure"}, 2,
+			[]string{`bad response from 127\.0\.0\.1:\d+: HTTP/2 response header refused \((COMPRESSION|PROTOCOL)_ERROR\): larger than the 1 MiB limit, or malformed`}, nil},
+		{"h2c to an HTTP/1 server", []string{"-u", plain, "--http-version", "2"}, 2,
+			[]string{`127\.0\.0\.1:\d+ does not speak HTTP/2 \(h2c\): it answered in HTTP/1 \(--http-version 1\.1 or auto\)`}, []string{"frame too large"}},
+	})
+}

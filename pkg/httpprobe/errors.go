@@ -55,6 +55,34 @@ type Error struct {
 	Tunnel  string        // the host:port asked of the proxy, when its CONNECT failed
 }
 
+// ErrNoH2C is an HTTP/1 answer to HTTP/2 spoken in clear with prior
+// knowledge (h2c): the server does not speak it.
+var ErrNoH2C = errors.New("the server does not speak HTTP/2 (h2c)")
+
+// h2HeaderError is an HTTP/2 response header the client gave up reading:
+// net/http says only the HTTP/2 error code, which it sends for a header
+// over the bound as for a malformed one.
+type h2HeaderError struct{ code string }
+
+func (e *h2HeaderError) Error() string {
+	return fmt.Sprintf("HTTP/2 response header refused (%s): larger than the %d MiB limit, or malformed", e.code, MaxHeaderBytes>>20)
+}
+
+// h2Reason turns the HTTP/2 errors net/http words for its own
+// developers into what they mean for the server checked.
+func h2Reason(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "frame too large") && strings.Contains(msg, "HTTP/1.1 header"):
+		return fmt.Errorf("%w (%w)", ErrNoH2C, err)
+	case strings.Contains(msg, "connection error: PROTOCOL_ERROR"):
+		return &h2HeaderError{code: "PROTOCOL_ERROR"}
+	case strings.Contains(msg, "connection error: COMPRESSION_ERROR"):
+		return &h2HeaderError{code: "COMPRESSION_ERROR"}
+	}
+	return err
+}
+
 // TunnelRefused is a proxy's answer other than 200 to CONNECT.
 type TunnelRefused struct {
 	Status string // "403 Forbidden"
@@ -73,6 +101,13 @@ func (e *Error) Error() string {
 		if s := e.proxyText(wait); s != "" {
 			return s
 		}
+	}
+	var h2h *h2HeaderError
+	switch {
+	case errors.Is(e.Err, ErrNoH2C):
+		return fmt.Sprintf("%s does not speak HTTP/2 (h2c): it answered in HTTP/1", e.Addr)
+	case errors.As(e.Err, &h2h):
+		return fmt.Sprintf("bad response from %s: %s", e.Addr, h2h.Error())
 	}
 	switch e.Phase {
 	case PhaseWait:
