@@ -701,7 +701,10 @@ func statusLineIn(head []byte) (string, bool) {
 // fail turns a transport error into an *Error naming the phase.
 func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 	err = t.h2Cause(err)
-	if e := expired(ctx); e == nil && (t.phase == PhaseFirstByte || t.phase == PhaseHeaders) {
+	t.mu.Lock()
+	phase := t.phase
+	t.mu.Unlock()
+	if expired(ctx) == nil && (phase == PhaseFirstByte || phase == PhaseHeaders) {
 		err = h2Reason(err)
 	}
 	t.mu.Lock()
