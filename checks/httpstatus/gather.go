@@ -80,6 +80,7 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 		cfg.Jar = jar
 	}
 	header := o.requestHeader(in.auth)
+	runDeadline, bounded := ctx.Deadline()
 	ctx, cancel := context.WithTimeout(ctx, env.Budget(requestBudget))
 	defer cancel()
 
@@ -122,6 +123,9 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 	}
 	jarErr := o.saveJar(ctx, env, jar)
 	jqBy := time.Now().Add(env.Budget(jqBudget))
+	if bounded && runDeadline.Before(jqBy) { // the runtime's deadline for probes, before its watchdog's
+		jqBy = runDeadline
+	}
 	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: jarErr, JQBy: jqBy}, nil
 }
 

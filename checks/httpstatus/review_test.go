@@ -43,6 +43,12 @@ func TestJQBounded(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		io.WriteString(w, `{"status":"down","reason":"broker unreachable"}`)
 	})
+	mux.HandleFunc("/late-down", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(2 * time.Second) // most of -t 3 gone before jq starts
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"reason":"broker unreachable"}`)
+	})
 	mux.HandleFunc("/up", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
@@ -59,6 +65,8 @@ func TestJQBounded(t *testing.T) {
 			`^HTTP UNKNOWN - .*200 OK - --jq 'def f: f; f' (did not finish within [\d.]+m?s|used more than 128 MiB)`},
 		{"endless --jq on 503", []string{"-u", srv.URL + "/down", "--jq", "def f: f; f"}, 2,
 			`^HTTP CRITICAL - .*503 Service Unavailable - server error - --jq 'def f: f; f' (did not finish|used more)`},
+		{"endless --jq after a slow answer", []string{"-u", srv.URL + "/late-down", "--jq", "def f: f; f"}, 2,
+			`^HTTP CRITICAL - .*503 Service Unavailable - server error - --jq 'def f: f; f' did not finish within [\d.]+m?s`},
 		{"greedy --jq-message", []string{"-u", srv.URL + "/down", "--jq-message", "[range(1e8)]|length"}, 2,
 			`^HTTP CRITICAL - .*503 Service Unavailable - server error - --jq-message '\[range\(1e8\)\] ?.length' (did not finish within|used more than 128 MiB).* - server says 'broker unreachable'`},
 		{"failing --jq-message noted at -v", []string{"-u", srv.URL + "/down", "--jq-message", `error("boom")`, "-v"}, 2,
