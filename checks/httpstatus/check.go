@@ -76,7 +76,9 @@ When the state is not OK, the first line ends with the server's reason:
 Password: -a USER:PASS works but shows in ps; prefer --auth-file FILE
   (first line USER:PASS) or the environment variable ` + AuthEnv + `.
   Proxies: --proxy URL, else http_proxy/https_proxy/no_proxy from the
-  environment; --no-proxy ignores both.
+  environment; --no-proxy ignores both. Through a proxy, -I and --resolve
+  say where an http:// proxy's tunnel for an https URL goes (as -C); a
+  plain-http request or a SOCKS proxy reaches the URL's host itself.
 
 Examples:
   check_http_status -u https://www.example.org/

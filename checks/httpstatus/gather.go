@@ -34,6 +34,7 @@ type observations struct {
 	Verbose int       // -v: how much the reader asked to see
 	URLs    []fetched // one per target, in the plan's order
 	Jar     string    // why --cookie-jar could not be written, "" when it was
+	JQBy    time.Time // when --jq and --jq-message must be done; zero: no bound
 }
 
 // fetched is what one URL gave.
@@ -49,6 +50,10 @@ type fetched struct {
 type failure struct {
 	Text    string
 	Elapsed time.Duration
+	Unknown bool // the check could not be made (a proxy it cannot speak to)
+	// Partial: the failed request's answer (its status, part of its
+	// body) is the last of the chain, and Elapsed already counts it.
+	Partial bool
 }
 
 // gather reads the files the options name, then checks every target
@@ -75,6 +80,7 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 		cfg.Jar = jar
 	}
 	header := o.requestHeader(in.auth)
+	runDeadline, bounded := ctx.Deadline()
 	ctx, cancel := context.WithTimeout(ctx, env.Budget(requestBudget))
 	defer cancel()
 
@@ -115,7 +121,12 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 	for _, c := range clients {
 		c.Close()
 	}
-	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: o.saveJar(ctx, env, jar)}, nil
+	jarErr := o.saveJar(ctx, env, jar)
+	jqBy := time.Now().Add(env.Budget(jqBudget))
+	if bounded && runDeadline.Before(jqBy) { // the runtime's deadline for probes, before its watchdog's
+		jqBy = runDeadline
+	}
+	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: jarErr, JQBy: jqBy}, nil
 }
 
 // fetch makes one URL's request.
@@ -142,7 +153,9 @@ func failureOf(err error) *failure {
 	var pe *httpprobe.Error
 	if errors.As(err, &pe) {
 		f.Elapsed = pe.Elapsed
+		f.Partial = pe.Phase == httpprobe.PhaseBody && pe.Status != ""
 	}
+	f.Unknown = errors.Is(err, netproxy.ErrScheme)
 	switch unknown, self := httpprobe.UnknownAuthority(err); {
 	case unknown && self:
 		f.Text += " (use --ca-file or --insecure)"
@@ -150,6 +163,8 @@ func failureOf(err error) *failure {
 		f.Text += " (missing intermediate? use --ca-file)"
 	case httpprobe.RefusedClientCert(err):
 		f.Text += " (--client-cert/--client-key)"
+	case errors.Is(err, httpprobe.ErrNoH2C):
+		f.Text += " (--http-version 1.1 or auto)"
 	case strings.Contains(err.Error(), "no application protocol"):
 		f.Text += " (it offers no HTTP/2: --http-version auto)" // only a forced version meets this
 	}

@@ -2,6 +2,7 @@ package httpstatus
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -37,6 +38,11 @@ func (v *verdict) add(s plugin.State, text string) {
 // observations.
 func judge(o *Options, p *plan, obs observations) plugin.Result {
 	j := judgement{Options: o, plan: p, now: obs.Now, verbose: obs.Verbose}
+	if !obs.JQBy.IsZero() {
+		ctx, cancel := context.WithDeadline(context.Background(), obs.JQBy)
+		defer cancel()
+		j.jqCtx = ctx
+	}
 	outs := make([]outcome, len(p.targets))
 	for i, t := range p.targets {
 		f := obs.URLs[i]
@@ -58,6 +64,7 @@ type judgement struct {
 	*plan
 	now     time.Time
 	verbose int
+	jqCtx   context.Context // ends when jq expressions must be done
 }
 
 // outcome is one URL's judgement.
@@ -82,9 +89,15 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 	out.total = total
 	out.notes = o.chainNotes(chain)
 	if fail != nil {
+		if fail.Partial { // the body that did not complete: its time is in fail.Elapsed
+			total -= chain[len(chain)-1].Timing.Total
+		}
 		total += fail.Elapsed
 		out.total = total
 		out.state = plugin.CRITICAL
+		if fail.Unknown {
+			out.state = plugin.UNKNOWN
+		}
 		out.text = t.url.Redacted() + " - " + fail.Text
 		out.perf = o.perfFor(t, nil, total)
 		return out
@@ -117,7 +130,14 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 		line += " - " + p
 	}
 	if v.state != plugin.OK {
-		if why := o.serverReason(final, jqFailed); why != "" {
+		why, jqErr := o.serverReason(final, jqFailed)
+		switch {
+		case jqStopped(jqErr): // a finding: the state stays the answer's
+			line += " - " + jqErr.Error()
+		case jqErr != nil && o.verbose > 0:
+			out.notes = append(out.notes, jqErr.Error()+" (no reason shown)")
+		}
+		if why != "" {
 			line += " - server says '" + why + "'"
 		}
 	}
@@ -242,44 +262,50 @@ func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) (jqFailed bool) 
 			v.add(plugin.CRITICAL, "--jq: body larger than --max-body "+o.MaxBody.String()+", not evaluated")
 			return false
 		}
-		if ok, why := o.evalJQ(r.Body); !ok {
-			v.add(plugin.CRITICAL, why)
-			return true
+		if state, why := o.evalJQ(r.Body); state != plugin.OK {
+			v.add(state, why)
+			return state == plugin.CRITICAL
 		}
 	}
 	return false
 }
 
-// evalJQ runs --jq on the body; every value it yields must be true.
-func (o judgement) evalJQ(body []byte) (bool, string) {
+// evalJQ runs --jq on the body; every value it yields must be true. An
+// expression that does not finish in its budget is UNKNOWN, not a
+// verdict on the answer.
+func (o judgement) evalJQ(body []byte) (plugin.State, string) {
 	var doc any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&doc); err != nil {
-		return false, fmt.Sprintf("--jq: body is not JSON (%s)", human.Truncate(err.Error(), 60))
+		return plugin.CRITICAL, fmt.Sprintf("--jq: body is not JSON (%s)", human.Truncate(err.Error(), 60))
 	}
-	iter := o.jq.Run(doc)
-	n := 0
-	for {
-		val, ok := iter.Next()
-		if !ok {
-			break
-		}
+	expr := human.Truncate(string(o.JQ), 40)
+	vals, err := runJQ(o.jqContext(), o.jq, doc, func(v any) bool { b, ok := v.(bool); return !ok || !b })
+	if err != nil {
+		return plugin.UNKNOWN, fmt.Sprintf("--jq '%s' %s", expr, err)
+	}
+	for _, val := range vals {
 		if err, isErr := val.(error); isErr {
-			return false, fmt.Sprintf("--jq '%s': %s", human.Truncate(string(o.JQ), 40), human.Truncate(err.Error(), 80))
+			return plugin.CRITICAL, fmt.Sprintf("--jq '%s': %s", expr, human.Truncate(err.Error(), 80))
 		}
-		n++
 		if b, isBool := val.(bool); !isBool || !b {
 			got, _ := json.Marshal(val)
-			return false, fmt.Sprintf("--jq '%s' gave %s, not true", human.Truncate(string(o.JQ), 40), human.Truncate(string(got), 60))
-		}
-		if n > 1000 {
-			break
+			return plugin.CRITICAL, fmt.Sprintf("--jq '%s' gave %s, not true", expr, human.Truncate(string(got), 60))
 		}
 	}
-	if n == 0 {
-		return false, fmt.Sprintf("--jq '%s' gave no value", human.Truncate(string(o.JQ), 40))
+	if len(vals) == 0 {
+		return plugin.CRITICAL, fmt.Sprintf("--jq '%s' gave no value", expr)
 	}
-	return true, ""
+	return plugin.OK, ""
+}
+
+// jqContext bounds jq expressions: by the run's jq deadline, none when
+// the observations set none.
+func (o judgement) jqContext() context.Context {
+	if o.jqCtx == nil {
+		return context.Background()
+	}
+	return o.jqCtx
 }
 
 func (o judgement) judgeCert(leaf *x509.Certificate) certs.Verdict {

@@ -3,6 +3,7 @@ package httpstatus
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"net/http"
 	"regexp"
@@ -30,36 +31,40 @@ var reasonFields = []string{"reason", "message", "error"}
 // field of a JSON body or an excerpt of a text one (an HTML page's
 // title). "" when the
 // body says nothing usable. It is an excerpt: sanitised (one line, no
-// control characters, valid UTF-8) and short.
-func (o judgement) serverReason(r *httpprobe.Response, jqFailed bool) string {
+// control characters, valid UTF-8) and short. jqErr is why --jq-message
+// gave no reason, when it failed.
+func (o judgement) serverReason(r *httpprobe.Response, jqFailed bool) (why string, jqErr error) {
 	if len(r.Body) == 0 || r.Truncated && o.jqMsg == nil {
-		return ""
+		return "", nil
 	}
-	why := o.bodyReason(r, jqFailed)
+	why, jqErr = o.bodyReason(r, jqFailed)
 	// An error page whose words are its status line ("403 Forbidden")
 	// says nothing the first line does not.
 	if strings.EqualFold(why, r.StatusLine) || strings.EqualFold(why, http.StatusText(r.Status)) {
-		return ""
+		return "", jqErr
 	}
-	return why
+	return why, jqErr
 }
 
-func (o judgement) bodyReason(r *httpprobe.Response, jqFailed bool) string {
+func (o judgement) bodyReason(r *httpprobe.Response, jqFailed bool) (string, error) {
 	doc, isJSON := parseJSON(r.Body)
+	var jqErr error
 	if isJSON && o.jqMsg != nil {
-		if s := jqString(o.plan, doc); s != "" {
-			return excerpt(s)
+		s, err := o.jqString(doc)
+		if s != "" {
+			return excerpt(s), nil
 		}
+		jqErr = err
 	}
 	// A body that passed its checks but for a -s, say, on a 200 has no
 	// reason to give: only an error status or a failed --jq asks why.
 	switch {
 	case r.Status < 400 && !jqFailed:
-		return ""
+		return "", jqErr
 	case isJSON:
-		return excerpt(jsonReason(doc))
+		return excerpt(jsonReason(doc)), jqErr
 	}
-	return excerpt(textOf(r.Body))
+	return excerpt(textOf(r.Body)), jqErr
 }
 
 func parseJSON(body []byte) (any, bool) {
@@ -72,20 +77,25 @@ func parseJSON(body []byte) (any, bool) {
 }
 
 // jqString runs --jq-message: its first value, a string as it is, any
-// other value as JSON; "" when it yields nothing, null or an error.
-func jqString(p *plan, doc any) string {
-	v, ok := p.jqMsg.Run(doc).Next()
-	if !ok || v == nil {
-		return ""
+// other value as JSON; "" when it yields nothing or null, or fails (the
+// error says why, the expression named).
+func (o judgement) jqString(doc any) (string, error) {
+	expr := human.Truncate(string(o.JQMsg), 40)
+	vals, err := runJQ(o.jqContext(), o.jqMsg, doc, func(any) bool { return true })
+	if err != nil {
+		return "", fmt.Errorf("--jq-message '%s' %w", expr, err)
 	}
-	if _, isErr := v.(error); isErr {
-		return ""
+	if len(vals) == 0 || vals[0] == nil {
+		return "", nil
 	}
-	if s, isStr := v.(string); isStr {
-		return s
+	if err, isErr := vals[0].(error); isErr {
+		return "", fmt.Errorf("--jq-message '%s': %s", expr, human.Truncate(err.Error(), 80))
 	}
-	b, _ := json.Marshal(v)
-	return string(b)
+	if s, isStr := vals[0].(string); isStr {
+		return s, nil
+	}
+	b, _ := json.Marshal(vals[0])
+	return string(b), nil
 }
 
 // jsonReason is the first of reasonFields a JSON object holds as a

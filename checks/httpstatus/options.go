@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
+	"github.com/hindsight-plugins/hindsight/pkg/netproxy"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
@@ -189,9 +190,9 @@ func headerForMessage(h string) string {
 // parseProxy parses --proxy. The message never shows a password the
 // value may hold.
 func parseProxy(s string) (*url.URL, error) {
-	p, err := url.Parse(s)
-	if err != nil || p.Host == "" {
-		return nil, fmt.Errorf("invalid --proxy %q: use scheme://host:port", redactRaw(s))
+	p, err := netproxy.ParseTransport(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid --proxy %q: %w", redactRaw(s), err)
 	}
 	return p, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/human"
+	"github.com/hindsight-plugins/hindsight/pkg/netproxy"
 	"github.com/hindsight-plugins/hindsight/pkg/tlsprobe"
 )
 
@@ -51,7 +52,43 @@ type Error struct {
 	Got     int64         // for a body failure: bytes received
 	Proxy   string        // the proxy's host, when the request went through one
 	Head    string        // for a header failure: the start of the answer, when seen
+	Tunnel  string        // the host:port asked of the proxy, when its CONNECT failed
 }
+
+// ErrNoH2C is an HTTP/1 answer to HTTP/2 spoken in clear with prior
+// knowledge (h2c): the server does not speak it.
+var ErrNoH2C = errors.New("the server does not speak HTTP/2 (h2c)")
+
+// h2HeaderError is an HTTP/2 response header the client gave up reading:
+// net/http says only the HTTP/2 error code, which it sends for a header
+// over the bound as for a malformed one.
+type h2HeaderError struct{ code string }
+
+func (e *h2HeaderError) Error() string {
+	return fmt.Sprintf("HTTP/2 response header refused (%s): larger than the %d MiB limit, or malformed", e.code, MaxHeaderBytes>>20)
+}
+
+// h2Reason turns the HTTP/2 errors net/http words for its own
+// developers into what they mean for the server checked.
+func h2Reason(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "frame too large") && strings.Contains(msg, "HTTP/1.1 header"):
+		return fmt.Errorf("%w (%w)", ErrNoH2C, err)
+	case strings.Contains(msg, "connection error: PROTOCOL_ERROR"):
+		return &h2HeaderError{code: "PROTOCOL_ERROR"}
+	case strings.Contains(msg, "connection error: COMPRESSION_ERROR"):
+		return &h2HeaderError{code: "COMPRESSION_ERROR"}
+	}
+	return err
+}
+
+// TunnelRefused is a proxy's answer other than 200 to CONNECT.
+type TunnelRefused struct {
+	Status string // "403 Forbidden"
+}
+
+func (e *TunnelRefused) Error() string { return "CONNECT refused: " + e.Status }
 
 func (e *Error) Unwrap() error { return e.Err }
 
@@ -60,6 +97,18 @@ func (e *Error) Unwrap() error { return e.Err }
 // 127.0.0.1:443: certificate expired 3 days ago".
 func (e *Error) Error() string {
 	wait := human.Duration(e.InPhase)
+	if e.Proxy != "" {
+		if s := e.proxyText(wait); s != "" {
+			return s
+		}
+	}
+	var h2h *h2HeaderError
+	switch {
+	case errors.Is(e.Err, ErrNoH2C):
+		return fmt.Sprintf("%s does not speak HTTP/2 (h2c): it answered in HTTP/1", e.Addr)
+	case errors.As(e.Err, &h2h):
+		return fmt.Sprintf("bad response from %s: %s", e.Addr, h2h.Error())
+	}
 	switch e.Phase {
 	case PhaseWait:
 		if e.Timeout {
@@ -126,6 +175,39 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s answered %s but reading the body failed after %d bytes: %s", e.Addr, e.Status, e.Got, rootCause(e.Err))
 	}
 	return rootCause(e.Err)
+}
+
+// proxyText words a failure that is the proxy's: its connect, its
+// answer to CONNECT, its silence. "" for one that is not.
+func (e *Error) proxyText(wait string) string {
+	p := "proxy " + e.Addr
+	var refused *TunnelRefused
+	var tunnel *netproxy.Error
+	switch {
+	case e.Phase == PhaseConnect && errors.Is(e.Err, syscall.ECONNREFUSED):
+		return p + ": connection refused"
+	case e.Phase == PhaseConnect && errors.As(e.Err, &refused):
+		return fmt.Sprintf("%s: CONNECT %s refused: %s", p, e.Tunnel, refused.Status)
+	case e.Phase == PhaseConnect && e.Tunnel != "":
+		switch {
+		case e.Timeout:
+			return fmt.Sprintf("%s: no answer to CONNECT %s within %s", p, e.Tunnel, wait)
+		case isEOF(e.Err):
+			return fmt.Sprintf("%s closed the connection without answering CONNECT %s", p, e.Tunnel)
+		case errors.As(e.Err, &tunnel): // the tunnel dial tunnels itself
+			return tunnel.Error()
+		}
+		return fmt.Sprintf("%s: CONNECT %s failed: %s", p, e.Tunnel, rootCause(e.Err))
+	case e.Phase == PhaseConnect:
+		switch {
+		case e.Timeout:
+			return fmt.Sprintf("%s: no answer within %s (connect timeout)", p, wait)
+		}
+		return fmt.Sprintf("%s: connect failed: %s", p, rootCause(e.Err))
+	case e.Phase == PhaseFirstByte && e.Timeout:
+		return fmt.Sprintf("%s accepted the request but sent no response within %s (first-byte timeout: the proxy or the server behind it)", p, wait)
+	}
+	return ""
 }
 
 // isTLSAlert reports an alert from the server, which with TLS 1.3 can

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/hindsight-plugins/hindsight/pkg/netproxy"
 )
 
 // Config is how connections are made; one Config becomes one Client and
@@ -30,9 +32,14 @@ type Config struct {
 	// ConnectTo, when set, is where every connection goes instead of the
 	// URL's host (check_http's -I): "addr" keeps the URL's port,
 	// "addr:port" replaces it. Host header and SNI stay the URL's.
+	// Through a proxy it never moves the connection to the proxy: an
+	// https request through an http:// proxy asks the proxy for a tunnel
+	// to this address; a plain-http or SOCKS proxy reaches the URL's
+	// host, which is the proxy's business (ConnectTo has no effect).
 	ConnectTo string
 	// Resolve maps "host:port" to "addr" or "addr:port", as curl's
-	// --resolve: only connections to that host and port are redirected.
+	// --resolve: only connections to that host and port are redirected
+	// (through a proxy, as ConnectTo).
 	Resolve map[string]string
 	// TLS is the client TLS configuration; nil is Go's default.
 	TLS *tls.Config
@@ -86,7 +93,6 @@ func New(cfg Config) *Client {
 // newTransport makes a Transport for this Client's configuration.
 func (c *Client) newTransport() *http.Transport {
 	t := &http.Transport{
-		Proxy:                  c.cfg.Proxy,
 		DialContext:            c.dial,
 		TLSClientConfig:        c.cfg.TLS,
 		MaxIdleConnsPerHost:    64,
@@ -94,9 +100,24 @@ func (c *Client) newTransport() *http.Transport {
 		MaxResponseHeaderBytes: MaxHeaderBytes,
 		DisableCompression:     true, // the body checked is the body sent
 		ForceAttemptHTTP2:      true, // a custom dialer and TLS config would turn ALPN h2 off
+		// The CONNECT to a proxy is timed and worded as the proxy's.
+		GetProxyConnectHeader:  proxyConnectStart,
+		OnProxyConnectResponse: proxyConnectDone,
+	}
+	if c.cfg.Proxy != nil {
+		t.Proxy = c.transportProxy
 	}
 	c.cfg.Version.apply(t, c)
 	return t
+}
+
+// transportProxy is the proxy the Transport speaks to: none for a
+// request that dial tunnels itself.
+func (c *Client) transportProxy(r *http.Request) (*url.URL, error) {
+	if tr, ok := r.Context().Value(tracerKey{}).(*tracer); ok && tr.via != nil {
+		return nil, nil
+	}
+	return c.cfg.Proxy(r)
 }
 
 // transport returns the Transport for requests under ctx.
@@ -160,15 +181,36 @@ func withPort(addr, hostport string) string {
 // dial is the Transport's dialer: the address override (-I, --resolve,
 // a sticky hop) happens here, below HTTP, so Host and SNI stay the URL's.
 func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: c.cfg.ConnectTimeout}
-	if network == "tcp" {
-		network = c.cfg.Network
-	}
-	conn, err := d.DialContext(ctx, network, c.Target(ctx, addr))
+	conn, err := c.dialRaw(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
 	return c.cfg.Version.wrap(conn), nil
+}
+
+// dialRaw connects for a request to addr: where the address override
+// sends it; through the proxy's tunnel when the request tunnels itself
+// (an override through an http:// proxy); to addr as it is when the
+// Transport speaks to a proxy, since it dials only the proxy then.
+func (c *Client) dialRaw(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: c.cfg.ConnectTimeout}
+	if network == "tcp" {
+		network = c.cfg.Network
+	}
+	tr, _ := ctx.Value(tracerKey{}).(*tracer)
+	switch {
+	case tr != nil && tr.via != nil:
+		to := c.Target(ctx, addr)
+		tr.setTunnel(to)
+		conn, err := netproxy.Dial(ctx, d, network, tr.via, to)
+		if err == nil {
+			tr.setTunnel("")
+		}
+		return conn, err
+	case tr != nil && tr.proxy != "":
+		return d.DialContext(ctx, network, addr)
+	}
+	return d.DialContext(ctx, network, c.Target(ctx, addr))
 }
 
 // Request is one request to make.
@@ -215,8 +257,18 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		hreq = hreq.WithContext(context.WithValue(hreq.Context(), h1OnlyKey{}, true))
 	}
 	if c.cfg.Proxy != nil {
-		if p, err := c.cfg.Proxy(hreq); err == nil && p != nil {
+		p, err := c.cfg.Proxy(hreq)
+		if err != nil {
+			return nil, err // the picker's own words: it names its source
+		}
+		if p != nil {
 			tr.proxy = p.Hostname()
+			// Where an overridden address is asked of the proxy, as -C
+			// does: the Transport's CONNECT names the URL's host only.
+			hostport := canonicalAddr(req.URL)
+			if req.URL.Scheme == "https" && p.Scheme == "http" && c.Target(ctx, hostport) != hostport {
+				tr.via = p
+			}
 		}
 	}
 	if err := expired(ctx); err != nil {
@@ -397,6 +449,7 @@ type tracer struct {
 	url    *url.URL
 	start  time.Time
 	proxy  string          // the proxy's host, when the request goes through one
+	via    *url.URL        // the http:// proxy dial tunnels through itself, if any
 	ctx    context.Context // the request's: a dial the Transport starts for it after its end is not its phase
 
 	mu         sync.Mutex
@@ -414,10 +467,41 @@ type tracer struct {
 	addr       string // the address being connected to
 	remoteAddr string
 	conn       net.Conn // the connection the request went on
+	tunnel     string   // host:port asked of the proxy while its CONNECT is unanswered
 	tlsReplay  bool     // the Transport is about to report again a handshake dialTLS made
 }
 
 type tracerKey struct{}
+
+// setTunnel notes the host:port asked of the proxy while its CONNECT is
+// unanswered; "" once answered.
+func (t *tracer) setTunnel(target string) {
+	t.mu.Lock()
+	t.tunnel = target
+	t.mu.Unlock()
+}
+
+// proxyConnectStart notes that the proxy is asked for a tunnel, for a
+// failure to be the proxy's: the dial's context is the request's.
+func proxyConnectStart(ctx context.Context, _ *url.URL, target string) (http.Header, error) {
+	if t, ok := ctx.Value(tracerKey{}).(*tracer); ok && !t.late() {
+		t.mu.Lock()
+		t.tunnel, t.phase, t.phaseAt = target, PhaseConnect, time.Now()
+		t.mu.Unlock()
+	}
+	return nil, nil
+}
+
+// proxyConnectDone ends the CONNECT: a refusal keeps the proxy's status.
+func proxyConnectDone(ctx context.Context, _ *url.URL, req *http.Request, resp *http.Response) error {
+	if resp.StatusCode != http.StatusOK {
+		return &TunnelRefused{Status: statusLine(resp)}
+	}
+	if t, ok := ctx.Value(tracerKey{}).(*tracer); ok {
+		t.setTunnel("")
+	}
+	return nil
+}
 
 // replayTLS notes that the next handshake reported is one already timed.
 func (t *tracer) replayTLS() {
@@ -618,6 +702,12 @@ func statusLineIn(head []byte) (string, bool) {
 func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 	err = t.h2Cause(err)
 	t.mu.Lock()
+	phase := t.phase
+	t.mu.Unlock()
+	if expired(ctx) == nil && (phase == PhaseFirstByte || phase == PhaseHeaders) {
+		err = h2Reason(err)
+	}
+	t.mu.Lock()
 	e := &Error{
 		Phase:   t.phase,
 		URL:     t.url,
@@ -626,6 +716,9 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 		Elapsed: time.Since(t.start),
 		InPhase: time.Since(t.phaseAt),
 		Proxy:   t.proxy,
+	}
+	if t.remoteAddr != "" { // connected to the proxy: its CONNECT failed
+		e.Tunnel = t.tunnel
 	}
 	t.mu.Unlock()
 	if e.Phase == PhaseHeaders {

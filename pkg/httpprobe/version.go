@@ -96,11 +96,7 @@ type h1OnlyKey struct{}
 // needs to speak HTTP/2 on it. Proxied https requests do not come here:
 // the Transport tunnels them and makes their TLS itself.
 func (c *Client) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := net.Dialer{Timeout: c.cfg.ConnectTimeout}
-	if network == "tcp" {
-		network = c.cfg.Network
-	}
-	conn, err := d.DialContext(ctx, network, c.Target(ctx, addr))
+	conn, err := c.dialRaw(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}

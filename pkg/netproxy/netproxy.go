@@ -9,6 +9,7 @@ package netproxy
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -50,10 +51,44 @@ func Parse(s string) (*url.URL, error) {
 	return u, nil
 }
 
+// ErrScheme is a proxy whose scheme no client here speaks.
+var ErrScheme = errors.New("proxy scheme not supported")
+
+// ParseTransport parses a proxy URL for an http.Transport: http, https,
+// socks5 or socks5h ("host:port" alone means http://), with a host.
+// Messages never show the password.
+func ParseTransport(s string) (*url.URL, error) {
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, errors.New("not a URL: use scheme://HOST:PORT")
+	}
+	if err := checkTransportScheme(u); err != nil {
+		return nil, err
+	}
+	if u.Hostname() == "" {
+		return nil, errors.New("no host: use scheme://HOST:PORT")
+	}
+	return u, nil
+}
+
+func checkTransportScheme(u *url.URL) error {
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h":
+		return nil
+	}
+	return fmt.Errorf("%w: %q (http, https, socks5 or socks5h)", ErrScheme, u.Scheme)
+}
+
 // Env is the proxy configuration of the environment.
 type Env struct {
 	HTTPS, HTTP string // the raw values of https_proxy and http_proxy
-	NoProxy     string
+	// HTTPSVar and HTTPVar name the variables they came from
+	// ("https_proxy" or "HTTPS_PROXY"), for messages.
+	HTTPSVar, HTTPVar string
+	NoProxy           string
 	// CGI is set under a CGI server (REQUEST_METHOD), where HTTP_PROXY
 	// may come from a request header (httpoxy): an http proxy is then
 	// refused, as net/http does.
@@ -63,22 +98,40 @@ type Env struct {
 // FromEnv reads https_proxy, http_proxy and no_proxy, each lowercase
 // first (curl's order; Go's net/http prefers the uppercase one).
 func FromEnv(getenv func(string) string) Env {
-	get := func(name string) string {
+	get := func(name string) (string, string) {
 		if v := getenv(name); v != "" {
-			return v
+			return v, name
 		}
-		return getenv(strings.ToUpper(name))
+		up := strings.ToUpper(name)
+		return getenv(up), up
 	}
-	return Env{HTTPS: get("https_proxy"), HTTP: get("http_proxy"), NoProxy: get("no_proxy"), CGI: getenv("REQUEST_METHOD") != ""}
+	e := Env{CGI: getenv("REQUEST_METHOD") != ""}
+	e.HTTPS, e.HTTPSVar = get("https_proxy")
+	e.HTTP, e.HTTPVar = get("http_proxy")
+	e.NoProxy, _ = get("no_proxy")
+	return e
 }
 
 // Request picks the proxy of an HTTP request, for http.Transport's
 // Proxy: any proxy the Transport speaks to (http, https, socks5), nil
 // when none is set or no_proxy matches. The matching is
-// golang.org/x/net/http/httpproxy's, the code net/http itself uses.
+// golang.org/x/net/http/httpproxy's, the code net/http itself uses. A
+// proxy of another scheme is an error wrapping ErrScheme that names its
+// variable.
 func (e Env) Request(r *http.Request) (*url.URL, error) {
 	cfg := httpproxy.Config{HTTPProxy: e.HTTP, HTTPSProxy: e.HTTPS, NoProxy: e.NoProxy, CGI: e.CGI}
-	return cfg.ProxyFunc()(r.URL)
+	p, err := cfg.ProxyFunc()(r.URL)
+	if err != nil || p == nil {
+		return p, err
+	}
+	if err := checkTransportScheme(p); err != nil {
+		name := cmp.Or(e.HTTPVar, "http_proxy")
+		if r.URL.Scheme == "https" {
+			name = cmp.Or(e.HTTPSVar, "https_proxy")
+		}
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return p, nil
 }
 
 // For returns the proxy to tunnel to hostport through under scheme

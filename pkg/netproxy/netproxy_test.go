@@ -3,6 +3,7 @@ package netproxy
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -177,4 +178,25 @@ func serve(t *testing.T, f func(net.Conn)) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+func TestTransportSchemes(t *testing.T) {
+	for _, s := range []string{"http://p:1", "https://p:1", "socks5://u:pw@p:1", "socks5h://p:1", "p:3128"} {
+		if _, err := ParseTransport(s); err != nil {
+			t.Errorf("ParseTransport(%q): %v", s, err)
+		}
+	}
+	for _, s := range []string{"socks9://p:pw@p:1", "ftp://p:1", "http://"} {
+		_, err := ParseTransport(s)
+		if err == nil || strings.Contains(err.Error(), "pw") {
+			t.Errorf("ParseTransport(%q) = %v, want an error without the password", s, err)
+		}
+	}
+	env := map[string]string{"HTTPS_PROXY": "socks9://u:pw@p:1"}
+	e := FromEnv(func(k string) string { return env[k] })
+	req, _ := http.NewRequest("GET", "https://a.test/", nil)
+	_, err := e.Request(req)
+	if !errors.Is(err, ErrScheme) || !strings.HasPrefix(err.Error(), "HTTPS_PROXY: ") || strings.Contains(err.Error(), "pw") {
+		t.Errorf("Request through socks9 = %v", err)
+	}
 }

@@ -1,0 +1,164 @@
+package httpstatus
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A body that does not complete is timed once: the perfdata time is the
+// run's, not the response's time plus the failure's.
+func TestBodyTimeoutTimedOnce(t *testing.T) {
+	base := startServer(t, nil)
+	start := time.Now()
+	code, out := run(t, "-u", base+"/trickle", "-t", "2")
+	took := time.Since(start)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2:\n%s", code, out)
+	}
+	m := regexp.MustCompile(`\btime=([\d.]+)s`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no time perfdata:\n%s", out)
+	}
+	secs, _ := strconv.ParseFloat(m[1], 64)
+	if got := time.Duration(secs * float64(time.Second)); got > took {
+		t.Errorf("time=%s but the run took %s:\n%s", got, took, out)
+	}
+}
+
+// A slow or greedy jq expression is stopped before the run's deadline:
+// the finding names the option and the expression, and the answer's own
+// state is kept.
+func TestJQBounded(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/down", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"down","reason":"broker unreachable"}`)
+	})
+	mux.HandleFunc("/late-down", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(2 * time.Second) // most of -t 3 gone before jq starts
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"reason":"broker unreachable"}`)
+	})
+	mux.HandleFunc("/up", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"endless --jq on 200", []string{"-u", srv.URL + "/up", "--jq", "def f: f; f"}, 3,
+			`^HTTP UNKNOWN - .*200 OK - --jq 'def f: f; f' (did not finish within [\d.]+m?s|used more than 128 MiB)`},
+		{"endless --jq on 503", []string{"-u", srv.URL + "/down", "--jq", "def f: f; f"}, 2,
+			`^HTTP CRITICAL - .*503 Service Unavailable - server error - --jq 'def f: f; f' (did not finish|used more)`},
+		{"endless --jq after a slow answer", []string{"-u", srv.URL + "/late-down", "--jq", "def f: f; f"}, 2,
+			`^HTTP CRITICAL - .*503 Service Unavailable - server error - --jq 'def f: f; f' did not finish within [\d.]+m?s`},
+		{"greedy --jq-message", []string{"-u", srv.URL + "/down", "--jq-message", "[range(1e8)]|length"}, 2,
+			`^HTTP CRITICAL - .*503 Service Unavailable - server error - --jq-message '\[range\(1e8\)\] ?.length' (did not finish within|used more than 128 MiB).* - server says 'broker unreachable'`},
+		{"failing --jq-message noted at -v", []string{"-u", srv.URL + "/down", "--jq-message", `error("boom")`, "-v"}, 2,
+			`(?s)server says 'broker unreachable'.*\n--jq-message 'error\("boom"\)': error: boom \(no reason shown\)`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			code, out := run(t, append(tc.args, "-t", "3")...)
+			if took := time.Since(start); took > 3*time.Second {
+				t.Errorf("took %s, want under -t 3", took)
+			}
+			if code != tc.code || !regexp.MustCompile(tc.want).MatchString(out) {
+				t.Errorf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, out)
+			}
+		})
+	}
+}
+
+// A failure of the proxy is worded as the proxy's, not the server's;
+// only proxies the client speaks to are accepted.
+func TestProxyFailures(t *testing.T) {
+	base := startServer(t, nil)
+	silent := startSilent(t)
+	refused := closedAddr(t)
+	forbidding := rawListen(t, func(c net.Conn, br *bufio.Reader) {
+		http.ReadRequest(br)
+		io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+	})
+	tlsBase := "https://" + strings.TrimPrefix(base, "http://") + "/"
+	runMatrix(t, []matrixCase{
+		{"refused", []string{"-u", base + "/", "--proxy", "http://" + refused}, 2,
+			[]string{`^HTTP CRITICAL - .* - proxy 127\.0\.0\.1:\d+: connection refused`}, nil},
+		{"silent, plain http", []string{"-u", base + "/", "--proxy", "http://" + silent, "-t", "2"}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+ accepted the request but sent no response within [\d.]+m?s \(first-byte timeout: the proxy or the server behind it\)`}, nil},
+		{"silent, CONNECT", []string{"-u", tlsBase, "--proxy", "http://" + silent, "-t", "2"}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: no answer to CONNECT 127\.0\.0\.1:\d+ within [\d.]+m?s`}, nil},
+		{"CONNECT refused", []string{"-u", tlsBase, "--proxy", "http://" + forbidding}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: CONNECT 127\.0\.0\.1:\d+ refused: 403 Forbidden`}, nil},
+		{"socks9", []string{"-u", base + "/", "--proxy", "socks9://p:pw@127.0.0.1:1"}, 3,
+			[]string{`^HTTP UNKNOWN - invalid --proxy "socks9://p:xxxxx@127\.0\.0\.1:1": proxy scheme not supported: "socks9"`}, []string{"pw@"}},
+		{"socks5 accepted", []string{"-u", base + "/", "--proxy", "socks5://" + refused}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: connection refused`}, nil},
+	})
+	t.Setenv("HTTP_PROXY", "socks9://p:pw@127.0.0.1:1")
+	t.Setenv("http_proxy", "")
+	t.Setenv("NO_PROXY", "")
+	t.Setenv("no_proxy", "")
+	runMatrix(t, []matrixCase{
+		{"socks9 from the environment", []string{"-u", "http://www.example.org/"}, 3,
+			[]string{`^HTTP UNKNOWN - .*HTTP_PROXY: proxy scheme not supported: "socks9"`}, []string{"pw@"}},
+	})
+}
+
+// -I with a proxy never moves the connection to the proxy: an https
+// request asks the proxy for a tunnel to the address (as -C does); a
+// plain-http one goes to the proxy as named.
+func TestProxyWithConnectTo(t *testing.T) {
+	pki := newPKI(t)
+	now := time.Now()
+	srv := pki.server(t, "good", []string{"www.example.org"}, now.Add(-time.Hour), now.Add(90*24*time.Hour), false)
+	gp := port(t, srv)
+	px := startConnectProxy(t)
+	refused := closedAddr(t)
+	runMatrix(t, []matrixCase{
+		{"https: the tunnel goes to -I", []string{"-u", "https://www.example.org:8443/text", "-I", "127.0.0.1:" + gp, "--proxy", "http://" + px.addr, "--ca-file", pki.CAFile}, 0,
+			[]string{`^HTTP OK - https://www\.example\.org:8443/text 200 OK`}, nil},
+		{"https: a silent tunnel is the proxy's", []string{"-u", "https://www.example.org:8443/text", "-I", "127.0.0.1:" + gp, "--proxy", "http://" + startSilent(t), "-t", "2"}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: no answer to CONNECT 127\.0\.0\.1:` + gp + ` within`}, nil},
+		{"plain http: the proxy as named", []string{"-u", "http://www.example.org/", "-I", "192.0.2.1", "--proxy", "http://" + refused}, 2,
+			[]string{`proxy ` + regexp.QuoteMeta(refused) + `: connection refused`}, []string{"192.0.2.1"}},
+	})
+	if got := px.tunnels(); len(got) != 1 || got[0] != "127.0.0.1:"+gp {
+		t.Errorf("the proxy was asked for %q, want 127.0.0.1:%s", got, gp)
+	}
+}
+
+// HTTP/2 failures in words: a header too large for HTTP/2 as for
+// HTTP/1, and h2c to a server that speaks HTTP/1 only.
+func TestHTTP2Messages(t *testing.T) {
+	big := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Big", strings.Repeat("a", 1500000))
+	}))
+	big.Config.ErrorLog = nilLogger()
+	big.EnableHTTP2 = true
+	big.StartTLS()
+	t.Cleanup(big.Close)
+	plain := handlerServer(t, func(http.ResponseWriter, *http.Request) {})
+	runMatrix(t, []matrixCase{
+		{"HTTP/2 header value over the bound", []string{"-u", big.URL, "--insecure"}, 2,
+			[]string{`bad response from 127\.0\.0\.1:\d+: HTTP/2 response header refused \((COMPRESSION|PROTOCOL)_ERROR\): larger than the 1 MiB limit, or malformed`}, nil},
+		{"h2c to an HTTP/1 server", []string{"-u", plain, "--http-version", "2"}, 2,
+			[]string{`127\.0\.0\.1:\d+ does not speak HTTP/2 \(h2c\): it answered in HTTP/1 \(--http-version 1\.1 or auto\)`}, []string{"frame too large"}},
+	})
+}
