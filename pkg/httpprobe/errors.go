@@ -73,8 +73,6 @@ func (e *h2HeaderError) Error() string {
 func h2Reason(err error) error {
 	msg := err.Error()
 	switch {
-	case strings.Contains(msg, "frame too large") && strings.Contains(msg, "HTTP/1.1 header"):
-		return fmt.Errorf("%w (%w)", ErrNoH2C, err)
 	case strings.Contains(msg, "connection error: PROTOCOL_ERROR"):
 		return &h2HeaderError{code: "PROTOCOL_ERROR"}
 	case strings.Contains(msg, "connection error: COMPRESSION_ERROR"):

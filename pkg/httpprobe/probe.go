@@ -701,6 +701,9 @@ func statusLineIn(head []byte) (string, bool) {
 // fail turns a transport error into an *Error naming the phase.
 func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 	err = t.h2Cause(err)
+	if t.answeredHTTP1(err) {
+		err = fmt.Errorf("%w (%w)", ErrNoH2C, err)
+	}
 	t.mu.Lock()
 	phase := t.phase
 	t.mu.Unlock()
@@ -749,6 +752,18 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 		e.Phase = PhaseTLS
 	}
 	return e
+}
+
+// answeredHTTP1 reports an HTTP/2 error on a connection whose server
+// answered in HTTP/1 (h2c to a server without it). Which error the
+// Transport returns, and in which phase, depends on timing ("frame too
+// large ... looked like an HTTP/1.1 header", or "client conn could not
+// be established"); the bytes received say it either way.
+func (t *tracer) answeredHTTP1(err error) bool {
+	if err == nil || errors.Is(err, ErrNoH2C) || !strings.Contains(err.Error(), "http2:") {
+		return false
+	}
+	return strings.Contains(err.Error(), "looked like an HTTP/1.1 header") || bytes.HasPrefix(t.head(), []byte("HTTP/1."))
 }
 
 // h2Cause finds why a TLS connection died as the request was sent: with
