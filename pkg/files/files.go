@@ -149,7 +149,7 @@ func (s *Source) ReadTail(ctx context.Context, lim Limit, path string) (data []b
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, false, errnoError(path, err)
 	}
-	if err := wantRegular(path, st.Mode); err != nil {
+	if err := wantRegular(path, uint32(st.Mode)); err != nil {
 		return nil, false, err
 	}
 	if st.Size > lim.Max {
@@ -196,7 +196,7 @@ func (s *Source) Open(ctx context.Context, lim Limit, path string) (io.ReadClose
 		f.Close()
 		return nil, errnoError(path, err)
 	}
-	if err := wantRegular(path, st.Mode); err != nil {
+	if err := wantRegular(path, uint32(st.Mode)); err != nil {
 		f.Close()
 		return nil, err
 	}

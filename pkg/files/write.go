@@ -38,7 +38,7 @@ func (s *Source) Replace(ctx context.Context, lim Limit, path string, data []byt
 	}
 	var st unix.Stat_t
 	if err := unix.Lstat(filepath.Join(dir, name), &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return &Error{Path: path, Problem: "is " + DescribeType(st.Mode) + ", not a regular file: not replaced", Err: ErrNotRegular}
+		return &Error{Path: path, Problem: "is " + DescribeType(uint32(st.Mode)) + ", not a regular file: not replaced", Err: ErrNotRegular}
 	}
 	tmp, err := os.CreateTemp(dir, "."+name+".*")
 	if err != nil {

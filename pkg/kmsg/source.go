@@ -58,7 +58,7 @@ func Kind(ctx context.Context, src *files.Source, path string) (regular bool, er
 		return false, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != kmsgDev {
-		return false, fmt.Errorf("%s: is %s, not the kernel log device or a file of its records", path, files.DescribeType(st.Mode))
+		return false, fmt.Errorf("%s: is %s, not the kernel log device or a file of its records", path, files.DescribeType(uint32(st.Mode)))
 	}
 	return false, nil
 }

@@ -56,13 +56,11 @@ func OpenDir(ctx context.Context, dir *files.Dir) (*FS, error) {
 	}
 	fs := &FS{Root: root, dir: dir, ctx: ctx, fd: -1}
 	if dir.Local(".") {
-		fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, procfs, err := openRoot(root)
 		if err != nil {
 			return nil, fmt.Errorf("open procfs %s: %w", root, err)
 		}
-		fs.fd = fd
-		var sf unix.Statfs_t
-		fs.procfs = unix.Fstatfs(fd, &sf) == nil && sf.Type == unix.PROC_SUPER_MAGIC
+		fs.fd, fs.procfs = fd, procfs
 	}
 	return fs, nil
 }

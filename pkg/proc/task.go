@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"runtime"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 func isMalformed(err error) bool { return errors.Is(err, ErrMalformed) }
@@ -66,21 +63,7 @@ func (fs *FS) SelfExecStartOn(cpu int) (at float64, skewed bool, err error) {
 		at, err = fs.SelfExecStart()
 		return at, true, err
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var old, set unix.CPUSet
-	if err := unix.SchedGetaffinity(0, &old); err != nil || !old.IsSet(cpu) {
-		at, err = fs.SelfExecStart()
-		return at, true, err
-	}
-	set.Set(cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		at, err = fs.SelfExecStart()
-		return at, true, err
-	}
-	defer unix.SchedSetaffinity(0, &old)
-	at, err = fs.SelfExecStart() // the kernel moved us before returning: our clock is fresh there
-	return at, false, err
+	return onCPU(cpu, fs.SelfExecStart)
 }
 
 func (fs *FS) execStart(rel string) (float64, error) {
