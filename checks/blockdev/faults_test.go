@@ -160,10 +160,10 @@ func TestPathOptionsOnHungMount(t *testing.T) {
 		}
 	}
 	// Idle children of the last run exit as it ends: give them a moment.
-	n := stuckProbes(t, c.bin)
+	n := stuckProbesOn(t, c.bin, mnt)
 	for i := 0; i < 20 && n > 1; i++ {
 		time.Sleep(50 * time.Millisecond)
-		n = stuckProbes(t, c.bin)
+		n = stuckProbesOn(t, c.bin, mnt)
 	}
 	if n > 1 {
 		t.Errorf("%d probe children stuck on the one hung mount, want at most 1", n)

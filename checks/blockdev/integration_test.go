@@ -207,7 +207,7 @@ func testHungFUSE(t *testing.T, op string) {
 			t.Errorf("run %d: returned after %s, want about the 1s mount budget", i+1, r.Elapsed)
 		}
 		wantRun(t, r, 2, "BLOCKDEV CRITICAL - "+fs.Mountpoint+" (hindsight-faultfs, fuse.faultfs): ")
-		n := stuckProbes(t, c.bin)
+		n := stuckProbesOn(t, c.bin, fs.Mountpoint)
 		switch {
 		case i == 0:
 			stuck = n
@@ -227,12 +227,43 @@ func testHungFUSE(t *testing.T, op string) {
 // stuckProbes counts the probe children of bin still alive (requests go
 // over stdin now, so the path is not in their command line: the binary
 // is, each test binary being built afresh in its own directory).
-func stuckProbes(t *testing.T, bin string) int {
+// stuckProbesOn counts bin's probe children stuck on mount: those whose
+// pid the shared lock registry records for a target under it. Other
+// packages' tests hang FUSE mounts of the same type at the same time,
+// and check_blockdev probes every FUSE mount by default, so a count of
+// all of bin's probes would count theirs too.
+func stuckProbesOn(t *testing.T, bin, mount string) int {
 	t.Helper()
+	locks, _ := filepath.Glob(filepath.Join("/var/tmp", "hindsight-"+strconv.Itoa(os.Getuid()), "probes", "*.lock"))
+	pids := map[string]bool{}
+	for _, l := range locks {
+		data, err := os.ReadFile(l)
+		if err != nil {
+			continue
+		}
+		var pid, target string
+		for _, f := range strings.Fields(string(data)) {
+			k, v, _ := strings.Cut(f, "=")
+			switch k {
+			case "pid":
+				pid = v
+			case "target":
+				target, _ = strconv.Unquote(v)
+			}
+		}
+		if target == mount || strings.HasPrefix(target, mount+"/") {
+			pids[pid] = true
+		}
+	}
+	return countProbes(bin, func(pid string) bool { return pids[pid] })
+}
+
+// countProbes counts the live probe children of bin whose pid passes keep.
+func countProbes(bin string, keep func(pid string) bool) int {
 	entries, _ := os.ReadDir("/proc")
 	n := 0
 	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
+		if _, err := strconv.Atoi(e.Name()); err != nil || !keep(e.Name()) {
 			continue
 		}
 		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
@@ -452,7 +483,7 @@ func TestRealPathTestsOnHungMount(t *testing.T) {
 			}
 			r := c.run(t, subst(tc.first)...)
 			wantRun(t, r, 2)
-			if n := stuckProbes(t, c.bin); n != 1 {
+			if n := stuckProbesOn(t, c.bin, mnt); n != 1 {
 				t.Fatalf("%d probe children stuck after the first run, want 1", n)
 			}
 			for i := 0; i < 2; i++ {
@@ -462,7 +493,7 @@ func TestRealPathTestsOnHungMount(t *testing.T) {
 					t.Errorf("run %d took %s: the hung mount was waited for again", i+2, d)
 				}
 				wantRun(t, r, 2, "direct read of "+mnt+"/file: still hung since ", "write test in "+mnt+": still hung since ", "(mount "+mnt+")")
-				if n := stuckProbes(t, c.bin); n != 1 {
+				if n := stuckProbesOn(t, c.bin, mnt); n != 1 {
 					t.Errorf("run %d: %d probe children stuck, want still 1", i+2, n)
 				}
 				if r.Stderr != "" {
@@ -489,15 +520,15 @@ func TestRealFUSEByDefault(t *testing.T) {
 	}
 
 	fs.Set("all", fusetest.Hang)
-	before := stuckProbes(t, c.bin)
+	before := stuckProbesOn(t, c.bin, fs.Mountpoint)
 	r = c.run(t, "-X", "fuse.faultfs", "-t", "5", "--mount-timeout", "1s")
-	if strings.Contains(r.Stdout, fs.Mountpoint) || stuckProbes(t, c.bin) != before {
+	if strings.Contains(r.Stdout, fs.Mountpoint) || stuckProbesOn(t, c.bin, fs.Mountpoint) != before {
 		t.Errorf("-X fuse.faultfs: the mount was probed\n%s", r.Stdout)
 	}
 
 	r = c.run(t, "-t", "5", "--mount-timeout", "1s")
 	wantRun(t, r, 2, "BLOCKDEV CRITICAL - ", fs.Mountpoint+" (hindsight-faultfs, fuse.faultfs): no answer to ")
-	first := stuckProbes(t, c.bin)
+	first := stuckProbesOn(t, c.bin, fs.Mountpoint)
 	if first-before != 1 {
 		t.Errorf("%d children stuck on the hung mount after the first run, want 1", first-before)
 	}
@@ -506,7 +537,7 @@ func TestRealFUSEByDefault(t *testing.T) {
 		t.Errorf("second run: line %q, want CRITICAL still hung since\n%s", line, r.Stdout)
 	}
 	wantRun(t, r, 2)
-	if n := stuckProbes(t, c.bin); n > first {
+	if n := stuckProbesOn(t, c.bin, fs.Mountpoint); n > first {
 		t.Errorf("second run: %d probe children stuck, %d after the first: a second child on the hung mount", n, first)
 	}
 }
