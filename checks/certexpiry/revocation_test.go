@@ -123,26 +123,7 @@ func crlServer(t *testing.T, lab *revocationLab) string {
 // serveTLSConfig serves the handshake with cfg on loopback.
 func serveTLSConfig(t *testing.T, cfg *tls.Config) string {
 	t.Helper()
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				c.(*tls.Conn).Handshake()
-				c.Read(make([]byte, 1))
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return certtest.ServeTLSConfig(t, "127.0.0.1:0", cfg)
 }
 
 // TestRevocation: revoked leaves are CRITICAL naming how it was found,

@@ -150,7 +150,14 @@ func ServeTLS(t testing.TB, cert tls.Certificate) string {
 // ServeTLSOn is ServeTLS on a chosen loopback address.
 func ServeTLSOn(t testing.TB, addr string, cert tls.Certificate) string {
 	t.Helper()
-	ln, err := tls.Listen("tcp", addr, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	return ServeTLSConfig(t, addr, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+}
+
+// ServeTLSConfig serves the handshake with cfg on addr (a loopback
+// address, port 0 for any) until the test ends, and returns the address.
+func ServeTLSConfig(t testing.TB, addr string, cfg *tls.Config) string {
+	t.Helper()
+	ln, err := tls.Listen("tcp", addr, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

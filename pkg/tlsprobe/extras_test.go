@@ -13,26 +13,9 @@ import (
 )
 
 func tlsServer(t *testing.T, cfg *tls.Config) (host, port string) {
-	ln, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(3 * time.Second))
-				c.(*tls.Conn).Handshake()
-				c.Read(make([]byte, 1))
-			}()
-		}
-	}()
-	host, port, _ = net.SplitHostPort(ln.Addr().String())
+	t.Helper()
+	addr := certtest.ServeTLSConfig(t, "127.0.0.1:0", cfg)
+	host, port, _ = net.SplitHostPort(addr)
 	return host, port
 }
 
