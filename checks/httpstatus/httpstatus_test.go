@@ -342,10 +342,16 @@ func TestQueuedBehindSlowURLs(t *testing.T) {
 		}
 		return n
 	}
-	if n := count(`^\[CRITICAL\] .* accepted the request but sent no response within \d+ms`); n != maxConnsPerHost {
+	// The held requests and the queued ones share the deadline: when the
+	// held ones give up their connections, a queued one may get one in
+	// the same instant and time out waiting for its first byte. It still
+	// says it waited for a connection (seen on a loaded machine as "no
+	// response within <1ms").
+	queued := `(no connection to .* free within \d+ms \(other requests to it still pending\)|, after waiting \d+ms for a free connection \(other requests to it still pending\))$`
+	if n := count(`^\[CRITICAL\] .* accepted the request but sent no response within \d+ms \(first-byte timeout\)$`); n != maxConnsPerHost {
 		t.Errorf("%d first-byte timeouts, want %d\n%s", n, maxConnsPerHost, out)
 	}
-	if n := count(`^\[CRITICAL\] .* no connection to .* free within \d+ms \(other requests to it still pending\)`); n != 2 {
+	if n := count(`^\[CRITICAL\] .*` + queued); n != 2 {
 		t.Errorf("%d URLs reported waiting for a connection, want 2\n%s", n, out)
 	}
 }

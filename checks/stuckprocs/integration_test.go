@@ -381,12 +381,25 @@ func TestRealProbeChildNotReported(t *testing.T) {
 // multi-threaded server with one thread blocked on a hung mount.
 const statfsThreadArg = "__statfs_thread__"
 
+// init pins the main goroutine of the statfs helper to the leader thread.
+// Only a lock taken during init does that: by the time TestMain runs, the
+// main goroutine may already have moved to another thread, and the statfs
+// goroutine could then block the leader itself (seen once in CI, where
+// blockedThread, which skips the leader, found no blocked thread).
+func init() {
+	if len(os.Args) == 3 && os.Args[1] == statfsThreadArg {
+		runtime.LockOSThread()
+	}
+}
+
 func statfsThreadMain(path string) {
-	runtime.LockOSThread() // the leader keeps the main goroutine: statfs blocks another thread
 	go func() {
 		runtime.LockOSThread()
 		var st syscall.Statfs_t
-		syscall.Statfs(path, &st)
+		// An interrupted statfs blocks again, until the mount answers.
+		for syscall.Statfs(path, &st) == syscall.EINTR {
+			continue
+		}
 		os.Exit(0)
 	}()
 	time.Sleep(time.Hour)
@@ -398,20 +411,25 @@ func statfsThreadMain(path string) {
 func blockedThread(t *testing.T, pid int, want string) int {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
+	var seen []string // the last look, for the failure message
 	for time.Now().Before(deadline) {
-		tids, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		tids, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+		if err != nil {
+			seen = []string{err.Error()}
+		} else {
+			seen = seen[:0]
+		}
 		for _, e := range tids {
 			tid, _ := strconv.Atoi(e.Name())
-			if tid == pid {
-				continue
-			}
-			if w, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/wchan", pid, tid)); string(w) == want {
+			w, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/wchan", pid, tid))
+			if tid != pid && string(w) == want {
 				return tid
 			}
+			seen = append(seen, fmt.Sprintf("%d:%s", tid, w))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("no thread of pid %d ever waited in %s", pid, want)
+	t.Fatalf("no thread of pid %d but the leader ever waited in %s; last seen (tid:wchan) %v", pid, want, seen)
 	return 0
 }
 

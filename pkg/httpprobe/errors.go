@@ -48,6 +48,7 @@ type Error struct {
 	Timeout bool
 	Elapsed time.Duration // since the request started
 	InPhase time.Duration // time spent in the failing phase
+	Waited  time.Duration // time spent waiting for a free connection first
 	Status  string        // for a body failure: the status already received
 	Got     int64         // for a body failure: bytes received
 	Proxy   string        // the proxy's host, when the request went through one
@@ -94,6 +95,17 @@ func (e *Error) Unwrap() error { return e.Err }
 // to 10.0.0.2:80: no answer within 8s", "TLS handshake with
 // 127.0.0.1:443: certificate expired 3 days ago".
 func (e *Error) Error() string {
+	msg := e.text()
+	// A request that spent most of its time queued for a connection and
+	// timed out just after getting one did not time out for the reason
+	// its phase alone suggests ("no response within <1ms").
+	if e.Timeout && e.Phase != PhaseWait && e.Waited > e.InPhase {
+		msg += fmt.Sprintf(", after waiting %s for a free connection (other requests to it still pending)", human.Duration(e.Waited))
+	}
+	return msg
+}
+
+func (e *Error) text() string {
 	wait := human.Duration(e.InPhase)
 	if e.Proxy != "" {
 		if s := e.proxyText(wait); s != "" {

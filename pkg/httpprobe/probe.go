@@ -718,6 +718,7 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 		Err:     err,
 		Elapsed: time.Since(t.start),
 		InPhase: time.Since(t.phaseAt),
+		Waited:  t.waited,
 		Proxy:   t.proxy,
 	}
 	if t.remoteAddr != "" { // connected to the proxy: its CONNECT failed
