@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
@@ -120,9 +121,10 @@ func jsonReason(doc any) string {
 	return ""
 }
 
+// Compiled on first use: only a failed check with an HTML body needs them.
 var (
-	htmlTitle = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
-	htmlTag   = regexp.MustCompile(`(?s)<[^>]*>`)
+	htmlTitle = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`) })
+	htmlTag   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<[^>]*>`) })
 )
 
 // textOf is the readable text of a body: an HTML page's title, or its
@@ -132,10 +134,10 @@ func textOf(body []byte) string {
 	if !bytes.Contains(b, []byte("<")) {
 		return string(b)
 	}
-	if m := htmlTitle.FindSubmatch(b); m != nil && len(bytes.TrimSpace(m[1])) > 0 {
+	if m := htmlTitle().FindSubmatch(b); m != nil && len(bytes.TrimSpace(m[1])) > 0 {
 		return string(m[1])
 	}
-	return htmlTag.ReplaceAllString(string(b), " ")
+	return htmlTag().ReplaceAllString(string(b), " ")
 }
 
 // excerpt makes a server's text fit one line of a status: valid UTF-8,

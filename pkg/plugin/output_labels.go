@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -15,8 +16,10 @@ import (
 // node_exporter fails the whole scrape.
 type OutputLabel struct{ Name, Value string }
 
-// labelName is a Prometheus label name.
-var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+// labelName is a Prometheus label name. Compiled on first use, as every
+// regexp here: a plugin starts thousands of times a minute, and most
+// runs never need it.
+var labelName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`) })
 
 // ourLabels are the label names the openmetrics format sets itself.
 var ourLabels = map[string]bool{"plugin": true, "label": true}
@@ -27,7 +30,7 @@ func (l *OutputLabel) UnmarshalFlag(s string) error {
 	switch {
 	case !ok:
 		return fmt.Errorf("invalid output label %q: use NAME=VALUE, e.g. site=berlin", s)
-	case !labelName.MatchString(name):
+	case !labelName().MatchString(name):
 		return fmt.Errorf("invalid output label %q: NAME must be letters, digits and _, not starting with a digit", s)
 	case strings.HasPrefix(name, "__"):
 		return fmt.Errorf("invalid output label %q: names starting with __ are Prometheus' own", s)

@@ -271,3 +271,45 @@ func TestTextfileCollector(t *testing.T) {
 		t.Errorf("two runs without --output-label: no scrape error, the test proves nothing; node_exporter serves:\n%s", body)
 	}
 }
+
+// maxInitAllocs bounds what the package initialisers of our own code may
+// allocate. Nagios starts each plugin afresh, thousands of times a minute:
+// a regexp compiled at init cost every run of every plugin about a third
+// of its instructions. The small map literals of pkg/plugin (20 allocations)
+// fit under it.
+const maxInitAllocs = 32
+
+// No plugin does work at init: GODEBUG=inittrace=1 reports each package's
+// initialiser, and ours stay under maxInitAllocs.
+func TestEveryPluginStartsWithoutInitWork(t *testing.T) {
+	const ours = "github.com/hindsight-plugins/hindsight/"
+	for _, name := range plugins(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(testutil.Binary(t, name), "-V")
+			cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			cmd.Run()
+			seen := 0
+			for _, line := range strings.Split(stderr.String(), "\n") {
+				// "init PKG @0.5 ms, 0.01 ms clock, 3120 bytes, 10 allocs"
+				f := strings.Fields(line)
+				if len(f) < 11 || f[0] != "init" || f[10] != "allocs" {
+					continue
+				}
+				seen++
+				allocs, err := strconv.Atoi(f[9])
+				if err != nil {
+					t.Fatalf("cannot read %q", line)
+				}
+				if strings.HasPrefix(f[1], ours) && allocs > maxInitAllocs {
+					t.Errorf("%s: %s allocates %d times at init (at most %d): compile or build it on first use", name, f[1], allocs, maxInitAllocs)
+				}
+			}
+			if seen == 0 {
+				t.Fatalf("no inittrace output: %q", stderr.String())
+			}
+		})
+	}
+}

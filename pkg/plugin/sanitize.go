@@ -111,13 +111,16 @@ func (z *Sanitizer) secretReplacer() *strings.Replacer {
 // "/", "?", "#" or white space, and within it the last "@" ends the
 // userinfo, as in url.Parse; quotes do not end it, so a password holding
 // one is still masked. The price is that "'http://h','a@b'" loses "h','a".
-var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#\s]*)@`)
+// Compiled on first use: most outputs hold no "@".
+var userinfo = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#\s]*)@`)
+})
 
 func maskUserinfo(text string) string {
 	if !strings.Contains(text, "://") || !strings.Contains(text, "@") {
 		return text
 	}
-	return userinfo.ReplaceAllStringFunc(text, func(m string) string {
+	return userinfo().ReplaceAllStringFunc(text, func(m string) string {
 		i := strings.Index(m, "://") + 3
 		info := m[i : len(m)-1]
 		if user, _, ok := strings.Cut(info, ":"); ok {
@@ -131,13 +134,17 @@ func maskUserinfo(text string) string {
 // be printed without its scheme (-u /path?token=...), inside quotes or
 // as a perfdata label. The value ends where a query value, a quoted
 // string or a label would.
-var queryParam = regexp.MustCompile(`([?&;])([A-Za-z0-9_.\-\[\]%]+)=([^&;#\s'"<>|]*)`)
+// Compiled on first use: only a text that may name a secret parameter
+// needs it (see maySecretParam).
+var queryParam = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([?&;])([A-Za-z0-9_.\-\[\]%]+)=([^&;#\s'"<>|]*)`)
+})
 
 func maskQuery(text string) string {
-	if !strings.ContainsAny(text, "?&;") || !strings.Contains(text, "=") {
+	if !strings.ContainsAny(text, "?&;") || !strings.Contains(text, "=") || !maySecretParam(text) {
 		return text
 	}
-	return queryParam.ReplaceAllStringFunc(text, func(m string) string {
+	return queryParam().ReplaceAllStringFunc(text, func(m string) string {
 		name, value, _ := strings.Cut(m[1:], "=")
 		// Punctuation at the end belongs to the sentence around the URL
 		// ("GET /x?token=abc: 200"), not to the value.
@@ -156,6 +163,26 @@ var (
 	secretNames = map[string]bool{"key": true, "pass": true, "passwd": true, "pwd": true, "sig": true, "auth": true, "authorization": true}
 	secretParts = []string{"token", "secret", "password", "passwd", "apikey", "api_key", "api-key", "signature", "credential", "private_key", "access_key", "accesskey", "session", "sessionid"}
 )
+
+// secretStems are the words one of which every secret parameter name
+// holds (see secretNames and secretParts; TestSecretStemsCoverNames).
+var secretStems = []string{"key", "pass", "pwd", "sig", "auth", "token", "secret", "credential", "session"}
+
+// maySecretParam is the cheap test before the regexp: perfdata alone
+// holds ";" and "=", and seldom a secret's name. A %-escape may hide
+// one, so text holding "%" always goes on.
+func maySecretParam(text string) bool {
+	if strings.Contains(text, "%") {
+		return true
+	}
+	lower := strings.ToLower(text)
+	for _, s := range secretStems {
+		if strings.Contains(lower, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // secretParam reports whether a query parameter called name (in any
 // case, possibly %-escaped) is a secret.

@@ -151,3 +151,21 @@ func TestSanitizeQuery(t *testing.T) {
 		}
 	}
 }
+
+// maySecretParam must let through every name secretParam would mask.
+func TestSecretStemsCoverNames(t *testing.T) {
+	names := append([]string{}, secretParts...)
+	for n := range secretNames {
+		names = append(names, n)
+	}
+	for _, n := range names {
+		for _, text := range []string{"GET /x?" + n + "=v", "/x;" + strings.ToUpper(n) + "=v"} {
+			if !maySecretParam(text) {
+				t.Errorf("maySecretParam(%q) = false: add a stem for %q", text, n)
+			}
+		}
+	}
+	if maySecretParam("'time'=0.1s;;;0 size=6B;;;0") {
+		t.Errorf("plain perfdata goes through the regexp")
+	}
+}
