@@ -140,6 +140,13 @@ func TestCertOnly(t *testing.T) {
 		t.Errorf("no_proxy: the proxy saw %q", got)
 	}
 
+	// A request (not -C) through the tunnel: the TLS that fails is the
+	// server's, not the proxy's.
+	runMatrix(t, []matrixCase{
+		{"request through --proxy, unknown CA", []string{"-u", named, "--proxy", "http://" + px.addr}, 2,
+			[]string{`TLS handshake with www\.example\.test:\d+ \(through proxy 127\.0\.0\.1:\d+\) failed: certificate 'localhost' is signed by an unknown authority`}, nil},
+	})
+
 	mu.Lock()
 	defer mu.Unlock()
 	for _, want := range []string{"good=localhost.test", "good=www.example.test", "good=other.example", "good=", "nosni="} {

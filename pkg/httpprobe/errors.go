@@ -54,6 +54,9 @@ type Error struct {
 	Proxy   string        // the proxy's host, when the request went through one
 	Head    string        // for a header failure: the start of the answer, when seen
 	Tunnel  string        // the host:port asked of the proxy, when its CONNECT failed
+	// TLSWithTarget: through a proxy, a TLS failure is the target's, in
+	// the proxy's tunnel, not the proxy's own.
+	TLSWithTarget bool
 }
 
 // ErrNoH2C is an HTTP/1 answer to HTTP/2 spoken in clear with prior
@@ -150,10 +153,14 @@ func (e *Error) text() string {
 		}
 		return fmt.Sprintf("connect to %s failed: %s", e.Addr, rootCause(e.Err))
 	case PhaseTLS:
-		if e.Timeout {
-			return fmt.Sprintf("TLS handshake with %s: no answer within %s", e.Addr, wait)
+		peer := e.Addr
+		if e.Proxy != "" && e.TLSWithTarget {
+			peer = fmt.Sprintf("%s (through proxy %s)", canonicalAddr(e.URL), e.Addr)
 		}
-		return fmt.Sprintf("TLS handshake with %s failed: %s", e.Addr, tlsprobe.DescribeError(e.Err, time.Now()))
+		if e.Timeout {
+			return fmt.Sprintf("TLS handshake with %s: no answer within %s", peer, wait)
+		}
+		return fmt.Sprintf("TLS handshake with %s failed: %s", peer, tlsprobe.DescribeError(e.Err, time.Now()))
 	case PhaseRequest:
 		if e.Timeout {
 			return fmt.Sprintf("sending the request to %s: not accepted within %s", e.Addr, wait)

@@ -22,10 +22,17 @@ func TestErrorText(t *testing.T) {
 			"example.test:80 accepted the request but sent no response within 700ms (first-byte timeout)"},
 		{"still queued", Error{Phase: PhaseWait, Timeout: true, InPhase: 800 * time.Millisecond},
 			"no connection to example.test:80 free within 800ms (other requests to it still pending)"},
+		{"TLS in a proxy's tunnel is the target's", Error{Phase: PhaseTLS, Timeout: true, InPhase: time.Second, Proxy: "proxy.test", Addr: "proxy.test:3128", TLSWithTarget: true},
+			"TLS handshake with example.test:80 (through proxy proxy.test:3128): no answer within 1s"},
+		{"an https proxy's own TLS", Error{Phase: PhaseTLS, Timeout: true, InPhase: time.Second, Proxy: "proxy.test", Addr: "proxy.test:3128"},
+			"TLS handshake with proxy.test:3128: no answer within 1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := tc.err
-			e.URL, e.Addr, e.Err = u, "example.test:80", context.DeadlineExceeded
+			e.URL, e.Err = u, context.DeadlineExceeded
+			if e.Addr == "" {
+				e.Addr = "example.test:80"
+			}
 			if got := e.Error(); got != tc.want {
 				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}

@@ -262,7 +262,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			return nil, err // the picker's own words: it names its source
 		}
 		if p != nil {
-			tr.proxy = p.Hostname()
+			tr.proxy, tr.proxyTLS = p.Hostname(), p.Scheme == "https"
 			// Where an overridden address is asked of the proxy, as -C
 			// does: the Transport's CONNECT names the URL's host only.
 			hostport := canonicalAddr(req.URL)
@@ -448,9 +448,12 @@ type tracer struct {
 	client *Client
 	url    *url.URL
 	start  time.Time
-	proxy  string          // the proxy's host, when the request goes through one
-	via    *url.URL        // the http:// proxy dial tunnels through itself, if any
-	ctx    context.Context // the request's: a dial the Transport starts for it after its end is not its phase
+	proxy  string   // the proxy's host, when the request goes through one
+	via    *url.URL // the http:// proxy dial tunnels through itself, if any
+	// proxyTLS: the proxy is an https:// one, so a handshake before its
+	// tunnel is up is the proxy's own.
+	proxyTLS bool
+	ctx      context.Context // the request's: a dial the Transport starts for it after its end is not its phase
 
 	mu         sync.Mutex
 	phase      Phase
@@ -468,6 +471,7 @@ type tracer struct {
 	remoteAddr string
 	conn       net.Conn // the connection the request went on
 	tunnel     string   // host:port asked of the proxy while its CONNECT is unanswered
+	tunnelUp   bool     // the proxy answered CONNECT: TLS from now on is the target's
 	tlsReplay  bool     // the Transport is about to report again a handshake dialTLS made
 }
 
@@ -498,7 +502,9 @@ func proxyConnectDone(ctx context.Context, _ *url.URL, req *http.Request, resp *
 		return &TunnelRefused{Status: statusLine(resp)}
 	}
 	if t, ok := ctx.Value(tracerKey{}).(*tracer); ok {
-		t.setTunnel("")
+		t.mu.Lock()
+		t.tunnel, t.tunnelUp = "", true
+		t.mu.Unlock()
 	}
 	return nil
 }
@@ -724,6 +730,10 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 	if t.remoteAddr != "" { // connected to the proxy: its CONNECT failed
 		e.Tunnel = t.tunnel
 	}
+	// Through a proxy, TLS is the target's in a tunnel (CONNECT answered,
+	// or dialled by us), and always through an http:// or SOCKS proxy,
+	// which speak no TLS themselves.
+	e.TLSWithTarget = t.proxy != "" && (!t.proxyTLS || t.tunnelUp || t.via != nil)
 	t.mu.Unlock()
 	if e.Phase == PhaseHeaders {
 		e.Head = strings.TrimRight(printable(t.head()), "\r\n")
