@@ -331,7 +331,7 @@ func (o output) metrics(r Result) string {
 		k = longestPrefix(len(perfOrder), limit, size)
 	}
 	if k < 0 {
-		return o.stateOnly(state)
+		return o.stateOnly(state, len(perfOrder))
 	}
 	return render(summary, k)
 }
@@ -342,14 +342,20 @@ func (o output) seriesLabels() string {
 	return `plugin="` + escapeLabel(o.plugin.Name) + `"` + o.extraLabels()
 }
 
-// stateOnly is the state alone, for a --max-output below any more; its
-// HELP, which only promtool's lint misses, when that fits too.
-func (o output) stateOnly(state State) string {
-	s := "# TYPE " + stateMetric + " gauge\n" + stateMetric + "{" + o.seriesLabels() + "} " + strconv.Itoa(int(state)) + "\n# EOF\n"
-	if help := "# HELP " + stateMetric + " State of the check.\n"; len(help)+len(s) <= o.limit() {
+// stateOnly is the state alone, for a --max-output below any more; then,
+// as they fit, that omitted perfdata items were left out (so that a
+// reader does not take their absence for none), and the state's HELP,
+// which only promtool's lint misses.
+func (o output) stateOnly(state State, omitted int) string {
+	s := "# TYPE " + stateMetric + " gauge\n" + stateMetric + "{" + o.seriesLabels() + "} " + strconv.Itoa(int(state)) + "\n"
+	const end = "# EOF\n"
+	if note := "# " + human.Plural(omitted, "perfdata item", "perfdata items") + " not shown\n"; omitted > 0 && len(s)+len(note)+len(end) <= o.limit() {
+		s += note
+	}
+	if help := "# HELP " + stateMetric + " State of the check.\n"; len(help)+len(s)+len(end) <= o.limit() {
 		s = help + s
 	}
-	return s
+	return s + end
 }
 
 // perfFamilies groups the perfdata items into metric families by name;

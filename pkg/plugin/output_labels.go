@@ -59,7 +59,7 @@ func (o output) checkLabels() error {
 		}
 		seen[l.Name] = true
 	}
-	if n := len(o.stateOnly(UNKNOWN)); o.format == formatOpenMetrics && n > o.limit() {
+	if n := len(o.stateOnly(UNKNOWN, 0)); o.format == formatOpenMetrics && n > o.limit() {
 		return fmt.Errorf("invalid output labels: the state alone with them is %d bytes, over the output's bound of %d", n, o.limit())
 	}
 	return nil

@@ -139,6 +139,10 @@ func TestOutputBudget(t *testing.T) {
 		if !strings.Contains(m, "hindsight_check_state{plugin=\"check_sample\"} 2\n") || !strings.HasSuffix(m, "# EOF\n") {
 			t.Fatalf("--max-output %d: openmetrics without state or # EOF:\n%s", max, m)
 		}
+		// A reader must not take perfdata left out for none, at any bound.
+		if strings.Count(m, "\nhindsight_") < 1+len(r.Perf) && !strings.Contains(m, " not shown\n") {
+			t.Fatalf("--max-output %d: openmetrics left perfdata out without saying so:\n%s", max, m)
+		}
 	}
 }
 
@@ -283,6 +287,10 @@ func TestRunOutputFormats(t *testing.T) {
 	}
 	if code, out := run(t, "--output-format", "openmetrics", "--output-label", "plugin=x"); code != 3 || !strings.Contains(out, "set by the plugin") || !strings.HasSuffix(out, "# EOF\n") {
 		t.Errorf("--output-label plugin=x: exit %d, %q", code, out)
+	}
+	// A bound below the minimum is named as such, before any label check.
+	if code, out := run(t, "--output-format", "openmetrics", "--max-output", "60"); code != 3 || !strings.Contains(out, "invalid --max-output 60: must be at least") {
+		t.Errorf("--max-output 60 in openmetrics: exit %d, %q", code, out)
 	}
 	if code, out := run(t, "--output-format", "xml"); code != 3 || !strings.Contains(out, "nagios") {
 		t.Errorf("--output-format xml: exit %d, %q", code, out)

@@ -228,11 +228,11 @@ func (r Runner) parse(p Plugin, args []string, san *Sanitizer, where func(string
 	fail := func(msg string) (Check, *Common, int, bool) {
 		return nil, nil, r.usageError(p, san, common.OutputFormat, msg), true
 	}
-	if err := (output{common.OutputFormat, p, san, common.MaxOutput, common.OutputLabel}).checkLabels(); err != nil {
-		return fail(err.Error())
-	}
 	if common.MaxOutput < minOutput {
 		return fail(fmt.Sprintf("invalid --max-output %d: must be at least %d bytes", common.MaxOutput, minOutput))
+	}
+	if err := (output{common.OutputFormat, p, san, common.MaxOutput, common.OutputLabel}).checkLabels(); err != nil {
+		return fail(err.Error())
 	}
 	if common.Version {
 		io.WriteString(r.Stdout, p.Name+" (hindsight) "+Version()+"\n")
