@@ -24,24 +24,7 @@ import (
 // server would not send; it returns host:port.
 func rawListen(t *testing.T, handle func(c net.Conn, br *bufio.Reader)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				handle(c, bufio.NewReader(c))
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testutil.Serve(t, "127.0.0.1:0", func(c net.Conn) { handle(c, bufio.NewReader(c)) })
 }
 
 // answerWith reads one request, then writes head and, while the client

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 // countingServer serves "ok" and counts the connections it accepted.
@@ -94,24 +96,7 @@ func TestTimings(t *testing.T) {
 // answers net/http's server would not send.
 func rawServer(t *testing.T, handle func(c net.Conn, br *bufio.Reader)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				handle(c, bufio.NewReader(c))
-			}()
-		}
-	}()
-	return "http://" + ln.Addr().String() + "/"
+	return "http://" + testutil.Serve(t, "127.0.0.1:0", func(c net.Conn) { handle(c, bufio.NewReader(c)) }) + "/"
 }
 
 func readRequest(br *bufio.Reader) bool {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 func TestFromEnvLowercaseWins(t *testing.T) {
@@ -163,21 +165,8 @@ func TestDial(t *testing.T) {
 }
 
 func serve(t *testing.T, f func(net.Conn)) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); f(c) }()
-		}
-	}()
-	return ln.Addr().String()
+	t.Helper()
+	return testutil.Serve(t, "127.0.0.1:0", f)
 }
 
 func TestTransportSchemes(t *testing.T) {
