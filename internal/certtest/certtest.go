@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 // Spec describes a certificate to make.
@@ -157,24 +159,10 @@ func ServeTLSOn(t testing.TB, addr string, cert tls.Certificate) string {
 // address, port 0 for any) until the test ends, and returns the address.
 func ServeTLSConfig(t testing.TB, addr string, cfg *tls.Config) string {
 	t.Helper()
-	ln, err := tls.Listen("tcp", addr, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				c.(*tls.Conn).Handshake()
-				c.Read(make([]byte, 1))
-			}()
-		}
-	}()
-	return ln.Addr().String()
+	return testutil.Serve(t, addr, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		tc := tls.Server(c, cfg)
+		tc.Handshake()
+		tc.Read(make([]byte, 1))
+	})
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/internal/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 )
 
 // peer is the server side of a STARTTLS opening, written from the RFCs
@@ -179,41 +180,27 @@ type server struct {
 
 func serve(t *testing.T, p peer, cert tls.Certificate) *server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	s := &server{addr: ln.Addr().String()}
+	s := &server{}
 	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, GetConfigForClient: func(h *tls.ClientHelloInfo) (*tls.Config, error) {
 		s.mu.Lock()
 		s.sni = append(s.sni, h.ServerName)
 		s.mu.Unlock()
 		return nil, nil
 	}}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
+	s.addr = testutil.Serve(t, "127.0.0.1:0", func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if p != nil {
+			if err := p(c); err != nil {
+				s.mu.Lock()
+				s.errs = append(s.errs, err)
+				s.mu.Unlock()
 				return
 			}
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				if p != nil {
-					if err := p(c); err != nil {
-						s.mu.Lock()
-						s.errs = append(s.errs, err)
-						s.mu.Unlock()
-						return
-					}
-				}
-				tc := tls.Server(c, cfg)
-				tc.Handshake()
-				tc.Read(make([]byte, 1))
-			}()
 		}
-	}()
+		tc := tls.Server(c, cfg)
+		tc.Handshake()
+		tc.Read(make([]byte, 1))
+	})
 	return s
 }
 
