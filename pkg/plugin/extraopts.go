@@ -304,16 +304,20 @@ func registerSecrets(parser *flags.Parser, san *Sanitizer) {
 	walk = func(groups []*flags.Group) {
 		for _, g := range groups {
 			for _, o := range g.Options() {
-				if !isSecret(o) {
-					continue
-				}
+				var vals []string
 				switch v := o.Value().(type) {
 				case string:
-					san.RegisterSecret(v)
+					vals = []string{v}
 				case []string:
-					for _, s := range v {
-						san.RegisterSecret(s)
-					}
+					vals = v
+				}
+				// The value first: isSecret parses the struct tag, at
+				// every start, and most options hold nothing.
+				if len(vals) == 0 || (len(vals) == 1 && vals[0] == "") || !isSecret(o) {
+					continue
+				}
+				for _, s := range vals {
+					san.RegisterSecret(s)
 				}
 			}
 			walk(g.Groups())
