@@ -290,7 +290,7 @@ func (c *Checker) askOCSP(ctx context.Context, u *url.URL, cert, issuer *x509.Ce
 
 func (c *Checker) judgeOCSP(der []byte, cert, issuer *x509.Certificate, via string) Result {
 	fail := func(err error) Result { return Result{Status: Failed, Via: via, Err: fmt.Errorf("%s: %w", via, err)} }
-	resp, err := ocsp.ParseResponseForCert(der, cert, issuer)
+	resp, err := parseOCSP(der, cert, issuer)
 	var re ocsp.ResponseError
 	switch {
 	case errors.As(err, &re):
@@ -313,6 +313,27 @@ func (c *Checker) judgeOCSP(der []byte, cert, issuer *x509.Certificate, via stri
 		return r
 	}
 	return fail(errors.New("the responder does not know the certificate"))
+}
+
+// parseOCSP parses an OCSP response about cert and checks it was signed
+// by issuer or a responder issuer delegated to. x/crypto/ocsp takes a
+// certificate embedded in the response for a delegated responder and
+// wants it signed by the issuer; a responder signing with the issuer's
+// own key and embedding the issuer (`openssl ocsp -rsigner CA.pem`, as
+// many private CAs run it) fails that for any issuer but a self-signed
+// root. Such a response is taken when the embedded certificate is the
+// issuer (same name and key): its signature was checked against it.
+func parseOCSP(der []byte, cert, issuer *x509.Certificate) (*ocsp.Response, error) {
+	resp, err := ocsp.ParseResponseForCert(der, cert, issuer)
+	if err == nil {
+		return resp, nil
+	}
+	r, err2 := ocsp.ParseResponseForCert(der, cert, nil)
+	if err2 == nil && r.Certificate != nil && bytes.Equal(r.Certificate.RawSubject, issuer.RawSubject) &&
+		bytes.Equal(r.Certificate.RawSubjectPublicKeyInfo, issuer.RawSubjectPublicKeyInfo) {
+		return r, nil
+	}
+	return nil, err
 }
 
 func (c *Checker) askCRL(ctx context.Context, u *url.URL, cert, issuer *x509.Certificate) Result {

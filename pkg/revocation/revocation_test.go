@@ -30,6 +30,9 @@ type responder struct {
 	crl     func(w http.ResponseWriter, r *http.Request)
 	// hits counts the requests by path: what a run asked the network.
 	hits map[string]int
+	// embed puts the CA's certificate in OCSP responses, as `openssl
+	// ocsp -rsigner CA.pem` does.
+	embed bool
 }
 
 func (rs *responder) hitsOf(path string) int {
@@ -90,6 +93,9 @@ func (rs *responder) goodOCSP(w http.ResponseWriter, r *http.Request) {
 	tmpl := ocsp.Response{Status: ocsp.Good, SerialNumber: req.SerialNumber, ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(time.Hour)}
 	if at, ok := rs.revoked[req.SerialNumber.String()]; ok {
 		tmpl.Status, tmpl.RevokedAt, tmpl.RevocationReason = ocsp.Revoked, at, ocsp.KeyCompromise
+	}
+	if rs.embed {
+		tmpl.Certificate = rs.ca.Cert
 	}
 	der, _ := ocsp.CreateResponse(rs.ca.Cert, rs.ca.Cert, tmpl, rs.ca.Key)
 	w.Header().Set("Content-Type", "application/ocsp-response")
@@ -282,17 +288,20 @@ func TestCheckChain(t *testing.T) {
 		via                 string
 		revokeLeaf, revokeI bool
 		want                [2]Status
+		embed               bool
 	}{
-		{"CRL: intermediate revoked", "crl", false, true, [2]Status{Good, Revoked}},
-		{"OCSP: intermediate revoked", "ocsp", false, true, [2]Status{Good, Revoked}},
-		{"CRL: only the leaf revoked", "crl", true, false, [2]Status{Revoked, Good}},
-		{"OCSP: only the leaf revoked", "ocsp", true, false, [2]Status{Revoked, Good}},
-		{"CRL: all good", "crl", false, false, [2]Status{Good, Good}},
-		{"OCSP: all good", "ocsp", false, false, [2]Status{Good, Good}},
+		{"CRL: intermediate revoked", "crl", false, true, [2]Status{Good, Revoked}, false},
+		{"OCSP: intermediate revoked", "ocsp", false, true, [2]Status{Good, Revoked}, false},
+		{"CRL: only the leaf revoked", "crl", true, false, [2]Status{Revoked, Good}, false},
+		{"OCSP: only the leaf revoked", "ocsp", true, false, [2]Status{Revoked, Good}, false},
+		{"CRL: all good", "crl", false, false, [2]Status{Good, Good}, false},
+		{"OCSP: all good", "ocsp", false, false, [2]Status{Good, Good}, false},
+		{"OCSP: the CAs sign and embed themselves", "ocsp", false, true, [2]Status{Good, Revoked}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newChainLab(t, tt.via)
+			l.rootRS.embed, l.interRS.embed = tt.embed, tt.embed
 			if tt.revokeLeaf {
 				l.interRS.revoked[l.leaf.Cert.SerialNumber.String()] = at
 			}
