@@ -208,10 +208,14 @@ func (g *gatherer) revokeFile(s *source, chain []*x509.Certificate) {
 		if i >= len(s.Certs) {
 			break
 		}
-		if t, ok := g.target(s, chain, i, presentedIssuer(chain, i), false); ok {
+		t, ok := g.target(s, chain, i, presentedIssuer(chain, i), false)
+		switch {
+		case ok:
 			ts = append(ts, t)
-		} else if t.why != "" && !c.IsCA {
+		case t.why != "" && !c.IsCA:
 			s.Certs[i].Net.RevErr = t.why
+		case t.why != "":
+			g.note(s, c, "revocation not checked: "+t.why)
 		}
 	}
 	g.revoke(ctx, s, chain, ts, nil)
@@ -226,7 +230,9 @@ type revTarget struct {
 
 // chainTargets walks the presented chain from the leaf up, issuer by
 // issuer, to the certificates to ask about: each one that is not
-// self-signed (a trust anchor is never checked). Only a certificate with
+// self-signed (a trust anchor is never checked). Presented certificates
+// off that path are not the chain a client builds, and are not asked
+// about. Only a certificate with
 // something to ask gets its issuer looked for outside the chain:
 // verifying against the system roots costs more than the rest of a run.
 func (g *gatherer) chainTargets(s *source, chain []*x509.Certificate, stapled bool) []revTarget {
@@ -244,10 +250,7 @@ func (g *gatherer) chainTargets(s *source, chain []*x509.Certificate, stapled bo
 		case t.why != "":
 			g.note(s, chain[i], "revocation not checked: "+t.why)
 		}
-		if next >= 0 && selfSigned(chain[next]) {
-			break
-		}
-		i = next
+		i = next // a self-signed root ends the walk: it names no other issuer
 	}
 	return ts
 }

@@ -336,6 +336,15 @@ func (l *chainLab) resetHits() {
 	}
 }
 
+// hits is every responder's count.
+func (l *chainLab) hits() int64 {
+	n := l.rootOCSP.hits.Load() + l.interOCSP.hits.Load() + l.rootCRL.hits.Load()
+	for _, c := range l.crls[2:] {
+		n += c.hits.Load()
+	}
+	return n
+}
+
 // TestRevocationChain: every certificate of the served chain but the
 // root is asked about against its issuer; a revoked intermediate is
 // CRITICAL naming it and how it was found, whatever its leaf's answer.
@@ -352,6 +361,8 @@ func TestRevocationChain(t *testing.T) {
 	allGoodCRL := serve(l.leaf[5], l.inter[5])
 	bundle := write(t, filepath.Join(t.TempDir(), "bundle.pem"), certtest.Bundle(l.leaf[3], l.inter[3]))
 	when := "on 2026-03-04 05:06 UTC"
+	root := func(args ...string) []string { return append(args, "--ca-file", l.rootFile) }
+	plain := func(args ...string) []string { return args }
 
 	tests := []struct {
 		name   string
@@ -360,35 +371,37 @@ func TestRevocationChain(t *testing.T) {
 		want   []string
 		absent []string
 	}{
-		{"OCSP: all good, the root never asked", []string{"-H", allGood}, 0, []string{
+		{"OCSP: all good, the root never asked", root("-H", allGood), 0, []string{
 			"#0 (good.test): expires in 60 days", "; not revoked (OCSP responder " + l.interOCSP.url + ")",
 			"#1 (Chain CA 1): expires in", "; not revoked (OCSP responder " + l.rootOCSP.url + ")"}, []string{"revocation not checked", "/root"}},
-		{"CRL: all good", []string{"-H", allGoodCRL}, 0, []string{
+		{"CRL: all good", root("-H", allGoodCRL), 0, []string{
 			"#0 (leaf.5.test): expires in 60 days", "; not revoked (CRL " + l.crls[5].url + ")",
 			"#1 (Chain CA 5): expires in", "; not revoked (CRL " + l.rootCRL.url + ")"}, nil},
-		{"only the leaf revoked", []string{"-H", leafRevoked}, 2, []string{
+		{"only the leaf revoked", root("-H", leafRevoked), 2, []string{
 			"CERT CRITICAL - " + leafRevoked + "#0 (revoked.test): REVOKED 2026-03-04 05:06 UTC (keyCompromise), says the OCSP responder " + l.interOCSP.url,
 			"[OK] " + leafRevoked + "#1 (Chain CA 1): expires in", "not revoked (OCSP responder " + l.rootOCSP.url + ")"}, []string{"intermediate '"}},
-		{"OCSP: intermediate revoked", []string{"-H", interOCSPRevoked}, 2, []string{
+		{"OCSP: intermediate revoked", root("-H", interOCSPRevoked), 2, []string{
 			"CERT CRITICAL - " + interOCSPRevoked + "#1 (Chain CA 2): intermediate 'CN=Chain CA 2' revoked (keyCompromise) per OCSP responder " + l.rootOCSP.url + ", " + when,
 			"[OK] " + interOCSPRevoked + "#0 (leaf.2.test): expires in 60 days", "not revoked (CRL " + l.crls[2].url + ")"}, nil},
-		{"CRL: intermediate revoked", []string{"-H", interCRLRevoked}, 2, []string{
+		{"CRL: intermediate revoked", root("-H", interCRLRevoked), 2, []string{
 			"CERT CRITICAL - " + interCRLRevoked + "#1 (Chain CA 3): intermediate 'CN=Chain CA 3' revoked (keyCompromise) per CRL " + l.rootCRL.url + ", " + when}, nil},
-		{"intermediate's responder unreachable: WARNING", []string{"-H", interDead}, 1, []string{
+		{"intermediate's responder unreachable: WARNING", root("-H", interDead), 1, []string{
 			"[WARNING] " + interDead + "#1 (Chain CA 4): revocation not checked: OCSP responder " + l.dead + "/ocsp: connection refused",
 			"[OK] " + interDead + "#0 (leaf.4.test)"}, nil},
-		{"intermediate's responder unreachable: chosen state", []string{"-H", interDead, "--revocation-error-state", "critical"}, 2, []string{
+		{"intermediate's responder unreachable: chosen state", root("-H", interDead, "--revocation-error-state", "critical"), 2, []string{
 			"[CRITICAL] " + interDead + "#1 (Chain CA 4): revocation not checked"}, nil},
-		{"intermediate's responder unreachable: --ignore-ocsp-errors", []string{"-H", interDead, "--ignore-ocsp-errors"}, 0, nil, nil},
-		{"--no-revocation: nothing asked", []string{"-H", interCRLRevoked, "--no-revocation"}, 0, nil, []string{"revoked", "not revoked"}},
-		{"bundle: not checked unless asked", []string{"-f", bundle}, 0, nil, []string{"revoked"}},
-		{"bundle with --check-revocation: its intermediate too", []string{"-f", bundle, "--check-revocation"}, 2, []string{
+		{"intermediate's responder unreachable: --ignore-ocsp-errors", root("-H", interDead, "--ignore-ocsp-errors"), 0, nil, nil},
+		{"--no-revocation: nothing asked", root("-H", interCRLRevoked, "--no-revocation"), 0, nil, []string{"revoked", "not revoked"}},
+		{"bundle: not checked unless asked", root("-f", bundle), 0, nil, []string{"revoked"}},
+		{"bundle with --check-revocation: its intermediate too", root("-f", bundle, "--check-revocation"), 2, []string{
 			bundle + "#1 (Chain CA 3): intermediate 'CN=Chain CA 3' revoked (keyCompromise) per CRL " + l.rootCRL.url,
 			bundle + "#0 (leaf.3.test): expires in 60 days", "not revoked (CRL " + l.crls[3].url + ")"}, nil},
+		{"bundle without its root: only the leaf", plain("-f", bundle, "--check-revocation"), 0, []string{
+			bundle + "#0 (leaf.3.test): expires in 60 days", "not revoked (CRL " + l.crls[3].url + ")"}, []string{"intermediate '", "revocation not checked"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, out := run(t, append(append([]string(nil), tt.args...), "--ca-file", l.rootFile)...)
+			code, out := run(t, tt.args...)
 			expect(t, tt.name, code, out, tt.code, tt.want...)
 			for _, a := range tt.absent {
 				if contains(out, a) {
@@ -398,12 +411,28 @@ func TestRevocationChain(t *testing.T) {
 		})
 	}
 
+	t.Run("nothing fetched when not asked", func(t *testing.T) {
+		for _, args := range [][]string{root("-H", interCRLRevoked, "--no-revocation"), root("-f", bundle)} {
+			l.resetHits()
+			run(t, args...)
+			if n := l.hits(); n != 0 {
+				t.Errorf("%s: %d requests to the responders, want none", joinArgs(args), n)
+			}
+		}
+	})
+
 	t.Run("-v: each certificate's answer", func(t *testing.T) {
 		res := gatherVerbose(t, nil, 1, "-H", interOCSPRevoked, "--ca-file", l.rootFile)
 		out := plugin.Render(Plugin.Service, res, 1<<20)
 		expect(t, "-v", int(res.State()), out, 2,
 			interOCSPRevoked+" (leaf.2.test): revocation: not revoked (CRL "+l.crls[2].url+")",
 			interOCSPRevoked+" (Chain CA 2): revocation: intermediate 'CN=Chain CA 2' revoked")
+		res = gatherVerbose(t, nil, 1, "-H", allGood, "--ca-file", l.rootFile)
+		out = plugin.Render(Plugin.Service, res, 1<<20)
+		expect(t, "-v", int(res.State()), out, 0,
+			allGood+" (good.test): revocation: not revoked (OCSP responder "+l.interOCSP.url+")",
+			allGood+" (Chain CA 1): revocation: not revoked (OCSP responder "+l.rootOCSP.url+")",
+			allGood+" (Chain Root): revocation not checked: self-signed")
 	})
 }
 
