@@ -116,11 +116,17 @@ func (fs *flights[T]) do(ctx context.Context, key string, f func() T) (v T, ok b
 	if !running {
 		fl.v = f()
 		close(fl.done)
+		return fl.v, true
 	}
 	select {
 	case <-fl.done:
 		return fl.v, true
 	case <-ctx.Done():
+	}
+	select { // both ready: the answer wins
+	case <-fl.done:
+		return fl.v, true
+	default:
 		return v, false
 	}
 }

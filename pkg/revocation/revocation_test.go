@@ -382,3 +382,35 @@ func TestCheckChainAskedOnce(t *testing.T) {
 		})
 	}
 }
+
+// TestWaiterDeadline: a caller waiting on another's fetch of the same
+// certificate gives up at its own deadline, naming where it was asked;
+// the first caller still gets the answer.
+func TestWaiterDeadline(t *testing.T) {
+	ca := certtest.New(t, certtest.Spec{CN: "Rev CA", CA: true})
+	rs, base := newResponder(t, ca)
+	rs.set(func(w http.ResponseWriter, r *http.Request) { time.Sleep(300 * time.Millisecond); rs.goodOCSP(w, r) }, nil)
+	leaf := certtest.New(t, certtest.Spec{CN: "l.test", Parent: ca, OCSP: []string{base + "/ocsp"}}).Cert
+	c := &Checker{Client: &http.Client{}, Now: time.Now()}
+	first := make(chan Result)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		first <- c.Check(ctx, leaf, ca.Cert, nil)
+	}()
+	for rs.hitsOf("/ocsp") == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	r := c.Check(ctx, leaf, ca.Cert, nil)
+	if r.Status != Failed || r.Err == nil || r.Err.Error() != "OCSP responder "+base+"/ocsp: no answer in time" {
+		t.Errorf("waiter: %+v", r)
+	}
+	if r := <-first; r.Status != Good {
+		t.Errorf("first caller: %+v", r)
+	}
+	if n := rs.hitsOf("/ocsp"); n != 1 {
+		t.Errorf("%d requests, want 1", n)
+	}
+}
