@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -231,10 +232,10 @@ type revTarget struct {
 // chainTargets walks the presented chain from the leaf up, issuer by
 // issuer, to the certificates to ask about: each one that is not
 // self-signed (a trust anchor is never checked). Presented certificates
-// off that path are not the chain a client builds, and are not asked
-// about. Only a certificate with
-// something to ask gets its issuer looked for outside the chain:
-// verifying against the system roots costs more than the rest of a run.
+// off that path are not the chain a client builds and are not asked
+// about. Only a certificate with something to ask gets its issuer looked
+// for outside the chain: verifying against the system roots costs more
+// than the rest of a run.
 func (g *gatherer) chainTargets(s *source, chain []*x509.Certificate, stapled bool) []revTarget {
 	var ts []revTarget
 	seen := map[int]bool{}
@@ -305,8 +306,8 @@ func (g *gatherer) revoke(ctx context.Context, s *source, chain []*x509.Certific
 }
 
 // record turns one answer into the facts of its certificate and, at -v,
-// a line. A CA certificate's findings name it: the line is about a
-// chain, and the intermediate is what the server operator must replace.
+// a line. A revoked CA certificate is named by its subject: it is what
+// the server's operator must replace, in every chain it is in.
 func (g *gatherer) record(s *source, cert *x509.Certificate, f *netFacts, r revocation.Result) {
 	switch r.Status {
 	case revocation.Unchecked:
@@ -344,10 +345,17 @@ func subjectName(c *x509.Certificate) string {
 	return c.Subject.String()
 }
 
-// selfSigned: a root, its own issuer. It is a trust anchor or not
-// trusted at all; either way no one above it can revoke it.
+// selfSigned: its own issuer, signed by its own key (a version-1 root or
+// a leaf without the CA flag too; an old root signed with SHA-1, which
+// Go will not verify, counts). It is a trust anchor or not trusted at
+// all; either way no one above it can revoke it.
 func selfSigned(c *x509.Certificate) bool {
-	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
+	if !bytes.Equal(c.RawIssuer, c.RawSubject) {
+		return false
+	}
+	err := c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature)
+	var insecure x509.InsecureAlgorithmError
+	return err == nil || errors.As(err, &insecure)
 }
 
 // presentedIssuer is the position in chain of the CA that signed

@@ -501,3 +501,26 @@ func gatherVerbose(t *testing.T, lookup lookupFunc, verbose int, args ...string)
 	}
 	return judge(o, obs)
 }
+
+// TestSelfSigned: only a certificate signed by its own key under its
+// own name is a root never asked about.
+func TestSelfSigned(t *testing.T) {
+	root := certtest.New(t, certtest.Spec{CN: "Root", CA: true})
+	sameName := certtest.New(t, certtest.Spec{CN: "Root", CA: true, Parent: root}) // issuer == subject, another key
+	tests := []struct {
+		name string
+		cert *certtest.Cert
+		want bool
+	}{
+		{"root", root, true},
+		{"root signed with SHA-1", certtest.New(t, certtest.Spec{CN: "Old Root", CA: true, RSABits: 2048, SHA1: true}), true},
+		{"self-signed leaf without the CA flag", certtest.New(t, certtest.Spec{CN: "self.test"}), true},
+		{"intermediate", certtest.New(t, certtest.Spec{CN: "Inter", CA: true, Parent: root}), false},
+		{"same name as its issuer, not its key", sameName, false},
+	}
+	for _, tt := range tests {
+		if got := selfSigned(tt.cert.Cert); got != tt.want {
+			t.Errorf("%s: selfSigned = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
