@@ -360,6 +360,11 @@ func TestRevocationChain(t *testing.T) {
 	interDead := serve(l.leaf[4], l.inter[4])
 	allGoodCRL := serve(l.leaf[5], l.inter[5])
 	bundle := write(t, filepath.Join(t.TempDir(), "bundle.pem"), certtest.Bundle(l.leaf[3], l.inter[3]))
+	silent := "http://" + listen(t, func(c net.Conn) { time.Sleep(10 * time.Second) }) + "/ocsp"
+	interHang := certtest.New(t, certtest.Spec{CN: "Chain CA 6", CA: true, Parent: l.root, OCSP: []string{silent}})
+	hangCRL := newCRLServer(t, interHang, l.revokedAt, ocsp.KeyCompromise)
+	leafHang := certtest.New(t, certtest.Spec{CN: "leaf.6.test", IPs: []net.IP{net.ParseIP("127.0.0.1")}, Parent: interHang, CRL: []string{hangCRL.url}})
+	interSilent := serve(leafHang, interHang)
 	when := "on 2026-03-04 05:06 UTC"
 	root := func(args ...string) []string { return append(args, "--ca-file", l.rootFile) }
 	plain := func(args ...string) []string { return args }
@@ -388,6 +393,9 @@ func TestRevocationChain(t *testing.T) {
 		{"intermediate's responder unreachable: WARNING", root("-H", interDead), 1, []string{
 			"[WARNING] " + interDead + "#1 (Chain CA 4): revocation not checked: OCSP responder " + l.dead + "/ocsp: connection refused",
 			"[OK] " + interDead + "#0 (leaf.4.test)"}, nil},
+		{"intermediate's responder never answers: WARNING within the budget, the leaf's answer kept", root("-H", interSilent), 1, []string{
+			"[WARNING] " + interSilent + "#1 (Chain CA 6): revocation not checked: OCSP responder " + silent + ": no answer in time",
+			"[OK] " + interSilent + "#0 (leaf.6.test): expires in", "not revoked (CRL " + hangCRL.url + ")"}, nil},
 		{"intermediate's responder unreachable: chosen state", root("-H", interDead, "--revocation-error-state", "critical"), 2, []string{
 			"[CRITICAL] " + interDead + "#1 (Chain CA 4): revocation not checked"}, nil},
 		{"intermediate's responder unreachable: --ignore-ocsp-errors", root("-H", interDead, "--ignore-ocsp-errors"), 0, nil, nil},
