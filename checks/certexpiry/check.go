@@ -47,10 +47,14 @@ chain, -vvv every certificate in full.
 
 Revocation of an endpoint's leaf: its stapled OCSP response, else the OCSP
 responder its AIA names, else its CRL (http, 10 MiB at most), within -t.
-Revoked is CRITICAL; a responder that cannot answer is
---revocation-error-state (default WARNING). --no-revocation turns it off;
-files are checked only with --check-revocation. --min-tls-version 1.2 makes
-a second handshake offering only older versions.
+Each intermediate of the chain is asked about too, against its issuer, side
+by side; a self-signed root never. Each certificate and CRL is fetched once
+per run, however many addresses or chains share it. Revoked is CRITICAL; a
+responder that cannot answer is --revocation-error-state (default WARNING).
+--no-revocation turns it off; files (their bundles' chains where the issuer
+is given) are checked only with --check-revocation; -v shows each answer.
+--min-tls-version 1.2 makes a second handshake offering only older
+versions.
 
 Proxies: --proxy (HTTP CONNECT, STARTTLS too), else https_proxy for
 implicit TLS endpoints and http_proxy/https_proxy for OCSP and CRL fetches,

@@ -13,8 +13,8 @@ import (
 // handshake itself. The hidden ones are check_ssl_cert's names, so that
 // its command lines carry over.
 type netOptions struct {
-	NoRevocation         bool             `long:"no-revocation" description:"Do not check endpoints' leaves for revocation (OCSP, CRL)"`
-	CheckRevocation      bool             `long:"check-revocation" description:"Check file leaves for revocation too (fetches OCSP/CRL)"`
+	NoRevocation         bool             `long:"no-revocation" description:"Do not check endpoints' chains for revocation (OCSP, CRL)"`
+	CheckRevocation      bool             `long:"check-revocation" description:"Check files' certificates for revocation too (fetches OCSP/CRL)"`
 	RevocationErrorState plugin.StateFlag `long:"revocation-error-state" value-name:"STATE" description:"State when revocation cannot be checked (default WARNING)"`
 	MinTLSVersion        string           `long:"min-tls-version" value-name:"VERSION" description:"CRITICAL when an endpoint accepts a TLS version below 1.1, 1.2 or 1.3"`
 	Proxy                string           `long:"proxy" value-name:"URL" description:"HTTP proxy (CONNECT) for endpoints and revocation (default: https_proxy, http_proxy)"`

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -60,56 +61,174 @@ const (
 const skew = 5 * time.Minute
 
 // Checker fetches through Client (its Transport bounds headers, and
-// proxies as configured); ctx of each call bounds the time. A CRL is
-// fetched once per run and URL however many leaves name it (a directory
-// of a CA's leaves), so a Checker is shared by the run's goroutines.
+// proxies as configured); ctx of each call bounds the time. A Checker is
+// shared by the run's goroutines and asks the network once per run for
+// each thing: a CRL once per URL however many certificates name it (a
+// directory of a CA's leaves), a certificate once however many times it
+// is asked about (one endpoint probed on each of its addresses, an
+// intermediate in every chain its CA signed).
 type Checker struct {
 	Client *http.Client
 	Now    time.Time
 
-	mu   sync.Mutex
-	crls map[string]*crlFetch
+	crls flights[fetched] // by URL
+	asks flights[asked]   // by certificate: issuer and serial
 }
 
-// crlFetch is one CRL download, shared by every leaf that names it.
-type crlFetch struct {
-	done chan struct{}
+// fetched is one CRL download.
+type fetched struct {
 	body []byte
 	err  error
 }
 
-// Check asks about leaf, signed by issuer. staple is the OCSP response
+// asked is the network's answer about one certificate, and the
+// attempts that failed before it.
+type asked struct {
+	r      Result
+	failed []error
+}
+
+// flights runs one call per key: later callers wait for the first (or
+// their own deadline) and share its value.
+type flights[T any] struct {
+	mu sync.Mutex
+	m  map[string]*flight[T]
+}
+
+type flight[T any] struct {
+	done chan struct{}
+	v    T
+}
+
+// do returns the value of key, computing it with f when no one has; ok
+// is false when ctx ended first.
+func (fs *flights[T]) do(ctx context.Context, key string, f func() T) (v T, ok bool) {
+	fs.mu.Lock()
+	if fs.m == nil {
+		fs.m = map[string]*flight[T]{}
+	}
+	fl, running := fs.m[key]
+	if !running {
+		fl = &flight[T]{done: make(chan struct{})}
+		fs.m[key] = fl
+	}
+	fs.mu.Unlock()
+	if !running {
+		fl.v = f()
+		close(fl.done)
+		return fl.v, true
+	}
+	select {
+	case <-fl.done:
+		return fl.v, true
+	case <-ctx.Done():
+	}
+	select { // both ready: the answer wins
+	case <-fl.done:
+		return fl.v, true
+	default:
+		return v, false
+	}
+}
+
+// Pair is a certificate and the certificate that signed it.
+type Pair struct {
+	Cert, Issuer *x509.Certificate
+}
+
+// CheckChain asks about each pair side by side and returns the answers
+// in the same order. staple, the OCSP response a server stapled, is
+// about the first pair's certificate only: a server staples its leaf's.
+func (c *Checker) CheckChain(ctx context.Context, pairs []Pair, staple []byte) []Result {
+	out := make([]Result, len(pairs))
+	var wg sync.WaitGroup
+	for i, p := range pairs {
+		var st []byte
+		if i == 0 {
+			st = staple
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = c.Check(ctx, p.Cert, p.Issuer, st)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Check asks about cert, signed by issuer. staple is the OCSP response
 // the server stapled, if any. OCSP comes first (one small round trip);
-// the CRL is fetched only when OCSP gives no answer.
-func (c *Checker) Check(ctx context.Context, leaf, issuer *x509.Certificate, staple []byte) Result {
+// the CRL is fetched only when OCSP gives no answer. What the network
+// says is shared by every call about the same certificate in the run.
+func (c *Checker) Check(ctx context.Context, cert, issuer *x509.Certificate, staple []byte) Result {
 	var failed []error
 	if len(staple) > 0 {
-		r := c.judgeOCSP(staple, leaf, issuer, "stapled OCSP response")
+		r := c.judgeOCSP(staple, cert, issuer, "stapled OCSP response")
 		if r.Status != Failed {
 			return r
 		}
 		failed = append(failed, r.Err)
 	}
-	for _, u := range httpURLs(leaf.OCSPServer) {
-		r := c.askOCSP(ctx, u, leaf, issuer)
+	a, ok := c.asks.do(ctx, certKey(cert, issuer), func() asked { return c.ask(ctx, cert, issuer) })
+	if !ok {
+		a = asked{r: Result{Status: Failed}, failed: []error{fmt.Errorf("%s: no answer in time", firstSource(cert))}}
+	}
+	r := a.r
+	failed = append(failed, a.failed...)
+	switch {
+	case r.Status == Unchecked && len(failed) > 0:
+		return Result{Status: Failed, Err: joined(failed)}
+	case r.Status == Failed:
+		return Result{Status: Failed, Err: joined(failed)}
+	}
+	r.Err = joined(failed)
+	return r
+}
+
+// certKey names a certificate by its issuer (name and key) and serial:
+// what OCSP asks about, and what a CRL lists.
+func certKey(cert, issuer *x509.Certificate) string {
+	h := sha256.New()
+	h.Write(issuer.RawSubject)
+	h.Write(issuer.RawSubjectPublicKeyInfo)
+	return fmt.Sprintf("%x/%x", h.Sum(nil), cert.SerialNumber)
+}
+
+// firstSource is where an answer about cert is asked first, for a
+// caller that gave up waiting on another's fetch.
+func firstSource(cert *x509.Certificate) string {
+	if us := httpURLs(cert.OCSPServer); len(us) > 0 {
+		return "OCSP responder " + Show(us[0])
+	}
+	if us := httpURLs(cert.CRLDistributionPoints); len(us) > 0 {
+		return "CRL " + Show(us[0])
+	}
+	return "the network"
+}
+
+// ask goes to the network: each OCSP responder, then each CRL, until one
+// gives an answer.
+func (c *Checker) ask(ctx context.Context, cert, issuer *x509.Certificate) asked {
+	var failed []error
+	for _, u := range httpURLs(cert.OCSPServer) {
+		r := c.askOCSP(ctx, u, cert, issuer)
 		if r.Status != Failed {
-			r.Err = joined(failed)
-			return r
+			return asked{r: r, failed: failed}
 		}
 		failed = append(failed, r.Err)
 	}
-	for _, u := range httpURLs(leaf.CRLDistributionPoints) {
-		r := c.askCRL(ctx, u, leaf, issuer)
+	for _, u := range httpURLs(cert.CRLDistributionPoints) {
+		r := c.askCRL(ctx, u, cert, issuer)
 		if r.Status != Failed {
-			r.Err = joined(failed)
-			return r
+			return asked{r: r, failed: failed}
 		}
 		failed = append(failed, r.Err)
 	}
 	if len(failed) == 0 {
-		return Result{Status: Unchecked}
+		return asked{r: Result{Status: Unchecked}}
 	}
-	return Result{Status: Failed, Err: joined(failed)}
+	return asked{r: Result{Status: Failed}, failed: failed}
 }
 
 // joined is the errors of the attempts on one line, "; " between them
@@ -155,10 +274,10 @@ func Show(u *url.URL) string {
 	return v.String()
 }
 
-func (c *Checker) askOCSP(ctx context.Context, u *url.URL, leaf, issuer *x509.Certificate) Result {
+func (c *Checker) askOCSP(ctx context.Context, u *url.URL, cert, issuer *x509.Certificate) Result {
 	via := "OCSP responder " + Show(u)
 	fail := func(err error) Result { return Result{Status: Failed, Via: via, Err: fmt.Errorf("%s: %w", via, err)} }
-	der, err := ocsp.CreateRequest(leaf, issuer, &ocsp.RequestOptions{Hash: crypto.SHA1})
+	der, err := ocsp.CreateRequest(cert, issuer, &ocsp.RequestOptions{Hash: crypto.SHA1})
 	if err != nil {
 		return fail(err)
 	}
@@ -172,12 +291,12 @@ func (c *Checker) askOCSP(ctx context.Context, u *url.URL, leaf, issuer *x509.Ce
 	if err != nil {
 		return fail(err)
 	}
-	return c.judgeOCSP(body, leaf, issuer, via)
+	return c.judgeOCSP(body, cert, issuer, via)
 }
 
-func (c *Checker) judgeOCSP(der []byte, leaf, issuer *x509.Certificate, via string) Result {
+func (c *Checker) judgeOCSP(der []byte, cert, issuer *x509.Certificate, via string) Result {
 	fail := func(err error) Result { return Result{Status: Failed, Via: via, Err: fmt.Errorf("%s: %w", via, err)} }
-	resp, err := ocsp.ParseResponseForCert(der, leaf, issuer)
+	resp, err := parseOCSP(der, cert, issuer)
 	var re ocsp.ResponseError
 	switch {
 	case errors.As(err, &re):
@@ -202,7 +321,28 @@ func (c *Checker) judgeOCSP(der []byte, leaf, issuer *x509.Certificate, via stri
 	return fail(errors.New("the responder does not know the certificate"))
 }
 
-func (c *Checker) askCRL(ctx context.Context, u *url.URL, leaf, issuer *x509.Certificate) Result {
+// parseOCSP parses an OCSP response about cert and checks it was signed
+// by issuer or a responder issuer delegated to. x/crypto/ocsp takes a
+// certificate embedded in the response for a delegated responder and
+// wants it signed by the issuer; a responder signing with the issuer's
+// own key and embedding the issuer (`openssl ocsp -rsigner CA.pem`, as
+// many private CAs run it) fails that for any issuer but a self-signed
+// root. Such a response is taken when the embedded certificate is the
+// issuer (same name and key): its signature was checked against it.
+func parseOCSP(der []byte, cert, issuer *x509.Certificate) (*ocsp.Response, error) {
+	resp, err := ocsp.ParseResponseForCert(der, cert, issuer)
+	if err == nil {
+		return resp, nil
+	}
+	r, err2 := ocsp.ParseResponseForCert(der, cert, nil)
+	if err2 == nil && r.Certificate != nil && bytes.Equal(r.Certificate.RawSubject, issuer.RawSubject) &&
+		bytes.Equal(r.Certificate.RawSubjectPublicKeyInfo, issuer.RawSubjectPublicKeyInfo) {
+		return r, nil
+	}
+	return nil, err
+}
+
+func (c *Checker) askCRL(ctx context.Context, u *url.URL, cert, issuer *x509.Certificate) Result {
 	via := "CRL " + Show(u)
 	fail := func(err error) Result { return Result{Status: Failed, Via: via, Err: fmt.Errorf("%s: %w", via, err)} }
 	body, err := c.crl(ctx, u)
@@ -222,7 +362,7 @@ func (c *Checker) askCRL(ctx context.Context, u *url.URL, leaf, issuer *x509.Cer
 		return fail(fmt.Errorf("the CRL is stale: its next update was due %s", crl.NextUpdate.UTC().Format(time.RFC3339)))
 	}
 	for _, e := range crl.RevokedCertificateEntries {
-		if e.SerialNumber.Cmp(leaf.SerialNumber) == 0 {
+		if e.SerialNumber.Cmp(cert.SerialNumber) == 0 {
 			r := Result{Status: Revoked, Via: via, RevokedAt: e.RevocationTime}
 			if e.ReasonCode != ocsp.Unspecified {
 				r.Reason = reasonName(e.ReasonCode)
@@ -236,31 +376,18 @@ func (c *Checker) askCRL(ctx context.Context, u *url.URL, leaf, issuer *x509.Cer
 // crl fetches the CRL at u once: later callers wait for the first
 // fetch (or their own deadline) and share its answer.
 func (c *Checker) crl(ctx context.Context, u *url.URL) ([]byte, error) {
-	c.mu.Lock()
-	if c.crls == nil {
-		c.crls = map[string]*crlFetch{}
-	}
-	f, ok := c.crls[u.String()]
-	if !ok {
-		f = &crlFetch{done: make(chan struct{})}
-		c.crls[u.String()] = f
-	}
-	c.mu.Unlock()
-	if !ok {
+	f, ok := c.crls.do(ctx, u.String(), func() fetched {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-		if err == nil {
-			f.body, f.err = c.fetch(req, MaxCRL)
-		} else {
-			f.err = err
+		if err != nil {
+			return fetched{err: err}
 		}
-		close(f.done)
-	}
-	select {
-	case <-f.done:
-		return f.body, f.err
-	case <-ctx.Done():
+		body, err := c.fetch(req, MaxCRL)
+		return fetched{body: body, err: err}
+	})
+	if !ok {
 		return nil, errors.New("no answer in time")
 	}
+	return f.body, f.err
 }
 
 // fetch sends req and reads at most limit bytes of a 200 answer.

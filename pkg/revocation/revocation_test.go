@@ -28,6 +28,17 @@ type responder struct {
 	mu      sync.Mutex           // a hanging handler of one case outlives it
 	ocsp    func(w http.ResponseWriter, r *http.Request)
 	crl     func(w http.ResponseWriter, r *http.Request)
+	// hits counts the requests by path: what a run asked the network.
+	hits map[string]int
+	// embed puts the CA's certificate in OCSP responses, as `openssl
+	// ocsp -rsigner CA.pem` does.
+	embed bool
+}
+
+func (rs *responder) hitsOf(path string) int {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.hits[path]
 }
 
 func (rs *responder) set(o, c func(http.ResponseWriter, *http.Request)) {
@@ -43,10 +54,11 @@ func (rs *responder) set(o, c func(http.ResponseWriter, *http.Request)) {
 }
 
 func newResponder(t *testing.T, ca *certtest.Cert) (*responder, string) {
-	rs := &responder{ca: ca, revoked: map[string]time.Time{}}
+	rs := &responder{ca: ca, revoked: map[string]time.Time{}, hits: map[string]int{}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rs.mu.Lock()
 		o, c := rs.ocsp, rs.crl
+		rs.hits[r.URL.Path]++
 		rs.mu.Unlock()
 		if strings.HasPrefix(r.URL.Path, "/crl") {
 			c(w, r)
@@ -81,6 +93,9 @@ func (rs *responder) goodOCSP(w http.ResponseWriter, r *http.Request) {
 	tmpl := ocsp.Response{Status: ocsp.Good, SerialNumber: req.SerialNumber, ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: time.Now().Add(time.Hour)}
 	if at, ok := rs.revoked[req.SerialNumber.String()]; ok {
 		tmpl.Status, tmpl.RevokedAt, tmpl.RevocationReason = ocsp.Revoked, at, ocsp.KeyCompromise
+	}
+	if rs.embed {
+		tmpl.Certificate = rs.ca.Cert
 	}
 	der, _ := ocsp.CreateResponse(rs.ca.Cert, rs.ca.Cert, tmpl, rs.ca.Key)
 	w.Header().Set("Content-Type", "application/ocsp-response")
@@ -229,5 +244,173 @@ func TestCRLFetchedOnce(t *testing.T) {
 	wg.Wait()
 	if n := fetches.Load(); n != 1 {
 		t.Errorf("%d CRL fetches, want 1", n)
+	}
+}
+
+// chainLab is root -> intermediate -> leaf, the root answering for the
+// intermediate and the intermediate for the leaf, each by OCSP and CRL.
+type chainLab struct {
+	root, inter, leaf *certtest.Cert
+	rootRS, interRS   *responder
+}
+
+// newChainLab makes the chain; via is "ocsp" or "crl": what the
+// certificates name.
+func newChainLab(t *testing.T, via string) *chainLab {
+	l := &chainLab{root: certtest.New(t, certtest.Spec{CN: "Chain Root", CA: true})}
+	var rootURL, interURL string
+	l.rootRS, rootURL = newResponder(t, l.root)
+	urls := func(base string) (o, c []string) {
+		if via == "ocsp" {
+			return []string{base + "/ocsp"}, nil
+		}
+		return nil, []string{base + "/crl"}
+	}
+	o, c := urls(rootURL)
+	l.inter = certtest.New(t, certtest.Spec{CN: "Chain CA 2", CA: true, Parent: l.root, OCSP: o, CRL: c})
+	l.interRS, interURL = newResponder(t, l.inter)
+	o, c = urls(interURL)
+	l.leaf = certtest.New(t, certtest.Spec{CN: "leaf.test", Parent: l.inter, OCSP: o, CRL: c})
+	return l
+}
+
+func (l *chainLab) pairs() []Pair {
+	return []Pair{{Cert: l.leaf.Cert, Issuer: l.inter.Cert}, {Cert: l.inter.Cert, Issuer: l.root.Cert}}
+}
+
+// TestCheckChain: each certificate of a chain is asked about against
+// its issuer, by OCSP or CRL; a revoked intermediate is found whatever
+// its leaf's answer.
+func TestCheckChain(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)
+	tests := []struct {
+		name                string
+		via                 string
+		revokeLeaf, revokeI bool
+		want                [2]Status
+		embed               bool
+	}{
+		{"CRL: intermediate revoked", "crl", false, true, [2]Status{Good, Revoked}, false},
+		{"OCSP: intermediate revoked", "ocsp", false, true, [2]Status{Good, Revoked}, false},
+		{"CRL: only the leaf revoked", "crl", true, false, [2]Status{Revoked, Good}, false},
+		{"OCSP: only the leaf revoked", "ocsp", true, false, [2]Status{Revoked, Good}, false},
+		{"CRL: all good", "crl", false, false, [2]Status{Good, Good}, false},
+		{"OCSP: all good", "ocsp", false, false, [2]Status{Good, Good}, false},
+		{"OCSP: the CAs sign and embed themselves", "ocsp", false, true, [2]Status{Good, Revoked}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newChainLab(t, tt.via)
+			l.rootRS.embed, l.interRS.embed = tt.embed, tt.embed
+			if tt.revokeLeaf {
+				l.interRS.revoked[l.leaf.Cert.SerialNumber.String()] = at
+			}
+			if tt.revokeI {
+				l.rootRS.revoked[l.inter.Cert.SerialNumber.String()] = at
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			c := &Checker{Client: &http.Client{}, Now: time.Now()}
+			rs := c.CheckChain(ctx, l.pairs(), nil)
+			for i, r := range rs {
+				if r.Status != tt.want[i] {
+					t.Errorf("#%d: status %d, want %d (%+v)", i, r.Status, tt.want[i], r)
+				}
+				if !strings.HasPrefix(r.Via, map[string]string{"ocsp": "OCSP responder", "crl": "CRL"}[tt.via]) {
+					t.Errorf("#%d: via %q", i, r.Via)
+				}
+				if r.Status == Revoked && r.Reason != "keyCompromise" {
+					t.Errorf("#%d: reason %q", i, r.Reason)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckChainAskedOnce: one endpoint on several addresses presents
+// the same chain each time, and two leaves share their intermediate;
+// each certificate is asked about once and each CRL fetched once in the
+// run, all callers getting the same answer.
+func TestCheckChainAskedOnce(t *testing.T) {
+	for _, via := range []string{"ocsp", "crl"} {
+		t.Run(via, func(t *testing.T) {
+			l := newChainLab(t, via)
+			l.rootRS.revoked[l.inter.Cert.SerialNumber.String()] = time.Now().Add(-time.Hour)
+			var interURL string
+			if via == "ocsp" {
+				interURL = l.leaf.Cert.OCSPServer[0]
+			} else {
+				interURL = l.leaf.Cert.CRLDistributionPoints[0]
+			}
+			u, _ := url.Parse(interURL)
+			o, c := []string(nil), []string(nil)
+			if via == "ocsp" {
+				o = []string{interURL}
+			} else {
+				c = []string{interURL}
+			}
+			other := certtest.New(t, certtest.Spec{CN: "other.test", Parent: l.inter, OCSP: o, CRL: c})
+			chk := &Checker{Client: &http.Client{}, Now: time.Now()}
+			var wg sync.WaitGroup
+			for i := 0; i < 8; i++ { // 4 addresses of each of 2 endpoints
+				pairs := l.pairs()
+				if i%2 == 1 {
+					pairs[0] = Pair{Cert: other.Cert, Issuer: l.inter.Cert}
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+					defer cancel()
+					rs := chk.CheckChain(ctx, pairs, nil)
+					if rs[0].Status != Good || rs[1].Status != Revoked {
+						t.Errorf("statuses %d %d, want good and revoked: %+v", rs[0].Status, rs[1].Status, rs)
+					}
+				}()
+			}
+			wg.Wait()
+			wantInter := 2 // two leaves, one request each
+			if via == "crl" {
+				wantInter = 1 // one CRL for both
+			}
+			if n := l.rootRS.hitsOf("/" + via); n != 1 {
+				t.Errorf("the root's %s asked %d times, want once", via, n)
+			}
+			if n := l.interRS.hitsOf(u.Path); n != wantInter {
+				t.Errorf("the intermediate's %s asked %d times, want %d", via, n, wantInter)
+			}
+		})
+	}
+}
+
+// TestWaiterDeadline: a caller waiting on another's fetch of the same
+// certificate gives up at its own deadline, naming where it was asked;
+// the first caller still gets the answer.
+func TestWaiterDeadline(t *testing.T) {
+	ca := certtest.New(t, certtest.Spec{CN: "Rev CA", CA: true})
+	rs, base := newResponder(t, ca)
+	rs.set(func(w http.ResponseWriter, r *http.Request) { time.Sleep(300 * time.Millisecond); rs.goodOCSP(w, r) }, nil)
+	leaf := certtest.New(t, certtest.Spec{CN: "l.test", Parent: ca, OCSP: []string{base + "/ocsp"}}).Cert
+	c := &Checker{Client: &http.Client{}, Now: time.Now()}
+	first := make(chan Result)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		first <- c.Check(ctx, leaf, ca.Cert, nil)
+	}()
+	for rs.hitsOf("/ocsp") == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	r := c.Check(ctx, leaf, ca.Cert, nil)
+	if r.Status != Failed || r.Err == nil || r.Err.Error() != "OCSP responder "+base+"/ocsp: no answer in time" {
+		t.Errorf("waiter: %+v", r)
+	}
+	if r := <-first; r.Status != Good {
+		t.Errorf("first caller: %+v", r)
+	}
+	if n := rs.hitsOf("/ocsp"); n != 1 {
+		t.Errorf("%d requests, want 1", n)
 	}
 }
