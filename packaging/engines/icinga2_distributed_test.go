@@ -32,7 +32,8 @@ object Zone "agent" {
 	parent = "master"
 }
 `, agentPort)
-	// The CA lives with the master; each node gets a certificate signed by it.
+	// The CA lives with the master; each node gets a certificate signed by
+	// it. The host the services hang on is the master's own.
 	master := newIcingaNode(t, lab, icingaSpec{Label: "icinga2-master", Name: "master", Zones: zones,
 		APIUser: "test", APIPass: randomHex(t), Extra: `object Host "agent" {
 	zone = "master"
@@ -44,13 +45,9 @@ object Zone "agent" {
 	// The agent runs what the master asks for; it checks nothing itself.
 	agent := newIcingaNode(t, lab, icingaSpec{Label: "icinga2-agent", Name: "agent", Port: agentPort, CA: master,
 		Zones: zones, NoChecker: true, AcceptCommands: true})
-	var mconf, aconf strings.Builder
-	mconf.WriteString(master.base)
-	aconf.WriteString(agent.base)
 	// Both load the shipped CheckCommands, as plugins-contrib does on each node.
-	master.includeShipped(t, &mconf)
-	agent.includeShipped(t, &aconf)
-	caseServices(t, lab, &mconf, "\thost_name = \"agent\"\n\tzone = \"master\" // the agent's parent: command_endpoint needs it\n\tcommand_endpoint = \"agent\"\n")
+	mconf, aconf := master.withShipped(t), agent.withShipped(t)
+	caseServices(t, lab, mconf, "\thost_name = \"agent\"\n\tzone = \"master\" // the agent's parent: command_endpoint needs it\n\tcommand_endpoint = \"agent\"\n")
 	start := time.Now()
 	agent.start(t, aconf.String())
 	master.start(t, mconf.String())

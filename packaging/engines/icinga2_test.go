@@ -132,10 +132,8 @@ func TestIcinga2(t *testing.T) {
 	refs := lab.references(t)
 	node := newIcingaNode(t, lab, icingaSpec{Label: "icinga2", Name: "localhost",
 		APIUser: "test", APIPass: randomHex(t), Host: "localhost"})
-	var conf strings.Builder
-	conf.WriteString(node.base)
-	node.includeShipped(t, &conf)
-	caseServices(t, lab, &conf, "\thost_name = \"localhost\"\n")
+	conf := node.withShipped(t)
+	caseServices(t, lab, conf, "\thost_name = \"localhost\"\n")
 
 	start := time.Now()
 	node.start(t, conf.String())
@@ -147,33 +145,16 @@ func TestIcinga2(t *testing.T) {
 	}
 }
 
-// includeShipped copies the shipped CheckCommand file of every plugin
-// the cases use into the node's directory, where the nagios user reads
-// it, and includes it in conf.
-func (n *icingaNode) includeShipped(t *testing.T, conf *strings.Builder) {
-	t.Helper()
-	done := map[string]bool{}
-	for _, c := range cases {
-		if done[c.Plugin] {
-			continue
-		}
-		done[c.Plugin] = true
-		b, err := os.ReadFile(shippedFile(t, "icinga2", c.Plugin+".conf"))
-		must(t, err)
-		fmt.Fprintf(conf, "include %s\n", icingaLiteral(n.writeFile(t, c.Plugin+".conf", string(b))))
-	}
-}
-
 // caseServices writes every case as a Service checked through its
 // shipped CheckCommand, only when forced; attrs places it (host_name and
 // the like).
 func caseServices(t *testing.T, lab *Lab, conf *strings.Builder, attrs string) {
 	t.Helper()
 	defs := map[string]map[string]*icingaArg{}
+	for _, plugin := range casePlugins() {
+		defs[plugin] = readCheckCommand(t, shippedFile(t, "icinga2", plugin+".conf"))
+	}
 	for _, c := range cases {
-		if defs[c.Plugin] == nil {
-			defs[c.Plugin] = readCheckCommand(t, shippedFile(t, "icinga2", c.Plugin+".conf"))
-		}
 		fmt.Fprintf(conf, "object Service %s {\n%s\tcheck_command = %s\n",
 			icingaLiteral(c.ID()), attrs, icingaLiteral("hindsight_"+strings.TrimPrefix(c.Plugin, "check_")))
 		conf.WriteString("\tcheck_interval = 3600s\n\tretry_interval = 3600s\n\tmax_check_attempts = 1\n")

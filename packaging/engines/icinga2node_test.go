@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -124,10 +123,25 @@ func (n *icingaNode) run(t *testing.T, args ...string) {
 	}
 }
 
+// withShipped is the base configuration with the shipped CheckCommand
+// file of every plugin the cases use, copied into the node's directory
+// where the nagios user reads it.
+func (n *icingaNode) withShipped(t *testing.T) *strings.Builder {
+	t.Helper()
+	var conf strings.Builder
+	conf.WriteString(n.base)
+	for _, plugin := range casePlugins() {
+		b, err := os.ReadFile(shippedFile(t, "icinga2", plugin+".conf"))
+		must(t, err)
+		fmt.Fprintf(&conf, "include %s\n", icingaLiteral(n.writeFile(t, plugin+".conf", string(b))))
+	}
+	return &conf
+}
+
 // writeFile writes a file in the node's directory, owned by nagios.
 func (n *icingaNode) writeFile(t *testing.T, name, content string) string {
 	t.Helper()
-	path := filepath.Join(n.dir, name)
+	path := n.dir + "/" + name
 	writeFile(t, path, content)
 	must(t, os.Chown(path, n.lab.UID, n.lab.GID))
 	return path

@@ -71,19 +71,13 @@ func TestMonitoringNagios(t *testing.T) {
 	lab := newLab(t, "nagios4")
 	bin := filepath.Join(lab.Plugins, "hindsight", "check_monitoring")
 	must(t, copyFile(testutil.Binary(t, "check_monitoring"), bin, 0o755))
-	dir := lab.Mkdir(t, "monitoring")
-	for _, d := range []string{"rw", "spool", "tmp"} {
-		lab.Mkdir(t, "monitoring", d)
-	}
+	dir := nagiosDir(t, lab, "monitoring")
 	writeFile(t, filepath.Join(dir, "check.sh"), "exit $(cat "+dir+"/exit)\n")
 	writeFile(t, filepath.Join(dir, "exit"), "0\n")
-	cfg := fmt.Sprintf(nagiosMain, dir)
-	cfg = strings.Replace(cfg, "enable_notifications=0", "enable_notifications=1\nlog_notifications=1", 1)
-	cfg += "cfg_file=" + dir + "/objects.cfg\n"
-	mainCfg := filepath.Join(dir, "nagios.cfg")
-	writeFile(t, mainCfg, cfg)
-	writeFile(t, filepath.Join(dir, "objects.cfg"), nagiosObjects+fmt.Sprintf(monitoringObjects, dir))
-	writeFile(t, filepath.Join(dir, "resource.cfg"), "$USER1$="+lab.Plugins+"\n")
+	mainCfg := writeNagios(t, lab, dir, nagiosConf{
+		Edits:   map[string]string{"enable_notifications=0\n": "enable_notifications=1\nlog_notifications=1\n"},
+		Objects: fmt.Sprintf(monitoringObjects, dir),
+	})
 	startDaemon(t, lab, "nagios4-monitoring", "nagios4", mainCfg)
 
 	statusPath := filepath.Join(dir, "status.dat")
@@ -94,16 +88,7 @@ func TestMonitoringNagios(t *testing.T) {
 	stateFile := filepath.Join(dir, "check_monitoring.state")
 	run := func(want int, wantText ...string) string {
 		t.Helper()
-		d := lab.direct(t, bin, "--nagios-config", mainCfg, "--state-file", stateFile, "-t", "10")
-		if d.Code != want {
-			t.Errorf("check_monitoring exited %d, want %d:\n%s", d.Code, want, d.Stdout)
-		}
-		for _, w := range wantText {
-			if !strings.Contains(d.Stdout, w) {
-				t.Errorf("check_monitoring output lacks %q:\n%s", w, d.Stdout)
-			}
-		}
-		return d.Stdout
+		return expectMonitoring(t, lab.direct(t, bin, "--nagios-config", mainCfg, "--state-file", stateFile, "-t", "10"), want, wantText...)
 	}
 
 	t.Log("running normally: " + firstLine(run(0, "MONITORING OK - nagios4", "3 active checks on time")))
@@ -143,6 +128,21 @@ func TestMonitoringNagios(t *testing.T) {
 		return err != nil
 	})
 	t.Log("killed: " + firstLine(run(2, "is not running: no process "+strconv.Itoa(pid))))
+}
+
+// expectMonitoring reports a check_monitoring run that did not exit want
+// or whose output lacks one of wantText; it returns the output.
+func expectMonitoring(t *testing.T, d Direct, want int, wantText ...string) string {
+	t.Helper()
+	if d.Code != want {
+		t.Errorf("check_monitoring exited %d, want %d:\n%s", d.Code, want, d.Stdout)
+	}
+	for _, w := range wantText {
+		if !strings.Contains(d.Stdout, w) {
+			t.Errorf("check_monitoring output lacks %q:\n%s", w, d.Stdout)
+		}
+	}
+	return d.Stdout
 }
 
 // externalCommand writes one command to Nagios' command FIFO, without
@@ -248,14 +248,7 @@ object Service "orphan" {
 		t.Helper()
 		d := lab.direct(t, bin, "--icinga-api", apiURL, "--api-user", "monitor", "--api-password-file", passFile,
 			"--api-ca", node.certs+"ca.crt", "--icinga-log", logPath, "--no-state-file", "-t", "10")
-		if d.Code != want {
-			t.Errorf("check_monitoring exited %d, want %d:\n%s", d.Code, want, d.Stdout)
-		}
-		for _, w := range wantText {
-			if !strings.Contains(d.Stdout, w) {
-				t.Errorf("check_monitoring output lacks %q:\n%s", w, d.Stdout)
-			}
-		}
+		expectMonitoring(t, d, want, wantText...)
 		if strings.Contains(d.Stdout, pass) {
 			t.Errorf("the output shows the API password:\n%s", d.Stdout)
 		}
