@@ -42,6 +42,20 @@ type Case struct {
 // Icinga 2 service.
 func (c Case) ID() string { return c.Plugin + "_" + c.Name }
 
+// casePlugins are the plugins the cases use, each once, in the cases'
+// order: the ones whose shipped definitions an engine loads.
+func casePlugins() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range cases {
+		if !seen[c.Plugin] {
+			seen[c.Plugin] = true
+			out = append(out, c.Plugin)
+		}
+	}
+	return out
+}
+
 // Lab is a directory the nagios user can read, holding copies of the
 // binaries (Plugins/hindsight/NAME, the layout the shipped definitions
 // expect under $USER1$ and PluginDir) and of the fixtures.

@@ -3,19 +3,15 @@ package engines
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,105 +130,61 @@ type Icinga struct {
 func TestIcinga2(t *testing.T) {
 	lab := newLab(t, "icinga2")
 	refs := lab.references(t)
-	L := lab.Mkdir(t, "icinga2")
-	for _, d := range []string{"lib", "lib/certs", "log", "cache", "spool", "run"} {
-		lab.Mkdir(t, "icinga2", d)
-	}
-	defines := []string{"-DDataDir=" + L + "/lib", "-DLogDir=" + L + "/log", "-DCacheDir=" + L + "/cache",
-		"-DSpoolDir=" + L + "/spool", "-DInitRunDir=" + L + "/run"}
-	icinga := func(args ...string) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "icinga2", append(args, defines...)...)
-		cmd.Env = []string{pathEnv}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("icinga2 %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 3000))
-		}
-	}
-	certs := L + "/lib/certs"
-	icinga("pki", "new-ca")
-	icinga("pki", "new-cert", "--cn", "localhost", "--key", certs+"/localhost.key", "--csr", certs+"/localhost.csr")
-	icinga("pki", "sign-csr", "--csr", certs+"/localhost.csr", "--cert", certs+"/localhost.crt")
-	caPEM, err := os.ReadFile(L + "/lib/ca/ca.crt")
-	must(t, err)
-	writeFile(t, certs+"/ca.crt", string(caPEM))
-	must(t, exec.Command("chown", "-R", "nagios:nagios", L).Run())
+	node := newIcingaNode(t, lab, icingaSpec{Label: "icinga2", Name: "localhost",
+		APIUser: "test", APIPass: randomHex(t), Host: "localhost"})
+	conf := node.withShipped(t)
+	caseServices(t, lab, conf, "\thost_name = \"localhost\"\n")
 
-	port := freePort(t)
-	pass := randomHex(t)
-	var conf strings.Builder
-	fmt.Fprintf(&conf, `const NodeName = "localhost"
-const ZoneName = "localhost"
-const PluginDir = %s
-include <itl>
-include <plugins>
-
-object Endpoint NodeName {}
-object Zone ZoneName { endpoints = [ NodeName ] }
-object CheckerComponent "checker" {}
-object FileLogger "main-log" {
-	severity = "information"
-	path = %s
-}
-object ApiListener "api" {
-	bind_host = "127.0.0.1"
-	bind_port = %d
-	accept_config = false
-	accept_commands = false
-}
-object ApiUser "test" {
-	password = %s
-	permissions = [ "*" ]
-}
-object Host "localhost" {
-	address = "127.0.0.1"
-	check_command = "dummy"
-	check_interval = 3600s
-}
-`, icingaLiteral(lab.Plugins), icingaLiteral(L+"/log/icinga2.log"), port, icingaLiteral(pass))
-	defs := map[string]map[string]*icingaArg{}
+	start := time.Now()
+	node.start(t, conf.String())
+	api := node.api()
+	api.waitUp(t, "the Icinga 2 API answering", 30*time.Second)
+	results := api.checkCases(t, "localhost", start, 60*time.Second)
 	for _, c := range cases {
-		if defs[c.Plugin] == nil {
-			// The shipped file, copied where the nagios user reads it.
-			shipped := shippedFile(t, "icinga2", c.Plugin+".conf")
-			defs[c.Plugin] = readCheckCommand(t, shipped)
-			b, err := os.ReadFile(shipped)
-			must(t, err)
-			writeFile(t, filepath.Join(L, c.Plugin+".conf"), string(b))
-			fmt.Fprintf(&conf, "include %s\n", icingaLiteral(filepath.Join(L, c.Plugin+".conf")))
-		}
-		fmt.Fprintf(&conf, "object Service %s {\n\thost_name = \"localhost\"\n\tcheck_command = %s\n",
-			icingaLiteral(c.ID()), icingaLiteral("hindsight_"+strings.TrimPrefix(c.Plugin, "check_")))
+		compare(t, "icinga2", c, refs[c.ID()], results[c.ID()].ExitStatus, results[c.ID()].parsed())
+	}
+}
+
+// caseServices writes every case as a Service checked through its
+// shipped CheckCommand, only when forced; attrs places it (host_name and
+// the like).
+func caseServices(t *testing.T, lab *Lab, conf *strings.Builder, attrs string) {
+	t.Helper()
+	defs := map[string]map[string]*icingaArg{}
+	for _, plugin := range casePlugins() {
+		defs[plugin] = readCheckCommand(t, shippedFile(t, "icinga2", plugin+".conf"))
+	}
+	for _, c := range cases {
+		fmt.Fprintf(conf, "object Service %s {\n%s\tcheck_command = %s\n",
+			icingaLiteral(c.ID()), attrs, icingaLiteral("hindsight_"+strings.TrimPrefix(c.Plugin, "check_")))
 		conf.WriteString("\tcheck_interval = 3600s\n\tretry_interval = 3600s\n\tmax_check_attempts = 1\n")
 		for k, v := range icingaVars(t, c, defs[c.Plugin], lab.Args(c)) {
-			fmt.Fprintf(&conf, "\tvars.%s = %s\n", k, icingaLiteral(v))
+			fmt.Fprintf(conf, "\tvars.%s = %s\n", k, icingaLiteral(v))
 		}
 		conf.WriteString("}\n")
 	}
-	confPath := filepath.Join(L, "icinga2.conf")
-	writeFile(t, confPath, conf.String())
+}
 
-	icinga("daemon", "-C", "-c", confPath)
-	start := time.Now()
-	startDaemon(t, lab, "icinga2", append([]string{"icinga2", "daemon", "-c", confPath}, defines...)...)
-
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(caPEM)
-	api := &Icinga{url: fmt.Sprintf("https://127.0.0.1:%d", port), user: "test", pass: pass,
-		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}}}}
-	waitFor(t, "the Icinga 2 API answering", 30*time.Second, func() bool {
+// waitUp waits until the API answers.
+func (api *Icinga) waitUp(t *testing.T, what string, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, what, timeout, func() bool {
 		code, _ := api.do("GET", "/v1/status", nil)
 		return code == 200
 	})
-	waitFor(t, "Icinga 2 checking every service", 60*time.Second, func() bool {
+}
+
+// checkCases forces a check of every service of host and returns the
+// results once every case has one from a check started since start.
+func (api *Icinga) checkCases(t *testing.T, host string, start time.Time, timeout time.Duration) map[string]icingaResult {
+	t.Helper()
+	waitFor(t, "Icinga 2 scheduling every service of "+host, 60*time.Second, func() bool {
 		code, _ := api.do("POST", "/v1/actions/reschedule-check",
-			map[string]any{"type": "Service", "filter": `host.name=="localhost"`, "force": true})
+			map[string]any{"type": "Service", "filter": "host.name==" + strconv.Quote(host), "force": true})
 		return code == 200
 	})
 	results := map[string]icingaResult{}
-	waitFor(t, "Icinga 2 results for every service", 60*time.Second, func() bool {
+	waitFor(t, "Icinga 2 results for every service of "+host, timeout, func() bool {
 		results = api.results(t)
 		for _, c := range cases {
 			if r, ok := results[c.ID()]; !ok || r.ExecutionStart < float64(start.Unix()) {
@@ -241,15 +193,7 @@ object Host "localhost" {
 		}
 		return true
 	})
-	for _, c := range cases {
-		r := results[c.ID()]
-		first, long, _ := strings.Cut(r.Output, "\n")
-		compare(t, "icinga2", c, refs[c.ID()], r.ExitStatus, Parsed{
-			Output: strings.TrimSpace(first), // Icinga keeps the space before "|"
-			Long:   long,
-			Perf:   strings.Join(r.Perfdata, " "),
-		})
-	}
+	return results
 }
 
 type icingaResult struct {
@@ -258,6 +202,16 @@ type icingaResult struct {
 	Perfdata       []string `json:"performance_data"`
 	ExecutionStart float64  `json:"execution_start"`
 	CheckSource    string   `json:"check_source"` // the endpoint that ran the check
+}
+
+// parsed is the result as compare takes it.
+func (r icingaResult) parsed() Parsed {
+	first, long, _ := strings.Cut(r.Output, "\n")
+	return Parsed{
+		Output: strings.TrimSpace(first), // Icinga keeps the space before "|"
+		Long:   long,
+		Perf:   strings.Join(r.Perfdata, " "),
+	}
 }
 
 func (api *Icinga) results(t *testing.T) map[string]icingaResult {

@@ -1,11 +1,8 @@
 package engines
 
 import (
-	"crypto/tls"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -74,19 +71,13 @@ func TestMonitoringNagios(t *testing.T) {
 	lab := newLab(t, "nagios4")
 	bin := filepath.Join(lab.Plugins, "hindsight", "check_monitoring")
 	must(t, copyFile(testutil.Binary(t, "check_monitoring"), bin, 0o755))
-	dir := lab.Mkdir(t, "monitoring")
-	for _, d := range []string{"rw", "spool", "tmp"} {
-		lab.Mkdir(t, "monitoring", d)
-	}
+	dir := nagiosDir(t, lab, "monitoring")
 	writeFile(t, filepath.Join(dir, "check.sh"), "exit $(cat "+dir+"/exit)\n")
 	writeFile(t, filepath.Join(dir, "exit"), "0\n")
-	cfg := fmt.Sprintf(nagiosMain, dir)
-	cfg = strings.Replace(cfg, "enable_notifications=0", "enable_notifications=1\nlog_notifications=1", 1)
-	cfg += "cfg_file=" + dir + "/objects.cfg\n"
-	mainCfg := filepath.Join(dir, "nagios.cfg")
-	writeFile(t, mainCfg, cfg)
-	writeFile(t, filepath.Join(dir, "objects.cfg"), nagiosObjects+fmt.Sprintf(monitoringObjects, dir))
-	writeFile(t, filepath.Join(dir, "resource.cfg"), "$USER1$="+lab.Plugins+"\n")
+	mainCfg := writeNagios(t, lab, dir, nagiosConf{
+		Edits:   map[string]string{"enable_notifications=0\n": "enable_notifications=1\nlog_notifications=1\n"},
+		Objects: fmt.Sprintf(monitoringObjects, dir),
+	})
 	startDaemon(t, lab, "nagios4-monitoring", "nagios4", mainCfg)
 
 	statusPath := filepath.Join(dir, "status.dat")
@@ -97,16 +88,7 @@ func TestMonitoringNagios(t *testing.T) {
 	stateFile := filepath.Join(dir, "check_monitoring.state")
 	run := func(want int, wantText ...string) string {
 		t.Helper()
-		d := lab.direct(t, bin, "--nagios-config", mainCfg, "--state-file", stateFile, "-t", "10")
-		if d.Code != want {
-			t.Errorf("check_monitoring exited %d, want %d:\n%s", d.Code, want, d.Stdout)
-		}
-		for _, w := range wantText {
-			if !strings.Contains(d.Stdout, w) {
-				t.Errorf("check_monitoring output lacks %q:\n%s", w, d.Stdout)
-			}
-		}
-		return d.Stdout
+		return expectMonitoring(t, lab.direct(t, bin, "--nagios-config", mainCfg, "--state-file", stateFile, "-t", "10"), want, wantText...)
 	}
 
 	t.Log("running normally: " + firstLine(run(0, "MONITORING OK - nagios4", "3 active checks on time")))
@@ -146,6 +128,21 @@ func TestMonitoringNagios(t *testing.T) {
 		return err != nil
 	})
 	t.Log("killed: " + firstLine(run(2, "is not running: no process "+strconv.Itoa(pid))))
+}
+
+// expectMonitoring reports a check_monitoring run that did not exit want
+// or whose output lacks one of wantText; it returns the output.
+func expectMonitoring(t *testing.T, d Direct, want int, wantText ...string) string {
+	t.Helper()
+	if d.Code != want {
+		t.Errorf("check_monitoring exited %d, want %d:\n%s", d.Code, want, d.Stdout)
+	}
+	for _, w := range wantText {
+		if !strings.Contains(d.Stdout, w) {
+			t.Errorf("check_monitoring output lacks %q:\n%s", w, d.Stdout)
+		}
+	}
+	return d.Stdout
 }
 
 // externalCommand writes one command to Nagios' command FIFO, without
@@ -188,70 +185,19 @@ func TestMonitoringIcinga2(t *testing.T) {
 	lab := newLab(t, "icinga2")
 	bin := filepath.Join(lab.Plugins, "hindsight", "check_monitoring")
 	must(t, copyFile(testutil.Binary(t, "check_monitoring"), bin, 0o755))
-	L := lab.Mkdir(t, "icinga2-monitoring")
-	for _, d := range []string{"lib", "lib/certs", "log", "cache", "spool", "run"} {
-		lab.Mkdir(t, "icinga2-monitoring", d)
-	}
-	defines := []string{"-DDataDir=" + L + "/lib", "-DLogDir=" + L + "/log", "-DCacheDir=" + L + "/cache",
-		"-DSpoolDir=" + L + "/spool", "-DInitRunDir=" + L + "/run"}
-	icinga := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("timeout", append([]string{"60", "icinga2"}, append(args, defines...)...)...)
-		cmd.Env = []string{pathEnv}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("icinga2 %s: %v\n%s", strings.Join(args, " "), err, tail(string(out), 3000))
-		}
-	}
-	certs := L + "/lib/certs"
-	icinga("pki", "new-ca")
-	icinga("pki", "new-cert", "--cn", "localhost", "--key", certs+"/localhost.key", "--csr", certs+"/localhost.csr")
-	icinga("pki", "sign-csr", "--csr", certs+"/localhost.csr", "--cert", certs+"/localhost.crt")
-	caPEM, err := os.ReadFile(L + "/lib/ca/ca.crt")
-	must(t, err)
-	writeFile(t, certs+"/ca.crt", string(caPEM))
 	pass := randomHex(t)
-	passFile := filepath.Join(L, "api.pass")
-	writeFile(t, passFile, pass+"\n")
-	must(t, exec.Command("chown", "-R", "nagios:nagios", L).Run())
-	must(t, os.Chmod(passFile, 0o600))
-
-	port := freePort(t)
-	deadPort := freePort(t)
-	base := fmt.Sprintf(`const NodeName = "localhost"
-const ZoneName = "localhost"
-const PluginDir = %s
-include <itl>
-include <plugins>
-
-object Endpoint NodeName {}
-object Zone ZoneName { endpoints = [ NodeName ] }
-object CheckerComponent "checker" {}
-object FileLogger "main-log" {
-	severity = "information"
-	path = %s
-}
-object ApiListener "api" {
-	bind_host = "127.0.0.1"
-	bind_port = %d
-	accept_config = false
-	accept_commands = false
-}
-object ApiUser "monitor" {
-	password = %s
-	permissions = [ "*" ]
-}
-object Host "localhost" {
-	address = "127.0.0.1"
-	check_command = "dummy"
-	check_interval = 3600s
-}
-object Service "steady" {
+	node := newIcingaNode(t, lab, icingaSpec{Label: "icinga2-monitoring", Name: "localhost",
+		APIUser: "monitor", APIPass: pass, Host: "localhost", Extra: `object Service "steady" {
 	host_name = "localhost"
 	check_command = "dummy"
 	check_interval = 2s
 	retry_interval = 2s
 }
-`, icingaLiteral(lab.Plugins), icingaLiteral(L+"/log/icinga2.log"), port, icingaLiteral(pass))
+`})
+	logPath := node.dir + "/log/icinga2.log"
+	passFile := node.writeFile(t, "api.pass", pass+"\n")
+	must(t, os.Chmod(passFile, 0o600))
+	deadPort := freePort(t)
 	// An agent that never connects, and a service only it would check.
 	agent := fmt.Sprintf(`object Endpoint "agent1" {
 	host = "127.0.0.1"
@@ -287,52 +233,38 @@ object Service "orphan" {
 	zone = "agent1"
 }
 `, deadPort)
-	confPath := filepath.Join(L, "icinga2.conf")
 	start := func(conf string) *Daemon {
 		t.Helper()
-		writeFile(t, confPath, conf)
-		icinga("daemon", "-C", "-c", confPath)
-		d := startDaemon(t, lab, "icinga2-monitoring", append([]string{"icinga2", "daemon", "-c", confPath}, defines...)...)
-		api := &Icinga{url: fmt.Sprintf("https://127.0.0.1:%d", port), user: "monitor", pass: pass,
-			client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}}
-		waitFor(t, "the Icinga 2 API answering", 60*time.Second, func() bool {
-			code, _ := api.do("GET", "/v1/status", nil)
-			return code == 200
-		})
+		d := node.start(t, conf)
+		api := node.api()
+		api.waitUp(t, "the Icinga 2 API answering", 60*time.Second)
 		waitFor(t, "Icinga 2 checking the steady service", 30*time.Second, func() bool {
 			return api.results(t)["steady"].ExecutionStart > 0
 		})
 		return d
 	}
-	apiURL := fmt.Sprintf("https://localhost:%d", port)
+	apiURL := fmt.Sprintf("https://localhost:%d", node.port)
 	run := func(want int, wantText ...string) string {
 		t.Helper()
 		d := lab.direct(t, bin, "--icinga-api", apiURL, "--api-user", "monitor", "--api-password-file", passFile,
-			"--api-ca", certs+"/ca.crt", "--icinga-log", L+"/log/icinga2.log", "--no-state-file", "-t", "10")
-		if d.Code != want {
-			t.Errorf("check_monitoring exited %d, want %d:\n%s", d.Code, want, d.Stdout)
-		}
-		for _, w := range wantText {
-			if !strings.Contains(d.Stdout, w) {
-				t.Errorf("check_monitoring output lacks %q:\n%s", w, d.Stdout)
-			}
-		}
+			"--api-ca", node.certs+"ca.crt", "--icinga-log", logPath, "--no-state-file", "-t", "10")
+		expectMonitoring(t, d, want, wantText...)
 		if strings.Contains(d.Stdout, pass) {
 			t.Errorf("the output shows the API password:\n%s", d.Stdout)
 		}
 		return d.Stdout
 	}
 
-	daemon := start(base)
+	daemon := start(node.base)
 	t.Log("running: " + firstLine(run(0, "MONITORING OK - icinga2", "answers at "+apiURL, "none failed")))
 	daemon.stop(t)
 	t.Log("API down: " + firstLine(run(2, "MONITORING CRITICAL - Icinga 2 API "+apiURL)))
 
-	start(base + agent)
+	start(node.base + agent)
 	// check_interval 2s, --stale-factor 3, 5 s of slack: late after 11 s.
 	time.Sleep(12 * time.Second)
 	waitFor(t, "Icinga 2 logging the failed notification command", 30*time.Second, func() bool {
-		b, _ := os.ReadFile(L + "/log/icinga2.log")
+		b, _ := os.ReadFile(logPath)
 		return strings.Contains(string(b), "Notification command for object 'localhost!failing'")
 	})
 	t.Log("agent gone, notification failing: " + firstLine(run(2, "localhost!orphan never checked", "endpoint not connected: agent1 (1 zone cut off: agent1)",

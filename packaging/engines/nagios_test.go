@@ -111,50 +111,87 @@ func nagiosArg(t *testing.T, s string) string {
 	return strings.NewReplacer("$", "$$", ";", `\;`).Replace(s)
 }
 
+// nagiosConf is what differs between the Nagios 4 cores the tests start.
+type nagiosConf struct {
+	Edits   map[string]string // nagiosMain's lines replaced; each must be there
+	Plugins []string          // whose shipped command definitions are loaded (repeats are fine)
+	Objects string            // objects.cfg after nagiosObjects
+}
+
+// nagiosDir makes a lab directory for a Nagios 4 core, with the
+// directories nagiosMain names under it.
+func nagiosDir(t *testing.T, lab *Lab, label string) string {
+	t.Helper()
+	dir := lab.Mkdir(t, label)
+	for _, d := range []string{"rw", "spool", "tmp"} {
+		lab.Mkdir(t, label, d)
+	}
+	return dir
+}
+
+// writeNagios writes nagios.cfg, objects.cfg and resource.cfg in dir and
+// has nagios4 -v check them; it returns nagios.cfg's path.
+func writeNagios(t *testing.T, lab *Lab, dir string, c nagiosConf) string {
+	t.Helper()
+	main := fmt.Sprintf(nagiosMain, dir)
+	for old, repl := range c.Edits {
+		if !strings.Contains(main, old) {
+			t.Fatalf("nagiosMain has no %q to replace", old)
+		}
+		main = strings.Replace(main, old, repl, 1)
+	}
+	var cfg strings.Builder
+	cfg.WriteString(main)
+	fmt.Fprintf(&cfg, "cfg_file=%s/objects.cfg\n", dir)
+	shipped := map[string]bool{}
+	for _, plugin := range c.Plugins {
+		if !shipped[plugin] {
+			// The shipped file, as a user includes it.
+			fmt.Fprintf(&cfg, "cfg_file=%s\n", shippedFile(t, "nagios", plugin+".cfg"))
+			shipped[plugin] = true
+		}
+	}
+	mainCfg := filepath.Join(dir, "nagios.cfg")
+	writeFile(t, mainCfg, cfg.String())
+	writeFile(t, filepath.Join(dir, "objects.cfg"), nagiosObjects+c.Objects)
+	writeFile(t, filepath.Join(dir, "resource.cfg"), "$USER1$="+lab.Plugins+"\n")
+	if out, err := exec.Command("nagios4", "-v", mainCfg).CombinedOutput(); err != nil {
+		t.Fatalf("nagios4 -v: %v\n%s", err, out)
+	}
+	return mainCfg
+}
+
+// nagiosService is a service of the lab's host running plugin through its
+// shipped command definition every interval seconds; extra holds more
+// directives.
+func nagiosService(t *testing.T, name, plugin string, args []string, interval int, extra string) string {
+	return fmt.Sprintf(`define service {
+	host_name             localhost
+	service_description   %s
+	check_command         hindsight_%s!%s
+	max_check_attempts    1
+	check_interval        %d
+	retry_interval        %d
+	check_period          24x7
+	contacts              lab
+	notification_interval 0
+	notification_period   24x7
+%s}
+`, name, strings.TrimPrefix(plugin, "check_"), nagiosArg(t, shellJoin(args)), interval, interval, extra)
+}
+
 // TestNagios: every case as a service of a real Nagios 4 using the
 // shipped command definitions (packaging/nagios), compared field by field
 // with what Nagios recorded in status.dat.
 func TestNagios(t *testing.T) {
 	lab := newLab(t, "nagios4")
 	refs := lab.references(t)
-	dir := lab.Mkdir(t, "nagios")
-	for _, d := range []string{"rw", "spool", "tmp"} {
-		lab.Mkdir(t, "nagios", d)
-	}
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, nagiosMain, dir)
-	fmt.Fprintf(&cfg, "cfg_file=%s/objects.cfg\n", dir)
-	shipped := map[string]bool{}
+	dir := nagiosDir(t, lab, "nagios")
 	var objects strings.Builder
-	objects.WriteString(nagiosObjects)
 	for _, c := range cases {
-		if !shipped[c.Plugin] {
-			// The shipped file, as a user includes it.
-			fmt.Fprintf(&cfg, "cfg_file=%s\n", shippedFile(t, "nagios", c.Plugin+".cfg"))
-			shipped[c.Plugin] = true
-		}
-		fmt.Fprintf(&objects, `define service {
-	host_name             localhost
-	service_description   %s
-	check_command         hindsight_%s!%s
-	max_check_attempts    1
-	check_interval        3600
-	retry_interval        3600
-	check_period          24x7
-	contacts              lab
-	notification_interval 0
-	notification_period   24x7
-}
-`, c.ID(), strings.TrimPrefix(c.Plugin, "check_"), nagiosArg(t, shellJoin(lab.Args(c))))
+		objects.WriteString(nagiosService(t, c.ID(), c.Plugin, lab.Args(c), 3600, ""))
 	}
-	mainCfg := filepath.Join(dir, "nagios.cfg")
-	writeFile(t, mainCfg, cfg.String())
-	writeFile(t, filepath.Join(dir, "objects.cfg"), objects.String())
-	writeFile(t, filepath.Join(dir, "resource.cfg"), "$USER1$="+lab.Plugins+"\n")
-
-	if out, err := exec.Command("nagios4", "-v", mainCfg).CombinedOutput(); err != nil {
-		t.Fatalf("nagios4 -v: %v\n%s", err, out)
-	}
+	mainCfg := writeNagios(t, lab, dir, nagiosConf{Plugins: casePlugins(), Objects: objects.String()})
 	start := time.Now()
 	startDaemon(t, lab, "nagios4", "nagios4", mainCfg)
 

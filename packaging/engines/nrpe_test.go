@@ -144,13 +144,8 @@ var statusLine = regexp.MustCompile(`^[A-Z0-9_]+ (OK|WARNING|CRITICAL|UNKNOWN) -
 func shippedNRPELines(t *testing.T, lab *Lab) map[string]string {
 	t.Helper()
 	lines := map[string]string{}
-	done := map[string]bool{}
-	for _, c := range cases {
-		if done[c.Plugin] {
-			continue
-		}
-		done[c.Plugin] = true
-		b, err := os.ReadFile(shippedFile(t, "nrpe", c.Plugin+".cfg"))
+	for _, plugin := range casePlugins() {
+		b, err := os.ReadFile(shippedFile(t, "nrpe", plugin+".cfg"))
 		must(t, err)
 		for _, line := range strings.Split(string(b), "\n") {
 			rest, ok := strings.CutPrefix(line, "#command[")
@@ -159,7 +154,7 @@ func shippedNRPELines(t *testing.T, lab *Lab) map[string]string {
 			}
 			name, cmd, ok := strings.Cut(rest, "]=")
 			if !ok {
-				t.Fatalf("bad line in packaging/nrpe/%s.cfg: %s", c.Plugin, line)
+				t.Fatalf("bad line in packaging/nrpe/%s.cfg: %s", plugin, line)
 			}
 			lines[name] = strings.Replace(cmd, "/usr/lib/nagios/plugins/hindsight/", lab.Plugins+"/hindsight/", 1)
 		}

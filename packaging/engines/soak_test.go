@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -119,9 +118,6 @@ func TestSoak(t *testing.T) {
 		len(services), soakPluginTimeout, soakNagiosTimeout, duration, len(hung), strings.Join(hung, " "))
 
 	dir, mainCfg := soakNagiosConfig(t, lab, services)
-	if out, err := exec.Command("nagios4", "-v", mainCfg).CombinedOutput(); err != nil {
-		t.Fatalf("nagios4 -v: %v\n%s", err, out)
-	}
 	bins := map[string]string{}
 	for _, s := range services {
 		bins[lab.Bin(s.Plugin)] = s.Plugin
@@ -249,58 +245,25 @@ func soakExpand(lab *Lab, fsys *fusetest.FS) ([]soakService, []string) {
 	return out, hung
 }
 
-// soakNagiosConfig writes nagios.cfg (TestNagios' settings, with Nagios'
-// timeout far above -t and every result appended to results.log) and one
-// service per soakService through the shipped command definitions.
+// soakNagiosConfig writes and checks nagios.cfg (TestNagios' settings,
+// with Nagios' timeout far above -t and every result appended to
+// results.log) and one service per soakService through the shipped
+// command definitions.
 func soakNagiosConfig(t *testing.T, lab *Lab, services []soakService) (dir, mainCfg string) {
-	dir = lab.Mkdir(t, "soak-nagios")
-	for _, d := range []string{"rw", "spool", "tmp"} {
-		lab.Mkdir(t, "soak-nagios", d)
-	}
-	main := fmt.Sprintf(nagiosMain, dir)
-	for old, repl := range map[string]string{
+	dir = nagiosDir(t, lab, "soak-nagios")
+	conf := nagiosConf{Edits: map[string]string{
 		"service_check_timeout=30\n": fmt.Sprintf("service_check_timeout=%d\n", int(soakNagiosTimeout.Seconds())),
 		"process_performance_data=0\n": "process_performance_data=1\n" +
 			"service_perfdata_file=" + dir + "/results.log\n" +
 			"service_perfdata_file_mode=a\n" +
 			`service_perfdata_file_template=$TIMET$\t$SERVICEDESC$\t$SERVICESTATEID$\t$SERVICEEXECUTIONTIME$\t$SERVICEOUTPUT$` + "\n" +
 			"service_perfdata_file_processing_interval=0\n",
-	} {
-		if !strings.Contains(main, old) {
-			t.Fatalf("nagiosMain has no %q to replace", old)
-		}
-		main = strings.Replace(main, old, repl, 1)
-	}
-	var cfg, objects strings.Builder
-	cfg.WriteString(main)
-	fmt.Fprintf(&cfg, "cfg_file=%s/objects.cfg\n", dir)
-	objects.WriteString(nagiosObjects)
-	shipped := map[string]bool{}
+	}}
 	for _, s := range services {
-		if !shipped[s.Plugin] {
-			fmt.Fprintf(&cfg, "cfg_file=%s\n", shippedFile(t, "nagios", s.Plugin+".cfg"))
-			shipped[s.Plugin] = true
-		}
-		fmt.Fprintf(&objects, `define service {
-	host_name             localhost
-	service_description   %s
-	check_command         hindsight_%s!%s
-	max_check_attempts    1
-	check_interval        %d
-	retry_interval        %d
-	check_period          24x7
-	contacts              lab
-	notification_interval 0
-	notification_period   24x7
-	process_perf_data     1
-}
-`, s.Name, strings.TrimPrefix(s.Plugin, "check_"), nagiosArg(t, shellJoin(s.Args)), s.Interval, s.Interval)
+		conf.Plugins = append(conf.Plugins, s.Plugin)
+		conf.Objects += nagiosService(t, s.Name, s.Plugin, s.Args, s.Interval, "\tprocess_perf_data     1\n")
 	}
-	mainCfg = filepath.Join(dir, "nagios.cfg")
-	writeFile(t, mainCfg, cfg.String())
-	writeFile(t, filepath.Join(dir, "objects.cfg"), objects.String())
-	writeFile(t, filepath.Join(dir, "resource.cfg"), "$USER1$="+lab.Plugins+"\n")
-	return dir, mainCfg
+	return dir, writeNagios(t, lab, dir, conf)
 }
 
 // ourProc is a process whose executable is one of the lab's binaries.
