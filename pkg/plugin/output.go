@@ -205,6 +205,7 @@ func (o output) json(r Result) string {
 	state := r.State()
 	sorted := r.Sorted()
 	order := priority(r)
+	labels := uniqueLabels(r.Perf, o.z.line)
 	build := func(summary string, k int) jsonResult {
 		out := jsonResult{Plugin: o.plugin.Name, Service: o.plugin.Service,
 			Labels: o.labelMap(), State: jsonState{StateName(state), int(state)}, Summary: summary,
@@ -218,7 +219,7 @@ func (o output) json(r Result) string {
 		}
 		for _, i := range pi {
 			p := r.Perf[i]
-			jp := jsonPerf{Label: o.z.line(p.Label), UOM: p.UOM, Warn: p.Warn.String(), Crit: p.Crit.String(), Min: finite(p.Min), Max: finite(p.Max)}
+			jp := jsonPerf{Label: labels[i], UOM: p.UOM, Warn: p.Warn.String(), Crit: p.Crit.String(), Min: finite(p.Min), Max: finite(p.Max)}
 			if !p.Unknown {
 				jp.Value = finite(p.Value)
 			}
@@ -365,6 +366,7 @@ func (o output) perfFamilies(r Result, plugin string) ([]*family, map[int]*famil
 	byName := map[string]*family{}
 	byPos := map[int]*family{}
 	seen := map[string]bool{}
+	shown := uniqueLabels(r.Perf, o.z.line)
 	base := metricPrefix + metricName(strings.TrimPrefix(o.plugin.Name, "check_")) + "_"
 	for i, p := range r.Perf {
 		quantity, uom := metricOf(p)
@@ -376,7 +378,7 @@ func (o output) perfFamilies(r Result, plugin string) ([]*family, map[int]*famil
 		if name == stateMetric {
 			name += "_value"
 		}
-		label := o.z.line(p.Label)
+		label := shown[i]
 		labels := "{" + plugin + `,label="` + escapeLabel(label) + `"}`
 		if seen[name+labels] {
 			continue // the same label twice: one series only

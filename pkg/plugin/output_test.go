@@ -40,7 +40,7 @@ func sampleResult() (Result, *Sanitizer) {
 		NewPerf("days", 12, "d"),
 		NewPerf("errors_total", 3, ""),
 		Perf{Label: "gone", Unknown: true, Min: math.NaN(), Max: math.NaN()},
-		NewPerf("time", 1, "ms"), // the same label twice: one series
+		NewPerf("time", 1, "ms"), // the same label twice: shown as time#2
 		NewPerf("", 1, ""),
 		NewPerf("1st ÄÖÜ", 2, "MB"),
 		NewPerf("latency_sum", 0.5, "s"),
@@ -307,5 +307,25 @@ func TestRunOutputFormats(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("watchdog did not fire")
+	}
+}
+
+// Labels that differ only in a masked secret stay apart in every format:
+// one grapher series per URL, as the check meant.
+func TestLabelsUniqueAfterMasking(t *testing.T) {
+	var r Result
+	r.Add(OK, "two URLs")
+	r.AddPerf(NewPerf("h/a?token=1 time", 1, "s"), NewPerf("h/a?token=2 time", 2, "s"))
+	for format, want := range map[string][]string{
+		formatNagios:      {`'h/a?token=xxxxx time'=1s`, `'h/a?token=xxxxx time#2'=2s`},
+		formatJSON:        {`"label":"h/a?token=xxxxx time"`, `"label":"h/a?token=xxxxx time#2"`},
+		formatOpenMetrics: {`label="h/a?token=xxxxx time"} 1`, `label="h/a?token=xxxxx time#2"} 2`},
+	} {
+		out := output{format, sampleCheck, &Sanitizer{}, 0, nil}.result(r)
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: no %q in\n%s", format, w, out)
+			}
+		}
 	}
 }

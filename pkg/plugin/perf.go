@@ -2,6 +2,7 @@ package plugin
 
 import (
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
@@ -111,4 +112,24 @@ func quoteLabel(label string) string {
 		return "'" + strings.ReplaceAll(clean, "'", "''") + "'"
 	}
 	return clean
+}
+
+// uniqueLabels are the perfdata labels as an output format shows them
+// (show sanitises them), each once: labels that differ only in a masked
+// secret ("?token=1" and "?token=2" both become "?token=xxxxx") or that
+// a check gave twice would merge two series in a grapher, or lose one in
+// Prometheus. The later ones get "#2", "#3", ...
+func uniqueLabels(perf []Perf, show func(string) string) []string {
+	out := make([]string, len(perf))
+	seen := make(map[string]bool, len(perf))
+	for i, p := range perf {
+		shown := show(p.Label)
+		l := shown
+		for n := 2; seen[l]; n++ {
+			l = shown + "#" + strconv.Itoa(n)
+		}
+		seen[l] = true
+		out[i] = l
+	}
+	return out
 }

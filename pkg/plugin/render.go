@@ -96,8 +96,9 @@ func (z *Sanitizer) parts(r Result, summary string) []part {
 	// Perfdata is chosen worst first but written in the check's order
 	// (pos): graphers such as PNP4Nagios map data sources by position.
 	var badPerf, goodPerf []part
+	labels := uniqueLabels(r.Perf, z.Sanitize)
 	for i, p := range r.Perf {
-		p.Label = z.Sanitize(p.Label)
+		p.Label = labels[i]
 		item := part{text: " " + p.String(), perf: true, pos: i, state: p.Judged()}
 		if item.state == OK {
 			goodPerf = append(goodPerf, item)
