@@ -202,6 +202,9 @@ func checkOurs(path string) error {
 // state files, so no state file of ours is taken for a foreign one.
 const maxCheck = 4 << 20
 
+// safeDir makes sure dir may hold this user's state: a real directory of
+// this user's, created when create (the user's own directory); another
+// one named by the user (an explicit state file's) may also be root's.
 func safeDir(dir string, create bool) error {
 	if create {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -215,9 +218,31 @@ func safeDir(dir string, create bool) error {
 	if err != nil {
 		return fmt.Errorf("state directory %s: %w", dir, err)
 	}
+	if !fi.IsDir() || fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("state directory %s is not a directory; refusing to use it", dir)
+	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !fi.IsDir() || fi.Mode()&fs.ModeSymlink != 0 || (ok && int(st.Uid) != os.Geteuid()) {
-		return fmt.Errorf("state directory %s is not a directory owned by uid %d; refusing to use it", dir, os.Geteuid())
+	if !ok {
+		return nil
+	}
+	return trustedOwner(dir, st.Uid, fi.Mode(), os.Geteuid(), !create)
+}
+
+// trustedOwner says why a directory owned by uid with mode may not hold
+// the state of user euid, or nil. Its own user's always may. Root's may
+// when the user named it (rootOK) and only root and a group it chose can
+// write there, as in a root:nagios 0770 directory: anyone who can write
+// in a directory can put a state file of their making in it.
+func trustedOwner(dir string, uid uint32, mode fs.FileMode, euid int, rootOK bool) error {
+	switch {
+	case int(uid) == euid:
+		return nil
+	case !rootOK:
+		return fmt.Errorf("state directory %s is owned by uid %d, not by this user (uid %d); refusing to use it", dir, uid, euid)
+	case uid != 0:
+		return fmt.Errorf("state directory %s is owned by uid %d, not by this user (uid %d) or root; refusing to use it", dir, uid, euid)
+	case mode.Perm()&0o002 != 0:
+		return fmt.Errorf("state directory %s is root's and writable by every user; refusing to use it", dir)
 	}
 	return nil
 }

@@ -100,3 +100,32 @@ func TestExplicitDirNotCreated(t *testing.T) {
 		t.Error("the default directory is not the one created")
 	}
 }
+
+// Which directories may hold another user's state: its own always; root's
+// when named and not writable by everyone; nobody else's.
+func TestTrustedOwner(t *testing.T) {
+	const nagios = 112
+	for _, tc := range []struct {
+		name   string
+		uid    uint32
+		mode   os.FileMode
+		rootOK bool
+		want   string // "" for trusted
+	}{
+		{"own, private", nagios, 0o700, false, ""},
+		{"own, world-writable", nagios, 0o777, true, ""},
+		{"root:nagios 0770, named", 0, 0o770, true, ""},
+		{"root 0755, named", 0, 0o755, true, ""},
+		{"root 0755, the user's own dir", 0, 0o755, false, "owned by uid 0, not by this user (uid 112);"},
+		{"/tmp, named", 0, os.ModeSticky | 0o777, true, "root's and writable by every user"},
+		{"another user's", 1000, 0o700, true, "owned by uid 1000"},
+	} {
+		err := trustedOwner("/d", tc.uid, tc.mode, nagios, tc.rootOK)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
