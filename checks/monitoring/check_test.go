@@ -103,6 +103,53 @@ func TestNagiosState(t *testing.T) {
 	}
 }
 
+// The log between runs, from fixtures copied in turn to the one path
+// --nagios-log names: each failure is news once, also when logged in the
+// second the last run's read ended on, and a rotated log is said to be.
+func TestNagiosLogRuns(t *testing.T) {
+	tests := []struct {
+		name string
+		logs []string   // testdata/monitoring/log/*, one a run
+		want [][]string // in each run's output
+		not  [][]string // not in it
+	}{
+		{"appended in the same second", []string{"first.log", "same-second.log", "same-second.log"},
+			[][]string{{"MONITORING WARNING - 1 notification command failed: notify-A |"},
+				{"MONITORING WARNING - 1 notification command failed: notify-B |"},
+				{"0 notifications sent, none failed"}},
+			[][]string{nil, {"notify-A"}, {"notify-"}}},
+		{"rotated", []string{"first.log", "rotated.log"},
+			[][]string{{"notify-A"}, {"MONITORING WARNING - 1 notification command failed: notify-B |",
+				"log/nagios.log was rotated since the last run: what the engine logged from 2023-11-14 22:15:00Z to 2023-11-14 22:15:02Z is in the rotated file, not read"}},
+			[][]string{nil, {"notify-A"}}},
+		{"not rotated", []string{"first.log", "same-second.log"}, [][]string{{"notify-A"}, {"notify-B"}}, [][]string{nil, {"rotated"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			log := filepath.Join(dir, "log", "nagios.log")
+			must(t, os.Mkdir(filepath.Dir(log), 0o755))
+			args := []string{"--nagios-status", fixture("status.dat"), "--nagios-log", log, "--procfs", fixture("proc"), "--state-file", filepath.Join(dir, "state")}
+			for i, name := range tc.logs {
+				data, err := os.ReadFile(fixture("log/" + name))
+				must(t, err)
+				must(t, os.WriteFile(log, data, 0o644))
+				_, out := run(t, args...)
+				for _, w := range tc.want[i] {
+					if !strings.Contains(out, w) {
+						t.Errorf("run %d (%s): output lacks %q:\n%s", i+1, name, w, out)
+					}
+				}
+				for _, w := range tc.not[i] {
+					if strings.Contains(out, w) {
+						t.Errorf("run %d (%s): output has %q:\n%s", i+1, name, w, out)
+					}
+				}
+			}
+		})
+	}
+}
+
 // The Icinga 2 API, served by a fake: OK, refused, down; the password
 // never shows.
 func TestIcingaAPI(t *testing.T) {

@@ -209,11 +209,11 @@ func readIcingaLog(ctx context.Context, env *plugin.Env, o *Options, ic *icingaO
 			path = defaultIcingaLog
 		}
 	}
-	since := env.Now().Add(-firstRunLookBack).Unix()
-	if prev != nil && prev.IcingaLogNewest > 0 {
-		since = prev.IcingaLogNewest
+	since, resumed := logSince(env.Now(), 0, nil)
+	if prev != nil {
+		since, resumed = logSince(env.Now(), prev.IcingaLogNewest, prev.IcingaLogSeen)
 	}
-	ic.Log = readNotifLog(ctx, env, path, "Icinga 2", func(data []byte) nagiosstatus.Log { return icingalog.Parse(data, since) })
+	ic.Log = readNotifLog(ctx, env, path, "Icinga 2", since, resumed, icingalog.Parse)
 }
 
 // loopback reports whether the API's URL names this host.

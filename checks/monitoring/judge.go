@@ -395,6 +395,9 @@ func judgeLog(o *Options, nl notifLog, missing, engine string, res *plugin.Resul
 	st := stateOf(failed, o.NotifyFailWarning, o.NotifyFailCritical)
 	res.AddPerf(enginePerf(engine, "notifications_sent", float64(l.Sent), "").WithBounds(0, math.NaN()),
 		enginePerf(engine, "notifications_failed", failed, "").WithThresholds(o.NotifyFailWarning, o.NotifyFailCritical).WithBounds(0, math.NaN()).WithState(st))
+	if nl.Rotated != "" {
+		res.Note(nl.Rotated)
+	}
 	if nl.Cut {
 		res.Note(nl.Path + " is over " + strconv.FormatInt(files.Log.Max>>20, 10) + " MiB: only its end was read")
 	}
@@ -433,6 +436,9 @@ func judgeLog(o *Options, nl notifLog, missing, engine string, res *plugin.Resul
 	return ""
 }
 
+// stampText shows a log's stamp (Unix seconds) in UTC.
+func stampText(ts int64) string { return time.Unix(ts, 0).UTC().Format("2006-01-02 15:04:05Z") }
+
 func failureText(f nagiosstatus.Failure) string {
 	obj := f.Host
 	if f.Service != "" {
@@ -442,7 +448,7 @@ func failureText(f nagiosstatus.Failure) string {
 	if cmd == "" {
 		cmd = "a notification command"
 	}
-	text := "failed notification: " + cmd + " " + f.Reason + " at " + time.Unix(f.Time, 0).UTC().Format("2006-01-02 15:04:05Z") + " for " + obj
+	text := "failed notification: " + cmd + " " + f.Reason + " at " + stampText(f.Time) + " for " + obj
 	if f.Contact != "" {
 		text += " to " + f.Contact
 	}
