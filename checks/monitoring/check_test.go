@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -178,9 +179,15 @@ func TestIcingaAPI(t *testing.T) {
 		io.WriteString(w, `{"results":[{"status":{"api":{"not_conn_endpoints":["agent7"],"zones":{"master":{"connected":true,"endpoints":["master"]},`+
 			`"agents":{"connected":false,"endpoints":["agent7"]},"global-templates":{"connected":false,"endpoints":[]}}}}}]}`)
 	})
+	// The same API behind a reverse proxy's prefix.
+	mux.Handle("/icinga/", http.StripPrefix("/icinga", mux))
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
 	t.Setenv("HS_TEST_PW", pw)
+	if code, out := run(t, "--icinga-api", srv.URL+"/icinga/", "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc")); code != 2 ||
+		!strings.Contains(out, "answers at "+srv.URL+"/icinga") || !strings.Contains(out, "endpoint not connected: agent7") {
+		t.Errorf("behind a prefix: exit %d, want 2 as without:\n%s", code, out)
+	}
 	code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc"))
 	for _, w := range []string{"MONITORING CRITICAL - 2 CRITICAL, 1 WARNING: 1 endpoint not connected: agent7 (1 zone cut off: agents) / 1 of 3 active checks (33.3%) late by over 3x their interval, oldest web1!http last checked 18m25s ago",
 		"[WARNING] 1 problem older than 1h with no notification sent, oldest web1!http for 2h48m",
@@ -283,5 +290,16 @@ func TestNagiosLockFile(t *testing.T) {
 				t.Errorf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, out)
 			}
 		})
+	}
+}
+
+// A bad --icinga-api is UNKNOWN naming the option, before any dial.
+func TestIcingaAPIBadURL(t *testing.T) {
+	t.Setenv("HS_TEST_PW", "x")
+	for _, api := range []string{"https://127.0.0.1:99999", "https://127.0.0.1:0", "https://127.0.0.1:1/?x=1", "https://127.0.0.1:1/#frag"} {
+		code, out := run(t, "--icinga-api", api, "--api-password-env", "HS_TEST_PW", "--no-state-file")
+		if want := "MONITORING UNKNOWN - invalid --icinga-api " + strconv.Quote(api) + ": "; code != 3 || !strings.HasPrefix(out, want) {
+			t.Errorf("%s: exit %d, want 3 and %q:\n%s", api, code, want, out)
+		}
 	}
 }

@@ -81,6 +81,10 @@ func (c icingaCheckable) object() nagiosstatus.Object {
 const apiBody = 32 << 20
 
 func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved) (*icingaObs, error) {
+	base, err := apiBase(o.IcingaAPI)
+	if err != nil {
+		return nil, err
+	}
 	ic := &icingaObs{URL: strings.TrimSuffix(o.IcingaAPI, "/")}
 	readIcingaLog(ctx, env, o, ic, prev)
 	password, err := apiPassword(ctx, env, o)
@@ -93,10 +97,11 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	get := func(path string, v any) error {
-		done := env.Begin("asking the Icinga 2 API for " + ic.URL + path)
+	get := func(path string, query url.Values, v any) error {
+		u := apiURL(base, path, query)
+		done := env.Begin("asking the Icinga 2 API for " + u)
 		defer done()
-		return apiGet(ctx, client, ic.URL+path, o.APIUser, password, v)
+		return apiGet(ctx, client, u, o.APIUser, password, v)
 	}
 	var status struct {
 		Results []struct {
@@ -107,12 +112,12 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 			} `json:"status"`
 		} `json:"results"`
 	}
-	if err := get("/v1/status/IcingaApplication", &status); err != nil {
+	if err := get("v1/status/IcingaApplication", nil, &status); err != nil {
 		sortAPIError(ic, err)
 		return ic, nil
 	}
 	if len(status.Results) == 0 {
-		ic.Refused = errors.New(ic.URL + "/v1/status/IcingaApplication: no result")
+		ic.Refused = errors.New(apiURL(base, "v1/status/IcingaApplication", nil) + ": no result")
 		return ic, nil
 	}
 	ic.App = status.Results[0].Status.App.App
@@ -124,18 +129,18 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		done()
 		ic.Proc = &p
 	}
-	attrs := "?attrs=__name&attrs=check_interval&attrs=last_check&attrs=enable_active_checks&attrs=state&attrs=state_type" +
-		"&attrs=last_hard_state_change&attrs=acknowledgement&attrs=downtime_depth&attrs=enable_notifications"
+	attrs := url.Values{"attrs": {"__name", "check_interval", "last_check", "enable_active_checks", "state", "state_type",
+		"last_hard_state_change", "acknowledgement", "downtime_depth", "enable_notifications"}}
 	for _, kind := range []struct {
 		path string
 		list *[]icingaCheckable
-	}{{"/v1/objects/hosts", &ic.Hosts}, {"/v1/objects/services", &ic.Services}} {
+	}{{"v1/objects/hosts", &ic.Hosts}, {"v1/objects/services", &ic.Services}} {
 		var objs struct {
 			Results []struct {
 				Attrs icingaCheckable `json:"attrs"`
 			} `json:"results"`
 		}
-		if err := get(kind.path+attrs, &objs); err != nil {
+		if err := get(kind.path, attrs, &objs); err != nil {
 			sortAPIError(ic, err)
 			return ic, nil
 		}
@@ -152,7 +157,7 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 			} `json:"attrs"`
 		} `json:"results"`
 	}
-	if err := get("/v1/objects/notifications?attrs=host_name&attrs=service_name&attrs=last_notification", &notifs); err != nil {
+	if err := get("v1/objects/notifications", url.Values{"attrs": {"host_name", "service_name", "last_notification"}}, &notifs); err != nil {
 		sortAPIError(ic, err)
 		return ic, nil
 	}
@@ -182,7 +187,7 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 			} `json:"status"`
 		} `json:"results"`
 	}
-	if err := get("/v1/status/ApiListener", &listener); err != nil {
+	if err := get("v1/status/ApiListener", nil, &listener); err != nil {
 		sortAPIError(ic, err)
 		return ic, nil
 	}

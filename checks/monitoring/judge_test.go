@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"errors"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -244,19 +245,56 @@ func TestJudgeNagios(t *testing.T) {
 }
 
 func TestValidate(t *testing.T) {
-	for _, args := range [][]string{
-		{"--stale-factor", "0"},
-		{"--api-password-file", "/x", "--api-password-env", "X"},
-		{"--icinga-api", "ftp://x"},
-		{"--icinga-api", "https://root:pw@127.0.0.1:5665"},
-		{"--api-insecure", "--api-ca", "/x"},
+	for _, tc := range []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"--stale-factor", "0"}, "--stale-factor"},
+		{[]string{"--api-password-file", "/x", "--api-password-env", "X"}, "give one"},
+		{[]string{"--icinga-api", "ftp://x"}, "must be https://"},
+		{[]string{"--icinga-api", "https://root:pw@127.0.0.1:5665"}, "no credentials in the URL"},
+		{[]string{"--api-insecure", "--api-ca", "/x"}, "give one"},
+		{[]string{"--icinga-api", "https://127.0.0.1:99999"}, `invalid --icinga-api "https://127.0.0.1:99999": port "99999" is not 1-65535`},
+		{[]string{"--icinga-api", "https://127.0.0.1:0"}, `port "0" is not 1-65535`},
+		{[]string{"--icinga-api", "https://127.0.0.1:"}, `port "" is not 1-65535`},
+		{[]string{"--icinga-api", "https://127.0.0.1:1/?x=1"}, `invalid --icinga-api "https://127.0.0.1:1/?x=1": no query`},
+		{[]string{"--icinga-api", "https://127.0.0.1:1/?"}, "no query"},
+		{[]string{"--icinga-api", "https://127.0.0.1:1/#frag"}, `invalid --icinga-api "https://127.0.0.1:1/#frag": no fragment`},
+		{[]string{"--icinga-api", "https://127.0.0.1:1/#"}, "no fragment"},
+		{[]string{"--icinga-api", "https://:5665"}, "no host"},
+		{[]string{"--icinga-api", "https:127.0.0.1"}, "want https://HOST:PORT"},
+		{[]string{"--icinga-api", "127.0.0.1:5665"}, "want https://HOST:PORT"},
 	} {
 		parser, check, _ := plugin.NewParser(Plugin)
-		if _, err := parser.ParseArgs(args); err != nil {
-			continue
+		if _, err := parser.ParseArgs(tc.args); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
 		}
-		if err := check.(*Options).Validate(); err == nil {
-			t.Errorf("%q: accepted", args)
+		if err := check.(*Options).Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// The API's URLs keep --icinga-api's path (a reverse proxy's prefix).
+func TestAPIURL(t *testing.T) {
+	for _, tc := range []struct {
+		base, path string
+		query      url.Values
+		want       string
+	}{
+		{"https://127.0.0.1:5665", "v1/status/IcingaApplication", nil, "https://127.0.0.1:5665/v1/status/IcingaApplication"},
+		{"https://127.0.0.1:5665/", "v1/status/IcingaApplication", nil, "https://127.0.0.1:5665/v1/status/IcingaApplication"},
+		{"https://mon.example/icinga/", "v1/objects/hosts", url.Values{"attrs": {"__name", "last_check"}},
+			"https://mon.example/icinga/v1/objects/hosts?attrs=__name&attrs=last_check"},
+		{"https://mon.example/icinga", "v1/status/ApiListener", nil, "https://mon.example/icinga/v1/status/ApiListener"},
+		{"https://[::1]:5665", "v1/status/ApiListener", nil, "https://[::1]:5665/v1/status/ApiListener"},
+	} {
+		base, err := apiBase(tc.base)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.base, err)
+		}
+		if got := apiURL(base, tc.path, tc.query); got != tc.want {
+			t.Errorf("%s + %s: got %s, want %s", tc.base, tc.path, got, tc.want)
 		}
 	}
 }

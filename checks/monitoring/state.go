@@ -21,10 +21,10 @@ const (
 // engine process seen, to measure its memory growth and to tell a
 // restart, and how far the log was read.
 type saved struct {
-	PID       int   `json:"pid,omitempty"`
-	Started   int64 `json:"started,omitempty"` // the process's start, Unix seconds: with PID, what names it
-	RSS       int64 `json:"rss,omitempty"`     // bytes
-	At        int64 `json:"at"`                // when this run looked, Unix seconds
+	PID     int   `json:"pid,omitempty"`
+	Started int64 `json:"started,omitempty"` // the process's start, Unix seconds: with PID, what names it
+	RSS     int64 `json:"rss,omitempty"`     // bytes
+	At      int64 `json:"at"`                // when this run looked, Unix seconds
 	// LogNewest and LogSeen are the Nagios log's cursor: the newest
 	// second read and the hashes of that second's lines counted.
 	LogNewest int64    `json:"log_newest,omitempty"`
@@ -32,7 +32,7 @@ type saved struct {
 	// IcingaLogNewest and IcingaLogSeen are Icinga 2's log's.
 	IcingaLogNewest int64    `json:"icinga_log_newest,omitempty"`
 	IcingaLogSeen   []uint64 `json:"icinga_log_seen,omitempty"`
-	Comm            string `json:"comm,omitempty"`
+	Comm            string   `json:"comm,omitempty"`
 	// OOMKills is the kernel's count of OOM kills when OOMCounted, in
 	// the boot BootID names.
 	OOMKills   uint64 `json:"oom_kills,omitempty"`
