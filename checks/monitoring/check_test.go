@@ -303,3 +303,50 @@ func TestIcingaAPIBadURL(t *testing.T) {
 		}
 	}
 }
+
+// With the API on loopback, the process at the pid it gives is measured
+// only when it is Icinga 2's: a tunnel to another host gives a pid that
+// here is another program's (pid 1, init).
+func TestIcingaAPIProcess(t *testing.T) {
+	tests := []struct {
+		name   string
+		pid    int
+		procfs string
+		want   []string
+		not    []string
+	}{
+		{"icinga2 here", 77, fixture("icinga/proc"), []string{"[OK] engine memory 80.0 MiB", "engine_rss=83886080B;;;0"}, []string{"not on this host"}},
+		{"another program at the pid", 1, fixture("icinga/proc"),
+			[]string{`the engine's process is not on this host (the API reached through a tunnel?): the API's pid 1 is "systemd" here, not icinga2; its memory is not known`,
+				"engine_rss=U engine_rss_growth=U"},
+			[]string{"engine memory", "12582912"}},
+		{"no process at the pid", 78, fixture("icinga/proc"), []string{"the API's pid 78 is not a process here (no process 78)", "engine_rss=U"}, []string{"engine memory"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/v1/status/IcingaApplication", func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(w, `{"results":[{"status":{"icingaapplication":{"app":{"version":"r2.13.6-1","pid":%d,`+
+					`"program_start":1699990000,"enable_notifications":true,"enable_host_checks":true,"enable_service_checks":true}}}}]}`, tc.pid)
+			})
+			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"results":[]}`) })
+			srv := httptest.NewTLSServer(mux)
+			defer srv.Close()
+			t.Setenv("HS_TEST_PW", "x")
+			code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", tc.procfs)
+			if code != 0 {
+				t.Errorf("exit %d, want 0:\n%s", code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}

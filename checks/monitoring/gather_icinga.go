@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,10 @@ type icingaObs struct {
 	Proc     *engineProc // the daemon's process, when the API is on this host
 	Log      notifLog    // its main log, for failed notification commands
 }
+
+// icingaComm is the name of Icinga 2's processes (comm), the daemon's
+// and its umbrella's alike.
+const icingaComm = "icinga2"
 
 // defaultIcingaLog is Debian's icinga2.log, read by default when the API
 // is on this host.
@@ -127,6 +132,12 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		done := env.Begin("reading the engine's process in " + o.Procfs)
 		p := readProc(ctx, env, o, nagiosstatus.Program{PID: int(ic.App.PID), Start: int64(ic.App.ProgramStart)})
 		done()
+		if p.Found && p.Comm != icingaComm {
+			// Loopback is not this host when it is a tunnel to another:
+			// the pid is then some process of ours (pid 1, init).
+			p = engineProc{PID: p.PID, Comm: p.Comm, Foreign: true,
+				Gone: "pid " + strconv.Itoa(p.PID) + " is " + strconv.Quote(p.Comm) + " here, not " + icingaComm}
+		}
 		ic.Proc = &p
 	}
 	attrs := url.Values{"attrs": {"__name", "check_interval", "last_check", "enable_active_checks", "state", "state_type",

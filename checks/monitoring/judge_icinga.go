@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -101,14 +102,27 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 		oks = append(oks, t)
 	}
 	if p := ic.Proc; p != nil && obs.Nagios == nil {
-		switch {
-		case p.Err != nil:
-			res.Note("the engine's memory is not known: " + p.Err.Error())
-		case !p.Alive():
-			res.Note("the engine's memory is not known: the API's pid " + strconv.Itoa(p.PID) + " is not a process here (" + p.Gone + ")")
-		default:
-			judgeMemory(o, obs, *p, res)
-		}
+		judgeIcingaMemory(o, obs, *p, res)
 	}
 	return oks
+}
+
+// judgeIcingaMemory measures the process at the API's pid when it is
+// Icinga 2's; when it is not, or not there, RSS is U in perfdata, which
+// keeps the graph's series.
+func judgeIcingaMemory(o *Options, obs observations, p engineProc, res *plugin.Result) {
+	switch {
+	case p.Alive():
+		judgeMemory(o, obs, p, res)
+		return
+	case p.Err != nil:
+		res.Note("the engine's memory is not known: " + p.Err.Error())
+	case p.Foreign:
+		res.Note("the engine's process is not on this host (the API reached through a tunnel?): the API's " + p.Gone + "; its memory is not known")
+	case p.Found:
+		res.Note("the engine's memory is not known: its process (the API's pid " + strconv.Itoa(p.PID) + ") is dead (a zombie)")
+	default:
+		res.Note("the engine's memory is not known: the API's pid " + strconv.Itoa(p.PID) + " is not a process here (" + p.Gone + ")")
+	}
+	res.AddPerf(plugin.NewPerf("engine_rss", math.NaN(), "B"), plugin.NewPerf("engine_rss_growth", math.NaN(), "B"))
 }
