@@ -67,6 +67,13 @@ func TestNagiosFiles(t *testing.T) {
 		{"OOM-killed", []string{"--nagios-status", fixture("status.dat"), "--procfs", fixture("dead/proc"), "--kmsg", fixture("dead/kmsg")}, 2,
 			[]string{"MONITORING CRITICAL - the engine (pid 1 in " + fixture("status.dat") + ") is not running: no process 1; " +
 				"killed by the OOM killer: nagios4 (pid 1) in /system.slice/nagios4.service"}},
+		// Nonsense intervals in status.dat make no check late.
+		{"nonsense intervals", []string{"-v", "--nagios-status", fixture("bad-interval.dat")}, 0,
+			[]string{"MONITORING OK - nagios4 4.4.6 (pid 1) running, status file 5s old, 1 active checks on time |",
+				"5 active checks not judged for lateness: check_interval not a number, infinite, negative or over a year\n",
+				"bad interval: localhost/HTTP: check_interval=+Inf (infinite)", "bad interval: localhost/nan: check_interval=(not a number) (not a number)",
+				"bad interval: localhost/huge: check_interval=1e+300 (over a year)", "bad interval: localhost/negative: check_interval=-5 (negative)",
+				"bad interval: localhost/garbage: check_interval=(not a number) (not a number)"}},
 		{"a config that is no config", []string{"--nagios-config", fixture("garbage.dat")}, 3,
 			[]string{"malformed main configuration: line 1"}},
 	}

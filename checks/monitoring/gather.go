@@ -87,17 +87,17 @@ type oomCount struct {
 
 // engineProc is the engine's process as /proc shows it.
 type engineProc struct {
-	PID   int
-	Found bool   // the pid is the engine's process
-	Gone  string // why not, when not Found
-	// Foreign says the pid is a process of another program: the engine
-	// that gave it runs elsewhere (an API on loopback through a tunnel).
-	Foreign bool
-	State   byte // R S D T t Z ...
+	PID     int
+	Found   bool   // the pid is the engine's process
+	Gone    string // why not, when not Found
+	State   byte   // R S D T t Z ...
 	Comm    string
 	Started int64 // Unix seconds
 	RSS     int64 // bytes
 	Err     error // /proc could not be read (UNKNOWN)
+	// Foreign says the pid is a process of another program: the engine
+	// that gave it runs elsewhere (an API on loopback through a tunnel).
+	Foreign bool
 }
 
 // Alive reports whether the engine's process exists and is not a zombie.

@@ -62,15 +62,20 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 	}
 	start := time.Unix(int64(app.ProgramStart), 0)
 	var lates []late
+	var bad []string
 	total := 0
 	var oldest time.Duration
 	for _, list := range [][]icingaCheckable{ic.Hosts, ic.Services} {
 		for _, c := range list {
-			if !c.Active || c.Interval <= 0 {
+			if !c.Active || c.Interval == 0 {
+				continue
+			}
+			if why := badInterval(c.Interval); why != "" {
+				bad = append(bad, c.Name+": check_interval="+intervalText(c.Interval)+" ("+why+")")
 				continue
 			}
 			total++
-			limit := time.Duration(float64(o.StaleFactor)*c.Interval*float64(time.Second)) + icingaSlack
+			limit := lateAfter(float64(o.StaleFactor), c.Interval, icingaSlack)
 			if c.Last <= 0 {
 				if since := obs.Now.Sub(start); since > limit {
 					lates = append(lates, late{c.Name, since, true})
@@ -85,6 +90,7 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 			}
 		}
 	}
+	addBadIntervals(res, bad, obs.Verbose, prefix)
 	if t := addFreshness(o, res, lates, total, oldest, prefix); t != "" {
 		oks = append(oks, t)
 	}

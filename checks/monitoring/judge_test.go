@@ -2,6 +2,7 @@ package monitoring
 
 import (
 	"errors"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -215,6 +216,27 @@ func TestJudgeNagios(t *testing.T) {
 		{"fresh, lock file left behind", nil, func(n *nagiosObs) {
 			n.Lock = locked(engineProc{PID: 5000, Gone: "no process 5000"})
 		}, nil, plugin.OK, []string{"names pid 5000, not status.dat's 4242: no process 5000 (a lock file left behind)"}},
+		// Nonsense intervals make no check late: they are counted, and
+		// named with -v; the others are judged as ever.
+		{"bad intervals", nil, func(n *nagiosObs) {
+			for _, v := range []float64{math.Inf(1), math.NaN(), 1e300, -5, 60 * 24 * 367} {
+				n.Status.Services = append(n.Status.Services, svc("odd", v, 10*time.Minute))
+			}
+		}, nil, plugin.OK, []string{"3 active checks on time", "5 active checks not judged for lateness: check_interval not a number, infinite, negative or over a year (-v names them)"}},
+		{"bad intervals, -v", []string{"-v"}, func(n *nagiosObs) {
+			n.Status.Services = append(n.Status.Services, svc("inf", math.Inf(1), 0), svc("nan", math.NaN(), 0), svc("neg", -5, 0))
+		}, nil, plugin.OK, []string{"3 active checks not judged", "bad interval: web1/inf: check_interval=+Inf (infinite)",
+			"bad interval: web1/nan: check_interval=(not a number) (not a number)", "bad interval: web1/neg: check_interval=-5 (negative)"}},
+		{"bad interval beside a late check", nil, func(n *nagiosObs) {
+			n.Status.Services = append(n.Status.Services, svc("inf", math.Inf(1), 0), svc("late", 1, time.Hour))
+		}, nil, plugin.CRITICAL, []string{"1 of 4 active checks (25.0%) late by over 3x their interval, oldest web1/late", "1 active check not judged"}},
+		// A year is an interval; a huge --stale-factor overflows nothing.
+		{"a yearly check", nil, func(n *nagiosObs) {
+			n.Status.Services = append(n.Status.Services, svc("yearly", 60*24*365, 24*time.Hour))
+		}, nil, plugin.OK, []string{"4 active checks on time"}},
+		{"huge stale factor", []string{"--stale-factor", "1e300"}, func(n *nagiosObs) {
+			n.Status.Services = append(n.Status.Services, svc("late", 1, time.Hour))
+		}, nil, plugin.OK, []string{"4 active checks on time", "status file 3s old"}},
 		{"lock file not read", []string{"-v"}, func(n *nagiosObs) {
 			n.Lock = lockObs{Path: lockPath, Note: "lock file not read: /run/nagios4/nagios4.pid: malformed lock file: \"x\" is no pid"}
 		}, nil, plugin.OK, []string{"lock file not read"}},
@@ -241,6 +263,27 @@ func TestJudgeNagios(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Icinga 2's intervals are judged as Nagios': nonsense is not late.
+func TestJudgeIcingaIntervals(t *testing.T) {
+	check := func(name string, interval float64, ago time.Duration) icingaCheckable {
+		return icingaCheckable{Name: name, Interval: interval, Last: float64(now.Add(-ago).Unix()), Active: true}
+	}
+	ic := &icingaObs{URL: "https://127.0.0.1:5665", App: icingaApp{PID: 77, ProgramStart: float64(now.Add(-time.Hour).Unix()),
+		Notifications: true, HostChecks: true, ServiceChecks: true},
+		Hosts: []icingaCheckable{check("web1", 60, 30*time.Second)},
+		Services: []icingaCheckable{check("web1!huge", 1e300, time.Hour), check("web1!negative", -60, time.Hour),
+			check("web1!late", 60, time.Hour)}}
+	res := judge(options(t), observations{Now: now, Icinga: ic, Verbose: 1})
+	out := plugin.Render(Plugin.Service, res, 0)
+	for _, w := range []string{"MONITORING CRITICAL - 1 of 2 active checks (50.0%) late by over 3x their interval, oldest web1!late",
+		"2 active checks not judged for lateness", "bad interval: web1!huge: check_interval=1e+300 (over a year)",
+		"bad interval: web1!negative: check_interval=-60 (negative)"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
 	}
 }
 

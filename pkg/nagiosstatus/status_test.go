@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -90,6 +91,28 @@ func TestParse(t *testing.T) {
 	}
 	if got := st.Services[0].Name(); got != "localhost/Disk / root" {
 		t.Errorf("Name = %q", got)
+	}
+}
+
+// check_interval is taken as written, a value that is no number as NaN:
+// the caller judges what is an interval.
+func TestParseInterval(t *testing.T) {
+	head := "info {\n\tcreated=1\n\t}\nprogramstatus {\n\tnagios_pid=1\n\t}\nservicestatus {\n\thost_name=h\n\tcheck_interval="
+	for _, tc := range []struct {
+		value string
+		want  float64
+	}{
+		{"5.000000", 5}, {"0", 0}, {"inf", math.Inf(1)}, {"-Inf", math.Inf(-1)}, {"1e300", 1e300}, {"-5", -5},
+		{"1e400", math.Inf(1)}, {"nan", math.NaN()}, {"abc", math.NaN()}, {"", math.NaN()},
+	} {
+		st, err := Parse(strings.NewReader(head+tc.value+"\n\t}\n"), 0)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.value, err)
+		}
+		got := st.Services[0].Interval
+		if got != tc.want && !(math.IsNaN(got) && math.IsNaN(tc.want)) {
+			t.Errorf("check_interval=%s: got %v, want %v", tc.value, got, tc.want)
+		}
 	}
 }
 
