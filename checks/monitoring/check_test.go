@@ -131,6 +131,8 @@ func TestNagiosLogRuns(t *testing.T) {
 				"log/nagios.log was rotated since the last run: what the engine logged from 2023-11-14 22:15:00Z to 2023-11-14 22:15:02Z is in the rotated file, not read"}},
 			[][]string{nil, {"notify-A"}}},
 		{"not rotated", []string{"first.log", "same-second.log"}, [][]string{{"notify-A"}, {"notify-B"}}, [][]string{nil, {"rotated"}}},
+		// A log empty at the first run has no line to resume from.
+		{"empty at first", []string{"empty.log", "first.log"}, [][]string{{"0 notifications sent"}, {"notify-A"}}, [][]string{nil, {"rotated"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

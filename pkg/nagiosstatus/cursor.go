@@ -46,7 +46,7 @@ type Tracker struct {
 
 // NewTracker starts a read at since.
 func NewTracker(since Cursor) *Tracker {
-	t := &Tracker{since: since, next: Cursor{Time: since.Time}}
+	t := &Tracker{since: since}
 	if len(since.Seen) > 0 {
 		t.left = make(map[uint64]int, len(since.Seen))
 		for _, h := range since.Seen {
@@ -91,5 +91,6 @@ func (t *Tracker) News(ts int64, line []byte) bool {
 	return true
 }
 
-// Done returns the oldest stamp read (0 for none) and the next cursor.
+// Done returns the oldest stamp read and the next cursor, at the newest
+// line read: both zero when no line was (the caller keeps since).
 func (t *Tracker) Done() (first int64, next Cursor) { return t.first, t.next }

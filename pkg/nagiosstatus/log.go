@@ -21,7 +21,7 @@ type Log struct {
 	LastSent int64 // when the newest was sent, 0 for none
 	Failures []Failure
 	First    int64  // the oldest stamp read, 0 for none
-	Next     Cursor // where the next read starts; Next.Time is the newest stamp read
+	Next     Cursor // where the next read starts; Next.Time is the newest stamp read, 0 for none
 }
 
 // notification is one "SERVICE NOTIFICATION:" or "HOST NOTIFICATION:"
