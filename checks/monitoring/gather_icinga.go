@@ -76,9 +76,33 @@ type icingaCheckable struct {
 // object is the checkable as Nagios' status.dat would show it, for the
 // judgements both engines share.
 func (c icingaCheckable) object() nagiosstatus.Object {
-	return nagiosstatus.Object{Host: c.Name, Interval: c.Interval, LastCheck: int64(c.Last), Checked: c.Last > 0, Active: c.Active,
-		Scheduled: true, State: int(c.State), Hard: c.StateType == 1, LastHardChange: int64(c.HardChange),
-		LastNotification: int64(c.LastNotification), Notify: c.Notify, Acked: c.Ack > 0, Downtime: c.Downtime > 0}
+	return nagiosstatus.Object{Host: c.Name, Interval: c.Interval, LastCheck: unixSeconds(c.Last), Checked: c.Last > 0, Active: c.Active,
+		Scheduled: true, State: int(c.State), Hard: c.StateType == 1, LastHardChange: unixSeconds(c.HardChange),
+		LastNotification: unixSeconds(c.LastNotification), Notify: c.Notify, Acked: c.Ack > 0, Downtime: c.Downtime > 0}
+}
+
+// maxUnix bounds the times the API gives (about the year 36800): a float
+// beyond int64 converts to anything, 1e300 to a time before the epoch.
+const maxUnix = 1 << 40
+
+// unixSeconds is a time the API gives, in Unix seconds, within 0 and
+// maxUnix (NaN is 0).
+func unixSeconds(f float64) int64 {
+	if !(f > 0) {
+		return 0
+	}
+	return int64(min(f, maxUnix))
+}
+
+// floatTime is a time the API gives, to the nanosecond, bounded as
+// unixSeconds.
+func floatTime(f float64) time.Time {
+	s := unixSeconds(f)
+	frac := 0.0
+	if s < maxUnix {
+		frac = f - float64(s)
+	}
+	return time.Unix(s, int64(frac*1e9))
 }
 
 // apiBody bounds what one API answer may take: 10,000 services with the

@@ -40,7 +40,7 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 	}
 	text += " (pid " + strconv.Itoa(int(app.PID)) + ") answers at " + ic.URL
 	if app.ProgramStart > 0 {
-		text += ", up " + human.Duration(obs.Now.Sub(time.Unix(int64(app.ProgramStart), 0)))
+		text += ", up " + human.Duration(obs.Now.Sub(floatTime(app.ProgramStart)))
 	}
 	res.Add(plugin.OK, text)
 	oks = append(oks, text)
@@ -60,7 +60,7 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 		}
 		res.Add(plugin.CRITICAL, text)
 	}
-	start := time.Unix(int64(app.ProgramStart), 0)
+	start := floatTime(app.ProgramStart)
 	var lates []late
 	var bad []string
 	total := 0
@@ -83,7 +83,7 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 				}
 				continue
 			}
-			age := obs.Now.Sub(time.Unix(0, int64(c.Last*1e9)))
+			age := obs.Now.Sub(floatTime(c.Last))
 			oldest = max(oldest, age)
 			if age > limit {
 				lates = append(lates, late{c.Name, age, false})

@@ -275,10 +275,10 @@ func TestJudgeIcingaIntervals(t *testing.T) {
 		Notifications: true, HostChecks: true, ServiceChecks: true},
 		Hosts: []icingaCheckable{check("web1", 60, 30*time.Second)},
 		Services: []icingaCheckable{check("web1!huge", 1e300, time.Hour), check("web1!negative", -60, time.Hour),
-			check("web1!late", 60, time.Hour)}}
+			check("web1!late", 60, time.Hour), {Name: "web1!future", Interval: 60, Last: 1e300, Active: true}}}
 	res := judge(options(t), observations{Now: now, Icinga: ic, Verbose: 1})
 	out := plugin.Render(Plugin.Service, res, 0)
-	for _, w := range []string{"MONITORING CRITICAL - 1 of 2 active checks (50.0%) late by over 3x their interval, oldest web1!late",
+	for _, w := range []string{"MONITORING CRITICAL - 1 of 3 active checks (33.3%) late by over 3x their interval, oldest web1!late",
 		"2 active checks not judged for lateness", "bad interval: web1!huge: check_interval=1e+300 (over a year)",
 		"bad interval: web1!negative: check_interval=-60 (negative)"} {
 		if !strings.Contains(out, w) {
