@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,13 @@ func TestNagiosFiles(t *testing.T) {
 		{"OOM-killed", []string{"--nagios-status", fixture("status.dat"), "--procfs", fixture("dead/proc"), "--kmsg", fixture("dead/kmsg")}, 2,
 			[]string{"MONITORING CRITICAL - the engine (pid 1 in " + fixture("status.dat") + ") is not running: no process 1; " +
 				"killed by the OOM killer: nagios4 (pid 1) in /system.slice/nagios4.service"}},
+		// Nonsense intervals in status.dat make no check late.
+		{"nonsense intervals", []string{"-v", "--nagios-status", fixture("bad-interval.dat")}, 0,
+			[]string{"MONITORING OK - nagios4 4.4.6 (pid 1) running, status file 5s old, 1 active checks on time |",
+				"5 active checks not judged for lateness: check_interval not a number, infinite, negative or over a year\n",
+				"bad interval: localhost/HTTP: check_interval=+Inf (infinite)", "bad interval: localhost/nan: check_interval=(not a number) (not a number)",
+				"bad interval: localhost/huge: check_interval=1e+300 (over a year)", "bad interval: localhost/negative: check_interval=-5 (negative)",
+				"bad interval: localhost/garbage: check_interval=(not a number) (not a number)"}},
 		{"a config that is no config", []string{"--nagios-config", fixture("garbage.dat")}, 3,
 			[]string{"malformed main configuration: line 1"}},
 	}
@@ -103,6 +111,55 @@ func TestNagiosState(t *testing.T) {
 	}
 }
 
+// The log between runs, from fixtures copied in turn to the one path
+// --nagios-log names: each failure is news once, also when logged in the
+// second the last run's read ended on, and a rotated log is said to be.
+func TestNagiosLogRuns(t *testing.T) {
+	tests := []struct {
+		name string
+		logs []string   // testdata/monitoring/log/*, one a run
+		want [][]string // in each run's output
+		not  [][]string // not in it
+	}{
+		{"appended in the same second", []string{"first.log", "same-second.log", "same-second.log"},
+			[][]string{{"MONITORING WARNING - 1 notification command failed: notify-A |"},
+				{"MONITORING WARNING - 1 notification command failed: notify-B |"},
+				{"0 notifications sent, none failed"}},
+			[][]string{nil, {"notify-A"}, {"notify-"}}},
+		{"rotated", []string{"first.log", "rotated.log"},
+			[][]string{{"notify-A"}, {"MONITORING WARNING - 1 notification command failed: notify-B |",
+				"log/nagios.log was rotated since the last run: what the engine logged from 2023-11-14 22:15:00Z to 2023-11-14 22:15:02Z is in the rotated file, not read"}},
+			[][]string{nil, {"notify-A"}}},
+		{"not rotated", []string{"first.log", "same-second.log"}, [][]string{{"notify-A"}, {"notify-B"}}, [][]string{nil, {"rotated"}}},
+		// A log empty at the first run has no line to resume from.
+		{"empty at first", []string{"empty.log", "first.log"}, [][]string{{"0 notifications sent"}, {"notify-A"}}, [][]string{nil, {"rotated"}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			log := filepath.Join(dir, "log", "nagios.log")
+			must(t, os.Mkdir(filepath.Dir(log), 0o755))
+			args := []string{"--nagios-status", fixture("status.dat"), "--nagios-log", log, "--procfs", fixture("proc"), "--state-file", filepath.Join(dir, "state")}
+			for i, name := range tc.logs {
+				data, err := os.ReadFile(fixture("log/" + name))
+				must(t, err)
+				must(t, os.WriteFile(log, data, 0o644))
+				_, out := run(t, args...)
+				for _, w := range tc.want[i] {
+					if !strings.Contains(out, w) {
+						t.Errorf("run %d (%s): output lacks %q:\n%s", i+1, name, w, out)
+					}
+				}
+				for _, w := range tc.not[i] {
+					if strings.Contains(out, w) {
+						t.Errorf("run %d (%s): output has %q:\n%s", i+1, name, w, out)
+					}
+				}
+			}
+		})
+	}
+}
+
 // The Icinga 2 API, served by a fake: OK, refused, down; the password
 // never shows.
 func TestIcingaAPI(t *testing.T) {
@@ -131,9 +188,15 @@ func TestIcingaAPI(t *testing.T) {
 		io.WriteString(w, `{"results":[{"status":{"api":{"not_conn_endpoints":["agent7"],"zones":{"master":{"connected":true,"endpoints":["master"]},`+
 			`"agents":{"connected":false,"endpoints":["agent7"]},"global-templates":{"connected":false,"endpoints":[]}}}}}]}`)
 	})
+	// The same API behind a reverse proxy's prefix.
+	mux.Handle("/icinga/", http.StripPrefix("/icinga", mux))
 	srv := httptest.NewTLSServer(mux)
 	defer srv.Close()
 	t.Setenv("HS_TEST_PW", pw)
+	if code, out := run(t, "--icinga-api", srv.URL+"/icinga/", "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc")); code != 2 ||
+		!strings.Contains(out, "answers at "+srv.URL+"/icinga") || !strings.Contains(out, "endpoint not connected: agent7") {
+		t.Errorf("behind a prefix: exit %d, want 2 as without:\n%s", code, out)
+	}
 	code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc"))
 	for _, w := range []string{"MONITORING CRITICAL - 2 CRITICAL, 1 WARNING: 1 endpoint not connected: agent7 (1 zone cut off: agents) / 1 of 3 active checks (33.3%) late by over 3x their interval, oldest web1!http last checked 18m25s ago",
 		"[WARNING] 1 problem older than 1h with no notification sent, oldest web1!http for 2h48m",
@@ -234,6 +297,64 @@ func TestNagiosLockFile(t *testing.T) {
 			code, out := run(t, "-v", "--nagios-config", config(tc.lock), "--procfs", fixture("lock/proc"), "--no-state-file")
 			if code != tc.code || !strings.Contains(out, tc.want) {
 				t.Errorf("exit %d, want %d and %q:\n%s", code, tc.code, tc.want, out)
+			}
+		})
+	}
+}
+
+// A bad --icinga-api is UNKNOWN naming the option, before any dial.
+func TestIcingaAPIBadURL(t *testing.T) {
+	t.Setenv("HS_TEST_PW", "x")
+	for _, api := range []string{"https://127.0.0.1:99999", "https://127.0.0.1:0", "https://127.0.0.1:1/?x=1", "https://127.0.0.1:1/#frag"} {
+		code, out := run(t, "--icinga-api", api, "--api-password-env", "HS_TEST_PW", "--no-state-file")
+		if want := "MONITORING UNKNOWN - invalid --icinga-api " + strconv.Quote(api) + ": "; code != 3 || !strings.HasPrefix(out, want) {
+			t.Errorf("%s: exit %d, want 3 and %q:\n%s", api, code, want, out)
+		}
+	}
+}
+
+// With the API on loopback, the process at the pid it gives is measured
+// only when it is Icinga 2's: a tunnel to another host gives a pid that
+// here is another program's (pid 1, init).
+func TestIcingaAPIProcess(t *testing.T) {
+	tests := []struct {
+		name   string
+		pid    int
+		procfs string
+		want   []string
+		not    []string
+	}{
+		{"icinga2 here", 77, fixture("icinga/proc"), []string{"[OK] engine memory 80.0 MiB", "engine_rss=83886080B;;;0"}, []string{"not on this host"}},
+		{"another program at the pid", 1, fixture("icinga/proc"),
+			[]string{`the engine's process is not on this host (the API reached through a tunnel?): the API's pid 1 is "systemd" here, not icinga2; its memory is not known`,
+				"engine_rss=U engine_rss_growth=U"},
+			[]string{"engine memory", "12582912"}},
+		{"no process at the pid", 78, fixture("icinga/proc"), []string{"the API's pid 78 is not a process here (no process 78)", "engine_rss=U"}, []string{"engine memory"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mux := http.NewServeMux()
+			mux.HandleFunc("/v1/status/IcingaApplication", func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(w, `{"results":[{"status":{"icingaapplication":{"app":{"version":"r2.13.6-1","pid":%d,`+
+					`"program_start":1699990000,"enable_notifications":true,"enable_host_checks":true,"enable_service_checks":true}}}}]}`, tc.pid)
+			})
+			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"results":[]}`) })
+			srv := httptest.NewTLSServer(mux)
+			defer srv.Close()
+			t.Setenv("HS_TEST_PW", "x")
+			code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", tc.procfs)
+			if code != 0 {
+				t.Errorf("exit %d, want 0:\n%s", code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(out, w) {
+					t.Errorf("output has %q:\n%s", w, out)
+				}
 			}
 		})
 	}

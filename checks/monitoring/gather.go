@@ -48,14 +48,6 @@ type nagiosObs struct {
 	Restarted     *saved // the process of the last run, when another one runs now
 }
 
-// LogNewest is the newest log timestamp read, 0 when none.
-func (n *nagiosObs) LogNewest() int64 {
-	if n.Log.Log == nil {
-		return 0
-	}
-	return n.Log.Log.Newest
-}
-
 // notifLog is what an engine's log says of notifications.
 type notifLog struct {
 	Path string // "" when there is no log to read
@@ -64,6 +56,9 @@ type notifLog struct {
 	Err  error // the log could not be read (UNKNOWN)
 	// Missing says why a log named by default is not there (a note).
 	Missing string
+	// Rotated says the log starts after the last run's read ended: what
+	// was logged in between is in the rotated file (a note).
+	Rotated string
 }
 
 // lockObs is the engine's lock file (lock_file in the configuration):
@@ -100,6 +95,9 @@ type engineProc struct {
 	Started int64 // Unix seconds
 	RSS     int64 // bytes
 	Err     error // /proc could not be read (UNKNOWN)
+	// Foreign says the pid is a process of another program: the engine
+	// that gave it runs elsewhere (an API on loopback through a tunnel).
+	Foreign bool
 }
 
 // Alive reports whether the engine's process exists and is not a zombie.
@@ -306,11 +304,11 @@ func readLog(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, pre
 	if n.Log.Path == "" {
 		n.Log.Path = n.Config.LogFile
 	}
-	since := env.Now().Add(-firstRunLookBack).Unix()
-	if prev != nil && prev.LogNewest > 0 {
-		since = prev.LogNewest
+	since, resumed := logSince(env.Now(), 0, nil)
+	if prev != nil {
+		since, resumed = logSince(env.Now(), prev.LogNewest, prev.LogSeen)
 	}
-	n.Log = readNotifLog(ctx, env, n.Log.Path, "Nagios", func(data []byte) nagiosstatus.Log { return nagiosstatus.ParseLog(data, since) })
+	n.Log = readNotifLog(ctx, env, n.Log.Path, "Nagios", since, resumed, nagiosstatus.ParseLog)
 	if o.NagiosLog == "" && errors.Is(n.Log.Err, fs.ErrNotExist) {
 		// The configuration's log_file not there yet: the engine never
 		// ran here, which the status file already tells.
@@ -318,9 +316,10 @@ func readLog(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, pre
 	}
 }
 
-// readNotifLog reads the end of the log at path with parse; "" reads
-// nothing.
-func readNotifLog(ctx context.Context, env *plugin.Env, path, engine string, parse func([]byte) nagiosstatus.Log) notifLog {
+// readNotifLog reads the end of the log at path with parse from since
+// (the last run's cursor when resumed); "" reads nothing.
+func readNotifLog(ctx context.Context, env *plugin.Env, path, engine string, since nagiosstatus.Cursor, resumed bool,
+	parse func([]byte, nagiosstatus.Cursor) nagiosstatus.Log) notifLog {
 	nl := notifLog{Path: path}
 	if path == "" {
 		return nl
@@ -332,13 +331,19 @@ func readNotifLog(ctx context.Context, env *plugin.Env, path, engine string, par
 		nl.Err = err
 		return nl
 	}
-	l := parse(data)
-	if l.Newest == 0 && len(bytes.TrimSpace(data)) > 0 {
+	l := parse(data, since)
+	if l.First == 0 && len(bytes.TrimSpace(nagiosstatus.Complete(data))) > 0 {
 		// Text, but not one "[timestamp] message" line: not the engine's log.
 		nl.Err = fmt.Errorf("%s: no line of it reads as a%s %s log line (\"[timestamp] message\")", path, article(engine), engine)
 		return nl
 	}
 	nl.Log, nl.Cut = &l, cut
+	if resumed && !cut && l.First > since.Time {
+		// The whole file was read and begins after the line the last
+		// run read last: it is a new file.
+		nl.Rotated = path + " was rotated since the last run: what the engine logged from " + stampText(since.Time) +
+			" to " + stampText(l.First) + " is in the rotated file, not read"
+	}
 	return nl
 }
 

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,10 @@ type icingaObs struct {
 	Proc     *engineProc // the daemon's process, when the API is on this host
 	Log      notifLog    // its main log, for failed notification commands
 }
+
+// icingaComm is the name of Icinga 2's processes (comm), the daemon's
+// and its umbrella's alike.
+const icingaComm = "icinga2"
 
 // defaultIcingaLog is Debian's icinga2.log, read by default when the API
 // is on this host.
@@ -71,9 +76,33 @@ type icingaCheckable struct {
 // object is the checkable as Nagios' status.dat would show it, for the
 // judgements both engines share.
 func (c icingaCheckable) object() nagiosstatus.Object {
-	return nagiosstatus.Object{Host: c.Name, Interval: c.Interval, LastCheck: int64(c.Last), Checked: c.Last > 0, Active: c.Active,
-		Scheduled: true, State: int(c.State), Hard: c.StateType == 1, LastHardChange: int64(c.HardChange),
-		LastNotification: int64(c.LastNotification), Notify: c.Notify, Acked: c.Ack > 0, Downtime: c.Downtime > 0}
+	return nagiosstatus.Object{Host: c.Name, Interval: c.Interval, LastCheck: unixSeconds(c.Last), Checked: c.Last > 0, Active: c.Active,
+		Scheduled: true, State: int(c.State), Hard: c.StateType == 1, LastHardChange: unixSeconds(c.HardChange),
+		LastNotification: unixSeconds(c.LastNotification), Notify: c.Notify, Acked: c.Ack > 0, Downtime: c.Downtime > 0}
+}
+
+// maxUnix bounds the times the API gives (about the year 36800): a float
+// beyond int64 converts to anything, 1e300 to a time before the epoch.
+const maxUnix = 1 << 40
+
+// unixSeconds is a time the API gives, in Unix seconds, within 0 and
+// maxUnix (NaN is 0).
+func unixSeconds(f float64) int64 {
+	if !(f > 0) {
+		return 0
+	}
+	return int64(min(f, maxUnix))
+}
+
+// floatTime is a time the API gives, to the nanosecond, bounded as
+// unixSeconds.
+func floatTime(f float64) time.Time {
+	s := unixSeconds(f)
+	frac := 0.0
+	if s < maxUnix {
+		frac = f - float64(s)
+	}
+	return time.Unix(s, int64(frac*1e9))
 }
 
 // apiBody bounds what one API answer may take: 10,000 services with the
@@ -81,6 +110,10 @@ func (c icingaCheckable) object() nagiosstatus.Object {
 const apiBody = 32 << 20
 
 func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved) (*icingaObs, error) {
+	base, err := apiBase(o.IcingaAPI)
+	if err != nil {
+		return nil, err
+	}
 	ic := &icingaObs{URL: strings.TrimSuffix(o.IcingaAPI, "/")}
 	readIcingaLog(ctx, env, o, ic, prev)
 	password, err := apiPassword(ctx, env, o)
@@ -93,10 +126,11 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 	}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	get := func(path string, v any) error {
-		done := env.Begin("asking the Icinga 2 API for " + ic.URL + path)
+	get := func(path string, query url.Values, v any) error {
+		u := apiURL(base, path, query)
+		done := env.Begin("asking the Icinga 2 API for " + u)
 		defer done()
-		return apiGet(ctx, client, ic.URL+path, o.APIUser, password, v)
+		return apiGet(ctx, client, u, o.APIUser, password, v)
 	}
 	var status struct {
 		Results []struct {
@@ -107,12 +141,12 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 			} `json:"status"`
 		} `json:"results"`
 	}
-	if err := get("/v1/status/IcingaApplication", &status); err != nil {
+	if err := get("v1/status/IcingaApplication", nil, &status); err != nil {
 		sortAPIError(ic, err)
 		return ic, nil
 	}
 	if len(status.Results) == 0 {
-		ic.Refused = errors.New(ic.URL + "/v1/status/IcingaApplication: no result")
+		ic.Refused = errors.New(apiURL(base, "v1/status/IcingaApplication", nil) + ": no result")
 		return ic, nil
 	}
 	ic.App = status.Results[0].Status.App.App
@@ -122,20 +156,26 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		done := env.Begin("reading the engine's process in " + o.Procfs)
 		p := readProc(ctx, env, o, nagiosstatus.Program{PID: int(ic.App.PID), Start: int64(ic.App.ProgramStart)})
 		done()
+		if p.Found && p.Comm != icingaComm {
+			// Loopback is not this host when it is a tunnel to another:
+			// the pid is then some process of ours (pid 1, init).
+			p = engineProc{PID: p.PID, Comm: p.Comm, Foreign: true,
+				Gone: "pid " + strconv.Itoa(p.PID) + " is " + strconv.Quote(p.Comm) + " here, not " + icingaComm}
+		}
 		ic.Proc = &p
 	}
-	attrs := "?attrs=__name&attrs=check_interval&attrs=last_check&attrs=enable_active_checks&attrs=state&attrs=state_type" +
-		"&attrs=last_hard_state_change&attrs=acknowledgement&attrs=downtime_depth&attrs=enable_notifications"
+	attrs := url.Values{"attrs": {"__name", "check_interval", "last_check", "enable_active_checks", "state", "state_type",
+		"last_hard_state_change", "acknowledgement", "downtime_depth", "enable_notifications"}}
 	for _, kind := range []struct {
 		path string
 		list *[]icingaCheckable
-	}{{"/v1/objects/hosts", &ic.Hosts}, {"/v1/objects/services", &ic.Services}} {
+	}{{"v1/objects/hosts", &ic.Hosts}, {"v1/objects/services", &ic.Services}} {
 		var objs struct {
 			Results []struct {
 				Attrs icingaCheckable `json:"attrs"`
 			} `json:"results"`
 		}
-		if err := get(kind.path+attrs, &objs); err != nil {
+		if err := get(kind.path, attrs, &objs); err != nil {
 			sortAPIError(ic, err)
 			return ic, nil
 		}
@@ -152,7 +192,7 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 			} `json:"attrs"`
 		} `json:"results"`
 	}
-	if err := get("/v1/objects/notifications?attrs=host_name&attrs=service_name&attrs=last_notification", &notifs); err != nil {
+	if err := get("v1/objects/notifications", url.Values{"attrs": {"host_name", "service_name", "last_notification"}}, &notifs); err != nil {
 		sortAPIError(ic, err)
 		return ic, nil
 	}
@@ -182,7 +222,7 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 			} `json:"status"`
 		} `json:"results"`
 	}
-	if err := get("/v1/status/ApiListener", &listener); err != nil {
+	if err := get("v1/status/ApiListener", nil, &listener); err != nil {
 		sortAPIError(ic, err)
 		return ic, nil
 	}
@@ -209,11 +249,11 @@ func readIcingaLog(ctx context.Context, env *plugin.Env, o *Options, ic *icingaO
 			path = defaultIcingaLog
 		}
 	}
-	since := env.Now().Add(-firstRunLookBack).Unix()
-	if prev != nil && prev.IcingaLogNewest > 0 {
-		since = prev.IcingaLogNewest
+	since, resumed := logSince(env.Now(), 0, nil)
+	if prev != nil {
+		since, resumed = logSince(env.Now(), prev.IcingaLogNewest, prev.IcingaLogSeen)
 	}
-	ic.Log = readNotifLog(ctx, env, path, "Icinga 2", func(data []byte) nagiosstatus.Log { return icingalog.Parse(data, since) })
+	ic.Log = readNotifLog(ctx, env, path, "Icinga 2", since, resumed, icingalog.Parse)
 }
 
 // loopback reports whether the API's URL names this host.

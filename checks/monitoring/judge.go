@@ -112,7 +112,7 @@ func judgeNagios(o *Options, obs observations, n *nagiosObs, res *plugin.Result)
 	if !prog.ActiveHost {
 		res.Add(plugin.WARNING, "active host checks are disabled globally")
 	}
-	if text := judgeFreshness(o, obs.Now, n, res); text != "" {
+	if text := judgeFreshness(o, obs.Now, obs.Verbose, n, res); text != "" {
 		oks = append(oks, text)
 	}
 	if prog.Notifications {
@@ -136,8 +136,7 @@ func engineName(n *nagiosObs) string {
 // statusLimit is the age past which status.dat says the engine stopped
 // writing it: --stale-factor rewrites missed, plus 5 s for a busy loop.
 func statusLimit(o *Options, n *nagiosObs) time.Duration {
-	every := time.Duration(n.Config.StatusUpdateInterval) * time.Second
-	return time.Duration(float64(o.StaleFactor)*float64(every)) + 5*time.Second
+	return lateAfter(float64(o.StaleFactor), float64(n.Config.StatusUpdateInterval), 5*time.Second)
 }
 
 func judgeProc(n *nagiosObs, name string) (plugin.State, string) {
@@ -244,20 +243,25 @@ type late struct {
 
 // judgeFreshness counts the active checks whose last run is older than
 // --stale-factor times their interval. It returns the OK summary part.
-func judgeFreshness(o *Options, now time.Time, n *nagiosObs, res *plugin.Result) string {
+func judgeFreshness(o *Options, now time.Time, verbose int, n *nagiosObs, res *plugin.Result) string {
 	unit := float64(n.Config.IntervalLength)
 	slack := time.Duration(n.Config.StatusUpdateInterval) * time.Second
 	start := time.Unix(n.Status.Program.Start, 0)
 	var lates []late
+	var bad []string
 	total := 0
 	var oldest time.Duration
 	for _, list := range [][]nagiosstatus.Object{n.Status.Hosts, n.Status.Services} {
 		for _, obj := range list {
-			if !obj.Active || !obj.Scheduled || obj.Interval <= 0 {
+			if !obj.Active || !obj.Scheduled || obj.Interval == 0 {
+				continue
+			}
+			if why := badInterval(obj.Interval * unit); why != "" {
+				bad = append(bad, obj.Name()+": check_interval="+intervalText(obj.Interval)+" ("+why+")")
 				continue
 			}
 			total++
-			limit := time.Duration(float64(o.StaleFactor)*obj.Interval*unit*float64(time.Second)) + slack
+			limit := lateAfter(float64(o.StaleFactor), obj.Interval*unit, slack)
 			if !obj.Checked {
 				if since := now.Sub(start); since > limit {
 					lates = append(lates, late{obj.Name(), since, true})
@@ -272,7 +276,70 @@ func judgeFreshness(o *Options, now time.Time, n *nagiosObs, res *plugin.Result)
 			}
 		}
 	}
+	addBadIntervals(res, bad, verbose, "")
 	return addFreshness(o, res, lates, total, oldest, "")
+}
+
+// maxInterval is the longest check interval taken as one: a check run
+// less often than yearly is no check of a running engine, and a bigger
+// one (1e300) would overflow the time arithmetic.
+const maxInterval = 366 * 24 * time.Hour
+
+// badInterval says why an interval of seconds (not 0: a check not run on
+// a schedule) is none, "" when it is one: status.dat and the API can
+// hold anything, and inf or NaN made every check late.
+func badInterval(seconds float64) string {
+	switch {
+	case math.IsNaN(seconds):
+		return "not a number"
+	case math.IsInf(seconds, 0):
+		return "infinite"
+	case seconds < 0:
+		return "negative"
+	case seconds > maxInterval.Seconds():
+		return "over a year"
+	}
+	return ""
+}
+
+func intervalText(v float64) string {
+	if math.IsNaN(v) {
+		return "(not a number)"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// lateAfter is how old a check's last run may be: factor times its
+// interval of seconds, plus slack, at most the longest time.Duration.
+func lateAfter(factor, seconds float64, slack time.Duration) time.Duration {
+	d := factor*seconds*float64(time.Second) + float64(slack)
+	if !(d < math.MaxInt64) {
+		return math.MaxInt64
+	}
+	return time.Duration(d)
+}
+
+// addBadIntervals counts the checks not judged for a check_interval that
+// is none, as status.dat's other odd values are taken: leniently, with a
+// word in the long output; -v names them.
+func addBadIntervals(res *plugin.Result, bad []string, verbose int, engine string) {
+	if len(bad) == 0 {
+		return
+	}
+	text := engineLabel(engine) + human.Plural(len(bad), "active check", "active checks") +
+		" not judged for lateness: check_interval not a number, infinite, negative or over a year"
+	if verbose == 0 {
+		res.Note(text + " (-v names them)")
+		return
+	}
+	res.Note(text)
+	for i, b := range bad {
+		if i == maxListed {
+			res.Note("bad interval: " + strconv.Itoa(len(bad)-maxListed) + " more")
+			break
+		}
+		res.Note("bad interval: " + b)
+	}
 }
 
 // addFreshness adds the finding and perfdata of late checks; engine
@@ -395,6 +462,9 @@ func judgeLog(o *Options, nl notifLog, missing, engine string, res *plugin.Resul
 	st := stateOf(failed, o.NotifyFailWarning, o.NotifyFailCritical)
 	res.AddPerf(enginePerf(engine, "notifications_sent", float64(l.Sent), "").WithBounds(0, math.NaN()),
 		enginePerf(engine, "notifications_failed", failed, "").WithThresholds(o.NotifyFailWarning, o.NotifyFailCritical).WithBounds(0, math.NaN()).WithState(st))
+	if nl.Rotated != "" {
+		res.Note(nl.Rotated)
+	}
 	if nl.Cut {
 		res.Note(nl.Path + " is over " + strconv.FormatInt(files.Log.Max>>20, 10) + " MiB: only its end was read")
 	}
@@ -433,6 +503,9 @@ func judgeLog(o *Options, nl notifLog, missing, engine string, res *plugin.Resul
 	return ""
 }
 
+// stampText shows a log's stamp (Unix seconds) in UTC.
+func stampText(ts int64) string { return time.Unix(ts, 0).UTC().Format("2006-01-02 15:04:05Z") }
+
 func failureText(f nagiosstatus.Failure) string {
 	obj := f.Host
 	if f.Service != "" {
@@ -442,7 +515,7 @@ func failureText(f nagiosstatus.Failure) string {
 	if cmd == "" {
 		cmd = "a notification command"
 	}
-	text := "failed notification: " + cmd + " " + f.Reason + " at " + time.Unix(f.Time, 0).UTC().Format("2006-01-02 15:04:05Z") + " for " + obj
+	text := "failed notification: " + cmd + " " + f.Reason + " at " + stampText(f.Time) + " for " + obj
 	if f.Contact != "" {
 		text += " to " + f.Contact
 	}

@@ -1,6 +1,7 @@
 package monitoring
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 	}
 	text += " (pid " + strconv.Itoa(int(app.PID)) + ") answers at " + ic.URL
 	if app.ProgramStart > 0 {
-		text += ", up " + human.Duration(obs.Now.Sub(time.Unix(int64(app.ProgramStart), 0)))
+		text += ", up " + human.Duration(obs.Now.Sub(floatTime(app.ProgramStart)))
 	}
 	res.Add(plugin.OK, text)
 	oks = append(oks, text)
@@ -59,17 +60,22 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 		}
 		res.Add(plugin.CRITICAL, text)
 	}
-	start := time.Unix(int64(app.ProgramStart), 0)
+	start := floatTime(app.ProgramStart)
 	var lates []late
+	var bad []string
 	total := 0
 	var oldest time.Duration
 	for _, list := range [][]icingaCheckable{ic.Hosts, ic.Services} {
 		for _, c := range list {
-			if !c.Active || c.Interval <= 0 {
+			if !c.Active || c.Interval == 0 {
+				continue
+			}
+			if why := badInterval(c.Interval); why != "" {
+				bad = append(bad, c.Name+": check_interval="+intervalText(c.Interval)+" ("+why+")")
 				continue
 			}
 			total++
-			limit := time.Duration(float64(o.StaleFactor)*c.Interval*float64(time.Second)) + icingaSlack
+			limit := lateAfter(float64(o.StaleFactor), c.Interval, icingaSlack)
 			if c.Last <= 0 {
 				if since := obs.Now.Sub(start); since > limit {
 					lates = append(lates, late{c.Name, since, true})
@@ -77,13 +83,14 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 				}
 				continue
 			}
-			age := obs.Now.Sub(time.Unix(0, int64(c.Last*1e9)))
+			age := obs.Now.Sub(floatTime(c.Last))
 			oldest = max(oldest, age)
 			if age > limit {
 				lates = append(lates, late{c.Name, age, false})
 			}
 		}
 	}
+	addBadIntervals(res, bad, obs.Verbose, prefix)
 	if t := addFreshness(o, res, lates, total, oldest, prefix); t != "" {
 		oks = append(oks, t)
 	}
@@ -101,14 +108,27 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 		oks = append(oks, t)
 	}
 	if p := ic.Proc; p != nil && obs.Nagios == nil {
-		switch {
-		case p.Err != nil:
-			res.Note("the engine's memory is not known: " + p.Err.Error())
-		case !p.Alive():
-			res.Note("the engine's memory is not known: the API's pid " + strconv.Itoa(p.PID) + " is not a process here (" + p.Gone + ")")
-		default:
-			judgeMemory(o, obs, *p, res)
-		}
+		judgeIcingaMemory(o, obs, *p, res)
 	}
 	return oks
+}
+
+// judgeIcingaMemory measures the process at the API's pid when it is
+// Icinga 2's; when it is not, or not there, RSS is U in perfdata, which
+// keeps the graph's series.
+func judgeIcingaMemory(o *Options, obs observations, p engineProc, res *plugin.Result) {
+	switch {
+	case p.Alive():
+		judgeMemory(o, obs, p, res)
+		return
+	case p.Err != nil:
+		res.Note("the engine's memory is not known: " + p.Err.Error())
+	case p.Foreign:
+		res.Note("the engine's process is not on this host (the API reached through a tunnel?): the API's " + p.Gone + "; its memory is not known")
+	case p.Found:
+		res.Note("the engine's memory is not known: its process (the API's pid " + strconv.Itoa(p.PID) + ") is dead (a zombie)")
+	default:
+		res.Note("the engine's memory is not known: the API's pid " + strconv.Itoa(p.PID) + " is not a process here (" + p.Gone + ")")
+	}
+	res.AddPerf(plugin.NewPerf("engine_rss", math.NaN(), "B"), plugin.NewPerf("engine_rss_growth", math.NaN(), "B"))
 }

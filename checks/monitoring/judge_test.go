@@ -2,6 +2,8 @@ package monitoring
 
 import (
 	"errors"
+	"math"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -214,6 +216,27 @@ func TestJudgeNagios(t *testing.T) {
 		{"fresh, lock file left behind", nil, func(n *nagiosObs) {
 			n.Lock = locked(engineProc{PID: 5000, Gone: "no process 5000"})
 		}, nil, plugin.OK, []string{"names pid 5000, not status.dat's 4242: no process 5000 (a lock file left behind)"}},
+		// Nonsense intervals make no check late: they are counted, and
+		// named with -v; the others are judged as ever.
+		{"bad intervals", nil, func(n *nagiosObs) {
+			for _, v := range []float64{math.Inf(1), math.NaN(), 1e300, -5, 60 * 24 * 367} {
+				n.Status.Services = append(n.Status.Services, svc("odd", v, 10*time.Minute))
+			}
+		}, nil, plugin.OK, []string{"3 active checks on time", "5 active checks not judged for lateness: check_interval not a number, infinite, negative or over a year (-v names them)"}},
+		{"bad intervals, -v", []string{"-v"}, func(n *nagiosObs) {
+			n.Status.Services = append(n.Status.Services, svc("inf", math.Inf(1), 0), svc("nan", math.NaN(), 0), svc("neg", -5, 0))
+		}, nil, plugin.OK, []string{"3 active checks not judged", "bad interval: web1/inf: check_interval=+Inf (infinite)",
+			"bad interval: web1/nan: check_interval=(not a number) (not a number)", "bad interval: web1/neg: check_interval=-5 (negative)"}},
+		{"bad interval beside a late check", nil, func(n *nagiosObs) {
+			n.Status.Services = append(n.Status.Services, svc("inf", math.Inf(1), 0), svc("late", 1, time.Hour))
+		}, nil, plugin.CRITICAL, []string{"1 of 4 active checks (25.0%) late by over 3x their interval, oldest web1/late", "1 active check not judged"}},
+		// A year is an interval; a huge --stale-factor overflows nothing.
+		{"a yearly check", nil, func(n *nagiosObs) {
+			n.Status.Services = append(n.Status.Services, svc("yearly", 60*24*365, 24*time.Hour))
+		}, nil, plugin.OK, []string{"4 active checks on time"}},
+		{"huge stale factor", []string{"--stale-factor", "1e300"}, func(n *nagiosObs) {
+			n.Status.Services = append(n.Status.Services, svc("late", 1, time.Hour))
+		}, nil, plugin.OK, []string{"4 active checks on time", "status file 3s old"}},
 		{"lock file not read", []string{"-v"}, func(n *nagiosObs) {
 			n.Lock = lockObs{Path: lockPath, Note: "lock file not read: /run/nagios4/nagios4.pid: malformed lock file: \"x\" is no pid"}
 		}, nil, plugin.OK, []string{"lock file not read"}},
@@ -243,20 +266,78 @@ func TestJudgeNagios(t *testing.T) {
 	}
 }
 
+// Icinga 2's intervals are judged as Nagios': nonsense is not late.
+func TestJudgeIcingaIntervals(t *testing.T) {
+	check := func(name string, interval float64, ago time.Duration) icingaCheckable {
+		return icingaCheckable{Name: name, Interval: interval, Last: float64(now.Add(-ago).Unix()), Active: true}
+	}
+	ic := &icingaObs{URL: "https://127.0.0.1:5665", App: icingaApp{PID: 77, ProgramStart: float64(now.Add(-time.Hour).Unix()),
+		Notifications: true, HostChecks: true, ServiceChecks: true},
+		Hosts: []icingaCheckable{check("web1", 60, 30*time.Second)},
+		Services: []icingaCheckable{check("web1!huge", 1e300, time.Hour), check("web1!negative", -60, time.Hour),
+			check("web1!late", 60, time.Hour), {Name: "web1!future", Interval: 60, Last: 1e300, Active: true}}}
+	res := judge(options(t), observations{Now: now, Icinga: ic, Verbose: 1})
+	out := plugin.Render(Plugin.Service, res, 0)
+	for _, w := range []string{"MONITORING CRITICAL - 1 of 3 active checks (33.3%) late by over 3x their interval, oldest web1!late",
+		"2 active checks not judged for lateness", "bad interval: web1!huge: check_interval=1e+300 (over a year)",
+		"bad interval: web1!negative: check_interval=-60 (negative)"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
-	for _, args := range [][]string{
-		{"--stale-factor", "0"},
-		{"--api-password-file", "/x", "--api-password-env", "X"},
-		{"--icinga-api", "ftp://x"},
-		{"--icinga-api", "https://root:pw@127.0.0.1:5665"},
-		{"--api-insecure", "--api-ca", "/x"},
+	for _, tc := range []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"--stale-factor", "0"}, "--stale-factor"},
+		{[]string{"--api-password-file", "/x", "--api-password-env", "X"}, "give one"},
+		{[]string{"--icinga-api", "ftp://x"}, "must be https://"},
+		{[]string{"--icinga-api", "https://root:pw@127.0.0.1:5665"}, "no credentials in the URL"},
+		{[]string{"--api-insecure", "--api-ca", "/x"}, "give one"},
+		{[]string{"--icinga-api", "https://127.0.0.1:99999"}, `invalid --icinga-api "https://127.0.0.1:99999": port "99999" is not 1-65535`},
+		{[]string{"--icinga-api", "https://127.0.0.1:0"}, `port "0" is not 1-65535`},
+		{[]string{"--icinga-api", "https://127.0.0.1:"}, `port "" is not 1-65535`},
+		{[]string{"--icinga-api", "https://127.0.0.1:1/?x=1"}, `invalid --icinga-api "https://127.0.0.1:1/?x=1": no query`},
+		{[]string{"--icinga-api", "https://127.0.0.1:1/?"}, "no query"},
+		{[]string{"--icinga-api", "https://127.0.0.1:1/#frag"}, `invalid --icinga-api "https://127.0.0.1:1/#frag": no fragment`},
+		{[]string{"--icinga-api", "https://127.0.0.1:1/#"}, "no fragment"},
+		{[]string{"--icinga-api", "https://:5665"}, "no host"},
+		{[]string{"--icinga-api", "https:127.0.0.1"}, "want https://HOST:PORT"},
+		{[]string{"--icinga-api", "127.0.0.1:5665"}, "want https://HOST:PORT"},
 	} {
 		parser, check, _ := plugin.NewParser(Plugin)
-		if _, err := parser.ParseArgs(args); err != nil {
-			continue
+		if _, err := parser.ParseArgs(tc.args); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
 		}
-		if err := check.(*Options).Validate(); err == nil {
-			t.Errorf("%q: accepted", args)
+		if err := check.(*Options).Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// The API's URLs keep --icinga-api's path (a reverse proxy's prefix).
+func TestAPIURL(t *testing.T) {
+	for _, tc := range []struct {
+		base, path string
+		query      url.Values
+		want       string
+	}{
+		{"https://127.0.0.1:5665", "v1/status/IcingaApplication", nil, "https://127.0.0.1:5665/v1/status/IcingaApplication"},
+		{"https://127.0.0.1:5665/", "v1/status/IcingaApplication", nil, "https://127.0.0.1:5665/v1/status/IcingaApplication"},
+		{"https://mon.example/icinga/", "v1/objects/hosts", url.Values{"attrs": {"__name", "last_check"}},
+			"https://mon.example/icinga/v1/objects/hosts?attrs=__name&attrs=last_check"},
+		{"https://mon.example/icinga", "v1/status/ApiListener", nil, "https://mon.example/icinga/v1/status/ApiListener"},
+		{"https://[::1]:5665", "v1/status/ApiListener", nil, "https://[::1]:5665/v1/status/ApiListener"},
+	} {
+		base, err := apiBase(tc.base)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.base, err)
+		}
+		if got := apiURL(base, tc.path, tc.query); got != tc.want {
+			t.Errorf("%s + %s: got %s, want %s", tc.base, tc.path, got, tc.want)
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
@@ -50,19 +52,48 @@ func (o *Options) Validate() error {
 		return errors.New("--api-insecure and --api-ca: give one")
 	}
 	if o.IcingaAPI != "" {
-		u, err := url.Parse(o.IcingaAPI)
-		if err != nil || u.Host == "" {
-			return fmt.Errorf("invalid --icinga-api %q: want https://HOST:PORT", o.IcingaAPI)
-		}
-		if u.Scheme != "https" {
-			// The API user's password goes in every request: never in clear.
-			return fmt.Errorf("invalid --icinga-api %q: must be https:// (the API password would cross the network in clear; Icinga 2's API speaks only HTTPS)", o.IcingaAPI)
-		}
-		if u.User != nil {
-			return errors.New("invalid --icinga-api: no credentials in the URL, use --api-user and --api-password-file")
+		if _, err := apiBase(o.IcingaAPI); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// apiBase reads --icinga-api: https, a host, a port if any in 1-65535,
+// a path if any (the API behind a reverse proxy), no credentials, query
+// or fragment (the check adds its own paths and queries).
+func apiBase(raw string) (*url.URL, error) {
+	bad := func(why string) error { return fmt.Errorf("invalid --icinga-api %q: %s", raw, why) }
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || u.Host == "" {
+		return nil, bad("want https://HOST:PORT")
+	}
+	switch {
+	case u.Scheme != "https":
+		// The API user's password goes in every request: never in clear.
+		return nil, bad("must be https:// (the API password would cross the network in clear; Icinga 2's API speaks only HTTPS)")
+	case u.User != nil:
+		return nil, errors.New("invalid --icinga-api: no credentials in the URL, use --api-user and --api-password-file")
+	case u.Hostname() == "":
+		return nil, bad("no host")
+	case u.RawQuery != "" || u.ForceQuery:
+		return nil, bad("no query: the check asks for its own")
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return nil, bad("no fragment (#...)")
+	}
+	if port := u.Port(); port != "" || strings.HasSuffix(u.Host, ":") {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return nil, bad(fmt.Sprintf("port %q is not 1-65535", port))
+		}
+	}
+	return u, nil
+}
+
+// apiURL is the API's path under base (a base path kept), with query.
+func apiURL(base *url.URL, path string, query url.Values) string {
+	u := base.JoinPath(path)
+	u.RawQuery = query.Encode()
+	return u.String()
 }
 
 // nagiosWanted reports whether the Nagios side is checked: asked for, or

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/hindsight-plugins/hindsight/pkg/nagiosstatus"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 	"github.com/hindsight-plugins/hindsight/pkg/state"
 )
@@ -19,14 +21,18 @@ const (
 // engine process seen, to measure its memory growth and to tell a
 // restart, and how far the log was read.
 type saved struct {
-	PID       int   `json:"pid,omitempty"`
-	Started   int64 `json:"started,omitempty"` // the process's start, Unix seconds: with PID, what names it
-	RSS       int64 `json:"rss,omitempty"`     // bytes
-	At        int64 `json:"at"`                // when this run looked, Unix seconds
-	LogNewest int64 `json:"log_newest,omitempty"`
-	// IcingaLogNewest is LogNewest for Icinga 2's log.
-	IcingaLogNewest int64  `json:"icinga_log_newest,omitempty"`
-	Comm            string `json:"comm,omitempty"`
+	PID     int   `json:"pid,omitempty"`
+	Started int64 `json:"started,omitempty"` // the process's start, Unix seconds: with PID, what names it
+	RSS     int64 `json:"rss,omitempty"`     // bytes
+	At      int64 `json:"at"`                // when this run looked, Unix seconds
+	// LogNewest and LogSeen are the Nagios log's cursor: the newest
+	// second read and the hashes of that second's lines counted.
+	LogNewest int64    `json:"log_newest,omitempty"`
+	LogSeen   []uint64 `json:"log_seen,omitempty"`
+	// IcingaLogNewest and IcingaLogSeen are Icinga 2's log's.
+	IcingaLogNewest int64    `json:"icinga_log_newest,omitempty"`
+	IcingaLogSeen   []uint64 `json:"icinga_log_seen,omitempty"`
+	Comm            string   `json:"comm,omitempty"`
 	// OOMKills is the kernel's count of OOM kills when OOMCounted, in
 	// the boot BootID names.
 	OOMKills   uint64 `json:"oom_kills,omitempty"`
@@ -65,7 +71,9 @@ func nextState(obs observations) saved {
 		if p := n.Proc; p.Alive() {
 			next.PID, next.Started, next.RSS, next.Comm = p.PID, p.Started, p.RSS, p.Comm
 		}
-		next.LogNewest = n.LogNewest()
+		if l := n.Log.Log; l != nil {
+			next.LogNewest, next.LogSeen = l.Next.Time, l.Next.Seen
+		}
 		if c := n.OOMCount; c.Known {
 			next.OOMKills, next.OOMCounted, next.BootID = c.Total, true, c.BootID
 		}
@@ -75,13 +83,23 @@ func nextState(obs observations) saved {
 		next.PID, next.Started, next.RSS, next.Comm = p.PID, p.Started, p.RSS, p.Comm
 	}
 	if ic := obs.Icinga; ic != nil && ic.Log.Log != nil {
-		next.IcingaLogNewest = ic.Log.Log.Newest
+		next.IcingaLogNewest, next.IcingaLogSeen = ic.Log.Log.Next.Time, ic.Log.Log.Next.Seen
 	}
+	// A log not read this time is read from where the last run stopped.
 	if obs.Prev != nil && next.LogNewest == 0 {
-		next.LogNewest = obs.Prev.LogNewest
+		next.LogNewest, next.LogSeen = obs.Prev.LogNewest, obs.Prev.LogSeen
 	}
 	if obs.Prev != nil && next.IcingaLogNewest == 0 {
-		next.IcingaLogNewest = obs.Prev.IcingaLogNewest
+		next.IcingaLogNewest, next.IcingaLogSeen = obs.Prev.IcingaLogNewest, obs.Prev.IcingaLogSeen
 	}
 	return next
+}
+
+// logSince is where a log is read from: the last run's cursor, or back
+// firstRunLookBack on a first run (resumed false).
+func logSince(now time.Time, newest int64, seen []uint64) (since nagiosstatus.Cursor, resumed bool) {
+	if newest > 0 {
+		return nagiosstatus.Cursor{Time: newest, Seen: seen}, true
+	}
+	return nagiosstatus.Cursor{Time: now.Add(-firstRunLookBack).Unix()}, false
 }

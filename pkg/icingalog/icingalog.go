@@ -17,7 +17,8 @@ import (
 // "[2026-11-30 09:35:10 +0000]".
 const stampLayout = "2006-01-02 15:04:05 -0700"
 
-// Parse reads the lines stamped after since (Unix seconds):
+// Parse reads the lines that are news since the read that left the
+// cursor since (see nagiosstatus.Cursor):
 //
 //	[T] information/Notification: Completed sending 'Problem' notification
 //	    'H!S!N' for checkable 'H!S' and user 'U' using command 'C'.
@@ -27,8 +28,10 @@ const stampLayout = "2006-01-02 15:04:05 -0700"
 // A failure is named by the command of the latest notification sent for
 // the same object; its arguments and output are not kept (they may hold
 // a password). Lines it does not know are skipped.
-func Parse(data []byte, since int64) nagiosstatus.Log {
+func Parse(data []byte, since nagiosstatus.Cursor) nagiosstatus.Log {
 	var l nagiosstatus.Log
+	t := nagiosstatus.NewTracker(since)
+	data = nagiosstatus.Complete(data)
 	command := map[string]string{} // checkable -> command
 	user := map[string]string{}
 	for len(data) > 0 {
@@ -42,7 +45,7 @@ func Parse(data []byte, since int64) nagiosstatus.Log {
 		if !ok {
 			continue
 		}
-		l.Newest = max(l.Newest, ts)
+		t.Stamp(ts)
 		s := string(msg)
 		if rest, ok := strings.CutPrefix(s, "information/Notification: Completed sending "); ok {
 			obj := quoted(rest, " for checkable '")
@@ -51,19 +54,19 @@ func Parse(data []byte, since int64) nagiosstatus.Log {
 			}
 			command[obj] = quoted(rest, " using command '")
 			user[obj] = quoted(rest, " and user '")
-			if ts > since {
+			if t.News(ts, line) {
 				l.Sent++
 				l.LastSent = max(l.LastSent, ts)
 			}
 			continue
 		}
 		rest, ok := strings.CutPrefix(s, "warning/PluginNotificationTask: Notification command for object '")
-		if !ok || ts <= since {
+		if !ok {
 			continue
 		}
 		obj, tail, _ := strings.Cut(rest, "'")
 		_, code, ok := strings.Cut(tail, ") terminated with exit code ")
-		if !ok {
+		if !ok || !t.News(ts, line) {
 			continue
 		}
 		code, _, _ = strings.Cut(code, ",")
@@ -75,6 +78,7 @@ func Parse(data []byte, since int64) nagiosstatus.Log {
 		l.Failures = append(l.Failures, nagiosstatus.Failure{Time: ts, Command: command[obj], Contact: user[obj],
 			Host: host, Service: service, Reason: reason})
 	}
+	l.First, l.Next = t.Done()
 	return l
 }
 

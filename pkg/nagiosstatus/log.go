@@ -15,31 +15,37 @@ type Failure struct {
 	Reason  string // "exited with return code 1", "timed out after 30.00s"
 }
 
-// Log is what the engine's log says about notifications after a time.
+// Log is what the engine's log says about notifications since a read.
 type Log struct {
 	Sent     int   // notifications sent (or attempted)
 	LastSent int64 // when the newest was sent, 0 for none
 	Failures []Failure
-	Newest   int64 // the newest timestamp read: where the next read starts
+	First    int64  // the oldest stamp read, 0 for none
+	Next     Cursor // where the next read starts; Next.Time is the newest stamp read, 0 for none
 }
 
 // notification is one "SERVICE NOTIFICATION:" or "HOST NOTIFICATION:"
 // line: who was told about what, with which command.
 type notification struct{ contact, host, service, command string }
 
-// ParseLog reads the lines of a Nagios 4 or Naemon log stamped after
-// since: notifications ("[T] SERVICE NOTIFICATION: contact;host;service;
+// ParseLog reads the lines of a Nagios 4 or Naemon log that are news
+// since the read that left the cursor since: notifications ("[T] SERVICE NOTIFICATION: contact;host;service;
 // state;command;output", "[T] HOST NOTIFICATION: contact;host;state;
 // command;output") and the worker's reports of a notification job that
 // failed ("[T] wproc: NOTIFY job N from worker W is a non-check helper
 // but exited with return code 1", then "[T] wproc:   host=H; service=S;
 // contact=C"). A failure is named by the command of the latest
 // notification for the same contact and object. Lines it does not know
-// are skipped: a log is not a format to refuse.
-func ParseLog(data []byte, since int64) Log {
+// are skipped: a log is not a format to refuse. A failure is news when
+// its object line is: a read that ended between the two lines counts it
+// at the next read.
+func ParseLog(data []byte, since Cursor) Log {
 	var l Log
+	t := NewTracker(since)
+	data = Complete(data)
 	last := map[[3]string]string{} // contact, host, service -> command
 	var pending *Failure           // a NOTIFY failure waiting for its object line
+	var pendingLine []byte         // its line
 	for len(data) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -51,13 +57,15 @@ func ParseLog(data []byte, since int64) Log {
 		if !ok {
 			continue
 		}
-		l.Newest = max(l.Newest, ts)
+		t.Stamp(ts)
 		if rest, ok := bytes.CutPrefix(msg, []byte("wproc:   host=")); ok && pending != nil {
 			f := *pending
 			pending = nil
 			f.Host, f.Service, f.Contact = objectLine(string(rest))
 			f.Command = last[[3]string{f.Contact, f.Host, f.Service}]
-			if f.Time > since {
+			// Both lines name it: the job's number tells two failures of
+			// one object in one second apart.
+			if t.News(ts, append(append(pendingLine[:len(pendingLine):len(pendingLine)], '\n'), line...)) {
 				l.Failures = append(l.Failures, f)
 			}
 			continue
@@ -65,16 +73,17 @@ func ParseLog(data []byte, since int64) Log {
 		pending = nil
 		if n, ok := parseNotification(msg); ok {
 			last[[3]string{n.contact, n.host, n.service}] = n.command
-			if ts > since {
+			if t.News(ts, line) {
 				l.Sent++
 				l.LastSent = max(l.LastSent, ts)
 			}
 			continue
 		}
 		if reason, ok := notifyFailure(msg); ok {
-			pending = &Failure{Time: ts, Reason: reason}
+			pending, pendingLine = &Failure{Time: ts, Reason: reason}, line
 		}
 	}
+	l.First, l.Next = t.Done()
 	return l
 }
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -36,7 +37,7 @@ type Program struct {
 // output text, which is not kept).
 type Object struct {
 	Host, Service    string  // Service is "" for a host
-	Interval         float64 // check_interval, in interval_length units
+	Interval         float64 // check_interval, in interval_length units; NaN when not a number
 	LastCheck        int64   // Unix seconds, 0 for never
 	Checked          bool    // has_been_checked
 	Active           bool    // active_checks_enabled
@@ -225,7 +226,13 @@ func setObject(o *Object, key, value []byte) {
 	case "service_description":
 		o.Service = string(value)
 	case "check_interval":
-		o.Interval, _ = strconv.ParseFloat(string(value), 64)
+		// Taken as written (inf, -5, 1e300 too): whether it is an
+		// interval is the caller's to judge, with interval_length.
+		v, err := strconv.ParseFloat(string(value), 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			v = math.NaN()
+		}
+		o.Interval = v
 	case "last_check":
 		o.LastCheck = atoi(value)
 	case "has_been_checked":

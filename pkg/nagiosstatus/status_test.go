@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -92,6 +94,28 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// check_interval is taken as written, a value that is no number as NaN:
+// the caller judges what is an interval.
+func TestParseInterval(t *testing.T) {
+	head := "info {\n\tcreated=1\n\t}\nprogramstatus {\n\tnagios_pid=1\n\t}\nservicestatus {\n\thost_name=h\n\tcheck_interval="
+	for _, tc := range []struct {
+		value string
+		want  float64
+	}{
+		{"5.000000", 5}, {"0", 0}, {"inf", math.Inf(1)}, {"-Inf", math.Inf(-1)}, {"1e300", 1e300}, {"-5", -5},
+		{"1e400", math.Inf(1)}, {"nan", math.NaN()}, {"abc", math.NaN()}, {"", math.NaN()},
+	} {
+		st, err := Parse(strings.NewReader(head+tc.value+"\n\t}\n"), 0)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.value, err)
+		}
+		got := st.Services[0].Interval
+		if got != tc.want && !(math.IsNaN(got) && math.IsNaN(tc.want)) {
+			t.Errorf("check_interval=%s: got %v, want %v", tc.value, got, tc.want)
+		}
+	}
+}
+
 func TestParseBad(t *testing.T) {
 	for _, tc := range []struct {
 		name, data, want string
@@ -158,28 +182,99 @@ not a log line
 [1700000040] wproc: NOTIFY job 9 from worker Core Worker 4250 died by signal 9 after 0.01 seconds
 [1700000040] wproc:   host=nowhere; service=x; contact=nobody
 `
+	at40 := Cursor{Time: 1700000040, Seen: hashes("[1700000040] wproc: NOTIFY job 9 from worker Core Worker 4250 died by signal 9 after 0.01 seconds\n" +
+		"[1700000040] wproc:   host=nowhere; service=x; contact=nobody")}
 	tests := []struct {
 		name  string
-		since int64
+		since Cursor
 		want  Log
 	}{
-		{"all", 0, Log{Sent: 3, LastSent: 1700000030, Newest: 1700000040, Failures: []Failure{
+		{"all", Cursor{}, Log{Sent: 3, LastSent: 1700000030, First: 1700000000, Next: at40, Failures: []Failure{
 			{Time: 1700000010, Command: "notify-by-email", Contact: "ops", Host: "web1", Service: "HTTP", Reason: "exited with return code 1"},
 			{Time: 1700000021, Command: "notify-host-by-sms", Contact: "ops", Host: "db1", Reason: "timed out after 30.00s"},
 			{Time: 1700000040, Contact: "nobody", Host: "nowhere", Service: "x", Reason: "died by signal 9 after 0.01 seconds"},
 		}}},
 		// A failure after since is named by a notification before it.
-		{"since", 1700000020, Log{Sent: 1, LastSent: 1700000030, Newest: 1700000040, Failures: []Failure{
+		{"since", Cursor{Time: 1700000020, Seen: hashes("[1700000020] HOST NOTIFICATION: ops;db1;DOWN;notify-host-by-sms;PING CRITICAL")},
+			Log{Sent: 1, LastSent: 1700000030, First: 1700000000, Next: at40, Failures: []Failure{
+				{Time: 1700000021, Command: "notify-host-by-sms", Contact: "ops", Host: "db1", Reason: "timed out after 30.00s"},
+				{Time: 1700000040, Contact: "nobody", Host: "nowhere", Service: "x", Reason: "died by signal 9 after 0.01 seconds"},
+			}}},
+		// A line of since's second that the last read did not count is
+		// news: it was logged after that read.
+		{"since's second, not seen", Cursor{Time: 1700000020}, Log{Sent: 2, LastSent: 1700000030, First: 1700000000, Next: at40, Failures: []Failure{
 			{Time: 1700000021, Command: "notify-host-by-sms", Contact: "ops", Host: "db1", Reason: "timed out after 30.00s"},
 			{Time: 1700000040, Contact: "nobody", Host: "nowhere", Service: "x", Reason: "died by signal 9 after 0.01 seconds"},
 		}}},
-		{"nothing new", 1700000040, Log{Newest: 1700000040}},
+		{"nothing new", at40, Log{First: 1700000000, Next: at40}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := ParseLog([]byte(log), tc.since)
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// hashes is what a Cursor keeps of lines.
+func hashes(lines ...string) []uint64 {
+	var out []uint64
+	for _, l := range lines {
+		h := fnv.New64a()
+		h.Write([]byte(l))
+		out = append(out, h.Sum64())
+	}
+	return out
+}
+
+// sameSecond is a notification that failed, all in one second: the
+// tester's case of a second one logged in the second the first read
+// ended on.
+func sameSecond(command, job string) string {
+	return "[1700000050] SERVICE NOTIFICATION: ops;web1;HTTP;CRITICAL;" + command + ";x\n" +
+		"[1700000050] wproc: NOTIFY job " + job + " from worker Core Worker 1 is a non-check helper but exited with return code 1\n" +
+		"[1700000050] wproc:   host=web1; service=HTTP; contact=ops\n"
+}
+
+// Reads one after the other of a growing (or rotated) log: each line is
+// counted once, whichever second the reads end on.
+func TestParseLogReads(t *testing.T) {
+	// The tester's case: the same lines but the command, job 1 both.
+	a, b := sameSecond("notify-A", "1"), sameSecond("notify-B", "1")
+	c := sameSecond("notify-C", "2")
+	tests := []struct {
+		name  string
+		reads []string   // the log at each read
+		want  [][]string // the failed commands each read counts
+		sent  []int
+	}{
+		{"appended in the same second", []string{a, a + b, a + b}, [][]string{{"notify-A"}, {"notify-B"}, nil}, []int{1, 1, 0}},
+		{"the same lines again in the same second", []string{a, a + a, a + a + a}, [][]string{{"notify-A"}, {"notify-A"}, {"notify-A"}}, []int{1, 1, 1}},
+		// The first read ends between the failure and its object line.
+		{"object line later", []string{strings.TrimSuffix(a, "[1700000050] wproc:   host=web1; service=HTTP; contact=ops\n"), a},
+			[][]string{nil, {"notify-A"}}, []int{1, 0}},
+		// A line still being written is read whole by the next read.
+		{"line half written", []string{a[:len(a)-10], a}, [][]string{nil, {"notify-A"}}, []int{1, 0}},
+		{"notification half written", []string{a[:30], a}, [][]string{nil, {"notify-A"}}, []int{0, 1}},
+		// The new file's lines of the same second are news: another job.
+		{"rotated in the same second", []string{a, "[1700000050] LOG ROTATION: HOURLY\n" + c}, [][]string{{"notify-A"}, {"notify-C"}}, []int{1, 1}},
+		{"later second", []string{a, a + strings.ReplaceAll(b, "1700000050", "1700000051")}, [][]string{{"notify-A"}, {"notify-B"}}, []int{1, 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var since Cursor
+			for i, data := range tc.reads {
+				l := ParseLog([]byte(data), since)
+				var got []string
+				for _, f := range l.Failures {
+					got = append(got, f.Command)
+				}
+				if !reflect.DeepEqual(got, tc.want[i]) || l.Sent != tc.sent[i] {
+					t.Errorf("read %d: failed %q, %d sent; want %q, %d", i+1, got, l.Sent, tc.want[i], tc.sent[i])
+				}
+				since = l.Next
 			}
 		})
 	}
@@ -197,7 +292,7 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("accepted a status file without programstatus: %q", data)
 		}
 		ParseConfig(data)
-		ParseLog(data, 0)
+		ParseLog(data, Cursor{})
 	})
 }
 
