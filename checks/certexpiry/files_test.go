@@ -169,6 +169,16 @@ func TestBadOptions(t *testing.T) {
 		{[]string{"-f", "x", "--fingerprint", "AB:CD"}, "a SHA-256 fingerprint is 64 hex digits"},
 		{[]string{"-f", "x", "--serial", "xyz"}, `invalid --serial "xyz"`},
 		{[]string{"-f", "x", "--maximum-validity", "-1"}, "invalid --maximum-validity -1"},
+		// An explicit 0 would turn the check off without a word: refused
+		// as the messages say ("above 0"), never read as "not given".
+		{[]string{"-f", "x", "--maximum-validity", "0", "-w", "1", "-c", "1"}, "invalid --maximum-validity 0: DAYS must be a number above 0"},
+		{[]string{"-f", "x", "--renewal-at", "0"}, "invalid --renewal-at 0: a fraction of the lifetime above 0"},
+		{[]string{"-f", "x", "--renewal-at", "-0.1"}, "invalid --renewal-at -0.1"},
+		{[]string{"-f", "x", "--min-certs", "0"}, "invalid --min-certs 0: N must be 1 or more"},
+		{[]string{"-f", "x", "--min-certs", "-3"}, "invalid --min-certs -3: N must be 1 or more"},
+		{[]string{"-f", "x", "--max-entries", "0"}, "invalid --max-entries 0: at least 1"},
+		{[]string{"-H", "a.test", "--min-tls-version", ""}, `invalid --min-tls-version "": 1.1, 1.2 or 1.3`},
+		{[]string{"-H", "a.test", "--min-tls-version", "1.0"}, `invalid --min-tls-version "1.0": 1.1, 1.2 or 1.3`},
 	}
 	for _, tt := range tests {
 		code, out := run(t, tt.args...)

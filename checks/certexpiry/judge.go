@@ -57,7 +57,7 @@ type policy struct {
 
 func policyOf(o *Options) policy {
 	return policy{
-		dates:       certs.Policy{WarnDays: float64(o.Warning), CritDays: float64(o.Critical), RenewalAt: float64(o.RenewalAt)},
+		dates:       certs.Policy{WarnDays: float64(o.Warning), CritDays: float64(o.Critical), RenewalAt: given(o.RenewalAt)},
 		warn:        threshold.MustParseRange(fmtDays(float64(o.Warning)) + ":"),
 		crit:        threshold.MustParseRange(fmtDays(float64(o.Critical)) + ":"),
 		chainState:  stateOr(o.ChainState, plugin.CRITICAL),
@@ -66,6 +66,15 @@ func policyOf(o *Options) policy {
 		signerState: stateOr(o.SignerState, plugin.CRITICAL),
 		policyState: stateOr(o.PolicyState, plugin.CRITICAL),
 	}
+}
+
+// given is a number option's value, 0 when not given (Validate refuses
+// an explicit 0 where 0 would mean "off").
+func given(n *threshold.Number) float64 {
+	if n == nil {
+		return 0
+	}
+	return float64(*n)
 }
 
 func stateOr(f plugin.StateFlag, def plugin.State) plugin.State {
@@ -121,8 +130,8 @@ func judge(o *Options, obs observations) plugin.Result {
 		r.Add(plugin.UNKNOWN, fmt.Sprintf("stopped after %d of %d certificate files at the deadline (%s): the rest are not judged; raise -t or split the files over several checks", obs.Read, obs.Found, obs.Within))
 	}
 	judgeMembers(o, &r, obs.Sources)
-	if o.MinCerts > 0 && total < o.MinCerts {
-		r.Add(plugin.WARNING, fmt.Sprintf("only %d certificate(s) found, expected at least %d (--min-certs): a file deleted or moved out of the watched paths?", total, o.MinCerts))
+	if o.MinCerts != nil && total < *o.MinCerts {
+		r.Add(plugin.WARNING, fmt.Sprintf("only %d certificate(s) found, expected at least %d (--min-certs): a file deleted or moved out of the watched paths?", total, *o.MinCerts))
 	}
 	if total == 0 && len(r.Findings) == 0 {
 		// Nothing was judged: an OK here would be the silent OK that let
@@ -233,9 +242,9 @@ func judgePolicy(o *Options, p policy, v *verdicts, cert *certFacts) {
 			v.add(p.policyState, fmt.Sprintf("its extended key usage (%s) does not allow %s (--require-purpose)", certs.PurposesOf(cert.EKU), certs.PurposeName(u)))
 		}
 	}
-	if o.MaximumValidity > 0 {
-		if life := cert.NotAfter.Sub(cert.NotBefore).Hours() / 24; life > float64(o.MaximumValidity) {
-			v.add(p.policyState, fmt.Sprintf("valid for %.0f days in all, more than %s (--maximum-validity)", math.Floor(life), fmtDays(float64(o.MaximumValidity))))
+	if o.MaximumValidity != nil {
+		if life := cert.NotAfter.Sub(cert.NotBefore).Hours() / 24; life > float64(*o.MaximumValidity) {
+			v.add(p.policyState, fmt.Sprintf("valid for %.0f days in all, more than %s (--maximum-validity)", math.Floor(life), fmtDays(float64(*o.MaximumValidity))))
 		}
 	}
 	if o.issuerRE != nil && !o.issuerRE.MatchString(cert.Issuer) && !o.issuerRE.MatchString(cert.IssuerDN) {
