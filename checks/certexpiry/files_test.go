@@ -208,5 +208,37 @@ users:
 		"[CRITICAL] "+dir+"/home/jane/.kube/config user jane -> "+dir+"/home/jane/.kube/jane.crt (jane): expires in 9.4 days",
 		"[OK] "+dir+"/home/jane/.kube/config cluster prod (kubernetes)",
 		"[UNKNOWN] "+dir+"/home/bob/.kube/config: user bob client-certificate-data: invalid base64",
-		"[UNKNOWN] "+dir+"/home/eve/.kube/config: not a kubeconfig: yaml:")
+		"[UNKNOWN] "+dir+"/home/eve/.kube/config: not a kubeconfig: not valid YAML")
+}
+
+// TestKubeconfigSecretNotEchoed: a bearer token pasted where a list, a
+// mapping or a certificate belongs is never shown, nor a Go type: the
+// line names the file and what is wrong in kubeconfig terms, with its line.
+func TestKubeconfigSecretNotEchoed(t *testing.T) {
+	const dir, token = "../../testdata/certexpiry/secret-kubeconfigs", "hunter2SUPERSECRETTOKEN"
+	tests := []struct{ file, want string }{
+		{"users-a-token.conf", "not a kubeconfig: users must be a list (line 3)"},
+		{"user-a-token.conf", "not a kubeconfig: user admin: user must be a mapping with client-certificate-data or client-certificate (line 5)"},
+		{"cert-data-a-list.conf", "not a kubeconfig: user admin: client-certificate-data must be a string (line 6)"},
+		{"ca-a-mapping.conf", "not a kubeconfig: cluster k: certificate-authority must be a string (line 6)"},
+		{"unknown-anchor.conf", "not a kubeconfig: not valid YAML"},
+		{"unclosed-quote.conf", "not a kubeconfig: not valid YAML: found unexpected end of stream (line 6)"},
+		{"token-as-cert-data.conf", "user admin client-certificate-data: invalid base64"},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(dir, tt.file)
+		code, out := run(t, "-vvv", "--kubeconfig", path)
+		expect(t, tt.file, code, out, 3, "CERT UNKNOWN - "+path+": "+tt.want)
+		for _, leak := range []string{"hunter2", token[7:], "struct", "!!str", "yaml:"} {
+			if contains(out, leak) {
+				t.Errorf("%s: %q shown:\n%s", tt.file, leak, out)
+			}
+		}
+	}
+	// The same through --kubeadm, whose kubeconfigs are found, not named.
+	code, out := run(t, "-vvv", "--kubeadm", "--kubernetes-dir", dir+"/etc/kubernetes", "--kubelet-dir", dir+"/none")
+	expect(t, "kubeadm", code, out, 3, "admin.conf: not a kubeconfig: users must be a list (line 3)", "kubelet.conf: not a kubeconfig: user admin: user must be a mapping")
+	if contains(out, "hunter2") {
+		t.Errorf("kubeadm: token shown:\n%s", out)
+	}
 }
