@@ -151,6 +151,11 @@ func daysLeft(c *certFacts, now time.Time) float64 { return certs.Days(c.NotAfte
 // passed over and why, at -vv each source's chain, at -vvv every
 // certificate in full.
 func notes(r *plugin.Result, obs observations) {
+	if obs.Verbose > 0 {
+		for _, c := range obs.Collapsed {
+			r.Note(c)
+		}
+	}
 	for _, s := range obs.Skipped {
 		r.Note("skipped " + s)
 	}

@@ -157,6 +157,59 @@ func (c *Options) endpoints() ([]endpoint, error) {
 	return out, nil
 }
 
+// collapseEndpoints drops endpoints given more than once (-H twice, or as
+// -H and as an argument, "Host" and "host", "h" and "h:443"): probing the
+// same server twice says nothing new and doubled its perfdata labels.
+// The notes say what was collapsed, for -v.
+func collapseEndpoints(eps []endpoint) ([]endpoint, []string) {
+	count := map[endpoint]int{}
+	var out []endpoint
+	for _, ep := range eps {
+		k := ep.key()
+		if count[k] == 0 {
+			out = append(out, ep)
+		}
+		count[k]++
+	}
+	var notes []string
+	for _, ep := range out {
+		if n := count[ep.key()]; n > 1 {
+			notes = append(notes, fmt.Sprintf("endpoint %s given %d times: checked once", net.JoinHostPort(ep.host, ep.port), n))
+		}
+	}
+	return out, notes
+}
+
+// key is the endpoint as compared for duplicates: host names in lower
+// case, IP addresses in their one written form.
+func (e endpoint) key() endpoint {
+	if ip := net.ParseIP(e.host); ip != nil {
+		return endpoint{ip.String(), e.port}
+	}
+	return endpoint{strings.ToLower(strings.TrimSuffix(e.host, ".")), e.port}
+}
+
+// collapseFiles drops a -f given more than once, word for word (files
+// reached twice by different paths are dropped after reading, by their
+// resolved path).
+func collapseFiles(files []string) ([]string, []string) {
+	count := map[string]int{}
+	var out []string
+	for _, f := range files {
+		if count[f] == 0 {
+			out = append(out, f)
+		}
+		count[f]++
+	}
+	var notes []string
+	for _, f := range out {
+		if count[f] > 1 {
+			notes = append(notes, fmt.Sprintf("-f %s given %d times: read once", f, count[f]))
+		}
+	}
+	return out, notes
+}
+
 // splitHostPort accepts "host", "host:port", "[v6]", "[v6]:port" and a
 // bare v6 address. Brackets must balance and hold an IPv6 address: "[::1"
 // is a typo, not [::1]:443.
