@@ -168,6 +168,8 @@ func TestBadOptions(t *testing.T) {
 		{[]string{"-f", "x", "--issuer", "(unclosed"}, `invalid --issuer "(unclosed"`},
 		{[]string{"-f", "x", "--fingerprint", "AB:CD"}, "a SHA-256 fingerprint is 64 hex digits"},
 		{[]string{"-f", "x", "--serial", "xyz"}, `invalid --serial "xyz"`},
+		{[]string{"-f", "x", "--serial", ""}, `invalid --serial "": hex digits`},
+		{[]string{"-f", "x", "--serial", "::"}, `invalid --serial "::": hex digits`},
 		{[]string{"-f", "x", "--maximum-validity", "-1"}, "invalid --maximum-validity -1"},
 		// An explicit 0 would turn the check off without a word: refused
 		// as the messages say ("above 0"), never read as "not given".

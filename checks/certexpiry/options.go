@@ -283,11 +283,12 @@ func (c *Options) validatePolicy() error {
 		c.fingerprints = append(c.fingerprints, h)
 	}
 	for _, s := range c.Serial {
-		h := strings.TrimLeft(normHex(s), "0")
+		n := normHex(s)
+		h := strings.TrimLeft(n, "0")
 		if h == "" {
 			h = "0"
 		}
-		if !isHex(h) {
+		if n == "" || !isHex(h) {
 			return fmt.Errorf("invalid --serial %q: hex digits (colons allowed)", s)
 		}
 		c.serials = append(c.serials, h)
