@@ -1,9 +1,13 @@
 package certexpiry
 
 import (
+	"fmt"
+	"net"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hindsight-plugins/hindsight/internal/certtest"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
 
@@ -72,5 +76,69 @@ func TestBadEndpoints(t *testing.T) {
 		if code != 3 || !strings.HasPrefix(out.String(), tt.want+"\n") {
 			t.Errorf("%q: exit %d\n%s\nwant first line %s", tt.args, code, out.String(), tt.want)
 		}
+	}
+}
+
+// TestCollapseEndpoints: the same endpoint given twice, in any spelling,
+// is probed once, and -v says so.
+func TestCollapseEndpoints(t *testing.T) {
+	tests := []struct {
+		name  string
+		in    []endpoint
+		out   []endpoint
+		notes []string
+	}{
+		{"distinct", []endpoint{{"a.test", "443"}, {"a.test", "8443"}, {"b.test", "443"}},
+			[]endpoint{{"a.test", "443"}, {"a.test", "8443"}, {"b.test", "443"}}, nil},
+		{"twice", []endpoint{{"localhost", "47443"}, {"localhost", "47443"}},
+			[]endpoint{{"localhost", "47443"}}, []string{"endpoint localhost:47443 given 2 times: checked once"}},
+		{"case and trailing dot", []endpoint{{"A.test", "443"}, {"b.test", "443"}, {"a.test.", "443"}, {"a.TEST", "443"}},
+			[]endpoint{{"A.test", "443"}, {"b.test", "443"}}, []string{"endpoint A.test:443 given 3 times: checked once"}},
+		{"IPv6 spellings", []endpoint{{"::1", "443"}, {"0:0::1", "443"}},
+			[]endpoint{{"::1", "443"}}, []string{"endpoint [::1]:443 given 2 times: checked once"}},
+	}
+	for _, tt := range tests {
+		out, notes := collapseEndpoints(tt.in)
+		if fmt.Sprint(out) != fmt.Sprint(tt.out) || fmt.Sprint(notes) != fmt.Sprint(tt.notes) {
+			t.Errorf("%s: %v %q, want %v %q", tt.name, out, notes, tt.out, tt.notes)
+		}
+	}
+}
+
+// TestDuplicateSources: -H twice (once as an argument, once without the
+// default port) and -f twice are checked once each: one perfdata label
+// each, a -v note each.
+func TestDuplicateSources(t *testing.T) {
+	p := newPKI(t)
+	leaf := p.leaf(t, 60.5, 90)
+	addr := certtest.ServeTLS(t, leaf.TLS(p.inter))
+	_, port, _ := net.SplitHostPort(addr)
+	file := write(t, filepath.Join(t.TempDir(), "srv.crt"), leaf.PEM())
+	tests := []struct {
+		name   string
+		args   []string
+		labels []string
+		note   string
+	}{
+		{"-H twice", []string{"--ca-file", p.rootFile, "-H", addr, "-H", addr}, []string{addr + "#0="}, "endpoint " + addr + " given 2 times: checked once"},
+		{"-H and an argument, -p", []string{"--ca-file", p.rootFile, "-p", port, "-H", "127.0.0.1", addr}, []string{addr + "#0="}, "endpoint " + addr + " given 2 times: checked once"},
+		{"-f twice", []string{"-f", file, "-f", file}, []string{file + "#0="}, "-f " + file + " given 2 times: read once"},
+	}
+	for _, tt := range tests {
+		var out strings.Builder
+		args := append([]string{"-v", "--no-revocation"}, tt.args...)
+		code := plugin.Runner{Args: args, Stdout: &out, Exit: func(int) { t.Fatal("watchdog fired") }}.Run(Plugin)
+		expect(t, tt.name, code, out.String(), 0, tt.note)
+		for _, l := range tt.labels {
+			if n := strings.Count(out.String(), l); n != 1 {
+				t.Errorf("%s: label %q %d times\n%s", tt.name, l, n, out.String())
+			}
+		}
+	}
+	// Without -v, nothing is said.
+	var out strings.Builder
+	plugin.Runner{Args: []string{"--ca-file", p.rootFile, "-H", addr, "-H", addr}, Stdout: &out, Exit: func(int) {}}.Run(Plugin)
+	if contains(out.String(), "given 2 times") {
+		t.Errorf("note without -v:\n%s", out.String())
 	}
 }

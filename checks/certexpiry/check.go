@@ -42,8 +42,9 @@ Days left are cut to hundredths, never rounded up, and the same number is
 the text, the perfdata and the state: fewer days left than -w/-c is a
 problem, as the perfdata ranges 'W:' and 'C:' say.
 
--v lists the files skipped in directories and globs and why, -vv each
-chain, -vvv every certificate in full.
+-v lists the files skipped in directories and globs and why, and the -H
+and -f given more than once (each is checked once), -vv each chain, -vvv
+every certificate in full.
 
 Revocation of an endpoint's leaf: its stapled OCSP response, else the OCSP
 responder its AIA names, else its CRL (http, 10 MiB at most), within -t.

@@ -3,10 +3,12 @@ package certexpiry
 import (
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/internal/certtest"
+	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
 
 // pki is a small private PKI for endpoint tests.
@@ -175,4 +177,37 @@ func TestPostmortem000(t *testing.T) {
 	late := certtest.ServeTLS(t, p.leaf(t, 5.5, 90).TLS(p.inter))
 	code, out = run(t, "-H", late, "--ca-file", p.rootFile, "--compare-file", renewed)
 	expect(t, "not reloaded, critical", code, out, 2, "renewed but not reloaded")
+}
+
+// TestWorstLeadsSeveralSources: with a file and an endpoint serving the
+// same certificate, the served one renewed on disk but not reloaded, the
+// first line names "renewed but not reloaded" as with the endpoint alone,
+// whatever the order of the options and the output budget.
+func TestWorstLeadsSeveralSources(t *testing.T) {
+	p := newPKI(t)
+	served := p.leaf(t, 20, 90)
+	addr := certtest.ServeTLS(t, served.TLS(p.inter))
+	dir := t.TempDir()
+	renewed := write(t, filepath.Join(dir, "renewed.crt"), p.leaf(t, 89, 90).PEM())
+	srv := write(t, filepath.Join(dir, "srv.crt"), append(served.PEM(), p.inter.PEM()...))
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"-f first", []string{"-f", srv, "--compare-file", renewed, "-H", addr}},
+		{"-H first", []string{"-H", addr, "--compare-file", renewed, "-f", srv}},
+		{"-f first, 300 bytes", []string{"-f", srv, "--compare-file", renewed, "-H", addr, "--max-output", "300"}},
+	} {
+		var out strings.Builder
+		args := append([]string{"--ca-file", p.rootFile, "--no-revocation"}, tt.args...)
+		code := plugin.Runner{Args: args, Stdout: &out, Exit: func(int) { t.Fatal("watchdog fired") }}.Run(Plugin)
+		first, _, _ := strings.Cut(out.String(), "\n")
+		if code != 1 || !strings.HasPrefix(first, "CERT WARNING - 2 warning of 4 checked: "+addr+"#0 (svc.test): renewed but not reloaded: ") {
+			t.Errorf("%s: exit %d\n%s", tt.name, code, out.String())
+		}
+		// The long output agrees: the same certificate first.
+		if _, rest, _ := strings.Cut(out.String(), "\n"); !strings.HasPrefix(rest, "[WARNING] "+addr+"#0 (svc.test): renewed but not reloaded") && !strings.HasPrefix(rest, "(") {
+			t.Errorf("%s: long output not led by the endpoint\n%s", tt.name, out.String())
+		}
+	}
 }

@@ -168,7 +168,19 @@ func TestBadOptions(t *testing.T) {
 		{[]string{"-f", "x", "--issuer", "(unclosed"}, `invalid --issuer "(unclosed"`},
 		{[]string{"-f", "x", "--fingerprint", "AB:CD"}, "a SHA-256 fingerprint is 64 hex digits"},
 		{[]string{"-f", "x", "--serial", "xyz"}, `invalid --serial "xyz"`},
+		{[]string{"-f", "x", "--serial", ""}, `invalid --serial "": hex digits`},
+		{[]string{"-f", "x", "--serial", "::"}, `invalid --serial "::": hex digits`},
 		{[]string{"-f", "x", "--maximum-validity", "-1"}, "invalid --maximum-validity -1"},
+		// An explicit 0 would turn the check off without a word: refused
+		// as the messages say ("above 0"), never read as "not given".
+		{[]string{"-f", "x", "--maximum-validity", "0", "-w", "1", "-c", "1"}, "invalid --maximum-validity 0: DAYS must be a number above 0"},
+		{[]string{"-f", "x", "--renewal-at", "0"}, "invalid --renewal-at 0: a fraction of the lifetime above 0"},
+		{[]string{"-f", "x", "--renewal-at", "-0.1"}, "invalid --renewal-at -0.1"},
+		{[]string{"-f", "x", "--min-certs", "0"}, "invalid --min-certs 0: N must be 1 or more"},
+		{[]string{"-f", "x", "--min-certs", "-3"}, "invalid --min-certs -3: N must be 1 or more"},
+		{[]string{"-f", "x", "--max-entries", "0"}, "invalid --max-entries 0: at least 1"},
+		{[]string{"-H", "a.test", "--min-tls-version", ""}, `invalid --min-tls-version "": 1.1, 1.2 or 1.3`},
+		{[]string{"-H", "a.test", "--min-tls-version", "1.0"}, `invalid --min-tls-version "1.0": 1.1, 1.2 or 1.3`},
 	}
 	for _, tt := range tests {
 		code, out := run(t, tt.args...)
@@ -198,5 +210,37 @@ users:
 		"[CRITICAL] "+dir+"/home/jane/.kube/config user jane -> "+dir+"/home/jane/.kube/jane.crt (jane): expires in 9.4 days",
 		"[OK] "+dir+"/home/jane/.kube/config cluster prod (kubernetes)",
 		"[UNKNOWN] "+dir+"/home/bob/.kube/config: user bob client-certificate-data: invalid base64",
-		"[UNKNOWN] "+dir+"/home/eve/.kube/config: not a kubeconfig: yaml:")
+		"[UNKNOWN] "+dir+"/home/eve/.kube/config: not a kubeconfig: not valid YAML")
+}
+
+// TestKubeconfigSecretNotEchoed: a bearer token pasted where a list, a
+// mapping or a certificate belongs is never shown, nor a Go type: the
+// line names the file and what is wrong in kubeconfig terms, with its line.
+func TestKubeconfigSecretNotEchoed(t *testing.T) {
+	const dir, token = "../../testdata/certexpiry/secret-kubeconfigs", "hunter2SUPERSECRETTOKEN"
+	tests := []struct{ file, want string }{
+		{"users-a-token.conf", "not a kubeconfig: users must be a list (line 3)"},
+		{"user-a-token.conf", "not a kubeconfig: user admin: user must be a mapping with client-certificate-data or client-certificate (line 5)"},
+		{"cert-data-a-list.conf", "not a kubeconfig: user admin: client-certificate-data must be a string (line 6)"},
+		{"ca-a-mapping.conf", "not a kubeconfig: cluster k: certificate-authority must be a string (line 6)"},
+		{"unknown-anchor.conf", "not a kubeconfig: not valid YAML"},
+		{"unclosed-quote.conf", "not a kubeconfig: not valid YAML: found unexpected end of stream (line 6)"},
+		{"token-as-cert-data.conf", "user admin client-certificate-data: invalid base64"},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(dir, tt.file)
+		code, out := run(t, "-vvv", "--kubeconfig", path)
+		expect(t, tt.file, code, out, 3, "CERT UNKNOWN - "+path+": "+tt.want)
+		for _, leak := range []string{"hunter2", token[7:], "struct", "!!str", "yaml:"} {
+			if contains(out, leak) {
+				t.Errorf("%s: %q shown:\n%s", tt.file, leak, out)
+			}
+		}
+	}
+	// The same through --kubeadm, whose kubeconfigs are found, not named.
+	code, out := run(t, "-vvv", "--kubeadm", "--kubernetes-dir", dir+"/etc/kubernetes", "--kubelet-dir", dir+"/none")
+	expect(t, "kubeadm", code, out, 3, "admin.conf: not a kubeconfig: users must be a list (line 3)", "kubelet.conf: not a kubeconfig: user admin: user must be a mapping")
+	if contains(out, "hunter2") {
+		t.Errorf("kubeadm: token shown:\n%s", out)
+	}
 }

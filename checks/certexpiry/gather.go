@@ -40,6 +40,9 @@ type observations struct {
 	// Skipped are the files a walk or glob passed over and why, kept at
 	// -v only (at most maxSkipped).
 	Skipped []string
+	// Collapsed says which -H and -f were given more than once and were
+	// checked once, for -v.
+	Collapsed []string
 }
 
 // maxSkipped bounds the skipped files listed at -v: a tree of a hundred
@@ -122,10 +125,13 @@ func gatherWith(ctx context.Context, env *plugin.Env, o *Options, lookup lookupF
 		return obs, err
 	}
 	eps, _ := o.endpoints()
+	eps, obs.Collapsed = collapseEndpoints(eps)
 	for _, ep := range eps {
 		g.endpoint(ep)
 	}
-	for _, f := range o.Files {
+	files, dup := collapseFiles(o.Files)
+	obs.Collapsed = append(obs.Collapsed, dup...)
+	for _, f := range files {
 		g.pattern(f)
 	}
 	for _, d := range o.Dirs {

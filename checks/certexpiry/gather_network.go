@@ -57,7 +57,7 @@ func (g *gatherer) setupNet() error {
 			g.env.RegisterSecret(pw)
 		}
 	}
-	n.minTLS = tlsprobe.Versions[o.MinTLSVersion]
+	n.minTLS = tlsprobe.Versions[o.MinTLSVersion.V]
 	n.revFiles = o.CheckRevocation
 	if o.ClientCert != "" {
 		c, err := g.readClientCert(o.ClientCert, o.ClientKey)
@@ -178,7 +178,7 @@ func (g *gatherer) probeNet(s *source, t tlsprobe.Target, res tlsprobe.Result) {
 			case err != nil:
 				leaf.OldTLSErr = err.Error()
 			case v != "":
-				leaf.OldTLS = fmt.Sprintf("the server accepts %s (below --min-tls-version %s)", v, g.opts.MinTLSVersion)
+				leaf.OldTLS = fmt.Sprintf("the server accepts %s (below --min-tls-version %s)", v, g.opts.MinTLSVersion.V)
 			}
 		}()
 	}

@@ -16,12 +16,29 @@ import (
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
+// verdict is one thing said about a certificate. A forecast (days left
+// of a certificate still valid, a CRL's next update still ahead) says
+// only when something will break; every other verdict says what is wrong
+// now or what to do (renewed but not reloaded, a chain, a hostname, a
+// revocation). Within one state that is a problem the forecast comes
+// last: that is this check's priority order, after the state.
+type verdict struct {
+	certs.Verdict
+	forecast bool
+}
+
 // verdicts collects what is said about one certificate; the line leads
 // with the worst.
-type verdicts []certs.Verdict
+type verdicts []verdict
 
 func (v *verdicts) add(s plugin.State, text string) {
-	*v = append(*v, certs.Verdict{State: s, Text: text})
+	*v = append(*v, verdict{Verdict: certs.Verdict{State: s, Text: text}})
+}
+
+// addForecast adds a verdict on days left that ranks after the others of
+// its state.
+func (v *verdicts) addForecast(s plugin.State, text string) {
+	*v = append(*v, verdict{Verdict: certs.Verdict{State: s, Text: text}, forecast: true})
 }
 
 func (v verdicts) state() plugin.State {
@@ -34,12 +51,26 @@ func (v verdicts) state() plugin.State {
 	return w
 }
 
-func (v verdicts) text() string {
-	if len(v) == 1 {
-		return v[0].Text
+// before orders verdicts: the worse state first, then a problem before a
+// forecast of the same state. All is well among OK verdicts, and the days
+// left lead there, in the check's order.
+func (x verdict) before(y verdict) bool {
+	if x.State != y.State {
+		return plugin.Worse(x.State, y.State)
 	}
+	return x.State != plugin.OK && !x.forecast && y.forecast
+}
+
+// sorted returns the verdicts most severe first, in the check's order
+// among equals.
+func (v verdicts) sorted() verdicts {
 	s := append(verdicts(nil), v...)
-	sort.SliceStable(s, func(i, j int) bool { return plugin.Worse(s[i].State, s[j].State) })
+	sort.SliceStable(s, func(i, j int) bool { return s[i].before(s[j]) })
+	return s
+}
+
+func (v verdicts) text() string {
+	s := v.sorted()
 	parts := make([]string, len(s))
 	for i, x := range s {
 		parts[i] = x.Text
@@ -57,7 +88,7 @@ type policy struct {
 
 func policyOf(o *Options) policy {
 	return policy{
-		dates:       certs.Policy{WarnDays: float64(o.Warning), CritDays: float64(o.Critical), RenewalAt: float64(o.RenewalAt)},
+		dates:       certs.Policy{WarnDays: float64(o.Warning), CritDays: float64(o.Critical), RenewalAt: given(o.RenewalAt)},
 		warn:        threshold.MustParseRange(fmtDays(float64(o.Warning)) + ":"),
 		crit:        threshold.MustParseRange(fmtDays(float64(o.Critical)) + ":"),
 		chainState:  stateOr(o.ChainState, plugin.CRITICAL),
@@ -66,6 +97,15 @@ func policyOf(o *Options) policy {
 		signerState: stateOr(o.SignerState, plugin.CRITICAL),
 		policyState: stateOr(o.PolicyState, plugin.CRITICAL),
 	}
+}
+
+// given is a number option's value, 0 when not given (Validate refuses
+// an explicit 0 where 0 would mean "off").
+func given(n *threshold.Number) float64 {
+	if n == nil {
+		return 0
+	}
+	return float64(*n)
 }
 
 func stateOr(f plugin.StateFlag, def plugin.State) plugin.State {
@@ -79,6 +119,9 @@ func stateOr(f plugin.StateFlag, def plugin.State) plugin.State {
 // is pure: the time is obs.Now.
 func judge(o *Options, obs observations) plugin.Result {
 	var r plugin.Result
+	// lead is each certificate finding's most severe verdict, by index
+	// into r.Findings, for the summary.
+	lead := map[int]verdict{}
 	p := policyOf(o)
 	total := 0
 	var soonest *certFacts
@@ -100,6 +143,7 @@ func judge(o *Options, obs observations) plugin.Result {
 				pos = fmt.Sprintf("#%d", i)
 			}
 			state := v.state()
+			lead[len(r.Findings)] = v.sorted()[0]
 			r.Add(state, s.Name+pos+" ("+cert.Name+"): "+v.text())
 			label, _, _ := strings.Cut(s.Name, " -> ")
 			// The state marks items judged non-OK on more than their days
@@ -121,14 +165,15 @@ func judge(o *Options, obs observations) plugin.Result {
 		r.Add(plugin.UNKNOWN, fmt.Sprintf("stopped after %d of %d certificate files at the deadline (%s): the rest are not judged; raise -t or split the files over several checks", obs.Read, obs.Found, obs.Within))
 	}
 	judgeMembers(o, &r, obs.Sources)
-	if o.MinCerts > 0 && total < o.MinCerts {
-		r.Add(plugin.WARNING, fmt.Sprintf("only %d certificate(s) found, expected at least %d (--min-certs): a file deleted or moved out of the watched paths?", total, o.MinCerts))
+	if o.MinCerts != nil && total < *o.MinCerts {
+		r.Add(plugin.WARNING, fmt.Sprintf("only %d certificate(s) found, expected at least %d (--min-certs): a file deleted or moved out of the watched paths?", total, *o.MinCerts))
 	}
 	if total == 0 && len(r.Findings) == 0 {
 		// Nothing was judged: an OK here would be the silent OK that let
 		// a moved certificate drop out of monitoring.
 		r.Add(plugin.UNKNOWN, "no certificate found in the given files, directories and kubeconfigs")
 	}
+	leadFirst(&r, lead)
 	r.Summary = summary(r, total, soonest, soonestName, obs.Now)
 	notes(&r, obs)
 	return r
@@ -142,6 +187,11 @@ func daysLeft(c *certFacts, now time.Time) float64 { return certs.Days(c.NotAfte
 // passed over and why, at -vv each source's chain, at -vvv every
 // certificate in full.
 func notes(r *plugin.Result, obs observations) {
+	if obs.Verbose > 0 {
+		for _, c := range obs.Collapsed {
+			r.Note(c)
+		}
+	}
 	for _, s := range obs.Skipped {
 		r.Note("skipped " + s)
 	}
@@ -173,7 +223,11 @@ func judgeCert(o *Options, p policy, s *source, i int, cert *certFacts, obs obse
 		return v
 	}
 	d := certs.JudgeValidity(cert.NotBefore, cert.NotAfter, obs.Now, p.dates)
-	v.add(d.State, d.Text)
+	if obs.Now.Before(cert.NotBefore) || !obs.Now.Before(cert.NotAfter) {
+		v.add(d.State, d.Text) // not valid now: broken, not a forecast
+	} else {
+		v.addForecast(d.State, d.Text)
+	}
 	for _, w := range cert.Weak {
 		v.add(p.weakState, w)
 	}
@@ -217,11 +271,11 @@ func judgeCRL(v *verdicts, p policy, crl *certFacts, now time.Time) {
 	case !now.Before(crl.NotAfter):
 		v.add(plugin.CRITICAL, "stale: its next update was due "+certs.Ago(-left)+" ago"+when+": clients that check it reject the issuer's certificates")
 	case left < p.dates.CritDays:
-		v.add(plugin.CRITICAL, "next update due in "+certs.Ago(left)+when)
+		v.addForecast(plugin.CRITICAL, "next update due in "+certs.Ago(left)+when)
 	case left < p.dates.WarnDays:
-		v.add(plugin.WARNING, "next update due in "+certs.Ago(left)+when)
+		v.addForecast(plugin.WARNING, "next update due in "+certs.Ago(left)+when)
 	default:
-		v.add(plugin.OK, "next update due in "+certs.Ago(left)+when)
+		v.addForecast(plugin.OK, "next update due in "+certs.Ago(left)+when)
 	}
 }
 
@@ -233,9 +287,9 @@ func judgePolicy(o *Options, p policy, v *verdicts, cert *certFacts) {
 			v.add(p.policyState, fmt.Sprintf("its extended key usage (%s) does not allow %s (--require-purpose)", certs.PurposesOf(cert.EKU), certs.PurposeName(u)))
 		}
 	}
-	if o.MaximumValidity > 0 {
-		if life := cert.NotAfter.Sub(cert.NotBefore).Hours() / 24; life > float64(o.MaximumValidity) {
-			v.add(p.policyState, fmt.Sprintf("valid for %.0f days in all, more than %s (--maximum-validity)", math.Floor(life), fmtDays(float64(o.MaximumValidity))))
+	if o.MaximumValidity != nil {
+		if life := cert.NotAfter.Sub(cert.NotBefore).Hours() / 24; life > float64(*o.MaximumValidity) {
+			v.add(p.policyState, fmt.Sprintf("valid for %.0f days in all, more than %s (--maximum-validity)", math.Floor(life), fmtDays(float64(*o.MaximumValidity))))
 		}
 	}
 	if o.issuerRE != nil && !o.issuerRE.MatchString(cert.Issuer) && !o.issuerRE.MatchString(cert.IssuerDN) {
@@ -320,7 +374,8 @@ func judgeMembers(o *Options, r *plugin.Result, sources []*source) {
 }
 
 // summary is the pager line: counts and the worst problems, or when all
-// is well the certificate that expires first.
+// is well the certificate that expires first. The findings come in
+// leadFirst's order: the most severe verdict of all certificates leads.
 func summary(r plugin.Result, total int, soonest *certFacts, soonestName string, now time.Time) string {
 	var crit, warn, unk int
 	for _, f := range r.Findings {
@@ -347,8 +402,8 @@ func summary(r plugin.Result, total int, soonest *certFacts, soonestName string,
 		// Nagios 4 turns ";" in the first line into ":".
 		return strings.ReplaceAll(problems[0], "; ", " / ")
 	}
-	// With several problems each gets its worst verdict only, so that
-	// more of them fit on the pager line.
+	// With several problems each gets its most severe verdict only, so
+	// that more of them fit on the pager line.
 	for i, p := range problems {
 		problems[i], _, _ = strings.Cut(p, "; ")
 	}
@@ -363,4 +418,31 @@ func summary(r plugin.Result, total int, soonest *certFacts, soonestName string,
 	}
 	head := strings.Join(counts, ", ") + fmt.Sprintf(" of %d checked: ", len(r.Findings))
 	return head + human.JoinSummary(problems, 230-len(head))
+}
+
+// leadFirst orders the findings by their most severe verdict: the worse
+// state first, then a finding led by a problem before one led by a
+// forecast, then the check's order. A finding that is not a
+// certificate's (an unreadable source) counts as a problem. The runtime
+// orders findings by state only, keeping this order among equals, so the
+// first line and the long output both lead with the most severe verdict
+// of all certificates.
+func leadFirst(r *plugin.Result, lead map[int]verdict) {
+	rank := make([]verdict, len(r.Findings))
+	for i, f := range r.Findings {
+		rank[i] = verdict{Verdict: certs.Verdict{State: f.State}}
+		if v, ok := lead[i]; ok {
+			rank[i] = v
+		}
+	}
+	idx := make([]int, len(r.Findings))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return rank[idx[a]].before(rank[idx[b]]) })
+	out := make([]plugin.Finding, len(idx))
+	for k, i := range idx {
+		out[k] = r.Findings[i]
+	}
+	r.Findings = out
 }

@@ -55,7 +55,22 @@ func TestJudge(t *testing.T) {
 		{"a replaced kubeconfig CA", nil, observations{Sources: []*source{{Name: "/admin.conf cluster k", Kind: kindKubeCA, ReplacedCA: "/pki/ca.crt", Certs: []certFacts{cert("kubernetes", 3000, 3650)}}}}, plugin.CRITICAL,
 			"/admin.conf cluster k (kubernetes): a replaced CA, not the current /pki/ca.crt: clients trusting only this one reject the API server / expires in 3000 days (2038-08-18)", nil},
 		{"renewed but not reloaded", []string{"-H", "h", "--compare-file", "/cert.pem"}, observations{Compare: &disk, Sources: []*source{ep("h:443", cert("svc", 20, 90, fp(1)))}}, plugin.WARNING,
-			"h:443 (svc): expires in 20 days (2030-06-21) / renewed but not reloaded: /cert.pem holds a certificate issued 2030-05-31 and valid until 2030-08-29, the server still serves the one valid until 2030-06-21", nil},
+			"h:443 (svc): renewed but not reloaded: /cert.pem holds a certificate issued 2030-05-31 and valid until 2030-08-29, the server still serves the one valid until 2030-06-21 / expires in 20 days (2030-06-21)", nil},
+		// The most severe verdict of all certificates leads the summary
+		// (state, then a problem before a days-left forecast), whatever
+		// the order of the sources and of the verdicts in each.
+		{"several sources: renewed but not reloaded leads", []string{"-H", "h", "--compare-file", "/cert.pem"}, observations{Compare: &disk, Sources: []*source{
+			file("/a.pem", cert("svc", 20, 90, fp(1))), ep("h:443", cert("svc", 20, 90, fp(1)))}}, plugin.WARNING,
+			"2 warning of 2 checked: h:443 (svc): renewed but not reloaded: /cert.pem holds a certificate issued 2030-05-31 and valid until 2030-08-29, the server still serves the one valid until 2030-06-21 / +1 more", nil},
+		{"several sources: a critical problem before a critical forecast", []string{"-H", "h"}, observations{Sources: []*source{
+			file("/a.pem", cert("a", 5.5, 90)), ep("h:443", cert("h", 5.5, 90, func(f *certFacts) { f.Hostname = "hostname h does not match" }))}}, plugin.CRITICAL,
+			"2 critical of 2 checked: h:443 (h): hostname h does not match / /a.pem (a): expires in 5.5 days (2030-06-07)", nil},
+		{"several sources: the state first, expired is no forecast", []string{"-H", "h", "--chain-state", "warning"}, observations{Sources: []*source{
+			ep("h:443", cert("h", 60.5, 90, func(f *certFacts) { f.Chain = "chain does not verify" })), file("/a.pem", cert("a", 20.5, 90)), file("/b.pem", cert("b", -2.5, 90))}}, plugin.CRITICAL,
+			"1 critical, 2 warning of 3 checked: /b.pem (b): expired 2.5 days ago (2030-05-30) / h:443 (h): chain does not verify / /a.pem (a): expires in 20 days (2030-06-22)", nil},
+		{"several sources: an unreadable source is a problem, not a forecast", []string{"-H", "h"}, observations{Sources: []*source{
+			file("/a.pem", cert("a", 20.5, 90)), {Name: "/b.pem", Kind: kindFile, Err: errors.New("permission denied"), ErrState: plugin.WARNING}}}, plugin.WARNING,
+			"2 warning of 2 checked: /b.pem: permission denied / /a.pem (a): expires in 20 days (2030-06-22)", nil},
 		{"same as on disk", []string{"-H", "h", "--compare-file", "/cert.pem"}, observations{Compare: &disk, Sources: []*source{ep("h:443", disk)}}, plugin.OK,
 			"h:443 (svc): expires in 89 days (2030-08-29); same as /cert.pem", nil},
 		{"an unreadable source and a compare file", []string{"-H", "h", "--compare-file", "/cert.pem"}, observations{CompareErr: errors.New("--compare-file /cert.pem: is a FIFO, not a regular file"),

@@ -44,26 +44,26 @@ type Options struct {
 	PasswordEnv   string   `long:"password-env" value-name:"VAR" description:"Environment variable holding the PKCS#12 or Java keystore password"`
 	MaxEntries    int      `long:"max-entries" default:"100000" base:"10" value-name:"N" description:"Stop listing a directory (-d) or a glob after N files and directories, with an UNKNOWN saying so: a runaway tree costs bounded time and memory"`
 
-	Warning        threshold.Number `short:"w" long:"warning" default:"28" value-name:"DAYS" description:"WARNING when fewer than DAYS days are left before a certificate expires or a CRL's next update (fractions allowed)"`
-	Critical       threshold.Number `short:"c" long:"critical" default:"14" value-name:"DAYS" description:"CRITICAL when fewer than DAYS days are left (fractions allowed)"`
-	RenewalAt      threshold.Number `long:"renewal-at" value-name:"FRACTION" description:"WARNING once this fraction of a certificate's lifetime has passed: its automated renewal is overdue (e.g. 0.67 for certbot, 0.8 for kubeadm)"`
-	CAFile         string           `long:"ca-file" value-name:"FILE" description:"Trust these CA certificates instead of the system's when verifying chains (also verifies file bundles)"`
-	CA             []string         `long:"ca" value-name:"FILE" description:"Every leaf must be signed by a CA in FILE (repeatable): catches leaves left behind by a CA replacement"`
-	CompareFile    string           `long:"compare-file" value-name:"FILE" description:"The certificate the endpoints should serve: a newer one on disk means renewed but not reloaded"`
-	MinCerts       int              `long:"min-certs" base:"10" value-name:"N" description:"WARNING when fewer than N certificates are found: a file that silently dropped out of a glob or directory"`
-	Insecure       bool             `short:"k" long:"insecure" description:"Do not verify chains and hostnames of endpoints (dates, keys and signers are still judged)"`
-	IgnoreHostname bool             `long:"ignore-hostname" description:"Do not check that an endpoint's certificate matches its name"`
-	ChainState     plugin.StateFlag `long:"chain-state" value-name:"STATE" description:"State for a chain that does not verify, a self-signed endpoint certificate or a served one not allowed for server authentication (default CRITICAL)"`
-	HostnameState  plugin.StateFlag `long:"hostname-state" value-name:"STATE" description:"State for a hostname mismatch (default CRITICAL)"`
-	WeakState      plugin.StateFlag `long:"weak-state" value-name:"STATE" description:"State for SHA-1/MD5 signatures and RSA keys under 2048 bits (default CRITICAL)"`
-	SignerState    plugin.StateFlag `long:"signer-state" value-name:"STATE" description:"State for a leaf not signed by its CA (--ca, --kubeadm) (default CRITICAL)"`
+	Warning        threshold.Number  `short:"w" long:"warning" default:"28" value-name:"DAYS" description:"WARNING when fewer than DAYS days are left before a certificate expires or a CRL's next update (fractions allowed)"`
+	Critical       threshold.Number  `short:"c" long:"critical" default:"14" value-name:"DAYS" description:"CRITICAL when fewer than DAYS days are left (fractions allowed)"`
+	RenewalAt      *threshold.Number `long:"renewal-at" value-name:"FRACTION" description:"WARNING once this fraction of a certificate's lifetime has passed: its automated renewal is overdue (e.g. 0.67 for certbot, 0.8 for kubeadm)"`
+	CAFile         string            `long:"ca-file" value-name:"FILE" description:"Trust these CA certificates instead of the system's when verifying chains (also verifies file bundles)"`
+	CA             []string          `long:"ca" value-name:"FILE" description:"Every leaf must be signed by a CA in FILE (repeatable): catches leaves left behind by a CA replacement"`
+	CompareFile    string            `long:"compare-file" value-name:"FILE" description:"The certificate the endpoints should serve: a newer one on disk means renewed but not reloaded"`
+	MinCerts       *int              `long:"min-certs" base:"10" value-name:"N" description:"WARNING when fewer than N certificates are found: a file that silently dropped out of a glob or directory"`
+	Insecure       bool              `short:"k" long:"insecure" description:"Do not verify chains and hostnames of endpoints (dates, keys and signers are still judged)"`
+	IgnoreHostname bool              `long:"ignore-hostname" description:"Do not check that an endpoint's certificate matches its name"`
+	ChainState     plugin.StateFlag  `long:"chain-state" value-name:"STATE" description:"State for a chain that does not verify, a self-signed endpoint certificate or a served one not allowed for server authentication (default CRITICAL)"`
+	HostnameState  plugin.StateFlag  `long:"hostname-state" value-name:"STATE" description:"State for a hostname mismatch (default CRITICAL)"`
+	WeakState      plugin.StateFlag  `long:"weak-state" value-name:"STATE" description:"State for SHA-1/MD5 signatures and RSA keys under 2048 bits (default CRITICAL)"`
+	SignerState    plugin.StateFlag  `long:"signer-state" value-name:"STATE" description:"State for a leaf not signed by its CA (--ca, --kubeadm) (default CRITICAL)"`
 
-	RequirePurpose  []string         `long:"require-purpose" value-name:"PURPOSE" description:"Every leaf must allow PURPOSE in its extended key usage: serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning (repeatable)"`
-	MaximumValidity threshold.Number `long:"maximum-validity" value-name:"DAYS" description:"Leaves must not be valid longer than DAYS in all (397 for public HTTPS)"`
-	Issuer          string           `long:"issuer" value-name:"REGEX" description:"Every leaf's issuer (its name or whole DN) must match REGEX"`
-	Fingerprint     []string         `long:"fingerprint" value-name:"SHA256" description:"Every leaf must have one of these SHA-256 fingerprints (hex, colons allowed; repeatable)"`
-	Serial          []string         `long:"serial" value-name:"HEX" description:"Every leaf must have one of these serial numbers (hex, colons allowed; repeatable)"`
-	PolicyState     plugin.StateFlag `long:"policy-state" value-name:"STATE" description:"State for a leaf that breaks --require-purpose, --maximum-validity, --issuer, --fingerprint or --serial (default CRITICAL)"`
+	RequirePurpose  []string          `long:"require-purpose" value-name:"PURPOSE" description:"Every leaf must allow PURPOSE in its extended key usage: serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning (repeatable)"`
+	MaximumValidity *threshold.Number `long:"maximum-validity" value-name:"DAYS" description:"Leaves must not be valid longer than DAYS in all (397 for public HTTPS)"`
+	Issuer          string            `long:"issuer" value-name:"REGEX" description:"Every leaf's issuer (its name or whole DN) must match REGEX"`
+	Fingerprint     []string          `long:"fingerprint" value-name:"SHA256" description:"Every leaf must have one of these SHA-256 fingerprints (hex, colons allowed; repeatable)"`
+	Serial          []string          `long:"serial" value-name:"HEX" description:"Every leaf must have one of these serial numbers (hex, colons allowed; repeatable)"`
+	PolicyState     plugin.StateFlag  `long:"policy-state" value-name:"STATE" description:"State for a leaf that breaks --require-purpose, --maximum-validity, --issuer, --fingerprint or --serial (default CRITICAL)"`
 
 	args         []string // endpoints given as arguments (TakeArgs)
 	issuerRE     *regexp.Regexp
@@ -92,12 +92,12 @@ func (c *Options) Validate() error {
 		return fmt.Errorf("invalid -c %v: DAYS must be a number of 0 or more", c.Critical)
 	case c.Critical > c.Warning:
 		return fmt.Errorf("-c %v is above -w %v: the critical threshold must be the nearer one", c.Critical, c.Warning)
-	case bad(float64(c.RenewalAt)) || c.RenewalAt < 0 || c.RenewalAt >= 1:
-		return fmt.Errorf("invalid --renewal-at %v: a fraction of the lifetime above 0 and below 1, e.g. 0.67", c.RenewalAt)
+	case c.RenewalAt != nil && (bad(float64(*c.RenewalAt)) || *c.RenewalAt <= 0 || *c.RenewalAt >= 1):
+		return fmt.Errorf("invalid --renewal-at %v: a fraction of the lifetime above 0 and below 1, e.g. 0.67", *c.RenewalAt)
 	case c.IPv4 && c.IPv6:
 		return errors.New("-4 and -6 exclude each other")
-	case c.MinCerts < 0:
-		return fmt.Errorf("invalid --min-certs %d", c.MinCerts)
+	case c.MinCerts != nil && *c.MinCerts < 1:
+		return fmt.Errorf("invalid --min-certs %d: N must be 1 or more", *c.MinCerts)
 	case c.MaxEntries < 1:
 		return fmt.Errorf("invalid --max-entries %d: at least 1", c.MaxEntries)
 	case c.Resolve != "" && net.ParseIP(strings.Trim(c.Resolve, "[]")) == nil:
@@ -108,8 +108,8 @@ func (c *Options) Validate() error {
 		return fmt.Errorf("invalid -p %q: a port number 1-65535", c.Port)
 	case c.PasswordFile != "" && c.PasswordEnv != "":
 		return errors.New("--password-file and --password-env exclude each other")
-	case bad(float64(c.MaximumValidity)) || c.MaximumValidity < 0:
-		return fmt.Errorf("invalid --maximum-validity %v: DAYS must be a number above 0", c.MaximumValidity)
+	case c.MaximumValidity != nil && (bad(float64(*c.MaximumValidity)) || *c.MaximumValidity <= 0):
+		return fmt.Errorf("invalid --maximum-validity %v: DAYS must be a number above 0", *c.MaximumValidity)
 	}
 	if err := c.validatePolicy(); err != nil {
 		return err
@@ -155,6 +155,59 @@ func (c *Options) endpoints() ([]endpoint, error) {
 		out = append(out, endpoint{host, port})
 	}
 	return out, nil
+}
+
+// collapseEndpoints drops endpoints given more than once (-H twice, or as
+// -H and as an argument, "Host" and "host", "h" and "h:443"): probing the
+// same server twice says nothing new and doubled its perfdata labels.
+// The notes say what was collapsed, for -v.
+func collapseEndpoints(eps []endpoint) ([]endpoint, []string) {
+	count := map[endpoint]int{}
+	var out []endpoint
+	for _, ep := range eps {
+		k := ep.key()
+		if count[k] == 0 {
+			out = append(out, ep)
+		}
+		count[k]++
+	}
+	var notes []string
+	for _, ep := range out {
+		if n := count[ep.key()]; n > 1 {
+			notes = append(notes, fmt.Sprintf("endpoint %s given %d times: checked once", net.JoinHostPort(ep.host, ep.port), n))
+		}
+	}
+	return out, notes
+}
+
+// key is the endpoint as compared for duplicates: host names in lower
+// case, IP addresses in their one written form.
+func (e endpoint) key() endpoint {
+	if ip := net.ParseIP(e.host); ip != nil {
+		return endpoint{ip.String(), e.port}
+	}
+	return endpoint{strings.ToLower(strings.TrimSuffix(e.host, ".")), e.port}
+}
+
+// collapseFiles drops a -f given more than once, word for word (files
+// reached twice by different paths are dropped after reading, by their
+// resolved path).
+func collapseFiles(files []string) ([]string, []string) {
+	count := map[string]int{}
+	var out []string
+	for _, f := range files {
+		if count[f] == 0 {
+			out = append(out, f)
+		}
+		count[f]++
+	}
+	var notes []string
+	for _, f := range out {
+		if count[f] > 1 {
+			notes = append(notes, fmt.Sprintf("-f %s given %d times: read once", f, count[f]))
+		}
+	}
+	return out, notes
 }
 
 // splitHostPort accepts "host", "host:port", "[v6]", "[v6]:port" and a
@@ -230,11 +283,12 @@ func (c *Options) validatePolicy() error {
 		c.fingerprints = append(c.fingerprints, h)
 	}
 	for _, s := range c.Serial {
-		h := strings.TrimLeft(normHex(s), "0")
+		n := normHex(s)
+		h := strings.TrimLeft(n, "0")
 		if h == "" {
 			h = "0"
 		}
-		if !isHex(h) {
+		if n == "" || !isHex(h) {
 			return fmt.Errorf("invalid --serial %q: hex digits (colons allowed)", s)
 		}
 		c.serials = append(c.serials, h)

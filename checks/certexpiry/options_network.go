@@ -16,7 +16,7 @@ type netOptions struct {
 	NoRevocation         bool             `long:"no-revocation" description:"Do not check endpoints' chains for revocation (OCSP, CRL)"`
 	CheckRevocation      bool             `long:"check-revocation" description:"Check files' certificates for revocation too (fetches OCSP/CRL)"`
 	RevocationErrorState plugin.StateFlag `long:"revocation-error-state" value-name:"STATE" description:"State when revocation cannot be checked (default WARNING)"`
-	MinTLSVersion        string           `long:"min-tls-version" value-name:"VERSION" description:"CRITICAL when an endpoint accepts a TLS version below 1.1, 1.2 or 1.3"`
+	MinTLSVersion        givenString      `long:"min-tls-version" value-name:"VERSION" description:"CRITICAL when an endpoint accepts a TLS version below 1.1, 1.2 or 1.3"`
 	Proxy                string           `long:"proxy" value-name:"URL" description:"HTTP proxy (CONNECT) for endpoints and revocation (default: https_proxy, http_proxy)"`
 	NoProxy              bool             `long:"no-proxy" description:"Ignore the proxy environment variables"`
 	ClientCert           string           `long:"client-cert" value-name:"FILE" description:"Client certificate (PEM) for servers that require one"`
@@ -41,10 +41,10 @@ func (c *Options) validateNet() error {
 		n.RevocationErrorState = plugin.StateFlag{State: plugin.OK, Set: true}
 	}
 	switch {
-	case n.RequireNoTLS11 && n.MinTLSVersion == "":
-		n.MinTLSVersion = "1.2"
-	case n.RequireNoTLS1 && n.MinTLSVersion == "":
-		n.MinTLSVersion = "1.1"
+	case n.RequireNoTLS11 && !n.MinTLSVersion.Set:
+		n.MinTLSVersion = givenString{V: "1.2", Set: true}
+	case n.RequireNoTLS1 && !n.MinTLSVersion.Set:
+		n.MinTLSVersion = givenString{V: "1.1", Set: true}
 	}
 	if n.ClientCert == "" {
 		n.ClientCert = n.ClientCertSSL
@@ -65,8 +65,8 @@ func (c *Options) validateNet() error {
 			return fmt.Errorf("invalid --proxy: %w", err)
 		}
 	}
-	if _, ok := tlsprobe.Versions[n.MinTLSVersion]; n.MinTLSVersion != "" && (!ok || n.MinTLSVersion == "1.0") {
-		return fmt.Errorf("invalid --min-tls-version %q: 1.1, 1.2 or 1.3", n.MinTLSVersion)
+	if v := n.MinTLSVersion.V; n.MinTLSVersion.Set && (tlsprobe.Versions[v] == 0 || v == "1.0") {
+		return fmt.Errorf("invalid --min-tls-version %q: 1.1, 1.2 or 1.3", v)
 	}
 	return nil
 }

@@ -473,15 +473,19 @@ func TestNoSecretEchoed(t *testing.T) {
 		}
 	}
 	cert := testutil.Binary(t, "check_cert_expiry")
+	const kubeconfigs = "../../testdata/certexpiry/secret-kubeconfigs" // token hunter2...
 	for _, args := range [][]string{
 		{"-H", "127.0.0.1:1", "--proxy", "http://user:" + secret + "@[::1"},
 		{"-H", "127.0.0.1:1", "--proxy", "http://user:" + secret + "@127.0.0.1:1"},
 		{"-H", "127.0.0.1:1", "--proxy", "socks5://user:" + secret + "@127.0.0.1:1"},
 		{"-H", "127.0.0.1:1", "--proxy", "http://user:" + secret + "@127.0.0.1:1/x?y"},
+		// a bearer token pasted where a list, a mapping or a certificate belongs
+		{"--kubeconfig", kubeconfigs + "/*.conf"},
+		{"--kubeadm", "--kubernetes-dir", kubeconfigs + "/etc/kubernetes"},
 	} {
 		cmd := exec.Command(cert, append([]string{"-t", "2", "-vvv"}, args...)...)
 		out, _ := cmd.CombinedOutput()
-		if bytes.Contains(out, []byte(secret)) || !statusLine.Match(out) {
+		if bytes.Contains(out, []byte(secret)) || bytes.Contains(out, []byte("hunter2")) || !statusLine.Match(out) {
 			t.Errorf("check_cert_expiry %s:\n%s", strings.Join(args, " "), indent(out))
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -50,30 +51,31 @@ func (k Cert) Label() string {
 	return kind + " " + k.Name + " " + form
 }
 
-type kubeconfig struct {
-	Clusters []struct {
-		Name    string `yaml:"name"`
-		Cluster struct {
-			CAData string `yaml:"certificate-authority-data"`
-			CA     string `yaml:"certificate-authority"`
-		} `yaml:"cluster"`
-	} `yaml:"clusters"`
-	Users []struct {
-		Name string `yaml:"name"`
-		User struct {
-			CertData string `yaml:"client-certificate-data"`
-			Cert     string `yaml:"client-certificate"`
-		} `yaml:"user"`
-	} `yaml:"users"`
-}
-
 // ParseKubeconfig lists the certificates a kubeconfig holds or points
 // to. path is the kubeconfig's own path, for resolving relative paths.
 // Invalid YAML or base64 is an error naming where.
 func Parse(data []byte, path string) ([]Cert, error) {
-	var kc kubeconfig
-	if err := yaml.Unmarshal(data, &kc); err != nil {
-		return nil, fmt.Errorf("not a kubeconfig: %s", oneLineErr(err))
+	// The document is walked as nodes, never decoded into Go structs:
+	// yaml's type errors quote the value they met (a token pasted in the
+	// wrong place) and name Go types, and a status line shows neither.
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("not a kubeconfig: %s", syntaxErr(err))
+	}
+	var root *yaml.Node // nil for an empty file
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		root = deref(doc.Content[0])
+	}
+	if root != nil && !isNull(root) && root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("not a kubeconfig: not a mapping of settings (line %d)", root.Line)
+	}
+	clusters, err := entries(root, "clusters", "cluster", CA)
+	if err != nil {
+		return nil, fmt.Errorf("not a kubeconfig: %w", err)
+	}
+	users, err := entries(root, "users", "user", Client)
+	if err != nil {
+		return nil, fmt.Errorf("not a kubeconfig: %w", err)
 	}
 	dir := filepath.Dir(path)
 	var out []Cert
@@ -93,20 +95,121 @@ func Parse(data []byte, path string) ([]Cert, error) {
 		}
 		return nil
 	}
-	for _, c := range kc.Clusters {
-		if err := add(c.Name, CA, c.Cluster.CAData, c.Cluster.CA); err != nil {
+	for _, e := range append(clusters, users...) {
+		if err := add(e.name, e.role, e.data, e.file); err != nil {
 			return nil, err
 		}
 	}
-	for _, u := range kc.Users {
-		if err := add(u.Name, Client, u.User.CertData, u.User.Cert); err != nil {
-			return nil, err
-		}
-	}
-	if len(kc.Clusters) == 0 && len(kc.Users) == 0 {
+	if len(clusters) == 0 && len(users) == 0 {
 		return nil, fmt.Errorf("not a kubeconfig: no clusters and no users")
 	}
 	return out, nil
 }
 
-func oneLineErr(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+// entry is one cluster or user: its name and its certificate, embedded
+// (base64) or by path.
+type entry struct {
+	name, data, file string
+	role             Role
+}
+
+// entries reads the list under key ("users"), each item a mapping with a
+// name and a mapping under item ("user") holding role-data and role.
+// What has the wrong shape is named in kubeconfig terms with its line,
+// never with its value.
+func entries(root *yaml.Node, key, item string, role Role) ([]entry, error) {
+	list := get(root, key)
+	if list == nil || isNull(list) {
+		return nil, nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("%s must be a list (line %d)", key, list.Line)
+	}
+	var out []entry
+	for _, el := range list.Content {
+		el = deref(el)
+		if el.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("each of %s must be a mapping with name and %s (line %d)", key, item, el.Line)
+		}
+		e := entry{role: role}
+		name := get(el, "name")
+		if name != nil && name.Kind != yaml.ScalarNode {
+			return nil, fmt.Errorf("a name in %s must be a string (line %d)", key, name.Line)
+		}
+		if name != nil {
+			e.name = name.Value
+		}
+		sub := get(el, item)
+		if sub == nil || isNull(sub) {
+			continue
+		}
+		if sub.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%s %s: %s must be a mapping with %s-data or %s (line %d)", item, e.name, item, role, role, sub.Line)
+		}
+		for _, f := range []struct {
+			key string
+			to  *string
+		}{{string(role) + "-data", &e.data}, {string(role), &e.file}} {
+			v := get(sub, f.key)
+			switch {
+			case v == nil || isNull(v):
+			case v.Kind != yaml.ScalarNode:
+				return nil, fmt.Errorf("%s %s: %s must be a string (line %d)", item, e.name, f.key, v.Line)
+			default:
+				*f.to = v.Value
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// get is the value under key in mapping m, aliases followed; nil when m
+// is not a mapping or has no such key.
+func get(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := deref(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+			return deref(m.Content[i+1])
+		}
+	}
+	return nil
+}
+
+// deref follows aliases (*anchor) to the node they name.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 32; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// isNull reports an empty or null value ("users:", "users: ~").
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+var (
+	lineRE = regexp.MustCompile(`^(?:line (\d+): )?`)
+	// syntaxChar is a single character yaml quotes in a message (',' or
+	// ']'): the syntax, not the file's content.
+	syntaxChar = regexp.MustCompile(`'.'`)
+)
+
+// syntaxErr is yaml's parse error as a status line may show it: its line
+// kept, its reason kept only when it quotes nothing from the file.
+func syntaxErr(err error) string {
+	msg := strings.TrimPrefix(strings.Join(strings.Fields(err.Error()), " "), "yaml: ")
+	m := lineRE.FindStringSubmatch(msg)
+	msg = msg[len(m[0]):]
+	out := "not valid YAML"
+	// Anything else quoted may be a value from the file ("unknown anchor
+	// 'hunter2' referenced"): the reason goes, the line stays.
+	if msg != "" && !strings.ContainsAny(syntaxChar.ReplaceAllString(msg, ""), "'`\"") {
+		out += ": " + msg
+	}
+	if m[1] != "" {
+		out += " (line " + m[1] + ")"
+	}
+	return out
+}

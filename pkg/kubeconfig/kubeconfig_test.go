@@ -70,6 +70,51 @@ users:
 	}
 }
 
+// token stands for a bearer token pasted where a list or a mapping
+// belongs: no error may show it, nor any Go type.
+const token = "hunter2SUPERSECRETTOKEN"
+
+// TestShapeErrors: what has the wrong shape is named in kubeconfig
+// terms, with its line, never with its value.
+func TestShapeErrors(t *testing.T) {
+	tests := []struct{ name, data, want string }{
+		{"users a string", "apiVersion: v1\nkind: Config\nusers: " + token + "\n", "not a kubeconfig: users must be a list (line 3)"},
+		{"clusters a mapping", "clusters:\n  token: " + token + "\n", "not a kubeconfig: clusters must be a list (line 2)"},
+		{"a user a string", "users:\n- " + token + "\n", "not a kubeconfig: each of users must be a mapping with name and user (line 2)"},
+		{"user a string", "users:\n- name: u\n  user: " + token + "\n", "not a kubeconfig: user u: user must be a mapping with client-certificate-data or client-certificate (line 3)"},
+		{"client certificate a list", "users:\n- name: u\n  user:\n    client-certificate-data: [" + token + "]\n", "not a kubeconfig: user u: client-certificate-data must be a string (line 4)"},
+		{"CA path a mapping", "clusters:\n- name: c\n  cluster:\n    certificate-authority: {token: " + token + "}\n", "not a kubeconfig: cluster c: certificate-authority must be a string (line 4)"},
+		{"a name a list", "users:\n- name: [" + token + "]\n", "not a kubeconfig: a name in users must be a string (line 2)"},
+		{"the file a list", "- " + token + "\n", "not a kubeconfig: not a mapping of settings (line 1)"},
+		{"the file a string", token + "\n", "not a kubeconfig: not a mapping of settings (line 1)"},
+		{"an unknown anchor", "users: *" + token + "\n", "not a kubeconfig: not valid YAML"},
+		{"an unknown anchor in a list", "users:\n- a\n- *" + token + "\n", "not a kubeconfig: not valid YAML"},
+		{"a tab", "users:\n\t- " + token + "\n", "not a kubeconfig: not valid YAML: found character that cannot start any token (line 2)"},
+		{"an unclosed quote", "users:\n- name: '" + token + "\n", "not a kubeconfig: not valid YAML"},
+		{"an unclosed flow", "users: [" + token + "\n", "not a kubeconfig: not valid YAML: did not find expected ',' or ']' (line 1)"},
+		{"empty", "", "not a kubeconfig: no clusters and no users"},
+		{"null lists", "users:\nclusters: ~\n", "not a kubeconfig: no clusters and no users"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := kubeconfig.Parse([]byte(tt.data), "/x/config")
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("%v\nwant %q", err, tt.want)
+			}
+			for _, leak := range []string{"hunter2", "SECRET", "struct", "[]", "!!str", "yaml:\\"} {
+				if strings.Contains(err.Error(), leak) {
+					t.Errorf("%q in %q", leak, err)
+				}
+			}
+		})
+	}
+	// Aliases are followed, as kubectl does.
+	refs, err := kubeconfig.Parse([]byte("x: &u {client-certificate: a.pem}\nusers:\n- name: u\n  user: *u\n"), "/k/config")
+	if err != nil || len(refs) != 1 || refs[0].Path != "/k/a.pem" {
+		t.Errorf("alias: %v %+v", err, refs)
+	}
+}
+
 func FuzzParseKubeconfig(f *testing.F) {
 	f.Add([]byte("clusters:\n- name: a\n  cluster:\n    certificate-authority-data: TUFB\nusers:\n- name: u\n  user:\n    client-certificate: x.pem\n"))
 	f.Add([]byte("users: [{name: u, user: {client-certificate-data: '!!'}}]"))

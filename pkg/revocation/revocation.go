@@ -12,6 +12,7 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -164,7 +165,7 @@ func (c *Checker) CheckChain(ctx context.Context, pairs []Pair, staple []byte) [
 func (c *Checker) Check(ctx context.Context, cert, issuer *x509.Certificate, staple []byte) Result {
 	var failed []error
 	if len(staple) > 0 {
-		r := c.judgeOCSP(staple, cert, issuer, "stapled OCSP response")
+		r := c.judgeOCSP(staple, cert, issuer, stapled)
 		if r.Status != Failed {
 			return r
 		}
@@ -301,6 +302,12 @@ func (c *Checker) judgeOCSP(der []byte, cert, issuer *x509.Certificate, via stri
 	switch {
 	case errors.As(err, &re):
 		return fail(fmt.Errorf("the responder answered %q", re.Status.String()))
+	case isASN1(err) && via == stapled:
+		return Result{Status: Failed, Via: via, Err: fmt.Errorf("%s: not OCSP (%s)", via, asn1Reason(err))}
+	case isASN1(err):
+		// A captive portal, a proxy's error page, a web server at the
+		// responder's address: say so, without asn1's dump of Go structs.
+		return Result{Status: Failed, Via: via, Err: fmt.Errorf("%s sent a response that is not OCSP (%s)", via, asn1Reason(err))}
 	case err != nil:
 		return fail(fmt.Errorf("not a valid OCSP response: %w", err))
 	case resp.ThisUpdate.After(c.Now.Add(skew)):
@@ -319,6 +326,29 @@ func (c *Checker) judgeOCSP(der []byte, cert, issuer *x509.Certificate, via stri
 		return r
 	}
 	return fail(errors.New("the responder does not know the certificate"))
+}
+
+// stapled is the Via of a response the server stapled to its handshake.
+const stapled = "stapled OCSP response"
+
+// isASN1 reports whether err is encoding/asn1's: the bytes are not an
+// OCSP response at all, not a response that says something wrong.
+func isASN1(err error) bool {
+	var se asn1.StructuralError
+	var sy asn1.SyntaxError
+	return errors.As(err, &se) || errors.As(err, &sy)
+}
+
+// asn1Reason is an asn1 error as a user can read it: "asn1: structure
+// error: tags don't match", without the Go struct dumps, field names and
+// offsets encoding/asn1 appends ("(16 vs {class:0 tag:28 ...}) {optional:false
+// ...} responseASN1 @2").
+func asn1Reason(err error) string {
+	msg := err.Error()
+	if i := strings.IndexAny(msg, "({"); i > 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimSpace(msg)
 }
 
 // parseOCSP parses an OCSP response about cert and checks it was signed

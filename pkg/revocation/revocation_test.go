@@ -164,7 +164,7 @@ func TestCheck(t *testing.T) {
 		{name: "stapled revoked", leaf: ocspRevoked, staple: rs.response(t, ocspRevoked, ca, time.Now().Add(time.Hour)), want: Revoked, via: "stapled OCSP response"},
 		{name: "stale staple, responder asked", leaf: ocspGood, staple: rs.response(t, ocspGood, ca, time.Now().Add(-time.Minute)), want: Good, via: "OCSP responder", inErr: "the response is stale"},
 		{name: "staple for another CA", leaf: ocspGood, staple: rs.response(t, ocspGood, other, time.Now().Add(time.Hour)), ocsp: garbage, want: Failed, inErr: "stapled OCSP response: not a valid OCSP response"},
-		{name: "responder answers garbage", leaf: ocspGood, ocsp: garbage, want: Failed, inErr: "OCSP responder " + base + "/ocsp: not a valid OCSP response"},
+		{name: "responder answers garbage", leaf: ocspGood, ocsp: garbage, want: Failed, inErr: "OCSP responder " + base + "/ocsp sent a response that is not OCSP (asn1: structure error: tags don't match)"},
 		{name: "responder answers 500", leaf: ocspGood, ocsp: status500, want: Failed, inErr: "HTTP 500 Internal Server Error"},
 		{name: "responder answer too large", leaf: ocspGood, ocsp: huge, want: Failed, inErr: "answer larger than 64 KiB"},
 		{name: "responder hangs", leaf: ocspGood, ocsp: hang, want: Failed, inErr: "no answer in time"},
@@ -200,6 +200,43 @@ func TestCheck(t *testing.T) {
 			}
 			if r.Status == Revoked && (!r.RevokedAt.Equal(time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)) || r.Reason != "keyCompromise") {
 				t.Errorf("revoked at %s reason %q", r.RevokedAt, r.Reason)
+			}
+		})
+	}
+}
+
+// TestNotOCSP: bytes that are not an OCSP response at all (a proxy's
+// error page, a certificate, truncated DER) are named as such, with
+// asn1's reason and never its dump of Go structs.
+func TestNotOCSP(t *testing.T) {
+	ca := certtest.New(t, certtest.Spec{CN: "Rev CA", CA: true})
+	leaf := certtest.New(t, certtest.Spec{CN: "leaf.test", Parent: ca}).Cert
+	tests := []struct {
+		name, via string
+		der       []byte
+		want      string
+	}{
+		{"an HTML page", "OCSP responder http://ocsp.test", []byte("<html>proxy error</html>"),
+			"OCSP responder http://ocsp.test sent a response that is not OCSP (asn1: structure error: tags don't match)"},
+		{"a certificate", "OCSP responder http://ocsp.test", ca.Cert.Raw,
+			"OCSP responder http://ocsp.test sent a response that is not OCSP (asn1: structure error: tags don't match)"},
+		{"empty", "OCSP responder http://ocsp.test", nil,
+			"OCSP responder http://ocsp.test sent a response that is not OCSP (asn1: syntax error: sequence truncated)"},
+		{"indefinite length", "OCSP responder http://ocsp.test", []byte{0x30, 0x80},
+			"OCSP responder http://ocsp.test sent a response that is not OCSP (asn1: syntax error: indefinite length found)"},
+		{"a stapled HTML page", stapled, []byte("<html>"), "stapled OCSP response: not OCSP (asn1: structure error: tags don't match)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Checker{Now: time.Now()}
+			r := c.judgeOCSP(tt.der, leaf, ca.Cert, tt.via)
+			if r.Status != Failed || r.Err == nil || r.Err.Error() != tt.want {
+				t.Fatalf("got %d %v\nwant %q", r.Status, r.Err, tt.want)
+			}
+			for _, dump := range []string{"{", "optional:", "@", "responseASN1"} {
+				if strings.Contains(r.Err.Error(), dump) {
+					t.Errorf("%q in %q", dump, r.Err)
+				}
 			}
 		})
 	}
