@@ -386,7 +386,32 @@ func flagMessage(err error) string {
 	}
 	msg = strings.ReplaceAll(msg, "`", "")
 	msg = strings.ReplaceAll(msg, "'", "")
-	return strings.Join(strings.Fields(msg), " ")
+	return strings.Join(strings.Fields(numberWords(msg)), " ")
+}
+
+// numberWords rewords the strconv error go-flags passes on for a number
+// option, `strconv.ParseInt: parsing "x": invalid syntax`, as what the
+// value should have been: `"x" is not a whole number`.
+func numberWords(msg string) string {
+	const parse = "strconv.Parse"
+	i := strings.Index(msg, parse)
+	if i < 0 {
+		return msg
+	}
+	kind, rest, ok := strings.Cut(msg[i+len(parse):], ": parsing ")
+	j := strings.LastIndex(rest, ": ")
+	if !ok || j < 0 {
+		return msg
+	}
+	value, why := rest[:j], rest[j+2:]
+	what := map[string]string{"Int": "a whole number", "Uint": "a whole number of 0 or more", "Float": "a number", "Bool": "true or false"}[kind]
+	switch {
+	case why == "value out of range":
+		return msg[:i] + value + " is out of range"
+	case what == "":
+		return msg
+	}
+	return msg[:i] + value + " is not " + what
 }
 
 // gate lets exactly one of the main path and the watchdog print.

@@ -219,3 +219,17 @@ func TestWatchdog(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+func TestNumberWords(t *testing.T) {
+	for in, want := range map[string]string{
+		`invalid argument for flag --min-certs: strconv.ParseInt: parsing "x": invalid syntax`:               `invalid argument for flag --min-certs: "x" is not a whole number`,
+		`invalid argument for flag -n: strconv.ParseInt: parsing "99999999999999999999": value out of range`: `invalid argument for flag -n: "99999999999999999999" is out of range`,
+		`invalid argument for flag --factor: strconv.ParseFloat: parsing "1,5": invalid syntax`:              `invalid argument for flag --factor: "1,5" is not a number`,
+		`invalid argument for flag -x: strconv.ParseUint: parsing "-1": invalid syntax`:                      `invalid argument for flag -x: "-1" is not a whole number of 0 or more`,
+		`unknown flag --nope`: `unknown flag --nope`,
+	} {
+		if got := numberWords(in); got != want {
+			t.Errorf("numberWords(%q)\n got %q\nwant %q", in, got, want)
+		}
+	}
+}
