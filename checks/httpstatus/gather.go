@@ -155,7 +155,10 @@ func failureOf(err error) *failure {
 		f.Elapsed = pe.Elapsed
 		f.Partial = pe.Phase == httpprobe.PhaseBody && pe.Status != ""
 	}
-	f.Unknown = errors.Is(err, netproxy.ErrScheme)
+	f.Unknown = errors.Is(err, netproxy.ErrScheme) || errors.Is(err, httpprobe.ErrHTTP10Proxy)
+	if errors.Is(err, httpprobe.ErrHTTP10Proxy) {
+		f.Text += " (--http-version 1.0 with --proxy or a proxy variable: use an http:// proxy, or --http-version 1.1)"
+	}
 	switch unknown, self := httpprobe.UnknownAuthority(err); {
 	case unknown && self:
 		f.Text += " (use --ca-file or --insecure)"

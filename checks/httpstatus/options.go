@@ -26,7 +26,7 @@ type Options struct {
 	IPv4    bool     `short:"4" long:"ipv4" description:"Connect over IPv4 only"`
 	IPv6    bool     `short:"6" long:"ipv6" description:"Connect over IPv6 only"`
 
-	HTTPVersion string `long:"http-version" default:"auto" value-name:"1.0|1.1|2|auto" description:"HTTP version: auto is HTTP/2 when the server offers it over TLS (ALPN), else HTTP/1.1; 2 over http:// is h2c with prior knowledge"`
+	HTTPVersion string `long:"http-version" default:"auto" value-name:"1.0|1.1|2|auto" description:"HTTP version: auto is HTTP/2 when the server offers it over TLS (ALPN), else HTTP/1.1; 2 over http:// is h2c with prior knowledge; 1.0 to https:// through an https:// or socks5:// proxy is refused (net/http makes that TLS and writes HTTP/1.1)"`
 
 	Expect     StatusSet `short:"e" long:"expect" value-name:"CODES" description:"Expected status codes, classes and ranges: 200,204 or 2xx or 200-299 (default: 2xx and 3xx OK, 4xx and 5xx CRITICAL)"`
 	WarnStatus StatusSet `long:"warn-status" value-name:"CODES" description:"Status codes that are WARNING instead of CRITICAL, e.g. 429"`

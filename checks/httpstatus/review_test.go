@@ -2,6 +2,7 @@ package httpstatus
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -160,5 +161,33 @@ func TestHTTP2Messages(t *testing.T) {
 			[]string{`bad response from 127\.0\.0\.1:\d+: HTTP/2 response header refused \((COMPRESSION|PROTOCOL)_ERROR\): larger than the 1 MiB limit, or malformed`}, nil},
 		{"h2c to an HTTP/1 server", []string{"-u", plain, "--http-version", "2"}, 2,
 			[]string{`127\.0\.0\.1:\d+ does not speak HTTP/2 \(h2c\): it answered in HTTP/1 \(--http-version 1\.1 or auto\)`}, []string{"frame too large"}},
+	})
+}
+
+// --http-version 1.0 holds through a proxy: an https request through an
+// http:// proxy is tunnelled by us, so its request line can be HTTP/1.0;
+// a plain-http request's line goes to the proxy as HTTP/1.0. Where the
+// Transport would make the TLS itself (an https:// or SOCKS proxy), the
+// combination is refused.
+func TestHTTP10ThroughProxy(t *testing.T) {
+	backend := httptest.NewUnstartedServer(http.HandlerFunc(protoEcho))
+	backend.Config.ErrorLog = nilLogger()
+	backend.EnableHTTP2 = true
+	backend.StartTLS()
+	t.Cleanup(backend.Close)
+	bp := port(t, backend.URL)
+	px := startConnectProxy(t)
+	forward := handlerServer(t, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "proxy got %s %s\n", r.Proto, r.URL)
+	})
+	runMatrix(t, []matrixCase{
+		{"https through an http:// proxy", []string{"-u", "https://www.example.test:" + bp + "/x", "--proxy", "http://" + px.addr, "--insecure",
+			"--http-version", "1.0", "-s", "proto=HTTP/1.0", "-v"}, 0, []string{`HTTP/1\.0 200 OK`}, []string{"HTTP/1.1"}},
+		{"https through an http:// proxy, 1.1", []string{"-u", "https://www.example.test:" + bp + "/x", "--proxy", "http://" + px.addr, "--insecure",
+			"--http-version", "1.1", "-s", "proto=HTTP/1.1"}, 0, nil, nil},
+		{"plain http through a proxy", []string{"-u", "http://backend.invalid/x", "--proxy", forward,
+			"--http-version", "1.0", "-s", "proxy got HTTP/1.0 http://backend.invalid/x"}, 0, nil, nil},
+		{"https through a socks5:// proxy is refused", []string{"-u", "https://www.example.test:" + bp + "/x", "--proxy", "socks5://127.0.0.1:1",
+			"--http-version", "1.0"}, 3, []string{`^HTTP UNKNOWN - .*HTTP/1\.0.*socks5.*\(--http-version 1\.0 with --proxy or a proxy variable`}, nil},
 	})
 }

@@ -213,6 +213,11 @@ func (c *Client) dialRaw(ctx context.Context, network, addr string) (net.Conn, e
 	return d.DialContext(ctx, network, c.Target(ctx, addr))
 }
 
+// ErrHTTP10Proxy is an https request in HTTP/1.0 through a proxy whose
+// tunnel net/http makes itself (https:// or SOCKS): the TLS inside it is
+// net/http's, which writes HTTP/1.1 request lines only.
+var ErrHTTP10Proxy = errors.New("HTTP/1.0 cannot be spoken")
+
 // Request is one request to make.
 type Request struct {
 	Method  string
@@ -266,8 +271,14 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			// Where an overridden address is asked of the proxy, as -C
 			// does: the Transport's CONNECT names the URL's host only.
 			hostport := canonicalAddr(req.URL)
-			if req.URL.Scheme == "https" && p.Scheme == "http" && c.Target(ctx, hostport) != hostport {
+			tunnel := req.URL.Scheme == "https" && p.Scheme == "http"
+			if tunnel && (c.Target(ctx, hostport) != hostport || c.cfg.Version == HTTP10) {
+				// Tunnelled here, TLS is made by dialTLS: an HTTP/1.0
+				// request line can only be written above it.
 				tr.via = p
+			}
+			if req.URL.Scheme == "https" && !tunnel && c.cfg.Version == HTTP10 {
+				return nil, fmt.Errorf("%w: https through a %s:// proxy", ErrHTTP10Proxy, p.Scheme)
 			}
 		}
 	}
