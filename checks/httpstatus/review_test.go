@@ -191,3 +191,21 @@ func TestHTTP10ThroughProxy(t *testing.T) {
 			"--http-version", "1.0"}, 3, []string{`^HTTP UNKNOWN - .*HTTP/1\.0.*socks5.*\(--http-version 1\.0 with --proxy or a proxy variable`}, nil},
 	})
 }
+
+// A malformed header line is named with its fault; the value of a
+// cookie or credential header is never printed, whatever -v asks.
+func TestMalformedHeaderValueHidden(t *testing.T) {
+	serve := func(line string) string {
+		return "http://" + rawListen(t, answerWith("HTTP/1.1 200 OK\r\n"+line+"\r\nContent-Length: 0\r\n\r\n", nil)) + "/"
+	}
+	runMatrix(t, []matrixCase{
+		{"Set-Cookie with control bytes", []string{"-u", serve("Set-Cookie: a=\x01\x02secretb; Path=/"), "-vvv"}, 2,
+			[]string{`^HTTP CRITICAL - .*malformed Set-Cookie header: byte 0x01 in its value, not allowed in a header \(value not shown\)`}, []string{"secret", "Path=/"}},
+		{"Authorization with DEL", []string{"-u", serve("Authorization: Bearer secret\x7f"), "-vvv"}, 2,
+			[]string{`malformed Authorization header: byte 0x7f in its value`}, []string{"secret"}},
+		{"WWW-Authenticate without a colon", []string{"-u", serve("WWW-Authenticate Basic secret"), "-vvv"}, 2,
+			[]string{`malformed WWW-Authenticate header: no colon after its name \(value not shown\)`}, []string{"secret"}},
+		{"another header is quoted", []string{"-u", serve("X-Thing: a\x01b")}, 2,
+			[]string{`malformed MIME header line: "X-Thing: a\\x01b"`}, nil},
+	})
+}

@@ -98,7 +98,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // to 10.0.0.2:80: no answer within 8s", "TLS handshake with
 // 127.0.0.1:443: certificate expired 3 days ago".
 func (e *Error) Error() string {
-	msg := e.text()
+	msg := hideHeaderValues(e.text())
 	// A request that spent most of its time queued for a connection and
 	// timed out just after getting one did not time out for the reason
 	// its phase alone suggests ("no response within <1ms").

@@ -39,3 +39,28 @@ func TestErrorText(t *testing.T) {
 		})
 	}
 }
+
+// A malformed header line of a cookie or credential is named with its
+// fault, never quoted; other lines keep net/textproto's quote.
+func TestHideHeaderValues(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`malformed MIME header line: "Set-Cookie: a=\x01\x02b; Path=/"`,
+			"malformed Set-Cookie header: byte 0x01 in its value, not allowed in a header (value not shown)"},
+		{`bad response from h:80: malformed MIME header line: "authorization: Bearer t\x7fk"`,
+			"bad response from h:80: malformed authorization header: byte 0x7f in its value, not allowed in a header (value not shown)"},
+		{`malformed MIME header line: "WWW-Authenticate : Basic realm=\"x\""`,
+			"malformed WWW-Authenticate header: byte 0x20 in its name (value not shown)"},
+		{`malformed MIME header line: "X-Api-Key: s3cr\x00t"`,
+			"malformed X-Api-Key header: byte 0x00 in its value, not allowed in a header (value not shown)"},
+		{`malformed MIME header: missing colon: "Cookie a=secret"`,
+			"malformed Cookie header: no colon after its name (value not shown)"},
+		{`malformed MIME header initial line: " a=secret"`,
+			"malformed header: the first header line starts with a space or tab (not shown)"},
+		{`malformed MIME header line: "X-Thing: a\x01b"`, `malformed MIME header line: "X-Thing: a\x01b"`},
+		{`malformed MIME header: missing colon: "garbage"`, `malformed MIME header: missing colon: "garbage"`},
+	} {
+		if got := hideHeaderValues(tc.in); got != tc.want {
+			t.Errorf("hideHeaderValues(%q)\n got  %q\n want %q", tc.in, got, tc.want)
+		}
+	}
+}
