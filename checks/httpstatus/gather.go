@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -68,7 +70,7 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 			env.RegisterSecret(pass)
 		}
 	}
-	cfg, err := o.clientConfig(env, in)
+	cfg, err := o.clientConfig(env, in, p.targets)
 	if err != nil {
 		return observations{}, err
 	}
@@ -174,12 +176,9 @@ func failureOf(err error) *failure {
 	return f
 }
 
-func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, error) {
-	cfg := httpprobe.Config{Network: "tcp", ConnectTo: string(o.IP), MaxConnsPerHost: maxConnsPerHost}
+func (o *Options) clientConfig(env *plugin.Env, in inputs, targets []target) (httpprobe.Config, error) {
+	cfg := httpprobe.Config{Network: "tcp", MaxConnsPerHost: maxConnsPerHost}
 	cfg.Version, _ = httpprobe.ParseVersion(o.HTTPVersion) // checked by Validate
-	if o.ipIsHost() {
-		cfg.ConnectTo = "" // -I alone is the host itself
-	}
 	switch {
 	case o.IPv4:
 		cfg.Network = "tcp4"
@@ -193,6 +192,16 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, er
 	}
 	if hp, addr, ok := o.virtualPortRoute(cfg.Resolve); ok {
 		cfg.Resolve[hp] = addr
+	}
+	// -I is where each URL's own host and port connect (-I alone is the
+	// host itself): a redirect to another host is resolved, as check_curl
+	// does (CURLOPT_RESOLVE); sticky and stickyport keep the address.
+	if o.IP != "" && !o.ipIsHost() {
+		for _, t := range targets {
+			if hp := hostPort(t.url); cfg.Resolve[hp] == "" {
+				cfg.Resolve[hp] = string(o.IP)
+			}
+		}
 	}
 	cfg.TLS = httpprobe.BuildTLS(in.tls)
 	switch {
@@ -260,4 +269,17 @@ func (o *Options) followMode() httpprobe.Follow {
 		return httpprobe.StickyPort
 	}
 	return httpprobe.NoFollow
+}
+
+// hostPort is u's host and port, the scheme's default port when none is
+// given: the key of a --resolve entry.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }

@@ -21,7 +21,7 @@ type Options struct {
 	Port    Port     `short:"p" long:"port" base:"10" value-name:"PORT" description:"Port with -H (default 80, or 443 with -S or -C)"`
 	SSL     bool     `short:"S" long:"ssl" description:"Use https with -H"`
 	Path    string   `long:"path" value-name:"PATH" description:"Path with -H (default /)"`
-	IP      Address  `short:"I" long:"ip" value-name:"ADDRESS" description:"Connect to this address (ADDR or ADDR:PORT) instead of resolving the host; Host header and SNI stay the URL's"`
+	IP      Address  `short:"I" long:"ip" value-name:"ADDRESS" description:"Connect to this address (ADDR or ADDR:PORT) instead of resolving the URL's host and port, as --resolve does; Host header and SNI stay the URL's; a redirect to another host is resolved (-f follow) or kept here (sticky, stickyport)"`
 	Resolve []string `long:"resolve" value-name:"HOST:PORT:ADDR" description:"As curl: connections to HOST:PORT go to ADDR; repeatable"`
 	IPv4    bool     `short:"4" long:"ipv4" description:"Connect over IPv4 only"`
 	IPv6    bool     `short:"6" long:"ipv6" description:"Connect over IPv6 only"`

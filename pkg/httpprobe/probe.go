@@ -29,17 +29,14 @@ import (
 type Config struct {
 	// Network is "tcp" (either family), "tcp4" or "tcp6".
 	Network string
-	// ConnectTo, when set, is where every connection goes instead of the
-	// URL's host (check_http's -I): "addr" keeps the URL's port,
-	// "addr:port" replaces it. Host header and SNI stay the URL's.
-	// Through a proxy it never moves the connection to the proxy: an
-	// https request through an http:// proxy asks the proxy for a tunnel
-	// to this address; a plain-http or SOCKS proxy reaches the URL's
-	// host, which is the proxy's business (ConnectTo has no effect).
-	ConnectTo string
 	// Resolve maps "host:port" to "addr" or "addr:port", as curl's
-	// --resolve: only connections to that host and port are redirected
-	// (through a proxy, as ConnectTo).
+	// --resolve (and check_http's -I, for the URL's own host and port):
+	// only connections to that host and port go there ("addr" keeps the
+	// port), so a redirect to another host is resolved as usual. Host
+	// header and SNI stay the URL's. Through a proxy it never moves the
+	// connection to the proxy: an https request through an http:// proxy
+	// asks the proxy for a tunnel to this address; a plain-http or SOCKS
+	// proxy reaches the URL's host, which is the proxy's business.
 	Resolve map[string]string
 	// TLS is the client TLS configuration; nil is Go's default.
 	TLS *tls.Config
@@ -162,9 +159,6 @@ func (c *Client) Target(ctx context.Context, hostport string) string {
 	}
 	if to, ok := c.cfg.Resolve[hostport]; ok {
 		return withPort(to, hostport)
-	}
-	if c.cfg.ConnectTo != "" {
-		return withPort(c.cfg.ConnectTo, hostport)
 	}
 	return hostport
 }
