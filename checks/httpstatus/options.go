@@ -39,7 +39,7 @@ type Options struct {
 	Span    bool     `short:"l" long:"linespan" description:"-r/-R span lines: . matches a newline, ^ and $ only the ends of the body"`
 	Invert  bool     `long:"invert-regex" description:"--state-regex when -r/-R matches instead of when it does not"`
 	StateRe State    `long:"state-regex" value-name:"STATE" description:"State when -r/-R fails: critical (default) or warning"`
-	JQ      Expr     `long:"jq" value-name:"EXPR" description:"jq expression that must yield true on the JSON body, e.g. '.status == \"ok\"'"`
+	JQ      Expr     `long:"jq" value-name:"EXPR" description:"jq expression that must yield true on the JSON body, e.g. '.status == \"ok\"'; a body of several JSON values is judged each, every result must be true (jq -e looks only at the last)"`
 	JQMsg   Expr     `long:"jq-message" value-name:"EXPR" description:"jq expression whose result, when the state is not OK, is shown as the server's reason, e.g. .reason"`
 	Header  string   `short:"d" long:"header-string" value-name:"STRING" description:"String the response headers must contain (status line included; case-insensitive)"`
 	Pages   PageSize `short:"m" long:"pagesize" value-name:"MIN[:MAX]" description:"Body size in bytes outside MIN..MAX is WARNING"`
