@@ -412,8 +412,8 @@ func (o judgement) chainNotes(chain []*httpprobe.Response) []string {
 	}
 	var notes []string
 	for i, r := range chain {
-		n := fmt.Sprintf("%s %s %s from %s; dns %s connect %s tls %s first byte %s total %s",
-			r.URL.Redacted(), r.Proto, r.StatusLine, r.RemoteAddr,
+		n := fmt.Sprintf("%s %s from %s; dns %s connect %s tls %s first byte %s total %s",
+			r.URL.Redacted(), r.Head(), r.RemoteAddr,
 			seconds(r.Timing.DNS), seconds(r.Timing.Connect), seconds(r.Timing.TLS), seconds(r.Timing.FirstByte), seconds(r.Timing.Total))
 		if i < len(chain)-1 {
 			n += " -> " + r.Header.Get("Location")

@@ -146,7 +146,12 @@ func TestHTTPVersions(t *testing.T) {
 
 	runMatrix(t, []matrixCase{
 		{"HTTP/2 only server", []string{"-u", h2only.URL, "--insecure", "-s", "proto=HTTP/2.0", "-v"}, 0,
-			[]string{`(?m)^https://127\.0\.0\.1:\d+/ HTTP/2\.0 200 OK from `}, nil},
+			[]string{`(?m)^https://127\.0\.0\.1:\d+/ HTTP/2 200 from `}, []string{"HTTP/2.0"}},
+		// The status line reads as curl's, for -d as in -v.
+		{"-d matches an HTTP/2 status line as curl writes it", []string{"-u", h2only.URL, "--insecure", "-d", "HTTP/2 200"}, 0, nil, nil},
+		{"-d does not see net/http's HTTP/2.0", []string{"-u", h2only.URL, "--insecure", "-d", "HTTP/2.0"}, 2, nil, nil},
+		{"-d matches an HTTP/1.1 status line", []string{"-u", h1.URL, "--insecure", "-d", "HTTP/1.1 200 OK", "-v"}, 0,
+			[]string{`(?m)^https://127\.0\.0\.1:\d+/ HTTP/1\.1 200 OK from `}, nil},
 		{"auto picks HTTP/2 by ALPN", []string{"-u", both.URL, "--insecure", "-s", "proto=HTTP/2.0"}, 0, nil, nil},
 		{"--http-version 1.1 over TLS", []string{"-u", both.URL, "--insecure", "--http-version", "1.1", "-s", "proto=HTTP/1.1"}, 0, nil, nil},
 		{"--http-version 1.1 to an HTTP/2 only server", []string{"-u", h2only.URL, "--insecure", "--http-version", "1.1"}, 2, nil, nil},

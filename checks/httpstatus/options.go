@@ -41,7 +41,7 @@ type Options struct {
 	StateRe State    `long:"state-regex" value-name:"STATE" description:"State when -r/-R fails: critical (default) or warning"`
 	JQ      Expr     `long:"jq" value-name:"EXPR" description:"jq expression that must yield true on the JSON body, e.g. '.status == \"ok\"'; a body of several JSON values is judged each, every result must be true (jq -e looks only at the last)"`
 	JQMsg   Expr     `long:"jq-message" value-name:"EXPR" description:"jq expression whose result, when the state is not OK, is shown as the server's reason, e.g. .reason"`
-	Header  string   `short:"d" long:"header-string" value-name:"STRING" description:"String the response headers must contain (status line included; case-insensitive)"`
+	Header  string   `short:"d" long:"header-string" value-name:"STRING" description:"String the response headers must contain (status line included, as curl shows it: 'HTTP/2 200'; case-insensitive)"`
 	Pages   PageSize `short:"m" long:"pagesize" value-name:"MIN[:MAX]" description:"Body size in bytes outside MIN..MAX is WARNING"`
 	MaxAge  Age      `short:"M" long:"max-age" value-name:"SECONDS" description:"A document older than this (from Last-Modified) is CRITICAL; 90, 30m, 2h, 1d"`
 	MaxBody Size     `long:"max-body" default:"4MiB" value-name:"SIZE" description:"Read at most this much body; a larger body is read no further"`

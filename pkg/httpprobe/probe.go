@@ -226,7 +226,7 @@ type Response struct {
 	URL        *url.URL
 	Status     int
 	StatusLine string // "403 Forbidden"
-	Proto      string
+	Proto      string // "HTTP/1.1"; "HTTP/2" as curl writes it (net/http says "HTTP/2.0")
 	Header     http.Header
 	Body       []byte
 	Truncated  bool // the body was longer than MaxBody and read no further
@@ -294,7 +294,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		URL:        req.URL,
 		Status:     resp.StatusCode,
 		StatusLine: statusLine(resp),
-		Proto:      resp.Proto,
+		Proto:      proto(resp),
 		Header:     responseHeader(resp),
 		TLS:        resp.TLS,
 		RemoteAddr: tr.remote(),
@@ -437,6 +437,24 @@ func readBounded(r io.Reader, max int64) ([]byte, bool, error) {
 			return buf, false, err
 		}
 	}
+}
+
+// proto is the version of resp as curl names it: "HTTP/2", not
+// net/http's "HTTP/2.0".
+func proto(resp *http.Response) string {
+	if resp.ProtoMajor == 2 {
+		return "HTTP/2"
+	}
+	return resp.Proto
+}
+
+// Head is the status line as curl shows it: "HTTP/1.1 403 Forbidden";
+// for HTTP/2, which has no reason phrase, "HTTP/2 403".
+func (r *Response) Head() string {
+	if r.Proto == "HTTP/2" {
+		return fmt.Sprintf("%s %d", r.Proto, r.Status)
+	}
+	return r.Proto + " " + r.StatusLine
 }
 
 func statusLine(resp *http.Response) string {
@@ -693,7 +711,7 @@ func (t *tracer) statusLineOnly(u *url.URL, err error) *Response {
 	}
 	resp.Body.Close()
 	return &Response{
-		URL: u, Status: resp.StatusCode, StatusLine: statusLine(resp), Proto: resp.Proto,
+		URL: u, Status: resp.StatusCode, StatusLine: statusLine(resp), Proto: proto(resp),
 		Header: http.Header{}, RemoteAddr: t.remote(), Timing: t.timing(), TLS: t.connTLS(),
 		proxied: t.proxy != "",
 	}
