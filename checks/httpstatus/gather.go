@@ -37,6 +37,8 @@ type observations struct {
 	URLs    []fetched // one per target, in the plan's order
 	Jar     string    // why --cookie-jar could not be written, "" when it was
 	JQBy    time.Time // when --jq and --jq-message must be done; zero: no bound
+	// ProxyNote: what was left out of the proxy variables, for -v.
+	ProxyNote string
 }
 
 // fetched is what one URL gave.
@@ -70,7 +72,7 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 			env.RegisterSecret(pass)
 		}
 	}
-	cfg, err := o.clientConfig(env, in, p.targets)
+	cfg, proxyNote, err := o.clientConfig(env, in, p.targets)
 	if err != nil {
 		return observations{}, err
 	}
@@ -128,7 +130,7 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 	if bounded && runDeadline.Before(jqBy) { // the runtime's deadline for probes, before its watchdog's
 		jqBy = runDeadline
 	}
-	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: jarErr, JQBy: jqBy}, nil
+	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: jarErr, JQBy: jqBy, ProxyNote: proxyNote}, nil
 }
 
 // fetch makes one URL's request.
@@ -157,7 +159,8 @@ func failureOf(err error) *failure {
 		f.Elapsed = pe.Elapsed
 		f.Partial = pe.Phase == httpprobe.PhaseBody && pe.Status != ""
 	}
-	f.Unknown = errors.Is(err, netproxy.ErrScheme) || errors.Is(err, httpprobe.ErrHTTP10Proxy)
+	var bad *netproxy.VarError // an invalid proxy variable: a setup fault, not the server's
+	f.Unknown = errors.Is(err, netproxy.ErrScheme) || errors.Is(err, httpprobe.ErrHTTP10Proxy) || errors.As(err, &bad)
 	if errors.Is(err, httpprobe.ErrHTTP10Proxy) {
 		f.Text += " (--http-version 1.0 with --proxy or a proxy variable: use an http:// proxy, or --http-version 1.1)"
 	}
@@ -176,8 +179,10 @@ func failureOf(err error) *failure {
 	return f
 }
 
-func (o *Options) clientConfig(env *plugin.Env, in inputs, targets []target) (httpprobe.Config, error) {
-	cfg := httpprobe.Config{Network: "tcp", MaxConnsPerHost: maxConnsPerHost}
+// clientConfig is the request side of the options; note is what -v
+// should say of the environment's proxy variables ("" for nothing).
+func (o *Options) clientConfig(env *plugin.Env, in inputs, targets []target) (cfg httpprobe.Config, note string, err error) {
+	cfg = httpprobe.Config{Network: "tcp", MaxConnsPerHost: maxConnsPerHost}
 	cfg.Version, _ = httpprobe.ParseVersion(o.HTTPVersion) // checked by Validate
 	switch {
 	case o.IPv4:
@@ -209,17 +214,26 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs, targets []target) (ht
 	case o.Proxy != "":
 		p, err := parseProxy(o.Proxy)
 		if err != nil {
-			return cfg, err
+			return cfg, "", err
 		}
 		if pass, ok := p.User.Password(); ok {
 			env.RegisterSecret(pass)
 		}
 		cfg.Proxy = http.ProxyURL(p)
 	default:
-		cfg.Proxy = netproxy.FromEnv(os.Getenv).Request
+		penv := netproxy.FromEnv(os.Getenv)
+		for _, raw := range []string{penv.HTTP, penv.HTTPS} {
+			if p, err := netproxy.ParseTransport(raw); err == nil {
+				if pass, ok := p.User.Password(); ok {
+					env.RegisterSecret(pass)
+				}
+			}
+		}
+		cfg.Proxy = penv.Request
+		note = penv.Note
 	}
 	cfg.Proxy = bypassProxy(cfg.Proxy, o.Bypass) // --noproxy
-	return cfg, nil
+	return cfg, note, nil
 }
 
 func (o *Options) requestHeader(auth string) http.Header {

@@ -55,6 +55,9 @@ func judge(o *Options, p *plan, obs observations) plugin.Result {
 		}
 	}
 	res := j.assemble(outs)
+	if obs.Verbose > 0 && obs.ProxyNote != "" {
+		res.Note(obs.ProxyNote)
+	}
 	judgeJar(&res, obs.Jar)
 	return res
 }

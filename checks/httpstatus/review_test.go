@@ -209,3 +209,44 @@ func TestMalformedHeaderValueHidden(t *testing.T) {
 			[]string{`malformed MIME header line: "X-Thing: a\\x01b"`}, nil},
 	})
 }
+
+// A proxy variable that is no proxy URL is UNKNOWN naming it, never its
+// password; under CGI, lowercase http_proxy is used and uppercase
+// HTTP_PROXY (which a request header can set: httpoxy) is ignored, with a
+// note at -v.
+func TestProxyVariables(t *testing.T) {
+	forward := handlerServer(t, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "proxied %s\n", r.URL)
+	})
+	for _, k := range []string{"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "REQUEST_METHOD"} {
+		t.Setenv(k, "")
+	}
+	u := "http://backend.invalid/x"
+	t.Setenv("http_proxy", "http://pu:pw@127.0.0.1:47090:bad")
+	runMatrix(t, []matrixCase{
+		{"bad port", []string{"-u", u}, 3, []string{`^HTTP UNKNOWN - .*http_proxy: not a URL`}, []string{"pw", "DNS"}},
+	})
+	t.Setenv("http_proxy", "::garbage")
+	runMatrix(t, []matrixCase{
+		{"garbage", []string{"-u", u}, 3, []string{`^HTTP UNKNOWN - .*http_proxy: not a URL`}, nil},
+		{"garbage, for https", []string{"-u", "https://backend.invalid/"}, 2, []string{`DNS lookup of backend\.invalid`}, nil},
+	})
+	t.Setenv("http_proxy", "")
+	t.Setenv("HTTPS_PROXY", "http://pu:pw@:3128")
+	runMatrix(t, []matrixCase{
+		{"no host", []string{"-u", "https://backend.invalid/"}, 3, []string{`^HTTP UNKNOWN - .*HTTPS_PROXY: no host`}, []string{"pw"}},
+	})
+	t.Setenv("HTTPS_PROXY", "")
+	t.Setenv("REQUEST_METHOD", "GET")
+	t.Setenv("http_proxy", forward)
+	runMatrix(t, []matrixCase{
+		{"CGI, lowercase http_proxy", []string{"-u", u, "-s", "proxied " + u}, 0, nil, []string{"refusing"}},
+	})
+	t.Setenv("http_proxy", "")
+	t.Setenv("HTTP_PROXY", forward)
+	runMatrix(t, []matrixCase{
+		{"CGI, uppercase HTTP_PROXY ignored", []string{"-u", u, "-v"}, 2,
+			[]string{`DNS lookup of backend\.invalid: no such host`, `(?m)^HTTP_PROXY ignored: under CGI`}, []string{"refusing"}},
+		{"CGI, no note without -v", []string{"-u", u}, 2, nil, []string{"HTTP_PROXY"}},
+	})
+}
