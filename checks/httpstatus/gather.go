@@ -156,7 +156,9 @@ func failureOf(err error) *failure {
 	f := &failure{Text: err.Error()}
 	var pe *httpprobe.Error
 	if errors.As(err, &pe) {
-		f.Elapsed = pe.Elapsed
+		// The request's own time, as a response's Timing: a wait for a
+		// free connection is not counted (it is the other requests').
+		f.Elapsed = pe.Elapsed - pe.Waited
 		f.Partial = pe.Phase == httpprobe.PhaseBody && pe.Status != ""
 	}
 	var bad *netproxy.VarError // an invalid proxy variable: a setup fault, not the server's

@@ -97,6 +97,10 @@ func TestProxyFailures(t *testing.T) {
 		http.ReadRequest(br)
 		io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
 	})
+	httpSpeaker := rawListen(t, func(c net.Conn, br *bufio.Reader) {
+		c.Read(make([]byte, 16))
+		io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+	})
 	tlsBase := "https://" + strings.TrimPrefix(base, "http://") + "/"
 	runMatrix(t, []matrixCase{
 		{"refused", []string{"-u", base + "/", "--proxy", "http://" + refused}, 2,
@@ -111,6 +115,10 @@ func TestProxyFailures(t *testing.T) {
 			[]string{`^HTTP UNKNOWN - invalid --proxy "socks9://p:xxxxx@127\.0\.0\.1:1": proxy scheme not supported: "socks9"`}, []string{"pw@"}},
 		{"socks5 accepted", []string{"-u", base + "/", "--proxy", "socks5://" + refused}, 2,
 			[]string{`proxy 127\.0\.0\.1:\d+: connection refused`}, nil},
+		{"socks5, silent", []string{"-u", "http://backend.example/", "--proxy", "socks5://" + silent, "-t", "2"}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: connected, but no answer to the SOCKS handshake for backend\.example:80 within [\d.]+m?s \(is it a SOCKS proxy\?\)`}, []string{"connect timeout"}},
+		{"socks5, an HTTP proxy", []string{"-u", "http://backend.example/", "--proxy", "socks5://" + httpSpeaker}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: (SOCKS handshake for backend\.example:80 failed: unexpected protocol version 72 \(it does not speak SOCKS 5\)|closed the connection during the SOCKS handshake for backend\.example:80 \(is it a SOCKS proxy\?\))`}, nil},
 	})
 	t.Setenv("HTTP_PROXY", "socks9://p:pw@127.0.0.1:1")
 	t.Setenv("http_proxy", "")

@@ -262,6 +262,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 		if p != nil {
 			tr.proxy, tr.proxyTLS = p.Hostname(), p.Scheme == "https"
+			tr.proxySOCKS = strings.HasPrefix(p.Scheme, "socks")
 			// Where an overridden address is asked of the proxy, as -C
 			// does: the Transport's CONNECT names the URL's host only.
 			hostport := canonicalAddr(req.URL)
@@ -476,7 +477,10 @@ type tracer struct {
 	// proxyTLS: the proxy is an https:// one, so a handshake before its
 	// tunnel is up is the proxy's own.
 	proxyTLS bool
-	ctx      context.Context // the request's: a dial the Transport starts for it after its end is not its phase
+	// proxySOCKS: the proxy is a SOCKS one, whose handshake follows the
+	// connect in the same phase.
+	proxySOCKS bool
+	ctx        context.Context // the request's: a dial the Transport starts for it after its end is not its phase
 
 	mu         sync.Mutex
 	phase      Phase
@@ -750,8 +754,9 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 		Waited:  t.waited,
 		Proxy:   t.proxy,
 	}
-	if t.remoteAddr != "" { // connected to the proxy: its CONNECT failed
+	if t.remoteAddr != "" { // connected to the proxy: its CONNECT (or SOCKS handshake) failed
 		e.Tunnel = t.tunnel
+		e.SOCKS = t.proxySOCKS
 	}
 	// Through a proxy, TLS is the target's in a tunnel (CONNECT answered,
 	// or dialled by us), and always through an http:// or SOCKS proxy,
