@@ -78,7 +78,9 @@ Password: -a USER:PASS works but shows in ps; prefer --auth-file FILE
   Proxies: --proxy URL, else http_proxy/https_proxy/no_proxy from the
   environment; --no-proxy ignores both. Through a proxy, -I and --resolve
   say where an http:// proxy's tunnel for an https URL goes (as -C); a
-  plain-http request or a SOCKS proxy reaches the URL's host itself.
+  plain-http request or a SOCKS proxy reaches the URL's host itself. A
+  proxy variable that is not a proxy URL is UNKNOWN naming it. Under CGI
+  (REQUEST_METHOD set) HTTP_PROXY is ignored (httpoxy): set http_proxy.
 
 Examples:
   check_http_status -u https://www.example.org/

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -35,6 +37,8 @@ type observations struct {
 	URLs    []fetched // one per target, in the plan's order
 	Jar     string    // why --cookie-jar could not be written, "" when it was
 	JQBy    time.Time // when --jq and --jq-message must be done; zero: no bound
+	// ProxyNote: what was left out of the proxy variables, for -v.
+	ProxyNote string
 }
 
 // fetched is what one URL gave.
@@ -68,7 +72,7 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 			env.RegisterSecret(pass)
 		}
 	}
-	cfg, err := o.clientConfig(env, in)
+	cfg, proxyNote, err := o.clientConfig(env, in, p.targets)
 	if err != nil {
 		return observations{}, err
 	}
@@ -126,7 +130,7 @@ func gather(ctx context.Context, env *plugin.Env, o *Options, p *plan) (observat
 	if bounded && runDeadline.Before(jqBy) { // the runtime's deadline for probes, before its watchdog's
 		jqBy = runDeadline
 	}
-	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: jarErr, JQBy: jqBy}, nil
+	return observations{Now: env.Now(), Verbose: env.Verbose, URLs: urls, Jar: jarErr, JQBy: jqBy, ProxyNote: proxyNote}, nil
 }
 
 // fetch makes one URL's request.
@@ -152,10 +156,16 @@ func failureOf(err error) *failure {
 	f := &failure{Text: err.Error()}
 	var pe *httpprobe.Error
 	if errors.As(err, &pe) {
-		f.Elapsed = pe.Elapsed
+		// The request's own time, as a response's Timing: a wait for a
+		// free connection is not counted (it is the other requests').
+		f.Elapsed = pe.Elapsed - pe.Waited
 		f.Partial = pe.Phase == httpprobe.PhaseBody && pe.Status != ""
 	}
-	f.Unknown = errors.Is(err, netproxy.ErrScheme)
+	var bad *netproxy.VarError // an invalid proxy variable: a setup fault, not the server's
+	f.Unknown = errors.Is(err, netproxy.ErrScheme) || errors.Is(err, httpprobe.ErrHTTP10Proxy) || errors.As(err, &bad)
+	if errors.Is(err, httpprobe.ErrHTTP10Proxy) {
+		f.Text += " (--http-version 1.0 with --proxy or a proxy variable: use an http:// proxy, or --http-version 1.1)"
+	}
 	switch unknown, self := httpprobe.UnknownAuthority(err); {
 	case unknown && self:
 		f.Text += " (use --ca-file or --insecure)"
@@ -171,12 +181,11 @@ func failureOf(err error) *failure {
 	return f
 }
 
-func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, error) {
-	cfg := httpprobe.Config{Network: "tcp", ConnectTo: string(o.IP), MaxConnsPerHost: maxConnsPerHost}
+// clientConfig is the request side of the options; note is what -v
+// should say of the environment's proxy variables ("" for nothing).
+func (o *Options) clientConfig(env *plugin.Env, in inputs, targets []target) (cfg httpprobe.Config, note string, err error) {
+	cfg = httpprobe.Config{Network: "tcp", MaxConnsPerHost: maxConnsPerHost}
 	cfg.Version, _ = httpprobe.ParseVersion(o.HTTPVersion) // checked by Validate
-	if o.ipIsHost() {
-		cfg.ConnectTo = "" // -I alone is the host itself
-	}
 	switch {
 	case o.IPv4:
 		cfg.Network = "tcp4"
@@ -191,23 +200,42 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs) (httpprobe.Config, er
 	if hp, addr, ok := o.virtualPortRoute(cfg.Resolve); ok {
 		cfg.Resolve[hp] = addr
 	}
+	// -I is where each URL's own host and port connect (-I alone is the
+	// host itself): a redirect to another host is resolved, as check_curl
+	// does (CURLOPT_RESOLVE); sticky and stickyport keep the address.
+	if o.IP != "" && !o.ipIsHost() {
+		for _, t := range targets {
+			if hp := hostPort(t.url); cfg.Resolve[hp] == "" {
+				cfg.Resolve[hp] = string(o.IP)
+			}
+		}
+	}
 	cfg.TLS = httpprobe.BuildTLS(in.tls)
 	switch {
 	case o.NoProxy:
 	case o.Proxy != "":
 		p, err := parseProxy(o.Proxy)
 		if err != nil {
-			return cfg, err
+			return cfg, "", err
 		}
 		if pass, ok := p.User.Password(); ok {
 			env.RegisterSecret(pass)
 		}
 		cfg.Proxy = http.ProxyURL(p)
 	default:
-		cfg.Proxy = netproxy.FromEnv(os.Getenv).Request
+		penv := netproxy.FromEnv(os.Getenv)
+		for _, raw := range []string{penv.HTTP, penv.HTTPS} {
+			if p, err := netproxy.ParseTransport(raw); err == nil {
+				if pass, ok := p.User.Password(); ok {
+					env.RegisterSecret(pass)
+				}
+			}
+		}
+		cfg.Proxy = penv.Request
+		note = penv.Note
 	}
 	cfg.Proxy = bypassProxy(cfg.Proxy, o.Bypass) // --noproxy
-	return cfg, nil
+	return cfg, note, nil
 }
 
 func (o *Options) requestHeader(auth string) http.Header {
@@ -257,4 +285,17 @@ func (o *Options) followMode() httpprobe.Follow {
 		return httpprobe.StickyPort
 	}
 	return httpprobe.NoFollow
+}
+
+// hostPort is u's host and port, the scheme's default port when none is
+// given: the key of a --resolve entry.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }

@@ -1,7 +1,9 @@
 package httpstatus
 
 import (
+	"context"
 	"crypto/x509"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/internal/fusetest"
 	"github.com/hindsight-plugins/hindsight/internal/testutil"
+	"github.com/hindsight-plugins/hindsight/pkg/httpprobe"
 )
 
 // The faults every path option must survive (the issue's fault matrix).
@@ -113,4 +116,24 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		{"auth file, wrong password, -vvv", []string{"-u", base + "/status/401", "--auth-file", auth, "-vvv"}, 2, []string{`401`}, []string{"hunter2pass", "bmFnaW9zOmh1bnRlcjJwYXNz"}},
 		{"-a with a bad URL", []string{"-u", "ftp://x/", "-a", "nagios:hunter2"}, 3, []string{`scheme must be http or https`}, []string{"hunter2"}},
 	})
+}
+
+// A failed request's time is its own, as an answered one's Timing: the
+// wait for a free connection is left out.
+func TestFailureTimeIsTheRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  *httpprobe.Error
+		want time.Duration
+	}{
+		{"no wait", &httpprobe.Error{Phase: httpprobe.PhaseFirstByte, Elapsed: 500 * time.Millisecond}, 500 * time.Millisecond},
+		{"waited, then failed", &httpprobe.Error{Phase: httpprobe.PhaseFirstByte, Elapsed: 500 * time.Millisecond, Waited: 400 * time.Millisecond}, 100 * time.Millisecond},
+		{"still waiting", &httpprobe.Error{Phase: httpprobe.PhaseWait, Elapsed: 500 * time.Millisecond, Timeout: true}, 500 * time.Millisecond},
+	} {
+		tc.err.URL, _ = url.Parse("http://example.test/")
+		tc.err.Err = context.DeadlineExceeded
+		if f := failureOf(tc.err); f.Elapsed != tc.want {
+			t.Errorf("%s: Elapsed %v, want %v", tc.name, f.Elapsed, tc.want)
+		}
+	}
 }

@@ -359,6 +359,8 @@ func TestQueuedBehindSlowURLs(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	runMatrix(t, []matrixCase{
 		{"no target", nil, 3, []string{`^HTTP UNKNOWN - no target`}, nil},
+		{"empty -u", []string{"-u", ""}, 3, []string{`^HTTP UNKNOWN - -u: the URL is empty`}, []string{`"http:"`}},
+		{"blank -u", []string{"-u", " "}, 3, []string{`^HTTP UNKNOWN - -u: the URL is empty`}, nil},
 		{"bad scheme", []string{"-u", "ftp://x/"}, 3, []string{`scheme must be http or https`}, nil},
 		{"bad port", []string{"-u", "http://x:99999/"}, 3, []string{`bad port`}, nil},
 		{"full URL with -H", []string{"-H", "x", "-u", "http://y/"}, 3, []string{`is a full URL`}, nil},

@@ -6,7 +6,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"sort"
@@ -53,6 +55,9 @@ func judge(o *Options, p *plan, obs observations) plugin.Result {
 		}
 	}
 	res := j.assemble(outs)
+	if obs.Verbose > 0 && obs.ProxyNote != "" {
+		res.Note(obs.ProxyNote)
+	}
 	judgeJar(&res, obs.Jar)
 	return res
 }
@@ -270,33 +275,69 @@ func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) (jqFailed bool) 
 	return false
 }
 
-// evalJQ runs --jq on the body; every value it yields must be true. An
-// expression that does not finish in its budget is UNKNOWN, not a
-// verdict on the answer.
+// evalJQ runs --jq on the body; every value it yields must be true. A
+// body of several JSON values (JSON lines, say) is judged value by
+// value, as jq reads its input, and every result of each must be true
+// (jq -e looks at the last result only, which would let a false one
+// pass). An expression that does not finish in its budget is UNKNOWN,
+// not a verdict on the answer.
 func (o judgement) evalJQ(body []byte) (plugin.State, string) {
-	var doc any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&doc); err != nil {
+	docs, err := jsonValues(body)
+	if err != nil {
 		return plugin.CRITICAL, fmt.Sprintf("--jq: body is not JSON (%s)", human.Truncate(err.Error(), 60))
 	}
 	expr := human.Truncate(string(o.JQ), 40)
-	vals, err := runJQ(o.jqContext(), o.jq, doc, func(v any) bool { b, ok := v.(bool); return !ok || !b })
-	if err != nil {
-		return plugin.UNKNOWN, fmt.Sprintf("--jq '%s' %s", expr, err)
-	}
-	for _, val := range vals {
-		if err, isErr := val.(error); isErr {
-			return plugin.CRITICAL, fmt.Sprintf("--jq '%s': %s", expr, human.Truncate(err.Error(), 80))
+	for i, doc := range docs {
+		where := ""
+		if len(docs) > 1 {
+			where = fmt.Sprintf(" for JSON value %d of %d", i+1, len(docs))
 		}
-		if b, isBool := val.(bool); !isBool || !b {
-			got, _ := json.Marshal(val)
-			return plugin.CRITICAL, fmt.Sprintf("--jq '%s' gave %s, not true", expr, human.Truncate(string(got), 60))
+		vals, err := runJQ(o.jqContext(), o.jq, doc, func(v any) bool { b, ok := v.(bool); return !ok || !b })
+		if err != nil {
+			return plugin.UNKNOWN, fmt.Sprintf("--jq '%s' %s", expr, err)
 		}
-	}
-	if len(vals) == 0 {
-		return plugin.CRITICAL, fmt.Sprintf("--jq '%s' gave no value", expr)
+		for _, val := range vals {
+			if err, isErr := val.(error); isErr {
+				return plugin.CRITICAL, fmt.Sprintf("--jq '%s'%s: %s", expr, where, human.Truncate(err.Error(), 80))
+			}
+			if b, isBool := val.(bool); !isBool || !b {
+				got, _ := json.Marshal(val)
+				return plugin.CRITICAL, fmt.Sprintf("--jq '%s' gave %s%s, not true", expr, human.Truncate(string(got), 60), where)
+			}
+		}
+		if len(vals) == 0 {
+			return plugin.CRITICAL, fmt.Sprintf("--jq '%s' gave no value%s", expr, where)
+		}
 	}
 	return plugin.OK, ""
+}
+
+// jqMaxInputs bounds the JSON values of a body judged by --jq.
+const jqMaxInputs = 1000
+
+// jsonValues decodes a body of one JSON value or several separated by
+// white space, as jq reads its input. Anything else after a value is an
+// error, never ignored: `{"a":1} <html>` is not JSON.
+func jsonValues(body []byte) ([]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var docs []any
+	for {
+		var doc any
+		err := dec.Decode(&doc)
+		switch {
+		case err == io.EOF && len(docs) > 0:
+			return docs, nil
+		case err == io.EOF:
+			return nil, errors.New("empty")
+		case err != nil && len(docs) > 0:
+			return nil, fmt.Errorf("after %d JSON value(s): %w", len(docs), err)
+		case err != nil:
+			return nil, err
+		case len(docs) == jqMaxInputs:
+			return nil, fmt.Errorf("more than %d JSON values", jqMaxInputs)
+		}
+		docs = append(docs, doc)
+	}
 }
 
 // jqContext bounds jq expressions: by the run's jq deadline, none when
@@ -374,8 +415,8 @@ func (o judgement) chainNotes(chain []*httpprobe.Response) []string {
 	}
 	var notes []string
 	for i, r := range chain {
-		n := fmt.Sprintf("%s %s %s from %s; dns %s connect %s tls %s first byte %s total %s",
-			r.URL.Redacted(), r.Proto, r.StatusLine, r.RemoteAddr,
+		n := fmt.Sprintf("%s %s from %s; dns %s connect %s tls %s first byte %s total %s",
+			r.URL.Redacted(), r.Head(), r.RemoteAddr,
 			seconds(r.Timing.DNS), seconds(r.Timing.Connect), seconds(r.Timing.TLS), seconds(r.Timing.FirstByte), seconds(r.Timing.Total))
 		if i < len(chain)-1 {
 			n += " -> " + r.Header.Get("Location")

@@ -31,11 +31,11 @@ func (o judgement) judgePeer(v *verdict, r *httpprobe.Response) {
 	}
 }
 
-// headerText is the response head as -d searches it: the status line and
-// one "Name: value" line per header.
+// headerText is the response head as -d searches it: the status line as
+// curl shows it ("HTTP/2 200") and one "Name: value" line per header.
 func headerText(r *httpprobe.Response) string {
 	var b strings.Builder
-	b.WriteString(r.Proto + " " + r.StatusLine + "\n")
+	b.WriteString(r.Head() + "\n")
 	names := make([]string, 0, len(r.Header))
 	for k := range r.Header {
 		names = append(names, k)

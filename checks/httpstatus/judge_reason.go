@@ -68,13 +68,14 @@ func (o judgement) bodyReason(r *httpprobe.Response, jqFailed bool) (string, err
 	return excerpt(textOf(r.Body)), jqErr
 }
 
+// parseJSON is the JSON body's first value, when the whole body is JSON
+// (one value or several, as --jq reads it).
 func parseJSON(body []byte) (any, bool) {
-	var doc any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&doc); err != nil {
+	docs, err := jsonValues(body)
+	if err != nil {
 		return nil, false
 	}
-	return doc, true
+	return docs[0], true
 }
 
 // jqString runs --jq-message: its first value, a string as it is, any

@@ -74,6 +74,15 @@ func TestJudge(t *testing.T) {
 			[]string{`200 OK \(after 1 redirect to https://www.example.org/new\) - 1 bytes in 0.240s`}},
 		{"string, regex, jq", []string{"-s", "ok", "-r", "^up", "--jq", ".status == \"ok\""}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, `{"status":"degraded"}`)}}}, plugin.CRITICAL,
 			[]string{`string 'ok' not found`, `pattern '\^up' not found`, `--jq '.status == "ok"' gave false, not true`}},
+		// --jq reads the body as jq does: JSON values separated by white
+		// space, each judged; anything else after a value is not JSON.
+		{"jq: trailing garbage is not JSON", []string{"--jq", ".a == 1"}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, `{"a":1} garbage <html>`)}}}, plugin.CRITICAL,
+			[]string{`--jq: body is not JSON \(after 1 JSON value\(s\): invalid character 'g'`}},
+		{"jq: every value judged", []string{"--jq", ".a == 1"}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, `{"a":1} {"a":2}`)}}}, plugin.CRITICAL,
+			[]string{`--jq '.a == 1' gave false for JSON value 2 of 2, not true`}},
+		{"jq: JSON lines all true", []string{"--jq", ".a > 0"}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, "{\"a\":1}\n{\"a\":2}\n")}}}, plugin.OK, nil},
+		{"jq: empty body", []string{"--jq", ".a"}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, " \n")}}}, plugin.CRITICAL,
+			[]string{`--jq: body is not JSON \(empty\)`}},
 		{"header rule", []string{"--expect-header", "X-Version:^2"}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, "", "X-Version", "1.9")}}}, plugin.CRITICAL,
 			[]string{`header X-Version: '1.9' does not match '\^2'`}},
 		{"slow", []string{"-w", "0.1", "-c", "1"}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, "")}}}, plugin.WARNING,

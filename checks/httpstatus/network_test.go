@@ -146,7 +146,12 @@ func TestHTTPVersions(t *testing.T) {
 
 	runMatrix(t, []matrixCase{
 		{"HTTP/2 only server", []string{"-u", h2only.URL, "--insecure", "-s", "proto=HTTP/2.0", "-v"}, 0,
-			[]string{`(?m)^https://127\.0\.0\.1:\d+/ HTTP/2\.0 200 OK from `}, nil},
+			[]string{`(?m)^https://127\.0\.0\.1:\d+/ HTTP/2 200 from `}, []string{"HTTP/2.0"}},
+		// The status line reads as curl's, for -d as in -v.
+		{"-d matches an HTTP/2 status line as curl writes it", []string{"-u", h2only.URL, "--insecure", "-d", "HTTP/2 200"}, 0, nil, nil},
+		{"-d does not see net/http's HTTP/2.0", []string{"-u", h2only.URL, "--insecure", "-d", "HTTP/2.0"}, 2, nil, nil},
+		{"-d matches an HTTP/1.1 status line", []string{"-u", h1.URL, "--insecure", "-d", "HTTP/1.1 200 OK", "-v"}, 0,
+			[]string{`(?m)^https://127\.0\.0\.1:\d+/ HTTP/1\.1 200 OK from `}, nil},
 		{"auto picks HTTP/2 by ALPN", []string{"-u", both.URL, "--insecure", "-s", "proto=HTTP/2.0"}, 0, nil, nil},
 		{"--http-version 1.1 over TLS", []string{"-u", both.URL, "--insecure", "--http-version", "1.1", "-s", "proto=HTTP/1.1"}, 0, nil, nil},
 		{"--http-version 1.1 to an HTTP/2 only server", []string{"-u", h2only.URL, "--insecure", "--http-version", "1.1"}, 2, nil, nil},
@@ -179,6 +184,10 @@ func TestStickyRedirects(t *testing.T) {
 			http.Redirect(w, r, "http://b.invalid:"+bPort+"/end", http.StatusFound)
 			return
 		}
+		if r.URL.Path == "/local" {
+			http.Redirect(w, r, "/end", http.StatusFound)
+			return
+		}
 		served("A")(w, r)
 	})
 	runMatrix(t, []matrixCase{
@@ -186,6 +195,21 @@ func TestStickyRedirects(t *testing.T) {
 		{"sticky keeps the address", []string{"-u", a + "/start", "-f", "sticky", "-s", "served by B host=b.invalid:" + bPort}, 0,
 			[]string{`200 OK \(after 1 redirect to http://b\.invalid:\d+/end\)`}, nil},
 		{"stickyport keeps address and port", []string{"-u", a + "/start", "-f", "stickyport", "-s", "served by A host=b.invalid:" + bPort}, 0, nil, nil},
+	})
+	// -I is where the URL's own host and port connect, as check_curl's
+	// CURLOPT_RESOLVE: a redirect to another host is resolved with
+	// follow, kept on -I's address with sticky.
+	aPort := port(t, a)
+	start := "http://www.example.test:" + aPort + "/start"
+	runMatrix(t, []matrixCase{
+		{"-I, follow resolves the Location's host", []string{"-u", start, "-I", "127.0.0.1", "-f", "follow"}, 2, []string{`DNS lookup of b\.invalid`}, nil},
+		{"-I, sticky keeps -I's address", []string{"-u", start, "-I", "127.0.0.1", "-f", "sticky", "-s", "served by B host=b.invalid:" + bPort}, 0, nil, nil},
+		{"-I, stickyport keeps -I's address and port", []string{"-u", start, "-I", "127.0.0.1", "-f", "stickyport", "-s", "served by A host=b.invalid:" + bPort}, 0, nil, nil},
+		{"-I, follow within the host keeps -I", []string{"-u", "http://www.example.test:" + aPort + "/local", "-I", "127.0.0.1", "-f", "follow", "-s", "served by A host=www.example.test:" + aPort}, 0,
+			[]string{`after 1 redirect to http://www\.example\.test:\d+/end`}, nil},
+		{"-I ADDR:PORT maps the URL's host and port only", []string{"-u", "http://www.example.test/start", "-I", "127.0.0.1:" + aPort, "-f", "follow"}, 2, []string{`DNS lookup of b\.invalid`}, nil},
+		{"--resolve maps that host:port only", []string{"-u", start, "--resolve", "www.example.test:" + aPort + ":127.0.0.1", "-f", "follow"}, 2, []string{`DNS lookup of b\.invalid`}, nil},
+		{"--resolve for the Location's host", []string{"-u", start, "--resolve", "www.example.test:" + aPort + ":127.0.0.1", "--resolve", "b.invalid:" + bPort + ":127.0.0.1", "-f", "follow", "-s", "served by B"}, 0, nil, nil},
 	})
 }
 

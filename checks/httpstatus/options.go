@@ -21,12 +21,12 @@ type Options struct {
 	Port    Port     `short:"p" long:"port" base:"10" value-name:"PORT" description:"Port with -H (default 80, or 443 with -S or -C)"`
 	SSL     bool     `short:"S" long:"ssl" description:"Use https with -H"`
 	Path    string   `long:"path" value-name:"PATH" description:"Path with -H (default /)"`
-	IP      Address  `short:"I" long:"ip" value-name:"ADDRESS" description:"Connect to this address (ADDR or ADDR:PORT) instead of resolving the host; Host header and SNI stay the URL's"`
+	IP      Address  `short:"I" long:"ip" value-name:"ADDRESS" description:"Connect to this address (ADDR or ADDR:PORT) instead of resolving the URL's host and port, as --resolve does; Host header and SNI stay the URL's; a redirect to another host is resolved (-f follow) or kept here (sticky, stickyport)"`
 	Resolve []string `long:"resolve" value-name:"HOST:PORT:ADDR" description:"As curl: connections to HOST:PORT go to ADDR; repeatable"`
 	IPv4    bool     `short:"4" long:"ipv4" description:"Connect over IPv4 only"`
 	IPv6    bool     `short:"6" long:"ipv6" description:"Connect over IPv6 only"`
 
-	HTTPVersion string `long:"http-version" default:"auto" value-name:"1.0|1.1|2|auto" description:"HTTP version: auto is HTTP/2 when the server offers it over TLS (ALPN), else HTTP/1.1; 2 over http:// is h2c with prior knowledge"`
+	HTTPVersion string `long:"http-version" default:"auto" value-name:"1.0|1.1|2|auto" description:"HTTP version: auto is HTTP/2 when the server offers it over TLS (ALPN), else HTTP/1.1; 2 over http:// is h2c with prior knowledge; 1.0 to https:// through an https:// or socks5:// proxy is refused (net/http makes that TLS and writes HTTP/1.1)"`
 
 	Expect     StatusSet `short:"e" long:"expect" value-name:"CODES" description:"Expected status codes, classes and ranges: 200,204 or 2xx or 200-299 (default: 2xx and 3xx OK, 4xx and 5xx CRITICAL)"`
 	WarnStatus StatusSet `long:"warn-status" value-name:"CODES" description:"Status codes that are WARNING instead of CRITICAL, e.g. 429"`
@@ -39,9 +39,9 @@ type Options struct {
 	Span    bool     `short:"l" long:"linespan" description:"-r/-R span lines: . matches a newline, ^ and $ only the ends of the body"`
 	Invert  bool     `long:"invert-regex" description:"--state-regex when -r/-R matches instead of when it does not"`
 	StateRe State    `long:"state-regex" value-name:"STATE" description:"State when -r/-R fails: critical (default) or warning"`
-	JQ      Expr     `long:"jq" value-name:"EXPR" description:"jq expression that must yield true on the JSON body, e.g. '.status == \"ok\"'"`
+	JQ      Expr     `long:"jq" value-name:"EXPR" description:"jq expression that must yield true on the JSON body, e.g. '.status == \"ok\"'; a body of several JSON values is judged each, every result must be true (jq -e looks only at the last)"`
 	JQMsg   Expr     `long:"jq-message" value-name:"EXPR" description:"jq expression whose result, when the state is not OK, is shown as the server's reason, e.g. .reason"`
-	Header  string   `short:"d" long:"header-string" value-name:"STRING" description:"String the response headers must contain (status line included; case-insensitive)"`
+	Header  string   `short:"d" long:"header-string" value-name:"STRING" description:"String the response headers must contain (status line included, as curl shows it: 'HTTP/2 200'; case-insensitive)"`
 	Pages   PageSize `short:"m" long:"pagesize" value-name:"MIN[:MAX]" description:"Body size in bytes outside MIN..MAX is WARNING"`
 	MaxAge  Age      `short:"M" long:"max-age" value-name:"SECONDS" description:"A document older than this (from Last-Modified) is CRITICAL; 90, 30m, 2h, 1d"`
 	MaxBody Size     `long:"max-body" default:"4MiB" value-name:"SIZE" description:"Read at most this much body; a larger body is read no further"`

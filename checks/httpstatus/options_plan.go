@@ -116,6 +116,9 @@ func (o *Options) buildTargets() ([]target, error) {
 	}
 	var raw []string
 	for _, u := range o.URLs {
+		if strings.TrimSpace(u) == "" {
+			return nil, errors.New("-u: the URL is empty")
+		}
 		if strings.HasPrefix(u, "/") {
 			base, err := o.hostURL(scheme, u)
 			if err != nil {

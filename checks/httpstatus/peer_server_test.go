@@ -80,6 +80,16 @@ func peerMux(base func() string) *http.ServeMux {
 		}
 		redirect(scheme+"://169.254.169.254/redirect2")(w, r)
 	})
+	// Not a route of the peers' daemon: a Location on another host name,
+	// same port, for the semantics of -I with -f (see peerCases).
+	mux.HandleFunc("/redir_other_host", func(w http.ResponseWriter, r *http.Request) {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		_, port, _ := net.SplitHostPort(r.Host)
+		redirect(scheme+"://other.invalid:"+port+"/redirect2")(w, r)
+	})
 	mux.HandleFunc("/redirect2", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "redirected") })
 	mux.HandleFunc("/redirect_rel", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", "/redirect2")

@@ -17,7 +17,9 @@ import (
 // state, ours, and, where the states differ, the words of --help and the
 // README that document the difference.
 type peerCase struct {
-	src  string   // the peer's test file: "curl", "http" or "both"
+	// src is the peer's test file: "curl", "http" or "both"; "semantics"
+	// is a case of neither file, the peers' behaviour ported (noted).
+	src  string
 	peer []string // after "-H 127.0.0.1 -p PORT" (and --ssl over https); whole with custom
 	ours []string // nil: the peer's options work as they are
 	env  []string // environment of both runs
@@ -107,6 +109,15 @@ func peerCases() []peerCase {
 		{src: "curl", scope: "https", custom: true, peer: []string{"-H", "www.somefunnyhost.com", "-I", "127.0.0.1", "-p", "{sport}", "--ssl", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com:{sport}$"}, want: ok},
 		{src: "curl", scope: "https", custom: true, peer: []string{"-H", "www.somefunnyhost.com:42", "-I", "127.0.0.1", "-p", "{sport}", "--ssl", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com:42$"}, want: ok, note: "the port of -H goes to the Host header"},
 		{src: "curl", scope: "https", custom: true, peer: []string{"-H", "www.somefunnyhost.com:443", "-I", "127.0.0.1", "-p", "{sport}", "--ssl", "-u", "/virtual_port", "-r", "^www.somefunnyhost.com$"}, want: ok, note: "-H host:443 sends Host: host"},
+
+		// -I with redirects: check_curl maps -I to the URL's own host and
+		// port (CURLOPT_RESOLVE) and lets curl follow, so a Location on
+		// another host is resolved; check_http's redir() connects to the
+		// Location's host too. sticky and stickyport keep -I's address.
+		{src: "semantics", scope: "http", custom: true, peer: []string{"-H", "www.somefunnyhost.com", "-I", "127.0.0.1", "-p", "{port}", "-u", "/redir_other_host", "-f", "follow"}, want: crit, note: "other.invalid is resolved, and does not resolve"},
+		{src: "semantics", scope: "http", custom: true, peer: []string{"-H", "www.somefunnyhost.com", "-I", "127.0.0.1", "-p", "{port}", "-u", "/redir_other_host", "-f", "sticky", "-s", "redirected"}, want: ok, note: "sticky keeps 127.0.0.1, the Location's port"},
+		{src: "semantics", scope: "http", custom: true, peer: []string{"-H", "www.somefunnyhost.com", "-I", "127.0.0.1", "-p", "{port}", "-u", "/redir_other_host", "-f", "stickyport", "-s", "redirected"}, want: ok},
+		{src: "semantics", scope: "http", custom: true, peer: []string{"-H", "www.somefunnyhost.com", "-I", "127.0.0.1", "-p", "{port}", "-u", "/redirect_rel", "-f", "follow", "-s", "redirected"}, want: ok, note: "a Location on the same host and port goes to -I"},
 	}
 }
 

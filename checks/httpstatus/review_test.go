@@ -2,6 +2,7 @@ package httpstatus
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -96,6 +97,10 @@ func TestProxyFailures(t *testing.T) {
 		http.ReadRequest(br)
 		io.WriteString(c, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
 	})
+	httpSpeaker := rawListen(t, func(c net.Conn, br *bufio.Reader) {
+		c.Read(make([]byte, 16))
+		io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+	})
 	tlsBase := "https://" + strings.TrimPrefix(base, "http://") + "/"
 	runMatrix(t, []matrixCase{
 		{"refused", []string{"-u", base + "/", "--proxy", "http://" + refused}, 2,
@@ -110,6 +115,10 @@ func TestProxyFailures(t *testing.T) {
 			[]string{`^HTTP UNKNOWN - invalid --proxy "socks9://p:xxxxx@127\.0\.0\.1:1": proxy scheme not supported: "socks9"`}, []string{"pw@"}},
 		{"socks5 accepted", []string{"-u", base + "/", "--proxy", "socks5://" + refused}, 2,
 			[]string{`proxy 127\.0\.0\.1:\d+: connection refused`}, nil},
+		{"socks5, silent", []string{"-u", "http://backend.example/", "--proxy", "socks5://" + silent, "-t", "2"}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: connected, but no answer to the SOCKS handshake for backend\.example:80 within [\d.]+m?s \(is it a SOCKS proxy\?\)`}, []string{"connect timeout"}},
+		{"socks5, an HTTP proxy", []string{"-u", "http://backend.example/", "--proxy", "socks5://" + httpSpeaker}, 2,
+			[]string{`proxy 127\.0\.0\.1:\d+: (SOCKS handshake for backend\.example:80 failed: unexpected protocol version 72 \(it does not speak SOCKS 5\)|closed the connection during the SOCKS handshake for backend\.example:80 \(is it a SOCKS proxy\?\))`}, nil},
 	})
 	t.Setenv("HTTP_PROXY", "socks9://p:pw@127.0.0.1:1")
 	t.Setenv("http_proxy", "")
@@ -160,5 +169,92 @@ func TestHTTP2Messages(t *testing.T) {
 			[]string{`bad response from 127\.0\.0\.1:\d+: HTTP/2 response header refused \((COMPRESSION|PROTOCOL)_ERROR\): larger than the 1 MiB limit, or malformed`}, nil},
 		{"h2c to an HTTP/1 server", []string{"-u", plain, "--http-version", "2"}, 2,
 			[]string{`127\.0\.0\.1:\d+ does not speak HTTP/2 \(h2c\): it answered in HTTP/1 \(--http-version 1\.1 or auto\)`}, []string{"frame too large"}},
+	})
+}
+
+// --http-version 1.0 holds through a proxy: an https request through an
+// http:// proxy is tunnelled by us, so its request line can be HTTP/1.0;
+// a plain-http request's line goes to the proxy as HTTP/1.0. Where the
+// Transport would make the TLS itself (an https:// or SOCKS proxy), the
+// combination is refused.
+func TestHTTP10ThroughProxy(t *testing.T) {
+	backend := httptest.NewUnstartedServer(http.HandlerFunc(protoEcho))
+	backend.Config.ErrorLog = nilLogger()
+	backend.EnableHTTP2 = true
+	backend.StartTLS()
+	t.Cleanup(backend.Close)
+	bp := port(t, backend.URL)
+	px := startConnectProxy(t)
+	forward := handlerServer(t, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "proxy got %s %s\n", r.Proto, r.URL)
+	})
+	runMatrix(t, []matrixCase{
+		{"https through an http:// proxy", []string{"-u", "https://www.example.test:" + bp + "/x", "--proxy", "http://" + px.addr, "--insecure",
+			"--http-version", "1.0", "-s", "proto=HTTP/1.0", "-v"}, 0, []string{`HTTP/1\.0 200 OK`}, []string{"HTTP/1.1"}},
+		{"https through an http:// proxy, 1.1", []string{"-u", "https://www.example.test:" + bp + "/x", "--proxy", "http://" + px.addr, "--insecure",
+			"--http-version", "1.1", "-s", "proto=HTTP/1.1"}, 0, nil, nil},
+		{"plain http through a proxy", []string{"-u", "http://backend.invalid/x", "--proxy", forward,
+			"--http-version", "1.0", "-s", "proxy got HTTP/1.0 http://backend.invalid/x"}, 0, nil, nil},
+		{"https through a socks5:// proxy is refused", []string{"-u", "https://www.example.test:" + bp + "/x", "--proxy", "socks5://127.0.0.1:1",
+			"--http-version", "1.0"}, 3, []string{`^HTTP UNKNOWN - .*HTTP/1\.0.*socks5.*\(--http-version 1\.0 with --proxy or a proxy variable`}, nil},
+	})
+}
+
+// A malformed header line is named with its fault; the value of a
+// cookie or credential header is never printed, whatever -v asks.
+func TestMalformedHeaderValueHidden(t *testing.T) {
+	serve := func(line string) string {
+		return "http://" + rawListen(t, answerWith("HTTP/1.1 200 OK\r\n"+line+"\r\nContent-Length: 0\r\n\r\n", nil)) + "/"
+	}
+	runMatrix(t, []matrixCase{
+		{"Set-Cookie with control bytes", []string{"-u", serve("Set-Cookie: a=\x01\x02secretb; Path=/"), "-vvv"}, 2,
+			[]string{`^HTTP CRITICAL - .*malformed Set-Cookie header: byte 0x01 in its value, not allowed in a header \(value not shown\)`}, []string{"secret", "Path=/"}},
+		{"Authorization with DEL", []string{"-u", serve("Authorization: Bearer secret\x7f"), "-vvv"}, 2,
+			[]string{`malformed Authorization header: byte 0x7f in its value`}, []string{"secret"}},
+		{"WWW-Authenticate without a colon", []string{"-u", serve("WWW-Authenticate Basic secret"), "-vvv"}, 2,
+			[]string{`malformed WWW-Authenticate header: no colon after its name \(value not shown\)`}, []string{"secret"}},
+		{"another header is quoted", []string{"-u", serve("X-Thing: a\x01b")}, 2,
+			[]string{`malformed MIME header line: "X-Thing: a\\x01b"`}, nil},
+	})
+}
+
+// A proxy variable that is no proxy URL is UNKNOWN naming it, never its
+// password; under CGI, lowercase http_proxy is used and uppercase
+// HTTP_PROXY (which a request header can set: httpoxy) is ignored, with a
+// note at -v.
+func TestProxyVariables(t *testing.T) {
+	forward := handlerServer(t, func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "proxied %s\n", r.URL)
+	})
+	for _, k := range []string{"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "REQUEST_METHOD"} {
+		t.Setenv(k, "")
+	}
+	u := "http://backend.invalid/x"
+	t.Setenv("http_proxy", "http://pu:pw@127.0.0.1:47090:bad")
+	runMatrix(t, []matrixCase{
+		{"bad port", []string{"-u", u}, 3, []string{`^HTTP UNKNOWN - .*http_proxy: not a URL`}, []string{"pw", "DNS"}},
+	})
+	t.Setenv("http_proxy", "::garbage")
+	runMatrix(t, []matrixCase{
+		{"garbage", []string{"-u", u}, 3, []string{`^HTTP UNKNOWN - .*http_proxy: not a URL`}, nil},
+		{"garbage, for https", []string{"-u", "https://backend.invalid/"}, 2, []string{`DNS lookup of backend\.invalid`}, nil},
+	})
+	t.Setenv("http_proxy", "")
+	t.Setenv("HTTPS_PROXY", "http://pu:pw@:3128")
+	runMatrix(t, []matrixCase{
+		{"no host", []string{"-u", "https://backend.invalid/"}, 3, []string{`^HTTP UNKNOWN - .*HTTPS_PROXY: no host`}, []string{"pw"}},
+	})
+	t.Setenv("HTTPS_PROXY", "")
+	t.Setenv("REQUEST_METHOD", "GET")
+	t.Setenv("http_proxy", forward)
+	runMatrix(t, []matrixCase{
+		{"CGI, lowercase http_proxy", []string{"-u", u, "-s", "proxied " + u}, 0, nil, []string{"refusing"}},
+	})
+	t.Setenv("http_proxy", "")
+	t.Setenv("HTTP_PROXY", forward)
+	runMatrix(t, []matrixCase{
+		{"CGI, uppercase HTTP_PROXY ignored", []string{"-u", u, "-v"}, 2,
+			[]string{`DNS lookup of backend\.invalid: no such host`, `(?m)^HTTP_PROXY ignored: under CGI`}, []string{"refusing"}},
+		{"CGI, no note without -v", []string{"-u", u}, 2, nil, []string{"HTTP_PROXY"}},
 	})
 }

@@ -54,6 +54,7 @@ type Error struct {
 	Proxy   string        // the proxy's host, when the request went through one
 	Head    string        // for a header failure: the start of the answer, when seen
 	Tunnel  string        // the host:port asked of the proxy, when its CONNECT failed
+	SOCKS   bool          // connected to a SOCKS proxy, which failed in its handshake
 	// TLSWithTarget: through a proxy, a TLS failure is the target's, in
 	// the proxy's tunnel, not the proxy's own.
 	TLSWithTarget bool
@@ -98,7 +99,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // to 10.0.0.2:80: no answer within 8s", "TLS handshake with
 // 127.0.0.1:443: certificate expired 3 days ago".
 func (e *Error) Error() string {
-	msg := e.text()
+	msg := hideHeaderValues(e.text())
 	// A request that spent most of its time queued for a connection and
 	// timed out just after getting one did not time out for the reason
 	// its phase alone suggests ("no response within <1ms").
@@ -187,7 +188,7 @@ func (e *Error) text() string {
 		return fmt.Sprintf("bad response from %s: %s", e.Addr, rootCause(e.Err))
 	case PhaseBody:
 		if e.Timeout {
-			return fmt.Sprintf("%s answered %s but the body did not complete within %s (%d bytes received, body timeout)", e.Addr, e.Status, human.Duration(e.Elapsed), e.Got)
+			return fmt.Sprintf("%s answered %s but the body did not complete within %s (%d bytes received, body timeout)", e.Addr, e.Status, human.Duration(e.Elapsed-e.Waited), e.Got)
 		}
 		return fmt.Sprintf("%s answered %s but reading the body failed after %d bytes: %s", e.Addr, e.Status, e.Got, rootCause(e.Err))
 	}
@@ -215,6 +216,19 @@ func (e *Error) proxyText(wait string) string {
 			return tunnel.Error()
 		}
 		return fmt.Sprintf("%s: CONNECT %s failed: %s", p, e.Tunnel, rootCause(e.Err))
+	case e.Phase == PhaseConnect && e.SOCKS:
+		target := canonicalAddr(e.URL)
+		switch {
+		case e.Timeout:
+			return fmt.Sprintf("%s: connected, but no answer to the SOCKS handshake for %s within %s (is it a SOCKS proxy?)", p, target, wait)
+		case isEOF(e.Err):
+			return fmt.Sprintf("%s closed the connection during the SOCKS handshake for %s (is it a SOCKS proxy?)", p, target)
+		}
+		why := socksCause(e.Err)
+		if strings.Contains(why, "unexpected protocol version") {
+			why += " (it does not speak SOCKS 5)"
+		}
+		return fmt.Sprintf("%s: SOCKS handshake for %s failed: %s", p, target, why)
 	case e.Phase == PhaseConnect:
 		switch {
 		case e.Timeout:
@@ -225,6 +239,16 @@ func (e *Error) proxyText(wait string) string {
 		return fmt.Sprintf("%s accepted the request but sent no response within %s (first-byte timeout: the proxy or the server behind it)", p, wait)
 	}
 	return ""
+}
+
+// socksCause is the reason of a failed SOCKS handshake without the
+// wrapping net/http puts on it ("socks connect tcp A->B: ").
+func socksCause(err error) string {
+	msg := rootCause(err)
+	if i := strings.LastIndex(msg, ": "); strings.HasPrefix(msg, "socks ") && i >= 0 {
+		return msg[i+2:]
+	}
+	return msg
 }
 
 // isTLSAlert reports an alert from the server, which with TLS 1.3 can

@@ -29,17 +29,14 @@ import (
 type Config struct {
 	// Network is "tcp" (either family), "tcp4" or "tcp6".
 	Network string
-	// ConnectTo, when set, is where every connection goes instead of the
-	// URL's host (check_http's -I): "addr" keeps the URL's port,
-	// "addr:port" replaces it. Host header and SNI stay the URL's.
-	// Through a proxy it never moves the connection to the proxy: an
-	// https request through an http:// proxy asks the proxy for a tunnel
-	// to this address; a plain-http or SOCKS proxy reaches the URL's
-	// host, which is the proxy's business (ConnectTo has no effect).
-	ConnectTo string
 	// Resolve maps "host:port" to "addr" or "addr:port", as curl's
-	// --resolve: only connections to that host and port are redirected
-	// (through a proxy, as ConnectTo).
+	// --resolve (and check_http's -I, for the URL's own host and port):
+	// only connections to that host and port go there ("addr" keeps the
+	// port), so a redirect to another host is resolved as usual. Host
+	// header and SNI stay the URL's. Through a proxy it never moves the
+	// connection to the proxy: an https request through an http:// proxy
+	// asks the proxy for a tunnel to this address; a plain-http or SOCKS
+	// proxy reaches the URL's host, which is the proxy's business.
 	Resolve map[string]string
 	// TLS is the client TLS configuration; nil is Go's default.
 	TLS *tls.Config
@@ -163,9 +160,6 @@ func (c *Client) Target(ctx context.Context, hostport string) string {
 	if to, ok := c.cfg.Resolve[hostport]; ok {
 		return withPort(to, hostport)
 	}
-	if c.cfg.ConnectTo != "" {
-		return withPort(c.cfg.ConnectTo, hostport)
-	}
 	return hostport
 }
 
@@ -213,6 +207,11 @@ func (c *Client) dialRaw(ctx context.Context, network, addr string) (net.Conn, e
 	return d.DialContext(ctx, network, c.Target(ctx, addr))
 }
 
+// ErrHTTP10Proxy is an https request in HTTP/1.0 through a proxy whose
+// tunnel net/http makes itself (https:// or SOCKS): the TLS inside it is
+// net/http's, which writes HTTP/1.1 request lines only.
+var ErrHTTP10Proxy = errors.New("HTTP/1.0 cannot be spoken")
+
 // Request is one request to make.
 type Request struct {
 	Method  string
@@ -227,7 +226,7 @@ type Response struct {
 	URL        *url.URL
 	Status     int
 	StatusLine string // "403 Forbidden"
-	Proto      string
+	Proto      string // "HTTP/1.1"; "HTTP/2" as curl writes it (net/http says "HTTP/2.0")
 	Header     http.Header
 	Body       []byte
 	Truncated  bool // the body was longer than MaxBody and read no further
@@ -263,11 +262,18 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 		if p != nil {
 			tr.proxy, tr.proxyTLS = p.Hostname(), p.Scheme == "https"
+			tr.proxySOCKS = strings.HasPrefix(p.Scheme, "socks")
 			// Where an overridden address is asked of the proxy, as -C
 			// does: the Transport's CONNECT names the URL's host only.
 			hostport := canonicalAddr(req.URL)
-			if req.URL.Scheme == "https" && p.Scheme == "http" && c.Target(ctx, hostport) != hostport {
+			tunnel := req.URL.Scheme == "https" && p.Scheme == "http"
+			if tunnel && (c.Target(ctx, hostport) != hostport || c.cfg.Version == HTTP10) {
+				// Tunnelled here, TLS is made by dialTLS: an HTTP/1.0
+				// request line can only be written above it.
 				tr.via = p
+			}
+			if req.URL.Scheme == "https" && !tunnel && c.cfg.Version == HTTP10 {
+				return nil, fmt.Errorf("%w: https through a %s:// proxy", ErrHTTP10Proxy, p.Scheme)
 			}
 		}
 	}
@@ -289,7 +295,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		URL:        req.URL,
 		Status:     resp.StatusCode,
 		StatusLine: statusLine(resp),
-		Proto:      resp.Proto,
+		Proto:      proto(resp),
 		Header:     responseHeader(resp),
 		TLS:        resp.TLS,
 		RemoteAddr: tr.remote(),
@@ -434,6 +440,24 @@ func readBounded(r io.Reader, max int64) ([]byte, bool, error) {
 	}
 }
 
+// proto is the version of resp as curl names it: "HTTP/2", not
+// net/http's "HTTP/2.0".
+func proto(resp *http.Response) string {
+	if resp.ProtoMajor == 2 {
+		return "HTTP/2"
+	}
+	return resp.Proto
+}
+
+// Head is the status line as curl shows it: "HTTP/1.1 403 Forbidden";
+// for HTTP/2, which has no reason phrase, "HTTP/2 403".
+func (r *Response) Head() string {
+	if r.Proto == "HTTP/2" {
+		return fmt.Sprintf("%s %d", r.Proto, r.Status)
+	}
+	return r.Proto + " " + r.StatusLine
+}
+
 func statusLine(resp *http.Response) string {
 	// resp.Status is "200 OK" for HTTP/1 and "200 OK" synthesised for h2.
 	if s := strings.TrimSpace(resp.Status); s != "" {
@@ -453,7 +477,10 @@ type tracer struct {
 	// proxyTLS: the proxy is an https:// one, so a handshake before its
 	// tunnel is up is the proxy's own.
 	proxyTLS bool
-	ctx      context.Context // the request's: a dial the Transport starts for it after its end is not its phase
+	// proxySOCKS: the proxy is a SOCKS one, whose handshake follows the
+	// connect in the same phase.
+	proxySOCKS bool
+	ctx        context.Context // the request's: a dial the Transport starts for it after its end is not its phase
 
 	mu         sync.Mutex
 	phase      Phase
@@ -688,7 +715,7 @@ func (t *tracer) statusLineOnly(u *url.URL, err error) *Response {
 	}
 	resp.Body.Close()
 	return &Response{
-		URL: u, Status: resp.StatusCode, StatusLine: statusLine(resp), Proto: resp.Proto,
+		URL: u, Status: resp.StatusCode, StatusLine: statusLine(resp), Proto: proto(resp),
 		Header: http.Header{}, RemoteAddr: t.remote(), Timing: t.timing(), TLS: t.connTLS(),
 		proxied: t.proxy != "",
 	}
@@ -727,8 +754,9 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 		Waited:  t.waited,
 		Proxy:   t.proxy,
 	}
-	if t.remoteAddr != "" { // connected to the proxy: its CONNECT failed
+	if t.remoteAddr != "" { // connected to the proxy: its CONNECT (or SOCKS handshake) failed
 		e.Tunnel = t.tunnel
+		e.SOCKS = t.proxySOCKS
 	}
 	// Through a proxy, TLS is the target's in a tunnel (CONNECT answered,
 	// or dialled by us), and always through an http:// or SOCKS proxy,

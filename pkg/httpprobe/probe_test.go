@@ -27,12 +27,12 @@ func TestReadBounded(t *testing.T) {
 }
 
 func TestTarget(t *testing.T) {
-	c := New(Config{ConnectTo: "192.0.2.1", Resolve: map[string]string{"a.example:443": "[2001:db8::1]", "b.example:80": "192.0.2.9:8080"}})
+	c := New(Config{Resolve: map[string]string{"a.example:443": "[2001:db8::1]", "b.example:80": "192.0.2.9:8080"}})
 	ctx := context.Background()
 	for in, want := range map[string]string{
 		"a.example:443": "[2001:db8::1]:443",
 		"b.example:80":  "192.0.2.9:8080",
-		"c.example:81":  "192.0.2.1:81",
+		"c.example:81":  "c.example:81", // another host (or port) is resolved as usual
 	} {
 		if got := c.Target(ctx, in); got != want {
 			t.Errorf("Target(%s) = %s, want %s", in, got, want)

@@ -67,3 +67,19 @@ func TestHTTP10RequestLine(t *testing.T) {
 		t.Errorf("sent %q, want %q", g, want)
 	}
 }
+
+// The status line reads as curl shows it: HTTP/2 has no reason phrase.
+func TestHead(t *testing.T) {
+	for _, tc := range []struct {
+		r    Response
+		want string
+	}{
+		{Response{Proto: "HTTP/1.1", Status: 403, StatusLine: "403 Forbidden"}, "HTTP/1.1 403 Forbidden"},
+		{Response{Proto: "HTTP/1.0", Status: 200, StatusLine: "200 Fine"}, "HTTP/1.0 200 Fine"},
+		{Response{Proto: "HTTP/2", Status: 200, StatusLine: "200 OK"}, "HTTP/2 200"},
+	} {
+		if got := tc.r.Head(); got != tc.want {
+			t.Errorf("Head() = %q, want %q", got, tc.want)
+		}
+	}
+}

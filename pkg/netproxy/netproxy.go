@@ -89,14 +89,17 @@ type Env struct {
 	// ("https_proxy" or "HTTPS_PROXY"), for messages.
 	HTTPSVar, HTTPVar string
 	NoProxy           string
-	// CGI is set under a CGI server (REQUEST_METHOD), where HTTP_PROXY
-	// may come from a request header (httpoxy): an http proxy is then
-	// refused, as net/http does.
-	CGI bool
+	// Note says what was left out of the environment and why (an
+	// uppercase HTTP_PROXY under CGI), for a verbose output; "" if none.
+	Note string
 }
 
 // FromEnv reads https_proxy, http_proxy and no_proxy, each lowercase
-// first (curl's order; Go's net/http prefers the uppercase one).
+// first (curl's order; Go's net/http prefers the uppercase one). Under a
+// CGI server (REQUEST_METHOD set), HTTP_PROXY may come from a request's
+// "Proxy:" header (httpoxy): it is ignored there, as curl does, and
+// lowercase http_proxy, which no header can set, is used as anywhere.
+// (net/http refuses any http proxy under CGI, lowercase too.)
 func FromEnv(getenv func(string) string) Env {
 	get := func(name string) (string, string) {
 		if v := getenv(name); v != "" {
@@ -105,49 +108,67 @@ func FromEnv(getenv func(string) string) Env {
 		up := strings.ToUpper(name)
 		return getenv(up), up
 	}
-	e := Env{CGI: getenv("REQUEST_METHOD") != ""}
+	var e Env
 	e.HTTPS, e.HTTPSVar = get("https_proxy")
 	e.HTTP, e.HTTPVar = get("http_proxy")
 	e.NoProxy, _ = get("no_proxy")
+	if e.HTTPVar == "HTTP_PROXY" && e.HTTP != "" && getenv("REQUEST_METHOD") != "" {
+		e.HTTP, e.HTTPVar = "", "http_proxy"
+		e.Note = "HTTP_PROXY ignored: under CGI (REQUEST_METHOD is set) it may come from a request header (httpoxy); set http_proxy"
+	}
 	return e
+}
+
+// VarError is a proxy variable whose value is no proxy URL a client
+// here speaks. It names the variable, never the value (which may hold a
+// password).
+type VarError struct {
+	Var string // "http_proxy", "HTTPS_PROXY"
+	Err error
+}
+
+func (e *VarError) Error() string { return e.Var + ": " + e.Err.Error() }
+func (e *VarError) Unwrap() error { return e.Err }
+
+// pick is the raw value and name of the variable for scheme.
+func (e Env) pick(scheme string) (raw, name string) {
+	if scheme == "https" {
+		return e.HTTPS, cmp.Or(e.HTTPSVar, "https_proxy")
+	}
+	return e.HTTP, cmp.Or(e.HTTPVar, "http_proxy")
 }
 
 // Request picks the proxy of an HTTP request, for http.Transport's
 // Proxy: any proxy the Transport speaks to (http, https, socks5), nil
-// when none is set or no_proxy matches. The matching is
-// golang.org/x/net/http/httpproxy's, the code net/http itself uses. A
-// proxy of another scheme is an error wrapping ErrScheme that names its
-// variable.
+// when none is set or no_proxy matches (golang.org/x/net/http/httpproxy's
+// matching, the code net/http itself uses). A value that is not such a
+// proxy URL is a *VarError (wrapping ErrScheme for another scheme), not
+// a guess: httpproxy would take "http://u:p@h:1:x" for a proxy named
+// "http" and drop "::x" silently.
 func (e Env) Request(r *http.Request) (*url.URL, error) {
-	cfg := httpproxy.Config{HTTPProxy: e.HTTP, HTTPSProxy: e.HTTPS, NoProxy: e.NoProxy, CGI: e.CGI}
-	p, err := cfg.ProxyFunc()(r.URL)
-	if err != nil || p == nil {
-		return p, err
+	raw, name := e.pick(r.URL.Scheme)
+	if raw == "" || (r.URL.Scheme != "http" && r.URL.Scheme != "https") || Bypass(e.NoProxy, r.URL.Scheme, r.URL.Host) {
+		return nil, nil
 	}
-	if err := checkTransportScheme(p); err != nil {
-		name := cmp.Or(e.HTTPVar, "http_proxy")
-		if r.URL.Scheme == "https" {
-			name = cmp.Or(e.HTTPSVar, "https_proxy")
-		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+	p, err := ParseTransport(raw)
+	if err != nil {
+		return nil, &VarError{Var: name, Err: err}
 	}
 	return p, nil
 }
 
 // For returns the proxy to tunnel to hostport through under scheme
 // "https" or "http", or nil when none is set or no_proxy matches. Only
-// an http:// proxy is accepted: the tunnel is a CONNECT.
+// an http:// proxy is accepted: the tunnel is a CONNECT. A value that is
+// not one is a *VarError.
 func (e Env) For(scheme, hostport string) (*url.URL, error) {
-	raw := e.HTTP
-	if scheme == "https" {
-		raw = e.HTTPS
-	}
+	raw, name := e.pick(scheme)
 	if raw == "" || Bypass(e.NoProxy, scheme, hostport) {
 		return nil, nil
 	}
 	u, err := Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("%s_proxy: %w", scheme, err)
+		return nil, &VarError{Var: name, Err: err}
 	}
 	return u, nil
 }

@@ -18,7 +18,7 @@ import (
 func TestFromEnvLowercaseWins(t *testing.T) {
 	env := map[string]string{"https_proxy": "http://low:1", "HTTPS_PROXY": "http://up:2", "HTTP_PROXY": "http://up:3", "NO_PROXY": "x.test", "no_proxy": "y.test"}
 	e := FromEnv(func(k string) string { return env[k] })
-	if e.HTTPS != "http://low:1" || e.HTTP != "http://up:3" || e.NoProxy != "y.test" || e.CGI {
+	if e.HTTPS != "http://low:1" || e.HTTP != "http://up:3" || e.NoProxy != "y.test" || e.Note != "" {
 		t.Errorf("FromEnv = %+v", e)
 	}
 	for _, tt := range []struct {
@@ -50,13 +50,62 @@ func TestFromEnvLowercaseWins(t *testing.T) {
 	if p, err := e.Request(req); err != nil || p == nil || p.Scheme != "socks5" {
 		t.Errorf("Request with socks5: %v, %v", p, err)
 	}
-	// Under CGI, HTTP_PROXY may be a request header (httpoxy).
+	// Under CGI, HTTP_PROXY may be a request header (httpoxy): ignored,
+	// with a note; lowercase http_proxy, which no header sets, is used.
 	cgi := FromEnv(func(k string) string {
 		return map[string]string{"HTTP_PROXY": "http://evil:1", "REQUEST_METHOD": "GET"}[k]
 	})
 	req, _ = http.NewRequest("GET", "http://a.test/", nil)
-	if p, err := cgi.Request(req); p != nil || err == nil {
-		t.Errorf("CGI: %v, %v", p, err)
+	if p, err := cgi.Request(req); p != nil || err != nil || !strings.Contains(cgi.Note, "HTTP_PROXY ignored") {
+		t.Errorf("CGI, HTTP_PROXY: %v, %v, note %q", p, err, cgi.Note)
+	}
+	cgi = FromEnv(func(k string) string {
+		return map[string]string{"http_proxy": "http://good:1", "HTTP_PROXY": "http://evil:1", "REQUEST_METHOD": "GET"}[k]
+	})
+	if p, err := cgi.Request(req); err != nil || p == nil || p.Host != "good:1" || cgi.Note != "" {
+		t.Errorf("CGI, http_proxy: %v, %v, note %q", p, err, cgi.Note)
+	}
+	cgi = FromEnv(func(k string) string {
+		return map[string]string{"HTTPS_PROXY": "http://up:1", "REQUEST_METHOD": "GET"}[k]
+	})
+	req, _ = http.NewRequest("GET", "https://a.test/", nil)
+	if p, err := cgi.Request(req); err != nil || p == nil || p.Host != "up:1" {
+		t.Errorf("CGI, HTTPS_PROXY (no header can set it): %v, %v", p, err)
+	}
+}
+
+// A variable that is not a proxy URL is an error naming it, never its
+// value; for a request that would use it only.
+func TestInvalidVariables(t *testing.T) {
+	for _, tc := range []struct {
+		env      map[string]string
+		url      string
+		want     string // "" : no error, no proxy
+		tunnelOK bool
+	}{
+		{map[string]string{"http_proxy": "http://pu:pw@127.0.0.1:47090:bad"}, "http://a.test/", "http_proxy: not a URL", false},
+		{map[string]string{"http_proxy": "::garbage"}, "http://a.test/", "http_proxy: not a URL", false},
+		{map[string]string{"HTTPS_PROXY": "http://pu:pw@:3128"}, "https://a.test/", "HTTPS_PROXY: no host", false},
+		{map[string]string{"https_proxy": "ftp://pu:pw@p:21"}, "https://a.test/", `https_proxy: proxy scheme not supported: "ftp"`, false},
+		{map[string]string{"http_proxy": "::garbage"}, "https://a.test/", "", true},                      // not the variable of https
+		{map[string]string{"http_proxy": "::garbage", "no_proxy": "a.test"}, "http://a.test/", "", true}, // bypassed
+	} {
+		e := FromEnv(func(k string) string { return tc.env[k] })
+		req, _ := http.NewRequest("GET", tc.url, nil)
+		p, err := e.Request(req)
+		var ve *VarError
+		switch {
+		case tc.want == "" && (err != nil || p != nil):
+			t.Errorf("%v %s: %v, %v; want none", tc.env, tc.url, p, err)
+		case tc.want != "" && (!errors.As(err, &ve) || !strings.HasPrefix(err.Error(), tc.want)):
+			t.Errorf("%v %s: %v; want %q", tc.env, tc.url, err, tc.want)
+		case err != nil && strings.Contains(err.Error(), "pw"):
+			t.Errorf("%v: the password is shown: %v", tc.env, err)
+		}
+		u, _ := url.Parse(tc.url)
+		if _, err := e.For(u.Scheme, u.Host); (err == nil) != tc.tunnelOK || (err != nil && (!errors.As(err, &ve) || strings.Contains(err.Error(), "pw"))) {
+			t.Errorf("For %v %s: %v", tc.env, tc.url, err)
+		}
 	}
 }
 
