@@ -24,24 +24,24 @@ const defaultFstab = "/etc/fstab"
 type Check struct {
 	plugin.ProcRoot
 	plugin.SysRoot
-	Devices        []string           `short:"d" long:"device" value-name:"DEVICE" description:"Check this device: name (sdb), /dev path or mount point; repeatable (default: all but loop, ram and zram)"`
-	Paths          []string           `short:"p" long:"path" value-name:"MOUNTPOINT" description:"Check the filesystem mounted here and its device; repeatable (default: every block-backed, network and FUSE filesystem but those -X and the defaults leave out)"`
+	Devices        []string           `short:"d" long:"device" value-name:"DEVICE" description:"Check this device: name (sdb), /dev path or mount point; repeatable (default: all but loop, ram and zram)" unquote:"false"`
+	Paths          []string           `short:"p" long:"path" value-name:"MOUNTPOINT" description:"Check the filesystem mounted here and its device; repeatable (default: every block-backed, network and FUSE filesystem but those -X and the defaults leave out)" unquote:"false"`
 	All            bool               `short:"A" long:"all" description:"Include loop, ram and zram devices"`
-	IncludeTypes   []string           `short:"N" long:"include-type" value-name:"FSTYPE" description:"Also check filesystems of this type, beyond the default set (tmpfs, or a desktop session's fuse.gvfsd-fuse or fuse.portal, left out by default); repeatable"`
-	ExcludeTypes   []string           `short:"X" long:"exclude-type" value-name:"FSTYPE" description:"Do not check filesystems of this type (fuse.lxcfs, nfs4); wins over -N; repeatable (default: every block-backed, network and FUSE filesystem is checked but a desktop session's)"`
-	ExcludePaths   []string           `short:"x" long:"exclude-path" value-name:"MOUNTPOINT" description:"Do not check the filesystem mounted here; repeatable"`
-	MountTimeout   threshold.Duration `long:"mount-timeout" value-name:"DURATION" description:"Time each mount has to answer statfs, stat and readdir (default: 0.3 of -t)"`
-	SampleInterval threshold.Duration `long:"sample-interval" default:"0" value-name:"DURATION" description:"Sample I/O counters twice this far apart within the run (0: compare with the last run only)"`
-	StallTime      threshold.Duration `long:"stall-time" default:"2s" value-name:"DURATION" description:"Shortest I/O stall (requests in flight, none completing) that is CRITICAL"`
-	AwaitWarning   threshold.Range    `long:"await-warning" value-name:"RANGE" description:"Mean I/O wait in ms (iostat's await) that is WARNING"`
-	AwaitCritical  threshold.Range    `long:"await-critical" value-name:"RANGE" description:"Mean I/O wait in ms that is CRITICAL"`
+	IncludeTypes   []string           `short:"N" long:"include-type" value-name:"FSTYPE" description:"Also check filesystems of this type, beyond the default set (tmpfs, or a desktop session's fuse.gvfsd-fuse or fuse.portal, left out by default); repeatable" unquote:"false"`
+	ExcludeTypes   []string           `short:"X" long:"exclude-type" value-name:"FSTYPE" description:"Do not check filesystems of this type (fuse.lxcfs, nfs4); wins over -N; repeatable (default: every block-backed, network and FUSE filesystem is checked but a desktop session's)" unquote:"false"`
+	ExcludePaths   []string           `short:"x" long:"exclude-path" value-name:"MOUNTPOINT" description:"Do not check the filesystem mounted here; repeatable" unquote:"false"`
+	MountTimeout   threshold.Duration `long:"mount-timeout" value-name:"DURATION" description:"Time each mount has to answer statfs, stat and readdir (default: 0.3 of -t)" unquote:"false"`
+	SampleInterval threshold.Duration `long:"sample-interval" default:"0" value-name:"DURATION" description:"Sample I/O counters twice this far apart within the run (0: compare with the last run only)" unquote:"false"`
+	StallTime      threshold.Duration `long:"stall-time" default:"2s" value-name:"DURATION" description:"Shortest I/O stall (requests in flight, none completing) that is CRITICAL" unquote:"false"`
+	AwaitWarning   threshold.Range    `long:"await-warning" value-name:"RANGE" description:"Mean I/O wait in ms (iostat's await) that is WARNING" unquote:"false"`
+	AwaitCritical  threshold.Range    `long:"await-critical" value-name:"RANGE" description:"Mean I/O wait in ms that is CRITICAL" unquote:"false"`
 	ExpectRW       bool               `long:"expect-rw" description:"Every checked filesystem must be read-write (default: those mounted rw in fstab)"`
-	Fstab          string             `long:"fstab" default:"/etc/fstab" value-name:"FILE" description:"fstab that says which filesystems should be read-write"`
-	WriteTests     []string           `long:"write-test" value-name:"DIR" description:"Create, write, fsync and remove a small file in DIR, bounded; repeatable"`
-	ReadTests      []string           `long:"read-test" value-name:"FILE" description:"Read the first block of FILE (a regular file or a block device) with O_DIRECT, past the cache, bounded; repeatable"`
+	Fstab          string             `long:"fstab" default:"/etc/fstab" value-name:"FILE" description:"fstab that says which filesystems should be read-write" unquote:"false"`
+	WriteTests     []string           `long:"write-test" value-name:"DIR" description:"Create, write, fsync and remove a small file in DIR, bounded; repeatable" unquote:"false"`
+	ReadTests      []string           `long:"read-test" value-name:"FILE" description:"Read the first block of FILE (a regular file or a block device) with O_DIRECT, past the cache, bounded; repeatable" unquote:"false"`
 	ForgetMissing  bool               `long:"forget-missing" description:"Forget devices that have gone since the last run (after removing one on purpose)"`
-	StateFile      string             `long:"state-file" value-name:"FILE" description:"Where I/O counters, devices and the kernel log position are kept between runs (default: per user under /var/tmp)"`
-	Kmsg           string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to read I/O errors from: a character device or a file of records (needs root where dmesg_restrict=1)"`
+	StateFile      string             `long:"state-file" value-name:"FILE" description:"Where I/O counters, devices and the kernel log position are kept between runs (default: per user under /var/tmp)" unquote:"false"`
+	Kmsg           string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to read I/O errors from: a character device or a file of records (needs root where dmesg_restrict=1)" unquote:"false"`
 	NoKmsg         bool               `long:"no-kmsg" description:"Do not read the kernel log: I/O error and filesystem error lines are then not seen"`
 }
 

@@ -22,48 +22,48 @@ import (
 
 // Options are the flags of check_cert_expiry.
 type Options struct {
-	Hosts        []string `short:"H" long:"host" value-name:"HOST[:PORT]" description:"TLS endpoint to check (repeatable; also as arguments)"`
-	Port         string   `short:"p" long:"port" value-name:"PORT" description:"Port for hosts given without one (default 443, or the standard port of -P)"`
-	Protocol     string   `short:"P" long:"protocol" value-name:"PROTO" choice:"tls" choice:"smtp" choice:"imap" choice:"pop3" choice:"ftp" choice:"xmpp" choice:"ldap" choice:"postgres" choice:"mysql" description:"STARTTLS protocol to speak before the handshake (tls: implicit TLS, the default)"`
-	SNI          string   `long:"sni" value-name:"NAME" description:"Server name to send (default: the host name; none for IP addresses)"`
-	Resolve      string   `short:"I" long:"resolve" value-name:"ADDRESS" description:"Connect to this address instead of resolving the host (SNI and hostname check still use the host)"`
+	Hosts        []string `short:"H" long:"host" value-name:"HOST[:PORT]" description:"TLS endpoint to check (repeatable; also as arguments)" unquote:"false"`
+	Port         string   `short:"p" long:"port" value-name:"PORT" description:"Port for hosts given without one (default 443, or the standard port of -P)" unquote:"false"`
+	Protocol     string   `short:"P" long:"protocol" value-name:"PROTO" choice:"tls" choice:"smtp" choice:"imap" choice:"pop3" choice:"ftp" choice:"xmpp" choice:"ldap" choice:"postgres" choice:"mysql" description:"STARTTLS protocol to speak before the handshake (tls: implicit TLS, the default)" unquote:"false"`
+	SNI          string   `long:"sni" value-name:"NAME" description:"Server name to send (default: the host name; none for IP addresses)" unquote:"false"`
+	Resolve      string   `short:"I" long:"resolve" value-name:"ADDRESS" description:"Connect to this address instead of resolving the host (SNI and hostname check still use the host)" unquote:"false"`
 	AllAddresses bool     `long:"all-addresses" description:"Check every A/AAAA record of each host: one load-balancer member serving an old certificate is a finding"`
 	IPv4         bool     `short:"4" long:"ipv4" description:"Use IPv4 only"`
 	IPv6         bool     `short:"6" long:"ipv6" description:"Use IPv6 only"`
-	XMPPDomain   string   `long:"xmpp-domain" value-name:"DOMAIN" description:"XMPP domain for the stream header (default: the host name)"`
+	XMPPDomain   string   `long:"xmpp-domain" value-name:"DOMAIN" description:"XMPP domain for the stream header (default: the host name)" unquote:"false"`
 
 	netOptions // revocation, TLS versions, proxy, client certificate: options_network.go
 
-	Files         []string `short:"f" long:"file" value-name:"FILE|GLOB" description:"Certificate file: PEM (every certificate and CRL of a bundle), DER, PKCS#12, JKS or JCEKS; globs with * ? [..] and ** (repeatable)"`
-	Dirs          []string `short:"d" long:"dir" value-name:"DIR" description:"Directory searched recursively for *.crt *.pem *.cer *.cert *.der *.p12 *.pfx *.pkcs12 *.jks *.jceks *.keystore *.truststore *.crl (repeatable)"`
-	Kubeconfigs   []string `long:"kubeconfig" value-name:"FILE|GLOB" description:"Kubeconfig whose CA and client certificates (embedded or by path) are checked (repeatable)"`
+	Files         []string `short:"f" long:"file" value-name:"FILE|GLOB" description:"Certificate file: PEM (every certificate and CRL of a bundle), DER, PKCS#12, JKS or JCEKS; globs with * ? [..] and ** (repeatable)" unquote:"false"`
+	Dirs          []string `short:"d" long:"dir" value-name:"DIR" description:"Directory searched recursively for *.crt *.pem *.cer *.cert *.der *.p12 *.pfx *.pkcs12 *.jks *.jceks *.keystore *.truststore *.crl (repeatable)" unquote:"false"`
+	Kubeconfigs   []string `long:"kubeconfig" value-name:"FILE|GLOB" description:"Kubeconfig whose CA and client certificates (embedded or by path) are checked (repeatable)" unquote:"false"`
 	Kubeadm       bool     `long:"kubeadm" description:"Check a kubeadm control-plane node: pki/**, *.conf and the kubelet's certificates, each leaf against the CA it belongs to"`
-	KubernetesDir string   `long:"kubernetes-dir" default:"/etc/kubernetes" value-name:"DIR" description:"Where kubeadm keeps pki/ and the kubeconfigs"`
-	KubeletDir    string   `long:"kubelet-dir" default:"/var/lib/kubelet" value-name:"DIR" description:"Where the kubelet keeps pki/"`
-	PasswordFile  string   `long:"password-file" value-name:"FILE" description:"File whose first line is the PKCS#12 or Java keystore password"`
-	PasswordEnv   string   `long:"password-env" value-name:"VAR" description:"Environment variable holding the PKCS#12 or Java keystore password"`
-	MaxEntries    int      `long:"max-entries" default:"100000" base:"10" value-name:"N" description:"Stop listing a directory (-d) or a glob after N files and directories, with an UNKNOWN saying so: a runaway tree costs bounded time and memory"`
+	KubernetesDir string   `long:"kubernetes-dir" default:"/etc/kubernetes" value-name:"DIR" description:"Where kubeadm keeps pki/ and the kubeconfigs" unquote:"false"`
+	KubeletDir    string   `long:"kubelet-dir" default:"/var/lib/kubelet" value-name:"DIR" description:"Where the kubelet keeps pki/" unquote:"false"`
+	PasswordFile  string   `long:"password-file" value-name:"FILE" description:"File whose first line is the PKCS#12 or Java keystore password" unquote:"false"`
+	PasswordEnv   string   `long:"password-env" value-name:"VAR" description:"Environment variable holding the PKCS#12 or Java keystore password" unquote:"false"`
+	MaxEntries    int      `long:"max-entries" default:"100000" base:"10" value-name:"N" description:"Stop listing a directory (-d) or a glob after N files and directories, with an UNKNOWN saying so: a runaway tree costs bounded time and memory" unquote:"false"`
 
-	Warning        threshold.Number  `short:"w" long:"warning" default:"28" value-name:"DAYS" description:"WARNING when fewer than DAYS days are left before a certificate expires or a CRL's next update (fractions allowed)"`
-	Critical       threshold.Number  `short:"c" long:"critical" default:"14" value-name:"DAYS" description:"CRITICAL when fewer than DAYS days are left (fractions allowed)"`
-	RenewalAt      *threshold.Number `long:"renewal-at" value-name:"FRACTION" description:"WARNING once this fraction of a certificate's lifetime has passed: its automated renewal is overdue (e.g. 0.67 for certbot, 0.8 for kubeadm)"`
-	CAFile         string            `long:"ca-file" value-name:"FILE" description:"Trust these CA certificates instead of the system's when verifying chains (also verifies file bundles)"`
-	CA             []string          `long:"ca" value-name:"FILE" description:"Every leaf must be signed by a CA in FILE (repeatable): catches leaves left behind by a CA replacement"`
-	CompareFile    string            `long:"compare-file" value-name:"FILE" description:"The certificate the endpoints should serve: a newer one on disk means renewed but not reloaded"`
-	MinCerts       *int              `long:"min-certs" base:"10" value-name:"N" description:"WARNING when fewer than N certificates are found: a file that silently dropped out of a glob or directory"`
+	Warning        threshold.Number  `short:"w" long:"warning" default:"28" value-name:"DAYS" description:"WARNING when fewer than DAYS days are left before a certificate expires or a CRL's next update (fractions allowed)" unquote:"false"`
+	Critical       threshold.Number  `short:"c" long:"critical" default:"14" value-name:"DAYS" description:"CRITICAL when fewer than DAYS days are left (fractions allowed)" unquote:"false"`
+	RenewalAt      *threshold.Number `long:"renewal-at" value-name:"FRACTION" description:"WARNING once this fraction of a certificate's lifetime has passed: its automated renewal is overdue (e.g. 0.67 for certbot, 0.8 for kubeadm)" unquote:"false"`
+	CAFile         string            `long:"ca-file" value-name:"FILE" description:"Trust these CA certificates instead of the system's when verifying chains (also verifies file bundles)" unquote:"false"`
+	CA             []string          `long:"ca" value-name:"FILE" description:"Every leaf must be signed by a CA in FILE (repeatable): catches leaves left behind by a CA replacement" unquote:"false"`
+	CompareFile    string            `long:"compare-file" value-name:"FILE" description:"The certificate the endpoints should serve: a newer one on disk means renewed but not reloaded" unquote:"false"`
+	MinCerts       *int              `long:"min-certs" base:"10" value-name:"N" description:"WARNING when fewer than N certificates are found: a file that silently dropped out of a glob or directory" unquote:"false"`
 	Insecure       bool              `short:"k" long:"insecure" description:"Do not verify chains and hostnames of endpoints (dates, keys and signers are still judged)"`
 	IgnoreHostname bool              `long:"ignore-hostname" description:"Do not check that an endpoint's certificate matches its name"`
-	ChainState     plugin.StateFlag  `long:"chain-state" value-name:"STATE" description:"State for a chain that does not verify, a self-signed endpoint certificate or a served one not allowed for server authentication (default CRITICAL)"`
-	HostnameState  plugin.StateFlag  `long:"hostname-state" value-name:"STATE" description:"State for a hostname mismatch (default CRITICAL)"`
-	WeakState      plugin.StateFlag  `long:"weak-state" value-name:"STATE" description:"State for SHA-1/MD5 signatures and RSA keys under 2048 bits (default CRITICAL)"`
-	SignerState    plugin.StateFlag  `long:"signer-state" value-name:"STATE" description:"State for a leaf not signed by its CA (--ca, --kubeadm) (default CRITICAL)"`
+	ChainState     plugin.StateFlag  `long:"chain-state" value-name:"STATE" description:"State for a chain that does not verify, a self-signed endpoint certificate or a served one not allowed for server authentication (default CRITICAL)" unquote:"false"`
+	HostnameState  plugin.StateFlag  `long:"hostname-state" value-name:"STATE" description:"State for a hostname mismatch (default CRITICAL)" unquote:"false"`
+	WeakState      plugin.StateFlag  `long:"weak-state" value-name:"STATE" description:"State for SHA-1/MD5 signatures and RSA keys under 2048 bits (default CRITICAL)" unquote:"false"`
+	SignerState    plugin.StateFlag  `long:"signer-state" value-name:"STATE" description:"State for a leaf not signed by its CA (--ca, --kubeadm) (default CRITICAL)" unquote:"false"`
 
-	RequirePurpose  []string          `long:"require-purpose" value-name:"PURPOSE" description:"Every leaf must allow PURPOSE in its extended key usage: serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning (repeatable)"`
-	MaximumValidity *threshold.Number `long:"maximum-validity" value-name:"DAYS" description:"Leaves must not be valid longer than DAYS in all (397 for public HTTPS)"`
-	Issuer          string            `long:"issuer" value-name:"REGEX" description:"Every leaf's issuer (its name or whole DN) must match REGEX"`
-	Fingerprint     []string          `long:"fingerprint" value-name:"SHA256" description:"Every leaf must have one of these SHA-256 fingerprints (hex, colons allowed; repeatable)"`
-	Serial          []string          `long:"serial" value-name:"HEX" description:"Every leaf must have one of these serial numbers (hex, colons allowed; repeatable)"`
-	PolicyState     plugin.StateFlag  `long:"policy-state" value-name:"STATE" description:"State for a leaf that breaks --require-purpose, --maximum-validity, --issuer, --fingerprint or --serial (default CRITICAL)"`
+	RequirePurpose  []string          `long:"require-purpose" value-name:"PURPOSE" description:"Every leaf must allow PURPOSE in its extended key usage: serverAuth, clientAuth, codeSigning, emailProtection, timeStamping, OCSPSigning (repeatable)" unquote:"false"`
+	MaximumValidity *threshold.Number `long:"maximum-validity" value-name:"DAYS" description:"Leaves must not be valid longer than DAYS in all (397 for public HTTPS)" unquote:"false"`
+	Issuer          string            `long:"issuer" value-name:"REGEX" description:"Every leaf's issuer (its name or whole DN) must match REGEX" unquote:"false"`
+	Fingerprint     []string          `long:"fingerprint" value-name:"SHA256" description:"Every leaf must have one of these SHA-256 fingerprints (hex, colons allowed; repeatable)" unquote:"false"`
+	Serial          []string          `long:"serial" value-name:"HEX" description:"Every leaf must have one of these serial numbers (hex, colons allowed; repeatable)" unquote:"false"`
+	PolicyState     plugin.StateFlag  `long:"policy-state" value-name:"STATE" description:"State for a leaf that breaks --require-purpose, --maximum-validity, --issuer, --fingerprint or --serial (default CRITICAL)" unquote:"false"`
 
 	args         []string // endpoints given as arguments (TakeArgs)
 	issuerRE     *regexp.Regexp

@@ -15,19 +15,19 @@ import (
 type netOptions struct {
 	NoRevocation         bool             `long:"no-revocation" description:"Do not check endpoints' chains for revocation (OCSP, CRL)"`
 	CheckRevocation      bool             `long:"check-revocation" description:"Check files' certificates for revocation too (fetches OCSP/CRL)"`
-	RevocationErrorState plugin.StateFlag `long:"revocation-error-state" value-name:"STATE" description:"State when revocation cannot be checked (default WARNING)"`
-	MinTLSVersion        givenString      `long:"min-tls-version" value-name:"VERSION" description:"CRITICAL when an endpoint accepts a TLS version below 1.1, 1.2 or 1.3"`
-	Proxy                string           `long:"proxy" value-name:"URL" description:"HTTP proxy (CONNECT) for endpoints and revocation (default: https_proxy, http_proxy)"`
+	RevocationErrorState plugin.StateFlag `long:"revocation-error-state" value-name:"STATE" description:"State when revocation cannot be checked (default WARNING)" unquote:"false"`
+	MinTLSVersion        givenString      `long:"min-tls-version" value-name:"VERSION" description:"CRITICAL when an endpoint accepts a TLS version below 1.1, 1.2 or 1.3" unquote:"false"`
+	Proxy                string           `long:"proxy" value-name:"URL" description:"HTTP proxy (CONNECT) for endpoints and revocation (default: https_proxy, http_proxy)" unquote:"false"`
 	NoProxy              bool             `long:"no-proxy" description:"Ignore the proxy environment variables"`
-	ClientCert           string           `long:"client-cert" value-name:"FILE" description:"Client certificate (PEM) for servers that require one"`
-	ClientKey            string           `long:"client-key" value-name:"FILE" description:"Its private key (PEM; default: in --client-cert)"`
+	ClientCert           string           `long:"client-cert" value-name:"FILE" description:"Client certificate (PEM) for servers that require one" unquote:"false"`
+	ClientKey            string           `long:"client-key" value-name:"FILE" description:"Its private key (PEM; default: in --client-cert)" unquote:"false"`
 
 	IgnoreOCSP       bool   `long:"ignore-ocsp" hidden:"true"`
 	IgnoreOCSPErrors bool   `long:"ignore-ocsp-errors" hidden:"true"`
 	RequireNoTLS1    bool   `long:"require-no-tls1" hidden:"true"`
 	RequireNoTLS11   bool   `long:"require-no-tls1_1" hidden:"true"`
-	ClientCertSSL    string `long:"clientcert" hidden:"true"`
-	ClientKeySSL     string `long:"clientkey" hidden:"true"`
+	ClientCertSSL    string `long:"clientcert" hidden:"true" unquote:"false"`
+	ClientKeySSL     string `long:"clientkey" hidden:"true" unquote:"false"`
 }
 
 // validateNet folds check_ssl_cert's names into ours and checks the

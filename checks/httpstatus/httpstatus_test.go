@@ -120,6 +120,11 @@ func TestBody(t *testing.T) {
 		{"bad regex", []string{"-u", base + "/text", "-r", `(`}, 3, []string{`invalid -r`}, nil},
 		{"pipe in pattern stays out of perfdata", []string{"-u", base + "/text", "-r", `a|b|nothere`}, 0, nil, nil},
 		{"jq true", []string{"-u", base + "/health/ok", "--jq", `.status == "ok"`}, 0, nil, nil},
+		// Values starting with a quote are taken as given, not unquoted.
+		{"-s starting with a quote", []string{"-u", base + "/health/ok", "-s", `"status":"ok"`}, 0, nil, nil},
+		{"-s quoted word is not the word", []string{"-u", base + "/health/ok", "-s", `"ok`}, 0, nil, nil},
+		{"-s quoted absent", []string{"-u", base + "/health/ok", "-s", `"ok"x`}, 2, nil, nil},
+		{"jq starting with a string", []string{"-u", base + "/health/ok", "--jq", `"ok" == .status`}, 0, nil, nil},
 		{"jq all checks", []string{"-u", base + "/health/ok", "--jq", `all(.checks[]; .ok)`}, 0, nil, nil},
 		{"jq false", []string{"-u", base + "/health/degraded", "--jq", `.status == "ok"`}, 2, []string{`--jq '.status == "ok"' gave false, not true`}, nil},
 		{"jq not boolean", []string{"-u", base + "/health/degraded", "--jq", `.status`}, 2, []string{`gave "degraded", not true`}, nil},

@@ -10,18 +10,18 @@ import (
 
 // Options are check_load's options: flags only.
 type Options struct {
-	Warning        threshold.Triplet  `short:"w" long:"warning" value-name:"W1,W5,W15" description:"Warning thresholds for the 1, 5 and 15 minute load"`
-	Critical       threshold.Triplet  `short:"c" long:"critical" value-name:"C1,C5,C15" description:"Critical thresholds for the 1, 5 and 15 minute load"`
+	Warning        threshold.Triplet  `short:"w" long:"warning" value-name:"W1,W5,W15" description:"Warning thresholds for the 1, 5 and 15 minute load" unquote:"false"`
+	Critical       threshold.Triplet  `short:"c" long:"critical" value-name:"C1,C5,C15" description:"Critical thresholds for the 1, 5 and 15 minute load" unquote:"false"`
 	PerCPU         bool               `short:"r" long:"percpu" description:"Divide the load by the number of usable CPUs before comparing"`
-	ProcsToShow    int                `short:"n" long:"procs-to-show" base:"10" default:"0" value-name:"N" description:"List the N processes using most CPU when the state is not OK"`
-	SampleInterval threshold.Duration `long:"sample-interval" default:"250ms" value-name:"DURATION" description:"How long -n measures CPU use; 0 shows lifetime averages as ps does"`
-	PSIWarning     []PSIThreshold     `long:"psi-warning" value-name:"RESOURCE[:LINE][:WINDOW]=RANGE" description:"Warning threshold on pressure stall information, in percent (repeatable)"`
-	PSICritical    []PSIThreshold     `long:"psi-critical" value-name:"RESOURCE[:LINE][:WINDOW]=RANGE" description:"Critical threshold on pressure stall information, in percent (repeatable)"`
-	OOMWarning     threshold.Range    `long:"oom-warning" default:"0" value-name:"RANGE" description:"Warning threshold on the OOM kills since the last run: 0 warns at the first, ~: never"`
-	OOMCritical    threshold.Range    `long:"oom-critical" value-name:"RANGE" description:"Critical threshold on the OOM kills since the last run"`
-	StateFile      string             `long:"state-file" value-name:"PATH" description:"Where the OOM kill count is kept between runs (default: per user and set of options under /var/tmp)"`
+	ProcsToShow    int                `short:"n" long:"procs-to-show" base:"10" default:"0" value-name:"N" description:"List the N processes using most CPU when the state is not OK" unquote:"false"`
+	SampleInterval threshold.Duration `long:"sample-interval" default:"250ms" value-name:"DURATION" description:"How long -n measures CPU use; 0 shows lifetime averages as ps does" unquote:"false"`
+	PSIWarning     []PSIThreshold     `long:"psi-warning" value-name:"RESOURCE[:LINE][:WINDOW]=RANGE" description:"Warning threshold on pressure stall information, in percent (repeatable)" unquote:"false"`
+	PSICritical    []PSIThreshold     `long:"psi-critical" value-name:"RESOURCE[:LINE][:WINDOW]=RANGE" description:"Critical threshold on pressure stall information, in percent (repeatable)" unquote:"false"`
+	OOMWarning     threshold.Range    `long:"oom-warning" default:"0" value-name:"RANGE" description:"Warning threshold on the OOM kills since the last run: 0 warns at the first, ~: never" unquote:"false"`
+	OOMCritical    threshold.Range    `long:"oom-critical" value-name:"RANGE" description:"Critical threshold on the OOM kills since the last run" unquote:"false"`
+	StateFile      string             `long:"state-file" value-name:"PATH" description:"Where the OOM kill count is kept between runs (default: per user and set of options under /var/tmp)" unquote:"false"`
 	NoStateFile    bool               `long:"no-state-file" description:"Keep no state between runs: OOM kills are then not judged"`
-	Kmsg           string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to name OOM-killed processes from, read only when the count grew (needs root where dmesg_restrict=1)"`
+	Kmsg           string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to name OOM-killed processes from, read only when the count grew (needs root where dmesg_restrict=1)" unquote:"false"`
 	plugin.ProcRoot
 	plugin.SysRoot
 }

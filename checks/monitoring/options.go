@@ -13,29 +13,29 @@ import (
 
 // Options are check_monitoring's options: flags only.
 type Options struct {
-	NagiosConfig       string             `long:"nagios-config" value-name:"FILE" description:"Nagios 4 or Naemon main configuration, for the status file, log and status_update_interval (default: Debian's when it exists)"`
-	NagiosStatus       string             `long:"nagios-status" value-name:"FILE" description:"Nagios 4 or Naemon status.dat (default: status_file of the configuration)"`
-	NagiosLog          string             `long:"nagios-log" value-name:"FILE" description:"Nagios log, for failed notification commands (default: log_file of the configuration)"`
-	IcingaAPI          string             `long:"icinga-api" value-name:"URL" description:"Icinga 2 REST API, e.g. https://127.0.0.1:5665"`
-	IcingaLog          string             `long:"icinga-log" value-name:"FILE" description:"Icinga 2 main log, for failed notification commands (default: Debian's when the API is on this host)"`
-	APIUser            string             `long:"api-user" default:"root" value-name:"NAME" description:"Icinga 2 API user"`
-	APIPasswordFile    string             `long:"api-password-file" value-name:"FILE" description:"File holding the API user's password"`
-	APIPasswordEnv     string             `long:"api-password-env" value-name:"VAR" description:"Environment variable holding the API user's password"`
-	APICA              string             `long:"api-ca" value-name:"FILE" description:"CA certificate(s) the API's certificate must chain to (Icinga's ca.crt)"`
+	NagiosConfig       string             `long:"nagios-config" value-name:"FILE" description:"Nagios 4 or Naemon main configuration, for the status file, log and status_update_interval (default: Debian's when it exists)" unquote:"false"`
+	NagiosStatus       string             `long:"nagios-status" value-name:"FILE" description:"Nagios 4 or Naemon status.dat (default: status_file of the configuration)" unquote:"false"`
+	NagiosLog          string             `long:"nagios-log" value-name:"FILE" description:"Nagios log, for failed notification commands (default: log_file of the configuration)" unquote:"false"`
+	IcingaAPI          string             `long:"icinga-api" value-name:"URL" description:"Icinga 2 REST API, e.g. https://127.0.0.1:5665" unquote:"false"`
+	IcingaLog          string             `long:"icinga-log" value-name:"FILE" description:"Icinga 2 main log, for failed notification commands (default: Debian's when the API is on this host)" unquote:"false"`
+	APIUser            string             `long:"api-user" default:"root" value-name:"NAME" description:"Icinga 2 API user" unquote:"false"`
+	APIPasswordFile    string             `long:"api-password-file" value-name:"FILE" description:"File holding the API user's password" unquote:"false"`
+	APIPasswordEnv     string             `long:"api-password-env" value-name:"VAR" description:"Environment variable holding the API user's password" unquote:"false"`
+	APICA              string             `long:"api-ca" value-name:"FILE" description:"CA certificate(s) the API's certificate must chain to (Icinga's ca.crt)" unquote:"false"`
 	APIInsecure        bool               `long:"api-insecure" description:"Do not verify the API's certificate"`
-	StaleFactor        threshold.Number   `long:"stale-factor" default:"3" value-name:"N" description:"A check is late when its last run is older than N times its interval"`
-	StaleWarning       threshold.Range    `long:"stale-warning" default:"0" value-name:"RANGE" description:"Warning threshold on late active checks, in percent of all"`
-	StaleCritical      threshold.Range    `long:"stale-critical" default:"10" value-name:"RANGE" description:"Critical threshold on late active checks, in percent of all"`
-	NotifyFailWarning  threshold.Range    `long:"notify-fail-warning" default:"0" value-name:"RANGE" description:"Warning threshold on notification commands failed since the last run"`
-	NotifyFailCritical threshold.Range    `long:"notify-fail-critical" value-name:"RANGE" description:"Critical threshold on notification commands failed since the last run"`
-	Unnotified         threshold.Duration `long:"unnotified" default:"1h" value-name:"DURATION" description:"Warn of problems older than this that no notification was sent for; 0 turns it off"`
-	RSSWarning         threshold.Range    `long:"rss-warning" value-name:"RANGE" description:"Warning threshold on the engine's resident memory, in MiB"`
-	RSSCritical        threshold.Range    `long:"rss-critical" value-name:"RANGE" description:"Critical threshold on the engine's resident memory, in MiB"`
-	GrowthWarning      threshold.Range    `long:"rss-growth-warning" value-name:"RANGE" description:"Warning threshold on the engine's memory growth, in MiB per hour since the last run"`
-	GrowthCritical     threshold.Range    `long:"rss-growth-critical" value-name:"RANGE" description:"Critical threshold on the engine's memory growth, in MiB per hour"`
-	StateFile          string             `long:"state-file" value-name:"PATH" description:"Where the engine's memory and the log position are kept between runs (default: per user and set of options under /var/tmp)"`
+	StaleFactor        threshold.Number   `long:"stale-factor" default:"3" value-name:"N" description:"A check is late when its last run is older than N times its interval" unquote:"false"`
+	StaleWarning       threshold.Range    `long:"stale-warning" default:"0" value-name:"RANGE" description:"Warning threshold on late active checks, in percent of all" unquote:"false"`
+	StaleCritical      threshold.Range    `long:"stale-critical" default:"10" value-name:"RANGE" description:"Critical threshold on late active checks, in percent of all" unquote:"false"`
+	NotifyFailWarning  threshold.Range    `long:"notify-fail-warning" default:"0" value-name:"RANGE" description:"Warning threshold on notification commands failed since the last run" unquote:"false"`
+	NotifyFailCritical threshold.Range    `long:"notify-fail-critical" value-name:"RANGE" description:"Critical threshold on notification commands failed since the last run" unquote:"false"`
+	Unnotified         threshold.Duration `long:"unnotified" default:"1h" value-name:"DURATION" description:"Warn of problems older than this that no notification was sent for; 0 turns it off" unquote:"false"`
+	RSSWarning         threshold.Range    `long:"rss-warning" value-name:"RANGE" description:"Warning threshold on the engine's resident memory, in MiB" unquote:"false"`
+	RSSCritical        threshold.Range    `long:"rss-critical" value-name:"RANGE" description:"Critical threshold on the engine's resident memory, in MiB" unquote:"false"`
+	GrowthWarning      threshold.Range    `long:"rss-growth-warning" value-name:"RANGE" description:"Warning threshold on the engine's memory growth, in MiB per hour since the last run" unquote:"false"`
+	GrowthCritical     threshold.Range    `long:"rss-growth-critical" value-name:"RANGE" description:"Critical threshold on the engine's memory growth, in MiB per hour" unquote:"false"`
+	StateFile          string             `long:"state-file" value-name:"PATH" description:"Where the engine's memory and the log position are kept between runs (default: per user and set of options under /var/tmp)" unquote:"false"`
 	NoStateFile        bool               `long:"no-state-file" description:"Keep no state between runs: memory growth is not judged, the log is read back one hour"`
-	Kmsg               string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log, read to tell whether a dead engine was OOM-killed (needs root where dmesg_restrict=1)"`
+	Kmsg               string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log, read to tell whether a dead engine was OOM-killed (needs root where dmesg_restrict=1)" unquote:"false"`
 	plugin.ProcRoot
 }
 

@@ -9,13 +9,13 @@ import (
 
 // Options are check_route's options: flags only.
 type Options struct {
-	IPv4    Family `short:"4" long:"ipv4" default:"auto" value-name:"auto|required|optional|ignore" description:"IPv4: auto (required when a global IPv4 address exists), required, optional (judged if there), ignore"`
-	IPv6    Family `short:"6" long:"ipv6" default:"auto" value-name:"auto|required|optional|ignore" description:"IPv6: auto (required when a global IPv6 address exists), required, optional (judged if there), ignore"`
-	Table   Table  `short:"T" long:"table" default:"main" value-name:"TABLE" description:"Routing table holding the default routes: main, default, local or a number"`
-	Gateway []Addr `short:"g" long:"gateway" value-name:"ADDR" description:"Expected gateway of the default route (one per family, repeatable)"`
-	Dev     string `short:"d" long:"dev" value-name:"IFACE" description:"Expected outgoing interface of the default routes"`
-	To      []Addr `long:"to" value-name:"ADDR" description:"A destination that must be routable, resolved as 'ip route get' does (repeatable)"`
-	Netns   string `short:"N" long:"netns" value-name:"NAME|PATH" description:"Look inside this network namespace: a name under /run/netns, or a path such as /proc/PID/ns/net"`
+	IPv4    Family `short:"4" long:"ipv4" default:"auto" value-name:"auto|required|optional|ignore" description:"IPv4: auto (required when a global IPv4 address exists), required, optional (judged if there), ignore" unquote:"false"`
+	IPv6    Family `short:"6" long:"ipv6" default:"auto" value-name:"auto|required|optional|ignore" description:"IPv6: auto (required when a global IPv6 address exists), required, optional (judged if there), ignore" unquote:"false"`
+	Table   Table  `short:"T" long:"table" default:"main" value-name:"TABLE" description:"Routing table holding the default routes: main, default, local or a number" unquote:"false"`
+	Gateway []Addr `short:"g" long:"gateway" value-name:"ADDR" description:"Expected gateway of the default route (one per family, repeatable)" unquote:"false"`
+	Dev     string `short:"d" long:"dev" value-name:"IFACE" description:"Expected outgoing interface of the default routes" unquote:"false"`
+	To      []Addr `long:"to" value-name:"ADDR" description:"A destination that must be routable, resolved as 'ip route get' does (repeatable)" unquote:"false"`
+	Netns   string `short:"N" long:"netns" value-name:"NAME|PATH" description:"Look inside this network namespace: a name under /run/netns, or a path such as /proc/PID/ns/net" unquote:"false"`
 }
 
 // Addr is an IP address given on the command line.

@@ -22,46 +22,46 @@ import (
 // Check holds the options; Run gathers and judges.
 type Check struct {
 	plugin.ProcRoot
-	Warning  threshold.Range `short:"w" long:"warning" value-name:"RANGE" description:"Range for the metric (-m): the count of matching processes by default, e.g. 1:20"`
-	Critical threshold.Range `short:"c" long:"critical" value-name:"RANGE" description:"Critical range for the metric (-m), e.g. 1:30"`
-	Metric   string          `short:"m" long:"metric" default:"PROCS" choice:"PROCS" choice:"ELAPSED" choice:"RSS" choice:"VSZ" choice:"CPU" value-name:"METRIC" description:"What -w/-c judge: PROCS counts matching processes; ELAPSED (s), RSS, VSZ (KiB) and CPU (% over its lifetime) judge each one, as check_procs"`
+	Warning  threshold.Range `short:"w" long:"warning" value-name:"RANGE" description:"Range for the metric (-m): the count of matching processes by default, e.g. 1:20" unquote:"false"`
+	Critical threshold.Range `short:"c" long:"critical" value-name:"RANGE" description:"Critical range for the metric (-m), e.g. 1:30" unquote:"false"`
+	Metric   string          `short:"m" long:"metric" default:"PROCS" choice:"PROCS" choice:"ELAPSED" choice:"RSS" choice:"VSZ" choice:"CPU" value-name:"METRIC" description:"What -w/-c judge: PROCS counts matching processes; ELAPSED (s), RSS, VSZ (KiB) and CPU (% over its lifetime) judge each one, as check_procs" unquote:"false"`
 
-	Command       string           `short:"C" long:"command" value-name:"NAME" description:"Select processes named NAME: the full name from comm and the executable, no 15-character limit"`
-	Argument      string           `short:"a" long:"argument" value-name:"TEXT" description:"Select processes whose command line contains TEXT"`
-	ArgumentArray string           `long:"argument-array" value-name:"TEXT" description:"check_procs' spelling of -a/--argument"`
-	EregArgument  string           `long:"ereg-argument" value-name:"REGEX" description:"Select processes whose command line matches REGEX (Go syntax, a superset of POSIX ERE)"`
-	EregArray     string           `long:"ereg-argument-array" value-name:"REGEX" description:"check_procs' spelling of --ereg-argument"`
-	User          string           `short:"u" long:"user" value-name:"USER|UID" description:"Select processes of this user (real uid)"`
-	PPID          string           `short:"p" long:"ppid" value-name:"PID" description:"Select children of PID"`
-	State         string           `short:"s" long:"state" value-name:"FLAGS" description:"Select processes with any of these flags: R S D Z T t X I (state; D if any thread is in D), < N (nice), s (session leader), l (threaded), + (foreground), L (locked pages)"`
-	Status        string           `long:"status" hidden:"true" value-name:"FLAGS" description:"check_procs' name for --state"`
-	Cgroup        string           `long:"cgroup" value-name:"PATH" description:"Select processes in this cgroup: a path prefix (/system.slice/nginx.service) or one component (nginx.service, a container id)"`
-	RSS           threshold.Number `short:"r" long:"rss" value-name:"KIB" description:"Select processes with a resident set of at least KIB"`
-	VSZ           threshold.Number `short:"z" long:"vsz" value-name:"KIB" description:"Select processes with a virtual size of at least KIB"`
-	PCPU          threshold.Number `short:"P" long:"pcpu" value-name:"PERCENT" description:"Select processes that used at least PERCENT of a CPU over their lifetime (as ps)"`
-	Exclude       []string         `short:"X" long:"exclude" value-name:"NAME[,NAME...]" description:"Never count processes with these names (repeatable)"`
+	Command       string           `short:"C" long:"command" value-name:"NAME" description:"Select processes named NAME: the full name from comm and the executable, no 15-character limit" unquote:"false"`
+	Argument      string           `short:"a" long:"argument" value-name:"TEXT" description:"Select processes whose command line contains TEXT" unquote:"false"`
+	ArgumentArray string           `long:"argument-array" value-name:"TEXT" description:"check_procs' spelling of -a/--argument" unquote:"false"`
+	EregArgument  string           `long:"ereg-argument" value-name:"REGEX" description:"Select processes whose command line matches REGEX (Go syntax, a superset of POSIX ERE)" unquote:"false"`
+	EregArray     string           `long:"ereg-argument-array" value-name:"REGEX" description:"check_procs' spelling of --ereg-argument" unquote:"false"`
+	User          string           `short:"u" long:"user" value-name:"USER|UID" description:"Select processes of this user (real uid)" unquote:"false"`
+	PPID          string           `short:"p" long:"ppid" value-name:"PID" description:"Select children of PID" unquote:"false"`
+	State         string           `short:"s" long:"state" value-name:"FLAGS" description:"Select processes with any of these flags: R S D Z T t X I (state; D if any thread is in D), < N (nice), s (session leader), l (threaded), + (foreground), L (locked pages)" unquote:"false"`
+	Status        string           `long:"status" hidden:"true" value-name:"FLAGS" description:"check_procs' name for --state" unquote:"false"`
+	Cgroup        string           `long:"cgroup" value-name:"PATH" description:"Select processes in this cgroup: a path prefix (/system.slice/nginx.service) or one component (nginx.service, a container id)" unquote:"false"`
+	RSS           threshold.Number `short:"r" long:"rss" value-name:"KIB" description:"Select processes with a resident set of at least KIB" unquote:"false"`
+	VSZ           threshold.Number `short:"z" long:"vsz" value-name:"KIB" description:"Select processes with a virtual size of at least KIB" unquote:"false"`
+	PCPU          threshold.Number `short:"P" long:"pcpu" value-name:"PERCENT" description:"Select processes that used at least PERCENT of a CPU over their lifetime (as ps)" unquote:"false"`
+	Exclude       []string         `short:"X" long:"exclude" value-name:"NAME[,NAME...]" description:"Never count processes with these names (repeatable)" unquote:"false"`
 	OnlySelected  bool             `long:"only-selected" description:"Judge tasks in D and zombies only among the selected processes (a unit, a container, a user), not machine-wide"`
 	KThreads      bool             `long:"kthreads" description:"Count kernel threads too (excluded by default)"`
 	NoKThreads    bool             `short:"k" long:"no-kthreads" description:"check_procs' option: kernel threads are left out (the default here; --kthreads counts them)"`
 	Traditional   bool             `short:"T" long:"traditional" description:"check_procs' option: leave out this process by pid only, so other runs of this plugin are counted (by default they are left out by executable)"`
 
-	MaxAge        threshold.Duration `long:"max-age" value-name:"DURATION" description:"Critical when a selected process has been running longer than this (2h, 1d): the job that never finished"`
-	MaxAgeWarning threshold.Duration `long:"max-age-warning" value-name:"DURATION" description:"Warning when a selected process has been running longer than this"`
+	MaxAge        threshold.Duration `long:"max-age" value-name:"DURATION" description:"Critical when a selected process has been running longer than this (2h, 1d): the job that never finished" unquote:"false"`
+	MaxAgeWarning threshold.Duration `long:"max-age-warning" value-name:"DURATION" description:"Warning when a selected process has been running longer than this" unquote:"false"`
 
-	DWarning       threshold.Duration `long:"d-warning" default:"1m" value-name:"DURATION" description:"Warning when a task has been in uninterruptible sleep (D) this long"`
-	DCritical      threshold.Duration `long:"d-critical" default:"5m" value-name:"DURATION" description:"Critical when a task has been in D this long"`
-	SampleInterval threshold.Duration `long:"sample-interval" default:"0s" value-name:"DURATION" description:"When tasks are in D, look again after this long: counters frozen across it are evidence of being stuck, moving ones clear the task (0 = off; the run takes that much longer only when something is in D)"`
+	DWarning       threshold.Duration `long:"d-warning" default:"1m" value-name:"DURATION" description:"Warning when a task has been in uninterruptible sleep (D) this long" unquote:"false"`
+	DCritical      threshold.Duration `long:"d-critical" default:"5m" value-name:"DURATION" description:"Critical when a task has been in D this long" unquote:"false"`
+	SampleInterval threshold.Duration `long:"sample-interval" default:"0s" value-name:"DURATION" description:"When tasks are in D, look again after this long: counters frozen across it are evidence of being stuck, moving ones clear the task (0 = off; the run takes that much longer only when something is in D)" unquote:"false"`
 
-	ZombieWarning  threshold.Range `long:"zombie-warning" value-name:"RANGE" description:"Range for the number of zombies, e.g. 10"`
-	ZombieCritical threshold.Range `long:"zombie-critical" value-name:"RANGE" description:"Critical range for the number of zombies"`
+	ZombieWarning  threshold.Range `long:"zombie-warning" value-name:"RANGE" description:"Range for the number of zombies, e.g. 10" unquote:"false"`
+	ZombieCritical threshold.Range `long:"zombie-critical" value-name:"RANGE" description:"Critical range for the number of zombies" unquote:"false"`
 	// Per parent: one daemon that stops reaping its children is a bug to
 	// page on even while the machine-wide count looks harmless.
-	ZombieParentWarning  threshold.Range `long:"zombie-parent-warning" value-name:"RANGE" description:"Range for the zombies of any one parent, e.g. 5"`
-	ZombieParentCritical threshold.Range `long:"zombie-parent-critical" value-name:"RANGE" description:"Critical range for the zombies of any one parent"`
+	ZombieParentWarning  threshold.Range `long:"zombie-parent-warning" value-name:"RANGE" description:"Range for the zombies of any one parent, e.g. 5" unquote:"false"`
+	ZombieParentCritical threshold.Range `long:"zombie-parent-critical" value-name:"RANGE" description:"Critical range for the zombies of any one parent" unquote:"false"`
 
-	StateFile   string `long:"state-file" value-name:"PATH" description:"Where to remember since when tasks are in D and the kernel's hung-task count (default /var/tmp/hindsight-UID/check_stuck_procs.json)"`
+	StateFile   string `long:"state-file" value-name:"PATH" description:"Where to remember since when tasks are in D and the kernel's hung-task count (default /var/tmp/hindsight-UID/check_stuck_procs.json)" unquote:"false"`
 	NoStateFile bool   `long:"no-state-file" description:"Keep no state between runs (durations then rest on the scheduler clock alone)"`
-	Kmsg        string `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to quote hung-task reports from (needs root where dmesg_restrict=1)"`
+	Kmsg        string `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to quote hung-task reports from (needs root where dmesg_restrict=1)" unquote:"false"`
 }
 
 // selection is the parsed form of the selecting options.

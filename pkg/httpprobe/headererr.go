@@ -5,11 +5,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // net/textproto quotes a malformed header line whole: `malformed MIME
-// header line: "Set-Cookie: a=\x01b"`, value and all.
-var mimeLineError = regexp.MustCompile(`malformed MIME header(?: initial)? line: "(?:[^"\\]|\\.)*"|malformed MIME header: missing colon: "(?:[^"\\]|\\.)*"`)
+// header line: "Set-Cookie: a=\x01b"`, value and all. Compiled on first
+// use, not at every start.
+var mimeLineError = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`malformed MIME header(?: initial)? line: "(?:[^"\\]|\\.)*"|malformed MIME header: missing colon: "(?:[^"\\]|\\.)*"`)
+})
 
 // hideHeaderValues rewrites the quoted header lines of a header failure
 // so that no secret is printed: a line of a credential-bearing header
@@ -17,7 +21,10 @@ var mimeLineError = regexp.MustCompile(`malformed MIME header(?: initial)? line:
 // its value. Other lines keep net/textproto's quote, which shows the
 // fault.
 func hideHeaderValues(msg string) string {
-	return mimeLineError.ReplaceAllStringFunc(msg, func(m string) string {
+	if !strings.Contains(msg, "malformed MIME header") {
+		return msg
+	}
+	return mimeLineError().ReplaceAllStringFunc(msg, func(m string) string {
 		i := strings.IndexByte(m, '"')
 		line, err := strconv.Unquote(m[i:])
 		if err != nil {

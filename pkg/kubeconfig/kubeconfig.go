@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -189,23 +190,24 @@ func deref(n *yaml.Node) *yaml.Node {
 // isNull reports an empty or null value ("users:", "users: ~").
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
+// Compiled on first use: only a broken kubeconfig needs them.
 var (
-	lineRE = regexp.MustCompile(`^(?:line (\d+): )?`)
+	lineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:line (\d+): )?`) })
 	// syntaxChar is a single character yaml quotes in a message (',' or
 	// ']'): the syntax, not the file's content.
-	syntaxChar = regexp.MustCompile(`'.'`)
+	syntaxChar = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`'.'`) })
 )
 
 // syntaxErr is yaml's parse error as a status line may show it: its line
 // kept, its reason kept only when it quotes nothing from the file.
 func syntaxErr(err error) string {
 	msg := strings.TrimPrefix(strings.Join(strings.Fields(err.Error()), " "), "yaml: ")
-	m := lineRE.FindStringSubmatch(msg)
+	m := lineRE().FindStringSubmatch(msg)
 	msg = msg[len(m[0]):]
 	out := "not valid YAML"
 	// Anything else quoted may be a value from the file ("unknown anchor
 	// 'hunter2' referenced"): the reason goes, the line stays.
-	if msg != "" && !strings.ContainsAny(syntaxChar.ReplaceAllString(msg, ""), "'`\"") {
+	if msg != "" && !strings.ContainsAny(syntaxChar().ReplaceAllString(msg, ""), "'`\"") {
 		out += ": " + msg
 	}
 	if m[1] != "" {

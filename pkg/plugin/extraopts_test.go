@@ -12,9 +12,9 @@ import (
 
 // secretCheck echoes its password, as a careless error message would.
 type secretCheck struct {
-	Password string `long:"password" description:"a password"`
-	Token    string `long:"api-key" secret:"yes" description:"marked secret by tag"`
-	Name     string `long:"name" description:"not a secret"`
+	Password string `long:"password" description:"a password" unquote:"false"`
+	Token    string `long:"api-key" secret:"yes" description:"marked secret by tag" unquote:"false"`
+	Name     string `long:"name" description:"not a secret" unquote:"false"`
 }
 
 func (c *secretCheck) Run(context.Context, *Env) (Result, error) {
@@ -133,8 +133,8 @@ func TestSplitExtraOpts(t *testing.T) {
 
 // authCheck validates its options once parsed, as check_http_status -a.
 type authCheck struct {
-	Auth string `short:"a" long:"authorization" description:"USER:PASSWORD"`
-	Name string `long:"name" description:"a name"`
+	Auth string `short:"a" long:"authorization" description:"USER:PASSWORD" unquote:"false"`
+	Name string `long:"name" description:"a name" unquote:"false"`
 }
 
 func (c *authCheck) Validate() error {

@@ -45,6 +45,9 @@ func (r Runner) generate(p Plugin, mode string) int {
 // definitions, all derived from the same go-flags options the binary
 // parses, so that the shipped files cannot drift from the binary.
 func Generate(w io.Writer, p Plugin, mode string) error {
+	if name := unquotedOption(p); name != "" {
+		return fmt.Errorf("option %s lacks unquote:\"false\": go-flags would strip quotes from its value", name)
+	}
 	switch mode {
 	case "man":
 		return writeMan(w, p)
@@ -56,6 +59,31 @@ func Generate(w io.Writer, p Plugin, mode string) error {
 		return writeIcinga(w, p)
 	}
 	return fmt.Errorf("invalid --generate %q: expected one of %s", mode, strings.Join(GenerateModes, ", "))
+}
+
+// unquotedOption names an option of p that takes a value and lacks the
+// struct tag unquote:"false", or "". Without it go-flags strips quotes
+// from a value that starts with one, so `-s '"status":"UP"'` was refused
+// and `-s '"UP"'` searched for UP. Checked here, where `make generate`
+// and the tests that regenerate every plugin's files see it, rather than
+// at every start: reading the tags costs each run.
+func unquotedOption(p Plugin) string {
+	parser, _, _ := NewParser(p)
+	var walk func(groups []*flags.Group) string
+	walk = func(groups []*flags.Group) string {
+		for _, g := range groups {
+			for _, o := range g.Options() {
+				if !isBoolOption(o) && o.Field().Tag.Get("unquote") != "false" {
+					return o.String()
+				}
+			}
+			if name := walk(g.Groups()); name != "" {
+				return name
+			}
+		}
+		return ""
+	}
+	return walk(parser.Groups())
 }
 
 // genOption is one option as the definitions need it.

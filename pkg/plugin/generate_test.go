@@ -10,12 +10,12 @@ import (
 
 // genCheck has every kind of option the generators distinguish.
 type genCheck struct {
-	Host     string          `short:"H" long:"hostname" value-name:"ADDRESS" description:"Host to \"ask\""`
-	Warning  threshold.Range `short:"w" long:"warning" value-name:"RANGE" description:"Warning range"`
-	Critical threshold.Range `short:"c" long:"critical" value-name:"RANGE" description:"Critical range"`
-	Expect   []string        `short:"e" long:"expect" value-name:"TEXT" description:"Expected text (repeatable)"`
+	Host     string          `short:"H" long:"hostname" value-name:"ADDRESS" description:"Host to \"ask\"" unquote:"false"`
+	Warning  threshold.Range `short:"w" long:"warning" value-name:"RANGE" description:"Warning range" unquote:"false"`
+	Critical threshold.Range `short:"c" long:"critical" value-name:"RANGE" description:"Critical range" unquote:"false"`
+	Expect   []string        `short:"e" long:"expect" value-name:"TEXT" description:"Expected text (repeatable)" unquote:"false"`
 	SSL      bool            `short:"S" long:"ssl" description:"Use TLS"`
-	Secret   string          `long:"secret" hidden:"true" description:"hidden"`
+	Secret   string          `long:"secret" hidden:"true" description:"hidden" unquote:"false"`
 }
 
 func (c *genCheck) Run(context.Context, *Env) (Result, error) { return Result{}, nil }
@@ -132,3 +132,20 @@ func TestWrapIndented(t *testing.T) {
 		}
 	}
 }
+
+// An option taking a value without unquote:"false" fails generation, so
+// `make generate` and the tests that regenerate every plugin's files
+// name it before it ships.
+func TestGenerateRefusesUnquotingOption(t *testing.T) {
+	p := Plugin{Name: "check_q", Service: "Q", Summary: "q", New: func() Check { return &quoteCheck{} }}
+	var out strings.Builder
+	if err := Generate(&out, p, "man"); err == nil || !strings.Contains(err.Error(), "-s, --string lacks unquote:\"false\"") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+type quoteCheck struct {
+	String string `short:"s" long:"string" description:"text"`
+}
+
+func (*quoteCheck) Run(context.Context, *Env) (Result, error) { return Result{}, nil }

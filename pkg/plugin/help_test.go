@@ -13,11 +13,11 @@ import (
 // value.
 type helpCheck struct {
 	fakeCheck
-	Proto string `short:"P" long:"protocol" value-name:"PROTO" choice:"tls" choice:"smtp" choice:"imap" choice:"pop3" choice:"ftp" choice:"xmpp" choice:"ldap" choice:"postgres" choice:"mysql" default:"tls" description:"STARTTLS protocol to speak before the handshake"`
-	Long  string `long:"a-rather-long-option-name" value-name:"SOMETHING[:MORE]" description:"An option whose name and value leave no room beside them, so its description goes on the next line and is wrapped there like any other"`
-	Short int    `short:"x" description:"Short only"`
-	Maybe string `long:"maybe" optional:"yes" value-name:"WHAT" description:"Optional value"`
-	URL   string `long:"url" description:"https://example.org/a/very/long/path/that/cannot/be/broken/at/any/space/because/it/has/none/at/all"`
+	Proto string `short:"P" long:"protocol" value-name:"PROTO" choice:"tls" choice:"smtp" choice:"imap" choice:"pop3" choice:"ftp" choice:"xmpp" choice:"ldap" choice:"postgres" choice:"mysql" default:"tls" description:"STARTTLS protocol to speak before the handshake" unquote:"false"`
+	Long  string `long:"a-rather-long-option-name" value-name:"SOMETHING[:MORE]" description:"An option whose name and value leave no room beside them, so its description goes on the next line and is wrapped there like any other" unquote:"false"`
+	Short int    `short:"x" description:"Short only" unquote:"false"`
+	Maybe string `long:"maybe" optional:"yes" value-name:"WHAT" description:"Optional value" unquote:"false"`
+	URL   string `long:"url" description:"https://example.org/a/very/long/path/that/cannot/be/broken/at/any/space/because/it/has/none/at/all" unquote:"false"`
 }
 
 var helpPlugin = Plugin{Name: "check_help", Service: "HELP", Summary: "a plugin whose summary is long enough that it has to be wrapped onto a second line",

@@ -13,8 +13,8 @@ import (
 )
 
 type fakeCheck struct {
-	Warning threshold.Range `short:"w" long:"warning" description:"warn range"`
-	Count   int             `short:"n" long:"count" base:"10" default:"1" description:"count"`
+	Warning threshold.Range `short:"w" long:"warning" description:"warn range" unquote:"false"`
+	Count   int             `short:"n" long:"count" base:"10" default:"1" description:"count" unquote:"false"`
 	Block   bool            `long:"block" description:"block until the deadline"`
 	Panic   bool            `long:"panic" description:"panic"`
 	Fail    bool            `long:"fail" description:"return an error"`

@@ -11,7 +11,7 @@ import (
 
 // counter counts its runs in a state file the runtime keeps.
 type counter struct {
-	StateFile string `long:"state-file" description:"state"`
+	StateFile string `long:"state-file" description:"state" unquote:"false"`
 }
 
 func (c *counter) StateSpec() StateSpec {
