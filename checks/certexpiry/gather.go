@@ -274,8 +274,7 @@ func (g *gatherer) readPassword() error {
 		if err != nil {
 			return optionError("--password-file", o.PasswordFile, err)
 		}
-		line, _, _ := strings.Cut(string(data), "\n")
-		g.password = strings.TrimRight(line, "\r")
+		g.password = files.SecretLine(data)
 	case o.PasswordEnv != "":
 		v, ok := os.LookupEnv(o.PasswordEnv)
 		if !ok {

@@ -75,8 +75,7 @@ func (o *Options) authorization(ctx context.Context, env *plugin.Env) (string, e
 		if err != nil {
 			return "", err
 		}
-		line, _, _ := strings.Cut(string(data), "\n")
-		line = strings.TrimRight(line, "\r")
+		line := files.SecretLine(data)
 		if !strings.Contains(line, ":") {
 			registerCredential(env, line)
 			return "", fmt.Errorf("--auth-file %s: first line must be USER:PASSWORD", o.AuthFile)

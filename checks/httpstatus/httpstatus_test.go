@@ -143,6 +143,8 @@ func TestHeadersMethodAuth(t *testing.T) {
 	dir := t.TempDir()
 	authFile := filepath.Join(dir, "auth")
 	os.WriteFile(authFile, []byte("nagios:s3cret\n"), 0o600)
+	bomFile := filepath.Join(dir, "auth-bom") // as Notepad saves it
+	os.WriteFile(bomFile, []byte("\uFEFFnagios:s3cret\r\n"), 0o600)
 	dataFile := filepath.Join(dir, "req.json")
 	os.WriteFile(dataFile, []byte(`{"q":1}`), 0o600)
 	runMatrix(t, []matrixCase{
@@ -158,6 +160,7 @@ func TestHeadersMethodAuth(t *testing.T) {
 		{"no auth", []string{"-u", base + "/auth"}, 2, []string{`401 Unauthorized`}, nil},
 		{"-a", []string{"-u", base + "/auth", "-a", "nagios:s3cret", "-vvv"}, 0, nil, []string{"s3cret", "bmFnaW9zOnMzY3JldA"}},
 		{"--auth-file", []string{"-u", base + "/auth", "--auth-file", authFile, "-vvv"}, 0, nil, []string{"s3cret"}},
+		{"--auth-file with a byte-order mark and CRLF", []string{"-u", base + "/auth", "--auth-file", bomFile}, 0, nil, nil},
 		{"wrong password not printed", []string{"-u", base + "/auth", "-a", "nagios:wrong", "-vvv"}, 2, []string{`401`}, []string{"wrong"}},
 		{"missing auth file", []string{"-u", base + "/auth", "--auth-file", filepath.Join(dir, "nope")}, 3, []string{`--auth-file: .*nope: no such file`}, nil},
 		{"url userinfo redacted", []string{"-u", strings.Replace(base, "//", "//nagios:s3cret@", 1) + "/auth"}, 0, []string{`nagios:xxxxx@`}, []string{"s3cret"}},

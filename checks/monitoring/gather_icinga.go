@@ -335,7 +335,7 @@ func apiPassword(ctx context.Context, env *plugin.Env, o *Options) (string, erro
 		if err != nil {
 			return "", fmt.Errorf("--api-password-file %w", err)
 		}
-		pw = strings.TrimRight(string(data), "\r\n")
+		pw = files.SecretLine(data)
 		if pw == "" {
 			return "", fmt.Errorf("--api-password-file %s: empty", o.APIPasswordFile)
 		}

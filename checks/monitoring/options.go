@@ -19,7 +19,7 @@ type Options struct {
 	IcingaAPI          string             `long:"icinga-api" value-name:"URL" description:"Icinga 2 REST API, e.g. https://127.0.0.1:5665" unquote:"false"`
 	IcingaLog          string             `long:"icinga-log" value-name:"FILE" description:"Icinga 2 main log, for failed notification commands (default: Debian's when the API is on this host)" unquote:"false"`
 	APIUser            string             `long:"api-user" default:"root" value-name:"NAME" description:"Icinga 2 API user" unquote:"false"`
-	APIPasswordFile    string             `long:"api-password-file" value-name:"FILE" description:"File holding the API user's password" unquote:"false"`
+	APIPasswordFile    string             `long:"api-password-file" value-name:"FILE" description:"File whose first line is the API user's password" unquote:"false"`
 	APIPasswordEnv     string             `long:"api-password-env" value-name:"VAR" description:"Environment variable holding the API user's password" unquote:"false"`
 	APICA              string             `long:"api-ca" value-name:"FILE" description:"CA certificate(s) the API's certificate must chain to (Icinga's ca.crt)" unquote:"false"`
 	APIInsecure        bool               `long:"api-insecure" description:"Do not verify the API's certificate"`
