@@ -380,6 +380,9 @@ func TestBadInput(t *testing.T) {
 		{"bad max-body", []string{"-u", "http://x/", "--max-body", "lots"}, 3, []string{`invalid size`}, nil},
 		{"bad onredirect", []string{"-u", "http://x/", "-f", "maybe"}, 3, []string{`onredirect`}, nil},
 		{"missing data file", []string{"-u", "http://x/", "--data-file", "/nonexistent"}, 3, []string{`--data-file: /nonexistent: no such file`}, nil},
+		{"-S with an http:// URL", []string{"-u", "HTTP://u:pw@x/", "-S"}, 3, []string{`^HTTP UNKNOWN - -S asks for https, but -u HTTP://u:xxxxx@x/ is an http:// URL`}, []string{"pw@"}},
+		{"-S with an https:// URL", []string{"-u", "https://127.0.0.1:1/", "-S"}, 2, nil, nil},
+		{"--continue-after-certificate alone", []string{"-u", "https://x/", "--continue-after-certificate"}, 3, []string{`--continue-after-certificate goes with -C`}, nil},
 	})
 }
 

@@ -87,6 +87,9 @@ func (o *Options) Validate() error {
 	if o.Insecure && o.CAFile != "" {
 		return errors.New("--insecure and --ca-file exclude each other")
 	}
+	if o.ContinueCert && !o.Certificate.Set {
+		return errors.New("--continue-after-certificate goes with -C: without it the answer is checked anyway")
+	}
 	if o.Host != "" {
 		if err := checkAddress(o.Host); err != nil {
 			return fmt.Errorf("invalid -H %q: %w", redactRaw(o.Host), err)

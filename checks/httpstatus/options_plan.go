@@ -130,6 +130,9 @@ func (o *Options) buildTargets() ([]target, error) {
 		if hostStyle {
 			return nil, fmt.Errorf("-u %s is a full URL: put host, port and path in it, or use -u /PATH with -H", redactRaw(u))
 		}
+		if o.SSL && len(u) >= 7 && strings.EqualFold(u[:7], "http://") {
+			return nil, fmt.Errorf("-S asks for https, but -u %s is an http:// URL: use https:// (or drop -S)", redactRaw(u))
+		}
 		if !strings.Contains(u, "://") {
 			u = scheme + "://" + u
 		}

@@ -3,14 +3,17 @@ package httpprobe
 import (
 	"bufio"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -148,5 +151,41 @@ func TestTLSThroughConnectProxy(t *testing.T) {
 	}
 	if tunnels.Load() != 2 {
 		t.Errorf("%d tunnels, want 2", tunnels.Load())
+	}
+}
+
+// A TLS 1.3 server that requires a client certificate refuses it after
+// the client's handshake has ended: the request may then meet its alert,
+// or a closed connection ("broken pipe"), depending on timing. Either way
+// the failure is the certificate's, in the TLS phase.
+func TestClientCertRequiredWhateverTheTiming(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert, MinVersion: tls.VersionTLS13}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	for i := 0; i < 20; i++ {
+		c := New(Config{Version: HTTP11, TLS: BuildTLS(TLSOptions{RootCAs: certPool(srv)})})
+		_, err := c.Do(t.Context(), Request{URL: mustURL(t, srv.URL), MaxBody: 100})
+		c.Close()
+		var e *Error
+		if !errors.As(err, &e) || e.Phase != PhaseTLS || !RefusedClientCert(err) || !strings.Contains(err.Error(), "certificate required") {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+}
+
+// The tracer's side of it: a closed connection after the server asked
+// for a certificate, in any phase after the handshake, is that refusal;
+// without the request it stays what it was.
+func TestClosedAfterCertAsked(t *testing.T) {
+	for _, asked := range []bool{true, false} {
+		tr := newTracer(New(Config{}), mustURL(t, "https://127.0.0.1:8443/"))
+		tr.addr, tr.phase, tr.certAsked = "127.0.0.1:8443", PhaseRequest, asked
+		err := tr.fail(t.Context(), &net.OpError{Op: "write", Err: syscall.EPIPE}, nil)
+		var e *Error
+		if !errors.As(err, &e) || (e.Phase == PhaseTLS) != asked || RefusedClientCert(err) != asked {
+			t.Errorf("asked %v: %v (phase %v)", asked, err, e.Phase)
+		}
 	}
 }

@@ -86,6 +86,16 @@ func h2Reason(err error) error {
 	return err
 }
 
+// ErrClientCertRequired is a server that asked for a client certificate,
+// got none, and closed the connection before its alert was read: as the
+// alert itself would say.
+var ErrClientCertRequired = errors.New("the server refused the connection: certificate required")
+
+// closedByPeer reports a connection the other end closed or reset.
+func closedByPeer(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
 // TunnelRefused is a proxy's answer other than 200 to CONNECT.
 type TunnelRefused struct {
 	Status string // "403 Forbidden"
@@ -262,6 +272,9 @@ func isTLSAlert(err error) bool {
 // handshake for want of an acceptable client certificate, for the
 // caller to say which of its options would supply one.
 func RefusedClientCert(err error) bool {
+	if errors.Is(err, ErrClientCertRequired) {
+		return true
+	}
 	var op *net.OpError
 	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
 		return false

@@ -499,6 +499,7 @@ type tracer struct {
 	conn       net.Conn // the connection the request went on
 	tunnel     string   // host:port asked of the proxy while its CONNECT is unanswered
 	tunnelUp   bool     // the proxy answered CONNECT: TLS from now on is the target's
+	certAsked  bool     // the server asked for a client certificate, and got none
 	tlsReplay  bool     // the Transport is about to report again a handshake dialTLS made
 }
 
@@ -757,6 +758,9 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 	if t.remoteAddr != "" { // connected to the proxy: its CONNECT (or SOCKS handshake) failed
 		e.Tunnel = t.tunnel
 		e.SOCKS = t.proxySOCKS
+	}
+	if t.certAsked && (e.Phase == PhaseRequest || e.Phase == PhaseFirstByte || e.Phase == PhaseHeaders) && closedByPeer(err) {
+		e.Phase, e.Err = PhaseTLS, ErrClientCertRequired
 	}
 	// Through a proxy, TLS is the target's in a tunnel (CONNECT answered,
 	// or dialled by us), and always through an http:// or SOCKS proxy,

@@ -54,6 +54,19 @@ func BuildTLS(o TLSOptions) *tls.Config {
 	}
 	if o.ClientCert != nil {
 		cfg.Certificates = []tls.Certificate{*o.ClientCert}
+	} else {
+		// With TLS 1.3 the handshake ends for the client before the
+		// server has seen that no certificate came: its refusal may meet
+		// our request as a closed connection ("broken pipe"). Noting
+		// that it asked lets that failure be told as what it is.
+		cfg.GetClientCertificate = func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			if t, ok := cri.Context().Value(tracerKey{}).(*tracer); ok {
+				t.mu.Lock()
+				t.certAsked = true
+				t.mu.Unlock()
+			}
+			return &tls.Certificate{}, nil
+		}
 	}
 	switch {
 	case o.Insecure:
