@@ -297,6 +297,7 @@ func TestValidate(t *testing.T) {
 		{[]string{"--icinga-api", "ftp://x"}, "must be https://"},
 		{[]string{"--icinga-api", "https://root:pw@127.0.0.1:5665"}, "no credentials in the URL"},
 		{[]string{"--api-insecure", "--api-ca", "/x"}, "give one"},
+		{[]string{"--api-user", "a:b"}, `invalid --api-user "a:b": basic authentication cannot carry a ":"`},
 		{[]string{"--icinga-api", "https://127.0.0.1:99999"}, `invalid --icinga-api "https://127.0.0.1:99999": port "99999" is not 1-65535`},
 		{[]string{"--icinga-api", "https://127.0.0.1:0"}, `port "0" is not 1-65535`},
 		{[]string{"--icinga-api", "https://127.0.0.1:"}, `port "" is not 1-65535`},

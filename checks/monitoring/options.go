@@ -50,6 +50,8 @@ func (o *Options) Validate() error {
 		return errors.New("--api-password-file and --api-password-env: give one")
 	case o.APIInsecure && o.APICA != "":
 		return errors.New("--api-insecure and --api-ca: give one")
+	case strings.Contains(o.APIUser, ":"):
+		return fmt.Errorf("invalid --api-user %q: basic authentication cannot carry a \":\" in a user name", o.APIUser)
 	}
 	if o.IcingaAPI != "" {
 		if _, err := apiBase(o.IcingaAPI); err != nil {
