@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/internal/certtest"
+	"github.com/hindsight-plugins/hindsight/internal/testutil"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
 )
 
@@ -129,21 +130,7 @@ func listen(t *testing.T, f func(net.Conn)) string {
 
 func listenOn(t *testing.T, addr string, f func(net.Conn)) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); f(c) }()
-		}
-	}()
-	return ln.Addr().String()
+	return testutil.Serve(t, addr, f)
 }
 
 // TestPostmortem000 replays the gluster outage: renewal hung, the served
