@@ -31,22 +31,10 @@ const stampLayout = "2006-01-02 15:04:05 -0700"
 func Parse(data []byte, since nagiosstatus.Cursor) nagiosstatus.Log {
 	var l nagiosstatus.Log
 	t := nagiosstatus.NewTracker(since)
-	data = nagiosstatus.Complete(data)
 	command := map[string]string{} // checkable -> command
 	user := map[string]string{}
-	for len(data) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		ts, msg, ok := stamped(line)
-		if !ok {
-			continue
-		}
-		t.Stamp(ts)
-		s := string(msg)
+	for ln := range t.Lines(data, stamped) {
+		ts, line, s := ln.Time, ln.Text, string(ln.Msg)
 		if rest, ok := strings.CutPrefix(s, "information/Notification: Completed sending "); ok {
 			obj := quoted(rest, " for checkable '")
 			if obj == "" {

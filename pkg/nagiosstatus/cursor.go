@@ -3,6 +3,7 @@ package nagiosstatus
 import (
 	"bytes"
 	"hash/fnv"
+	"iter"
 )
 
 // Cursor is where one read of a log stopped, for the next read to start
@@ -89,6 +90,35 @@ func (t *Tracker) News(ts int64, line []byte) bool {
 		return false
 	}
 	return true
+}
+
+// Line is one stamped line of a log: its stamp, the whole line (for
+// News) and the message after the stamp.
+type Line struct {
+	Time      int64
+	Text, Msg []byte
+}
+
+// Lines yields the complete lines of data that stamp can read a stamp
+// from, each stamp taken (Stamp) before the line is yielded; other lines
+// are skipped: a log is not a format to refuse.
+func (t *Tracker) Lines(data []byte, stamp func(line []byte) (ts int64, msg []byte, ok bool)) iter.Seq[Line] {
+	return func(yield func(Line) bool) {
+		data = Complete(data)
+		for len(data) > 0 {
+			i := bytes.IndexByte(data, '\n') // Complete: there is one
+			line := data[:i]
+			data = data[i+1:]
+			ts, msg, ok := stamp(line)
+			if !ok {
+				continue
+			}
+			t.Stamp(ts)
+			if !yield(Line{ts, line, msg}) {
+				return
+			}
+		}
+	}
 }
 
 // Done returns the oldest stamp read and the next cursor, at the newest

@@ -42,22 +42,11 @@ type notification struct{ contact, host, service, command string }
 func ParseLog(data []byte, since Cursor) Log {
 	var l Log
 	t := NewTracker(since)
-	data = Complete(data)
 	last := map[[3]string]string{} // contact, host, service -> command
 	var pending *Failure           // a NOTIFY failure waiting for its object line
 	var pendingLine []byte         // its line
-	for len(data) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		ts, msg, ok := stamped(line)
-		if !ok {
-			continue
-		}
-		t.Stamp(ts)
+	for ln := range t.Lines(data, stamped) {
+		ts, line, msg := ln.Time, ln.Text, ln.Msg
 		if rest, ok := bytes.CutPrefix(msg, []byte("wproc:   host=")); ok && pending != nil {
 			f := *pending
 			pending = nil
