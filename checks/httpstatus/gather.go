@@ -195,7 +195,7 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs, targets []target) (cf
 	cfg.Resolve = map[string]string{}
 	for _, r := range o.Resolve {
 		hp, addr, _ := parseResolve(r)
-		cfg.Resolve[hp] = addr
+		cfg.Resolve[strings.ToLower(hp)] = addr // names match in any case
 	}
 	if hp, addr, ok := o.virtualPortRoute(cfg.Resolve); ok {
 		cfg.Resolve[hp] = addr
@@ -205,7 +205,7 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs, targets []target) (cf
 	// does (CURLOPT_RESOLVE); sticky and stickyport keep the address.
 	if o.IP != "" && !o.ipIsHost() {
 		for _, t := range targets {
-			if hp := hostPort(t.url); cfg.Resolve[hp] == "" {
+			if hp := strings.ToLower(hostPort(t.url)); cfg.Resolve[hp] == "" {
 				cfg.Resolve[hp] = string(o.IP)
 			}
 		}

@@ -188,6 +188,10 @@ func TestStickyRedirects(t *testing.T) {
 			http.Redirect(w, r, "/end", http.StatusFound)
 			return
 		}
+		if r.URL.Path == "/upper" { // the same host, in capitals
+			http.Redirect(w, r, "http://"+strings.ToUpper(r.Host)+"/end", http.StatusFound)
+			return
+		}
 		served("A")(w, r)
 	})
 	runMatrix(t, []matrixCase{
@@ -207,6 +211,8 @@ func TestStickyRedirects(t *testing.T) {
 		{"-I, stickyport keeps -I's address and port", []string{"-u", start, "-I", "127.0.0.1", "-f", "stickyport", "-s", "served by A host=b.invalid:" + bPort}, 0, nil, nil},
 		{"-I, follow within the host keeps -I", []string{"-u", "http://www.example.test:" + aPort + "/local", "-I", "127.0.0.1", "-f", "follow", "-s", "served by A host=www.example.test:" + aPort}, 0,
 			[]string{`after 1 redirect to http://www\.example\.test:\d+/end`}, nil},
+		{"-I, follow to the host in capitals keeps -I", []string{"-u", "http://www.example.test:" + aPort + "/upper", "-I", "127.0.0.1", "-f", "follow", "-s", "served by A"}, 0, nil, nil},
+		{"--resolve matches the host in any case", []string{"-u", "http://WWW.Example.Test:" + aPort + "/end", "--resolve", "www.example.test:" + aPort + ":127.0.0.1", "-s", "served by A"}, 0, nil, nil},
 		{"-I ADDR:PORT maps the URL's host and port only", []string{"-u", "http://www.example.test/start", "-I", "127.0.0.1:" + aPort, "-f", "follow"}, 2, []string{`DNS lookup of b\.invalid`}, nil},
 		{"--resolve maps that host:port only", []string{"-u", start, "--resolve", "www.example.test:" + aPort + ":127.0.0.1", "-f", "follow"}, 2, []string{`DNS lookup of b\.invalid`}, nil},
 		{"--resolve for the Location's host", []string{"-u", start, "--resolve", "www.example.test:" + aPort + ":127.0.0.1", "--resolve", "b.invalid:" + bPort + ":127.0.0.1", "-f", "follow", "-s", "served by B"}, 0, nil, nil},

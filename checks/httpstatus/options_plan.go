@@ -264,7 +264,7 @@ func (o *Options) virtualPortRoute(resolve map[string]string) (hostport, addr st
 	if err != nil || o.Port == 0 || vport == strconv.Itoa(int(o.Port)) {
 		return "", "", false
 	}
-	hostport = net.JoinHostPort(host, vport)
+	hostport = strings.ToLower(net.JoinHostPort(host, vport))
 	to := resolve[hostport]
 	if to == "" {
 		to = string(o.IP)

@@ -82,6 +82,15 @@ func New(cfg Config) *Client {
 	if cfg.TLS != nil {
 		cfg.TLS = cfg.TLS.Clone() // the transport writes NextProtos into it
 	}
+	if cfg.Resolve != nil {
+		// Host names are matched in any case, as curl's --resolve does:
+		// a redirect to MYHOST is the same host as myhost.
+		lower := make(map[string]string, len(cfg.Resolve))
+		for hp, to := range cfg.Resolve {
+			lower[strings.ToLower(hp)] = to
+		}
+		cfg.Resolve = lower
+	}
 	c := &Client{cfg: cfg}
 	c.main = c.newTransport()
 	return c
@@ -157,7 +166,7 @@ func (c *Client) Target(ctx context.Context, hostport string) string {
 	if to, ok := ctx.Value(dialKey{}).(string); ok && to != "" {
 		return to
 	}
-	if to, ok := c.cfg.Resolve[hostport]; ok {
+	if to, ok := c.cfg.Resolve[strings.ToLower(hostport)]; ok {
 		return withPort(to, hostport)
 	}
 	return hostport
