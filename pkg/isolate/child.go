@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,6 +16,18 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+// init keeps a probe child's requests, which its main goroutine serves,
+// on the main thread (only a lock taken during init does that). A child
+// stuck in the kernel then is one process in D under the plugin's name.
+// From another thread, the SIGKILL of a timeout ends the leader and
+// leaves what ps shows as a zombie, its stuck thread hidden behind it:
+// /proc/PID then has no command line or executable to tell it by.
+func init() {
+	if IsChild(os.Args) {
+		runtime.LockOSThread()
+	}
+}
 
 // IsChild reports whether args (os.Args) ask for probe mode.
 func IsChild(args []string) bool { return len(args) > 1 && args[1] == childArg }
