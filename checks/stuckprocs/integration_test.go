@@ -469,3 +469,54 @@ func TestRealThreadOnHungFUSE(t *testing.T) {
 		t.Errorf("stderr %q, took %s", res.Stderr, res.Elapsed)
 	}
 }
+
+// The same process killed (by an operator, or the OOM killer) while its
+// worker thread waits on the hung mount: the leader exits and shows as a
+// zombie, the thread stays in D, hidden behind it. It is still a process
+// stuck on the mount, and said so.
+func TestRealKilledWithThreadInD(t *testing.T) {
+	if why := fusetest.Available(); why != "" {
+		t.Skip(why)
+	}
+	bin := testutil.Binary(t, "check_stuck_procs")
+	dir := t.TempDir()
+	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
+	os.Mkdir(backing, 0o755)
+	os.Mkdir(mnt, 0o755)
+	fs, err := fusetest.Mount(backing, mnt)
+	if err != nil {
+		t.Fatalf("mount: %v", err)
+	}
+	fs.Set(fusetest.OpStatfs, fusetest.Hang)
+	cmd := exec.Command(os.Args[0], statfsThreadArg, mnt)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		fs.Close()
+		cmd.Wait()
+	})
+	pid := cmd.Process.Pid
+	tid := blockedThread(t, pid, "request_wait_answer")
+	if !fs.WaitHeld(1, 10*time.Second) { // taken: a kill now leaves the thread in D
+		t.Fatal("the filesystem never took the statfs")
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if strings.Contains(string(st), ") Z ") {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("the leader never became a zombie: %q", st)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	res := runBin(t, bin, "--no-state-file", "--d-warning", "1ms", "--d-critical", "2ms", "-v", "-t", "10")
+	// Not a zombie to count: a process whose thread is stuck in D.
+	expect(t, res, 2, fmt.Sprintf("(pid %d thread %d, user root, D for ", pid, tid), "wchan request_wait_answer")
+	// Zombies are listed by parent: this test binary.
+	if strings.Contains(res.Stdout, fmt.Sprintf(" of %s (pid %d)", filepath.Base(os.Args[0]), os.Getpid())) || res.Stderr != "" {
+		t.Errorf("stderr %q; counted as a zombie:\n%s", res.Stderr, res.Stdout)
+	}
+}
