@@ -114,7 +114,7 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 	o.judgeTime(&v, total)
 	o.judgeHeaders(&v, final)
 	o.judgePeer(&v, final)
-	jqFailed := o.judgeBody(&v, final)
+	jqFailed, jqDoc := o.judgeBody(&v, final)
 	if o.Certificate.Set {
 		if cs := firstTLS(chain); cs != nil {
 			verdict := o.judgeCert(cs.PeerCertificates[0])
@@ -135,7 +135,7 @@ func (o judgement) judgeAnswer(t target, chain []*httpprobe.Response, fail *fail
 		line += " - " + p
 	}
 	if v.state != plugin.OK {
-		why, jqErr := o.serverReason(final, jqFailed)
+		why, jqErr := o.serverReason(final, jqFailed, jqDoc)
 		switch {
 		case jqStopped(jqErr): // a finding: the state stays the answer's
 			line += " - " + jqErr.Error()
@@ -245,7 +245,9 @@ func (o judgement) judgeHeaders(v *verdict, r *httpprobe.Response) {
 
 // judgeBody judges -s, -r/-R and --jq; it reports whether --jq failed on
 // a JSON body, whose reason the first line then shows.
-func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) (jqFailed bool) {
+// judgeBody judges the body; jqFailed says --jq failed, on the JSON value
+// numbered jqDoc (from 0) of the body.
+func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) (jqFailed bool, jqDoc int) {
 	where := ""
 	if r.Truncated {
 		where = " in the first " + o.MaxBody.String()
@@ -265,14 +267,14 @@ func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) (jqFailed bool) 
 	if o.jq != nil {
 		if r.Truncated {
 			v.add(plugin.CRITICAL, "--jq: body larger than --max-body "+o.MaxBody.String()+", not evaluated")
-			return false
+			return false, 0
 		}
-		if state, why := o.evalJQ(r.Body); state != plugin.OK {
+		if state, why, doc := o.evalJQ(r.Body); state != plugin.OK {
 			v.add(state, why)
-			return state == plugin.CRITICAL
+			return state == plugin.CRITICAL, doc
 		}
 	}
-	return false
+	return false, 0
 }
 
 // evalJQ runs --jq on the body; every value it yields must be true. A
@@ -281,10 +283,10 @@ func (o judgement) judgeBody(v *verdict, r *httpprobe.Response) (jqFailed bool) 
 // (jq -e looks at the last result only, which would let a false one
 // pass). An expression that does not finish in its budget is UNKNOWN,
 // not a verdict on the answer.
-func (o judgement) evalJQ(body []byte) (plugin.State, string) {
+func (o judgement) evalJQ(body []byte) (state plugin.State, why string, doc int) {
 	docs, err := jsonValues(body)
 	if err != nil {
-		return plugin.CRITICAL, fmt.Sprintf("--jq: body is not JSON (%s)", human.Truncate(err.Error(), 60))
+		return plugin.CRITICAL, fmt.Sprintf("--jq: body is not JSON (%s)", human.Truncate(err.Error(), 60)), 0
 	}
 	expr := human.Truncate(string(o.JQ), 40)
 	for i, doc := range docs {
@@ -294,22 +296,22 @@ func (o judgement) evalJQ(body []byte) (plugin.State, string) {
 		}
 		vals, err := runJQ(o.jqContext(), o.jq, doc, func(v any) bool { b, ok := v.(bool); return !ok || !b })
 		if err != nil {
-			return plugin.UNKNOWN, fmt.Sprintf("--jq '%s' %s", expr, err)
+			return plugin.UNKNOWN, fmt.Sprintf("--jq '%s' %s", expr, err), i
 		}
 		for _, val := range vals {
 			if err, isErr := val.(error); isErr {
-				return plugin.CRITICAL, fmt.Sprintf("--jq '%s'%s: %s", expr, where, human.Truncate(err.Error(), 80))
+				return plugin.CRITICAL, fmt.Sprintf("--jq '%s'%s: %s", expr, where, human.Truncate(err.Error(), 80)), i
 			}
 			if b, isBool := val.(bool); !isBool || !b {
 				got, _ := json.Marshal(val)
-				return plugin.CRITICAL, fmt.Sprintf("--jq '%s' gave %s%s, not true", expr, human.Truncate(string(got), 60), where)
+				return plugin.CRITICAL, fmt.Sprintf("--jq '%s' gave %s%s, not true", expr, human.Truncate(string(got), 60), where), i
 			}
 		}
 		if len(vals) == 0 {
-			return plugin.CRITICAL, fmt.Sprintf("--jq '%s' gave no value%s", expr, where)
+			return plugin.CRITICAL, fmt.Sprintf("--jq '%s' gave no value%s", expr, where), i
 		}
 	}
-	return plugin.OK, ""
+	return plugin.OK, "", 0
 }
 
 // jqMaxInputs bounds the JSON values of a body judged by --jq.

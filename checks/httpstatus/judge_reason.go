@@ -34,11 +34,11 @@ var reasonFields = []string{"reason", "message", "error"}
 // body says nothing usable. It is an excerpt: sanitised (one line, no
 // control characters, valid UTF-8) and short. jqErr is why --jq-message
 // gave no reason, when it failed.
-func (o judgement) serverReason(r *httpprobe.Response, jqFailed bool) (why string, jqErr error) {
+func (o judgement) serverReason(r *httpprobe.Response, jqFailed bool, jqDoc int) (why string, jqErr error) {
 	if len(r.Body) == 0 || r.Truncated && o.jqMsg == nil {
 		return "", nil
 	}
-	why, jqErr = o.bodyReason(r, jqFailed)
+	why, jqErr = o.bodyReason(r, jqFailed, jqDoc)
 	// An error page whose words are its status line ("403 Forbidden")
 	// says nothing the first line does not.
 	if strings.EqualFold(why, r.StatusLine) || strings.EqualFold(why, http.StatusText(r.Status)) {
@@ -47,8 +47,10 @@ func (o judgement) serverReason(r *httpprobe.Response, jqFailed bool) (why strin
 	return why, jqErr
 }
 
-func (o judgement) bodyReason(r *httpprobe.Response, jqFailed bool) (string, error) {
-	doc, isJSON := parseJSON(r.Body)
+// bodyReason reads the reason from the JSON value numbered jqDoc, the one
+// --jq failed on: in a body of several, another says nothing about it.
+func (o judgement) bodyReason(r *httpprobe.Response, jqFailed bool, jqDoc int) (string, error) {
+	doc, isJSON := parseJSON(r.Body, jqDoc)
 	var jqErr error
 	if isJSON && o.jqMsg != nil {
 		s, err := o.jqString(doc)
@@ -68,14 +70,15 @@ func (o judgement) bodyReason(r *httpprobe.Response, jqFailed bool) (string, err
 	return excerpt(textOf(r.Body)), jqErr
 }
 
-// parseJSON is the JSON body's first value, when the whole body is JSON
-// (one value or several, as --jq reads it).
-func parseJSON(body []byte) (any, bool) {
+// parseJSON is the JSON body's value numbered n (from 0; the first when
+// there are fewer), when the whole body is JSON (one value or several,
+// as --jq reads it).
+func parseJSON(body []byte, n int) (any, bool) {
 	docs, err := jsonValues(body)
 	if err != nil {
 		return nil, false
 	}
-	return docs[0], true
+	return docs[min(n, len(docs)-1)], true
 }
 
 // jqString runs --jq-message: its first value, a string as it is, any

@@ -80,6 +80,8 @@ func TestJudge(t *testing.T) {
 			[]string{`--jq: body is not JSON \(after 1 JSON value\(s\): invalid character 'g'`}},
 		{"jq: every value judged", []string{"--jq", ".a == 1"}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, `{"a":1} {"a":2}`)}}}, plugin.CRITICAL,
 			[]string{`--jq '.a == 1' gave false for JSON value 2 of 2, not true`}},
+		{"jq: the message is the failing value's", []string{"--jq", ".a", "--jq-message", ".why"}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, `{"a":true,"why":"fine"} {"a":false,"why":"disk full"}`)}}}, plugin.CRITICAL,
+			[]string{`gave false for JSON value 2 of 2, not true - server says 'disk full'`}},
 		{"jq: JSON lines all true", []string{"--jq", ".a > 0"}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, "{\"a\":1}\n{\"a\":2}\n")}}}, plugin.OK, nil},
 		{"jq: empty body", []string{"--jq", ".a"}, []fetched{{Chain: []*httpprobe.Response{answer(u, 200, " \n")}}}, plugin.CRITICAL,
 			[]string{`--jq: body is not JSON \(empty\)`}},

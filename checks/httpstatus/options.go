@@ -104,7 +104,7 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("invalid --onredirect %q: use ok, warning, critical, follow, sticky or stickyport", o.OnRedirect)
 	}
 	if o.MaxRedirs < 0 {
-		return fmt.Errorf("invalid --max-redirs %d", o.MaxRedirs)
+		return fmt.Errorf("invalid --max-redirs %d: must be 0 or more", o.MaxRedirs)
 	}
 	if _, err := httpprobe.ParseVersion(o.HTTPVersion); err != nil {
 		return fmt.Errorf("--http-version: %w", err)
