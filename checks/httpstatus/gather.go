@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -205,7 +203,7 @@ func (o *Options) clientConfig(env *plugin.Env, in inputs, targets []target) (cf
 	// does (CURLOPT_RESOLVE); sticky and stickyport keep the address.
 	if o.IP != "" && !o.ipIsHost() {
 		for _, t := range targets {
-			if hp := strings.ToLower(hostPort(t.url)); cfg.Resolve[hp] == "" {
+			if hp := strings.ToLower(httpprobe.CanonicalAddr(t.url)); cfg.Resolve[hp] == "" {
 				cfg.Resolve[hp] = string(o.IP)
 			}
 		}
@@ -285,17 +283,4 @@ func (o *Options) followMode() httpprobe.Follow {
 		return httpprobe.StickyPort
 	}
 	return httpprobe.NoFollow
-}
-
-// hostPort is u's host and port, the scheme's default port when none is
-// given: the key of a --resolve entry.
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-	}
-	return net.JoinHostPort(u.Hostname(), port)
 }

@@ -166,7 +166,7 @@ func (e *Error) text() string {
 	case PhaseTLS:
 		peer := e.Addr
 		if e.Proxy != "" && e.TLSWithTarget {
-			peer = fmt.Sprintf("%s (through proxy %s)", canonicalAddr(e.URL), e.Addr)
+			peer = fmt.Sprintf("%s (through proxy %s)", CanonicalAddr(e.URL), e.Addr)
 		}
 		if e.Timeout {
 			return fmt.Sprintf("TLS handshake with %s: no answer within %s", peer, wait)
@@ -227,7 +227,7 @@ func (e *Error) proxyText(wait string) string {
 		}
 		return fmt.Sprintf("%s: CONNECT %s failed: %s", p, e.Tunnel, rootCause(e.Err))
 	case e.Phase == PhaseConnect && e.SOCKS:
-		target := canonicalAddr(e.URL)
+		target := CanonicalAddr(e.URL)
 		switch {
 		case e.Timeout:
 			return fmt.Sprintf("%s: connected, but no answer to the SOCKS handshake for %s within %s (is it a SOCKS proxy?)", p, target, wait)

@@ -274,7 +274,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			tr.proxySOCKS = strings.HasPrefix(p.Scheme, "socks")
 			// Where an overridden address is asked of the proxy, as -C
 			// does: the Transport's CONNECT names the URL's host only.
-			hostport := canonicalAddr(req.URL)
+			hostport := CanonicalAddr(req.URL)
 			tunnel := req.URL.Scheme == "https" && p.Scheme == "http"
 			if tunnel && (c.Target(ctx, hostport) != hostport || c.cfg.Version == HTTP10) {
 				// Tunnelled here, TLS is made by dialTLS: an HTTP/1.0
@@ -780,7 +780,7 @@ func (t *tracer) fail(ctx context.Context, err error, partial *Response) error {
 		e.Head = strings.TrimRight(printable(t.head()), "\r\n")
 	}
 	if e.Addr == "" {
-		e.Addr = t.client.Target(ctx, canonicalAddr(t.url))
+		e.Addr = t.client.Target(ctx, CanonicalAddr(t.url))
 	}
 	if partial != nil {
 		e.Got = int64(len(partial.Body))
@@ -846,8 +846,9 @@ func (t *tracer) h2Cause(err error) error {
 	return err
 }
 
-// canonicalAddr is host:port of u with the scheme's default port.
-func canonicalAddr(u *url.URL) string {
+// CanonicalAddr is host:port of u with the scheme's default port: where
+// a request for u connects, and the key of a Resolve entry.
+func CanonicalAddr(u *url.URL) string {
 	port := u.Port()
 	if port == "" {
 		port = "80"

@@ -108,7 +108,7 @@ func (c *Client) Fetch(ctx context.Context, req Request, mode Follow, maxHops in
 		if stickyHost != "" {
 			port := stickyPort
 			if mode == Sticky {
-				_, port, _ = net.SplitHostPort(canonicalAddr(req.URL))
+				_, port, _ = net.SplitHostPort(CanonicalAddr(req.URL))
 			}
 			hopCtx = withDialTo(ctx, net.JoinHostPort(stickyHost, port))
 		}
