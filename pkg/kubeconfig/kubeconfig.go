@@ -221,25 +221,31 @@ func (w *walker) get(m *yaml.Node, key string) (*yaml.Node, error) {
 	return v, nil
 }
 
-// find is get without the memo: m's own keys, then what its last merge
-// key names (yaml.v3 takes the last << too).
+// find is get without the memo: m's own keys, then the mappings its
+// merge keys name. Two merge keys (yaml.v3 refuses them, kubectl's
+// yaml.v2 applies both in turn) are searched the later first.
 func (w *walker) find(m *yaml.Node, key string) (*yaml.Node, error) {
-	var val, merge *yaml.Node
+	var val *yaml.Node
+	var merges []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k := deref(m.Content[i])
 		switch {
 		case isMerge(k):
-			merge = m.Content[i+1]
+			merges = append(merges, m.Content[i+1])
 		case k.Kind == yaml.ScalarNode && k.Value == key:
 			val = deref(m.Content[i+1])
 		}
 	}
-	if merge == nil {
-		return val, nil
+	var sources []*yaml.Node
+	for i := len(merges) - 1; i >= 0; i-- {
+		src, err := mergeSources(merges[i])
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, src...)
 	}
-	sources, err := mergeSources(merge)
-	if err != nil || val != nil {
-		return val, err
+	if val != nil {
+		return val, nil
 	}
 	for _, src := range sources {
 		if v, err := w.get(src, key); err != nil || v != nil {

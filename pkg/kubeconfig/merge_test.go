@@ -28,7 +28,8 @@ func TestMergeKeys(t *testing.T) {
 		{"the name merged", "n: &n {name: u}\nusers:\n- <<: *n\n  user: {client-certificate: want.pem}\n"},
 		{"the whole file merged", "k: &k\n  users: [{name: u, user: {client-certificate: want.pem}}]\n<<: *k\n"},
 		{"a key given twice takes the last, as kubectl", "users:\n- name: u\n  user:\n    client-certificate: other.pem\n    client-certificate: want.pem\n"},
-		{"the last merge key, as yaml.v3", "a: &a {client-certificate: other.pem}\nb: &b {client-certificate: want.pem}\nusers:\n- name: u\n  user:\n    <<: *a\n    <<: *b\n"},
+		{"two merge keys, the later wins, as kubectl", "a: &a {client-certificate: other.pem}\nb: &b {client-certificate: want.pem}\nusers:\n- name: u\n  user:\n    <<: *a\n    <<: *b\n"},
+		{"two merge keys, the earlier fills in, as kubectl", "a: &a {client-certificate: want.pem}\nb: &b {token: x}\nusers:\n- name: u\n  user:\n    <<: *a\n    <<: *b\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
