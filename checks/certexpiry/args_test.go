@@ -106,8 +106,8 @@ func TestCollapseEndpoints(t *testing.T) {
 }
 
 // TestDuplicateSources: -H twice (once as an argument, once without the
-// default port) and -f twice are checked once each: one perfdata label
-// each, a -v note each.
+// default port), -f twice and --kubeconfig twice are checked once each:
+// one perfdata label each (no "#0#2"), a -v note each.
 func TestDuplicateSources(t *testing.T) {
 	p := newPKI(t)
 	leaf := p.leaf(t, 60.5, 90)
@@ -123,6 +123,7 @@ func TestDuplicateSources(t *testing.T) {
 		{"-H twice", []string{"--ca-file", p.rootFile, "-H", addr, "-H", addr}, []string{addr + "#0="}, "endpoint " + addr + " given 2 times: checked once"},
 		{"-H and an argument, -p", []string{"--ca-file", p.rootFile, "-p", port, "-H", "127.0.0.1", addr}, []string{addr + "#0="}, "endpoint " + addr + " given 2 times: checked once"},
 		{"-f twice", []string{"-f", file, "-f", file}, []string{file + "#0="}, "-f " + file + " given 2 times: read once"},
+		{"--kubeconfig twice", []string{"--kubeconfig", mergeKubeconfig, "--kubeconfig", mergeKubeconfig}, []string{mergeKubeconfig + " cluster c1#0'=", mergeKubeconfig + " cluster c3#0'="}, "--kubeconfig " + mergeKubeconfig + " given 2 times: read once"},
 	}
 	for _, tt := range tests {
 		var out strings.Builder
@@ -133,6 +134,9 @@ func TestDuplicateSources(t *testing.T) {
 			if n := strings.Count(out.String(), l); n != 1 {
 				t.Errorf("%s: label %q %d times\n%s", tt.name, l, n, out.String())
 			}
+		}
+		if contains(out.String(), "#0#2") {
+			t.Errorf("%s: checked twice\n%s", tt.name, out.String())
 		}
 	}
 	// Without -v, nothing is said.

@@ -244,3 +244,25 @@ func TestKubeconfigSecretNotEchoed(t *testing.T) {
 		t.Errorf("kubeadm: token shown:\n%s", out)
 	}
 }
+
+// mergeKubeconfig holds three clusters with one CA: given, by alias and
+// by merge key (<<: *anchor).
+const mergeKubeconfig = "../../testdata/certexpiry/merge-kubeconfigs/merge.yaml"
+
+// TestKubeconfigMergeKeys: a certificate reached through a YAML merge key
+// (<<: *a, <<: {...}, <<: [*a, *b]) is checked like any other, none
+// silently dropped.
+func TestKubeconfigMergeKeys(t *testing.T) {
+	const dir = "../../testdata/certexpiry/merge-kubeconfigs"
+	tests := []struct {
+		file  string
+		lines []string
+	}{
+		{"merge.yaml", []string{"CERT OK - 3 certificates OK", "merge.yaml cluster c1 (formats-ca): expires in", "merge.yaml cluster c2 (formats-ca): expires in", "merge.yaml cluster c3 (formats-ca): expires in"}},
+		{"merge-user.yaml", []string{"CERT OK - 2 certificates OK", "merge-user.yaml cluster c (formats-ca): expires in", "merge-user.yaml user u (formats-leaf): expires in"}},
+	}
+	for _, tt := range tests {
+		code, out := run(t, "-v", "--no-revocation", "--kubeconfig", filepath.Join(dir, tt.file))
+		expect(t, tt.file, code, out, 0, tt.lines...)
+	}
+}

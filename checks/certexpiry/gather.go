@@ -40,8 +40,8 @@ type observations struct {
 	// Skipped are the files a walk or glob passed over and why, kept at
 	// -v only (at most maxSkipped).
 	Skipped []string
-	// Collapsed says which -H and -f were given more than once and were
-	// checked once, for -v.
+	// Collapsed says which -H, -f and --kubeconfig were given more than
+	// once and were checked once, for -v.
 	Collapsed []string
 }
 
@@ -129,7 +129,9 @@ func gatherWith(ctx context.Context, env *plugin.Env, o *Options, lookup lookupF
 	for _, ep := range eps {
 		g.endpoint(ep)
 	}
-	files, dup := collapseFiles(o.Files)
+	files, dup := collapseFiles("-f", o.Files)
+	obs.Collapsed = append(obs.Collapsed, dup...)
+	kubeconfigs, dup := collapseFiles("--kubeconfig", o.Kubeconfigs)
 	obs.Collapsed = append(obs.Collapsed, dup...)
 	for _, f := range files {
 		g.pattern(f)
@@ -137,7 +139,7 @@ func gatherWith(ctx context.Context, env *plugin.Env, o *Options, lookup lookupF
 	for _, d := range o.Dirs {
 		g.dir(d)
 	}
-	for _, k := range o.Kubeconfigs {
+	for _, k := range kubeconfigs {
 		g.kubeconfigs(k, nil)
 	}
 	if o.Kubeadm {

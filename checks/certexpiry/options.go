@@ -189,10 +189,11 @@ func (e endpoint) key() endpoint {
 	return endpoint{strings.ToLower(strings.TrimSuffix(e.host, ".")), e.port}
 }
 
-// collapseFiles drops a -f given more than once, word for word (files
-// reached twice by different paths are dropped after reading, by their
-// resolved path).
-func collapseFiles(files []string) ([]string, []string) {
+// collapseFiles drops a -f or --kubeconfig (flag) given more than once,
+// word for word (files reached twice by different paths are dropped
+// after reading, by their resolved path; a kubeconfig read twice was
+// checked twice, its labels suffixed #0#2).
+func collapseFiles(flag string, files []string) ([]string, []string) {
 	count := map[string]int{}
 	var out []string
 	for _, f := range files {
@@ -204,7 +205,7 @@ func collapseFiles(files []string) ([]string, []string) {
 	var notes []string
 	for _, f := range out {
 		if count[f] > 1 {
-			notes = append(notes, fmt.Sprintf("-f %s given %d times: read once", f, count[f]))
+			notes = append(notes, fmt.Sprintf("%s %s given %d times: read once", flag, f, count[f]))
 		}
 	}
 	return out, notes

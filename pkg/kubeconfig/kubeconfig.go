@@ -70,11 +70,12 @@ func Parse(data []byte, path string) ([]Cert, error) {
 	if root != nil && !isNull(root) && root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("not a kubeconfig: not a mapping of settings (line %d)", root.Line)
 	}
-	clusters, err := entries(root, "clusters", "cluster", CA)
+	var w walker
+	clusters, err := w.entries(root, "clusters", "cluster", CA)
 	if err != nil {
 		return nil, fmt.Errorf("not a kubeconfig: %w", err)
 	}
-	users, err := entries(root, "users", "user", Client)
+	users, err := w.entries(root, "users", "user", Client)
 	if err != nil {
 		return nil, fmt.Errorf("not a kubeconfig: %w", err)
 	}
@@ -118,10 +119,10 @@ type entry struct {
 // name and a mapping under item ("user") holding role-data and role.
 // What has the wrong shape is named in kubeconfig terms with its line,
 // never with its value.
-func entries(root *yaml.Node, key, item string, role Role) ([]entry, error) {
-	list := get(root, key)
-	if list == nil || isNull(list) {
-		return nil, nil
+func (w *walker) entries(root *yaml.Node, key, item string, role Role) ([]entry, error) {
+	list, err := w.get(root, key)
+	if err != nil || list == nil || isNull(list) {
+		return nil, err
 	}
 	if list.Kind != yaml.SequenceNode {
 		return nil, fmt.Errorf("%s must be a list (line %d)", key, list.Line)
@@ -133,14 +134,20 @@ func entries(root *yaml.Node, key, item string, role Role) ([]entry, error) {
 			return nil, fmt.Errorf("each of %s must be a mapping with name and %s (line %d)", key, item, el.Line)
 		}
 		e := entry{role: role}
-		name := get(el, "name")
+		name, err := w.get(el, "name")
+		if err != nil {
+			return nil, err
+		}
 		if name != nil && name.Kind != yaml.ScalarNode {
 			return nil, fmt.Errorf("a name in %s must be a string (line %d)", key, name.Line)
 		}
 		if name != nil {
 			e.name = name.Value
 		}
-		sub := get(el, item)
+		sub, err := w.get(el, item)
+		if err != nil {
+			return nil, err
+		}
 		if sub == nil || isNull(sub) {
 			continue
 		}
@@ -151,8 +158,10 @@ func entries(root *yaml.Node, key, item string, role Role) ([]entry, error) {
 			key string
 			to  *string
 		}{{string(role) + "-data", &e.data}, {string(role), &e.file}} {
-			v := get(sub, f.key)
+			v, err := w.get(sub, f.key)
 			switch {
+			case err != nil:
+				return nil, err
 			case v == nil || isNull(v):
 			case v.Kind != yaml.ScalarNode:
 				return nil, fmt.Errorf("%s %s: %s must be a string (line %d)", item, e.name, f.key, v.Line)
@@ -165,18 +174,109 @@ func entries(root *yaml.Node, key, item string, role Role) ([]entry, error) {
 	return out, nil
 }
 
-// get is the value under key in mapping m, aliases followed; nil when m
-// is not a mapping or has no such key.
-func get(m *yaml.Node, key string) *yaml.Node {
+// walker looks keys up in the document's mappings, merge keys (<<)
+// resolved. It remembers each lookup: a file of merges of merges (a
+// billion laughs written with <<) costs one lookup per mapping and key,
+// not one per path through them.
+type walker struct {
+	memo map[lookup]*yaml.Node // a key's value in a mapping; busy while looked up
+}
+
+type lookup struct {
+	m   *yaml.Node
+	key string
+}
+
+// busy marks a lookup under way: meeting it again is a merge that
+// includes its own mapping.
+var busy = &yaml.Node{}
+
+// get is the value under key in mapping m, aliases followed and merge
+// keys resolved as yaml.v3 decodes them: a key given in m wins over a
+// merged one, and the mappings of a merge list are searched in order,
+// the first holding the key winning. A key given twice in m takes its
+// last value, as kubectl does (sigs.k8s.io/yaml decodes with yaml.v2,
+// whose maps keep the last). nil when m is not a mapping or has no such
+// key. Errors name lines, never values.
+func (w *walker) get(m *yaml.Node, key string) (*yaml.Node, error) {
 	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
+		return nil, nil
 	}
+	k := lookup{m, key}
+	if v, ok := w.memo[k]; ok {
+		if v == busy {
+			return nil, fmt.Errorf("a merge (<<) includes the mapping it is in (line %d)", m.Line)
+		}
+		return v, nil
+	}
+	if w.memo == nil {
+		w.memo = map[lookup]*yaml.Node{}
+	}
+	w.memo[k] = busy
+	v, err := w.find(m, key)
+	if err != nil {
+		return nil, err
+	}
+	w.memo[k] = v
+	return v, nil
+}
+
+// find is get without the memo: m's own keys, then the mappings its
+// merge keys name. Two merge keys (yaml.v3 refuses them, kubectl's
+// yaml.v2 applies both in turn) are searched the later first.
+func (w *walker) find(m *yaml.Node, key string) (*yaml.Node, error) {
+	var val *yaml.Node
+	var merges []*yaml.Node
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := deref(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
-			return deref(m.Content[i+1])
+		k := deref(m.Content[i])
+		switch {
+		case isMerge(k):
+			merges = append(merges, m.Content[i+1])
+		case k.Kind == yaml.ScalarNode && k.Value == key:
+			val = deref(m.Content[i+1])
 		}
 	}
-	return nil
+	var sources []*yaml.Node
+	for i := len(merges) - 1; i >= 0; i-- {
+		src, err := mergeSources(merges[i])
+		if err != nil {
+			return nil, err
+		}
+		sources = append(sources, src...)
+	}
+	if val != nil {
+		return val, nil
+	}
+	for _, src := range sources {
+		if v, err := w.get(src, key); err != nil || v != nil {
+			return v, err
+		}
+	}
+	return nil, nil
+}
+
+// mergeSources is the mappings a merge key's value names, in order: a
+// mapping, an alias of one, or a list of those. Anything else is refused
+// as yaml.v3 refuses it.
+func mergeSources(n *yaml.Node) ([]*yaml.Node, error) {
+	items := []*yaml.Node{n}
+	if n.Kind == yaml.SequenceNode {
+		items = n.Content
+	}
+	out := make([]*yaml.Node, 0, len(items))
+	for _, it := range items {
+		d := deref(it)
+		if d == nil || d.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("a merge (<<) must be a mapping or a list of mappings (line %d)", it.Line)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// isMerge reports a merge key: a plain <<, not a quoted "<<".
+func isMerge(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Value == "<<" && k.ShortTag() == "!!merge"
 }
 
 // deref follows aliases (*anchor) to the node they name.
