@@ -311,6 +311,15 @@ func TestIcingaAPIBadURL(t *testing.T) {
 			t.Errorf("%s: exit %d, want 3 and %q:\n%s", api, code, want, out)
 		}
 	}
+	// Through the whole run too (the runtime's sanitiser included), no
+	// form of a password in a malformed value shows.
+	for _, api := range []string{"u:secretpw@127.0.0.1:5665", "https:u:secretpw@127.0.0.1:5665", "https:/u:secretpw@127.0.0.1:5665",
+		"//u:secretpw@127.0.0.1:5665", "https://u:secretpw@127.0.0.1:5665/%zz", "https://u:secretpw@127.0.0.1:5665"} {
+		code, out := run(t, "--icinga-api", api, "--api-password-env", "HS_TEST_PW", "--no-state-file")
+		if code != 3 || !strings.HasPrefix(out, "MONITORING UNKNOWN - invalid --icinga-api") || strings.Contains(out, "secretpw") {
+			t.Errorf("%s: exit %d, want 3, the option named and no password:\n%s", api, code, out)
+		}
+	}
 }
 
 // With the API on loopback, the process at the pid it gives is measured

@@ -308,13 +308,24 @@ func TestValidate(t *testing.T) {
 		{[]string{"--icinga-api", "https://:5665"}, "no host"},
 		{[]string{"--icinga-api", "https:127.0.0.1"}, "want https://HOST:PORT"},
 		{[]string{"--icinga-api", "127.0.0.1:5665"}, "want https://HOST:PORT"},
+		// Credentials in a value that is no URL are masked, never echoed.
+		{[]string{"--icinga-api", "u:secretpw@127.0.0.1:5665"}, `invalid --icinga-api "***@127.0.0.1:5665": want https://HOST:PORT`},
+		{[]string{"--icinga-api", "https:u:secretpw@127.0.0.1:5665"}, `invalid --icinga-api "***@127.0.0.1:5665": want https://HOST:PORT`},
+		{[]string{"--icinga-api", "https:/u:secretpw@127.0.0.1:5665"}, `invalid --icinga-api "***@127.0.0.1:5665": want https://HOST:PORT`},
+		{[]string{"--icinga-api", "//u:secretpw@127.0.0.1:5665"}, `invalid --icinga-api "//***@127.0.0.1:5665": must be https://`},
+		{[]string{"--icinga-api", "https://u:secretpw@127.0.0.1:5665/%zz"}, `invalid --icinga-api "https://***@127.0.0.1:5665/%zz": want https://HOST:PORT`},
+		{[]string{"--icinga-api", "ftp://u:se/cret#pw@127.0.0.1"}, `invalid --icinga-api "ftp://***@127.0.0.1": `},
+		{[]string{"--icinga-api", "https://u:secretpw@127.0.0.1:5665"}, "no credentials in the URL"},
 	} {
 		parser, check, _ := plugin.NewParser(Plugin)
 		if _, err := parser.ParseArgs(tc.args); err != nil {
 			t.Fatalf("%q: %v", tc.args, err)
 		}
-		if err := check.(*Options).Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+		err := check.(*Options).Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want %q", tc.args, err, tc.want)
+		} else if strings.Contains(err.Error(), "secretpw") || strings.Contains(err.Error(), "cret") {
+			t.Errorf("%q: the password shows: %v", tc.args, err)
 		}
 	}
 }

@@ -65,7 +65,7 @@ func (o *Options) Validate() error {
 // a path if any (the API behind a reverse proxy), no credentials, query
 // or fragment (the check adds its own paths and queries).
 func apiBase(raw string) (*url.URL, error) {
-	bad := func(why string) error { return fmt.Errorf("invalid --icinga-api %q: %s", raw, why) }
+	bad := func(why string) error { return fmt.Errorf("invalid --icinga-api %q: %s", maskUserinfo(raw), why) }
 	u, err := url.Parse(raw)
 	if err != nil || u.Opaque != "" || u.Host == "" {
 		return nil, bad("want https://HOST:PORT")
@@ -89,6 +89,41 @@ func apiBase(raw string) (*url.URL, error) {
 		}
 	}
 	return u, nil
+}
+
+// maskUserinfo hides what may be credentials in a value that did not
+// parse as a URL (or parsed oddly): everything before its last '@' except
+// a leading "scheme://". The runtime's sanitiser masks only well-formed
+// scheme://user:pass@, and "u:pw@host", "https:u:pw@host" or "//u:pw@host"
+// are not. The last '@' of the whole value, not of the authority, because
+// a password may hold '/', '?' or '#': masking a path's '@' too is the
+// lesser harm.
+func maskUserinfo(raw string) string {
+	at := strings.LastIndexByte(raw, '@')
+	if at < 0 {
+		return raw
+	}
+	keep := 0
+	if i := strings.Index(raw, "://"); i > 0 && i < at && isScheme(raw[:i]) {
+		keep = i + len("://")
+	} else if strings.HasPrefix(raw, "//") {
+		keep = len("//")
+	}
+	return raw[:keep] + "***" + raw[at:]
+}
+
+// isScheme reports whether s is a URL scheme (RFC 3986: a letter, then
+// letters, digits, '+', '-' or '.').
+func isScheme(s string) bool {
+	for i, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // apiURL is the API's path under base (a base path kept), with query.
