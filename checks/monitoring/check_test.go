@@ -131,6 +131,9 @@ func TestNagiosLogRuns(t *testing.T) {
 				"log/nagios.log was rotated since the last run: what the engine logged from 2023-11-14 22:15:00Z to 2023-11-14 22:15:02Z is in the rotated file, not read"}},
 			[][]string{nil, {"notify-A"}}},
 		{"not rotated", []string{"first.log", "same-second.log"}, [][]string{{"notify-A"}, {"notify-B"}}, [][]string{nil, {"rotated"}}},
+		// A last second with no line counted is kept as such: a failure
+		// logged later in it is news.
+		{"nothing counted in the last second", []string{"quiet.log", "first.log"}, [][]string{{"0 notifications sent"}, {"notify-A"}}, [][]string{nil, {"rotated"}}},
 		// A log empty at the first run has no line to resume from.
 		{"empty at first", []string{"empty.log", "first.log"}, [][]string{{"0 notifications sent"}, {"notify-A"}}, [][]string{nil, {"rotated"}}},
 	}
@@ -155,6 +158,39 @@ func TestNagiosLogRuns(t *testing.T) {
 						t.Errorf("run %d (%s): output has %q:\n%s", i+1, name, w, out)
 					}
 				}
+			}
+		})
+	}
+}
+
+// A state file's log cursor, in the shape an older build wrote (no
+// hashes: "after that second") and in this build's: the first run after
+// an upgrade counts nothing again.
+func TestNagiosLogStateShapes(t *testing.T) {
+	tests := []struct {
+		state, log string // testdata/monitoring/state/*, log/*
+		want, not  string
+	}{
+		{"before-hashes.json", "first.log", "0 notifications sent, none failed", "notify-"},
+		{"before-hashes.json", "same-second.log", "0 notifications sent, none failed", "notify-"}, // as the older build read it
+		{"hashed.json", "first.log", "0 notifications sent, none failed", "notify-"},
+		{"hashed.json", "same-second.log", "MONITORING WARNING - 1 notification command failed: notify-B |", "notify-A"},
+		{"hashed-none-counted.json", "first.log", "MONITORING WARNING - 1 notification command failed: notify-A |", "rotated"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.state+"+"+tc.log, func(t *testing.T) {
+			dir := t.TempDir()
+			state := filepath.Join(dir, "state")
+			data, err := os.ReadFile(fixture("state/" + tc.state))
+			must(t, err)
+			must(t, os.WriteFile(state, data, 0o600))
+			log, err := os.ReadFile(fixture("log/" + tc.log))
+			must(t, err)
+			must(t, os.WriteFile(filepath.Join(dir, "nagios.log"), log, 0o644))
+			_, out := run(t, "--nagios-status", fixture("status.dat"), "--nagios-log", filepath.Join(dir, "nagios.log"),
+				"--procfs", fixture("proc"), "--state-file", state)
+			if !strings.Contains(out, tc.want) || strings.Contains(out, tc.not) {
+				t.Errorf("output lacks %q or has %q:\n%s", tc.want, tc.not, out)
 			}
 		})
 	}

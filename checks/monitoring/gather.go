@@ -304,11 +304,11 @@ func readLog(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, pre
 	if n.Log.Path == "" {
 		n.Log.Path = n.Config.LogFile
 	}
-	since, resumed := logSince(env.Now(), 0, nil)
+	since, last := logSince(env.Now(), 0, nil, false)
 	if prev != nil {
-		since, resumed = logSince(env.Now(), prev.LogNewest, prev.LogSeen)
+		since, last = logSince(env.Now(), prev.LogNewest, prev.LogSeen, prev.LogHashed)
 	}
-	n.Log = readNotifLog(ctx, env, n.Log.Path, "Nagios", since, resumed, nagiosstatus.ParseLog)
+	n.Log = readNotifLog(ctx, env, n.Log.Path, "Nagios", since, last, nagiosstatus.ParseLog)
 	if o.NagiosLog == "" && errors.Is(n.Log.Err, fs.ErrNotExist) {
 		// The configuration's log_file not there yet: the engine never
 		// ran here, which the status file already tells.
@@ -316,9 +316,10 @@ func readLog(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, pre
 	}
 }
 
-// readNotifLog reads the end of the log at path with parse from since
-// (the last run's cursor when resumed); "" reads nothing.
-func readNotifLog(ctx context.Context, env *plugin.Env, path, engine string, since nagiosstatus.Cursor, resumed bool,
+// readNotifLog reads the end of the log at path with parse from since,
+// the last run's cursor when last (the newest second it read) is not 0;
+// "" reads nothing.
+func readNotifLog(ctx context.Context, env *plugin.Env, path, engine string, since nagiosstatus.Cursor, last int64,
 	parse func([]byte, nagiosstatus.Cursor) nagiosstatus.Log) notifLog {
 	nl := notifLog{Path: path}
 	if path == "" {
@@ -338,10 +339,10 @@ func readNotifLog(ctx context.Context, env *plugin.Env, path, engine string, sin
 		return nl
 	}
 	nl.Log, nl.Cut = &l, cut
-	if resumed && !cut && l.First > since.Time {
+	if last > 0 && !cut && l.First > last {
 		// The whole file was read and begins after the line the last
 		// run read last: it is a new file.
-		nl.Rotated = path + " was rotated since the last run: what the engine logged from " + stampText(since.Time) +
+		nl.Rotated = path + " was rotated since the last run: what the engine logged from " + stampText(last) +
 			" to " + stampText(l.First) + " is in the rotated file, not read"
 	}
 	return nl

@@ -249,11 +249,11 @@ func readIcingaLog(ctx context.Context, env *plugin.Env, o *Options, ic *icingaO
 			path = defaultIcingaLog
 		}
 	}
-	since, resumed := logSince(env.Now(), 0, nil)
+	since, last := logSince(env.Now(), 0, nil, false)
 	if prev != nil {
-		since, resumed = logSince(env.Now(), prev.IcingaLogNewest, prev.IcingaLogSeen)
+		since, last = logSince(env.Now(), prev.IcingaLogNewest, prev.IcingaLogSeen, prev.IcingaLogHashed)
 	}
-	ic.Log = readNotifLog(ctx, env, path, "Icinga 2", since, resumed, icingalog.Parse)
+	ic.Log = readNotifLog(ctx, env, path, "Icinga 2", since, last, icingalog.Parse)
 }
 
 // loopback reports whether the API's URL names this host.
