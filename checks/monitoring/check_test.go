@@ -358,29 +358,62 @@ func TestIcingaAPIBadURL(t *testing.T) {
 	}
 }
 
+// A nagios_pid that is no pid is named as such, taken as no pid (the
+// engine not running), and the memory's perfdata stays.
+func TestNagiosBadPID(t *testing.T) {
+	data, err := os.ReadFile(fixture("status.dat"))
+	must(t, err)
+	for _, tc := range []struct{ line, want string }{
+		{"nagios_pid=-5", `gives no valid pid ("-5")`},
+		{"nagios_pid=0", `gives no valid pid ("0")`},
+		{"nagios_pid=99999999999999999999999", `gives no valid pid ("99999999999999999999999")`},
+		{"nagios_pid=2147483648", `gives no valid pid ("2147483648")`},
+		{"nagios_pid=1e300", `gives no valid pid ("1e300")`},
+		{"nagios_pid_gone=1", "gives no pid"},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			status := filepath.Join(t.TempDir(), "status.dat")
+			must(t, os.WriteFile(status, []byte(strings.Replace(string(data), "nagios_pid=1\n", tc.line+"\n", 1)), 0o644))
+			code, out := run(t, "--nagios-status", status, "--procfs", fixture("proc"), "--no-state-file")
+			want := "MONITORING CRITICAL - the engine is not running: the status file " + status + " " + tc.want
+			if code != 2 || !strings.Contains(out, want) || !strings.Contains(out, "engine_rss=U") || strings.Contains(out, "no process") {
+				t.Errorf("exit %d, want 2, %q and engine_rss=U:\n%s", code, want, out)
+			}
+		})
+	}
+}
+
 // With the API on loopback, the process at the pid it gives is measured
 // only when it is Icinga 2's: a tunnel to another host gives a pid that
 // here is another program's (pid 1, init).
 func TestIcingaAPIProcess(t *testing.T) {
 	tests := []struct {
 		name   string
-		pid    int
+		pid    string // JSON
 		procfs string
 		want   []string
 		not    []string
 	}{
-		{"icinga2 here", 77, fixture("icinga/proc"), []string{"[OK] engine memory 80.0 MiB", "engine_rss=83886080B;;;0"}, []string{"not on this host"}},
-		{"another program at the pid", 1, fixture("icinga/proc"),
+		{"icinga2 here", "77", fixture("icinga/proc"), []string{"[OK] engine memory 80.0 MiB", "engine_rss=83886080B;;;0"}, []string{"not on this host"}},
+		{"another program at the pid", "1", fixture("icinga/proc"),
 			[]string{`the engine's process is not on this host (the API reached through a tunnel?): the API's pid 1 is "systemd" here, not icinga2; its memory is not known`,
 				"engine_rss=U engine_rss_growth=U"},
 			[]string{"engine memory", "12582912"}},
-		{"no process at the pid", 78, fixture("icinga/proc"), []string{"the API's pid 78 is not a process here (no process 78)", "engine_rss=U"}, []string{"engine memory"}},
+		{"no process at the pid", "78", fixture("icinga/proc"), []string{"the API's pid 78 is not a process here (no process 78)", "engine_rss=U"}, []string{"engine memory"}},
+		// A pid that is no pid is said to be, never converted, and the
+		// memory's perfdata stays.
+		{"absurd pid", "1e300", fixture("icinga/proc"), []string{"answers at", "; the API gives no valid pid (1e+300)",
+			"the engine's memory is not known: the API gives no valid pid (1e+300)", "engine_rss=U engine_rss_growth=U"}, []string{"(pid -", "9223372036854775808"}},
+		{"pid too big", "2147483648", fixture("icinga/proc"), []string{"the API gives no valid pid (2147483648)", "engine_rss=U"}, []string{"(pid "}},
+		{"negative pid", "-1", fixture("icinga/proc"), []string{"the API gives no valid pid (-1)", "engine_rss=U"}, []string{"(pid "}},
+		{"pid 0", "0", fixture("icinga/proc"), []string{"the API gives no valid pid (0)", "engine_rss=U"}, []string{"(pid "}},
+		{"fractional pid", "77.5", fixture("icinga/proc"), []string{"the API gives no valid pid (77.5)", "engine_rss=U"}, []string{"engine memory"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			mux := http.NewServeMux()
 			mux.HandleFunc("/v1/status/IcingaApplication", func(w http.ResponseWriter, r *http.Request) {
-				fmt.Fprintf(w, `{"results":[{"status":{"icingaapplication":{"app":{"version":"r2.13.6-1","pid":%d,`+
+				fmt.Fprintf(w, `{"results":[{"status":{"icingaapplication":{"app":{"version":"r2.13.6-1","pid":%s,`+
 					`"program_start":1699990000,"enable_notifications":true,"enable_host_checks":true,"enable_service_checks":true}}}}]}`, tc.pid)
 			})
 			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"results":[]}`) })

@@ -223,11 +223,17 @@ func readConfig(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs) 
 
 // readProc finds the engine's process by the pid in status.dat; a
 // process that started after the engine says it did is another one that
-// took the pid.
+// took the pid. Without a pid, Gone says what status.dat "gives".
 func readProc(ctx context.Context, env *plugin.Env, o *Options, prog nagiosstatus.Program) engineProc {
 	p := engineProc{PID: prog.PID}
-	if prog.PID <= 0 {
-		p.Gone = "no pid in the status file"
+	switch {
+	case prog.BadPID != "":
+		// An absurd pid (-5, 0, 1e300) is no pid: never read as another
+		// number, never cut.
+		p.PID, p.Gone = 0, "gives no valid pid ("+prog.BadPID+")"
+		return p
+	case prog.PID <= 0:
+		p.PID, p.Gone = 0, "gives no pid"
 		return p
 	}
 	pfs, err := proc.OpenDir(ctx, env.Files().Dir(ctx, o.Procfs))
