@@ -358,6 +358,33 @@ func TestIcingaAPIBadURL(t *testing.T) {
 	}
 }
 
+// An answer of the wrong shape is worded in JSON's terms, where it is
+// wrong and how, never in Go's (struct fields, float64).
+func TestIcingaAPIBadAnswer(t *testing.T) {
+	const app = `{"results":[{"status":{"icingaapplication":{"app":{"version":"r2.13.6-1","pid":%s,"enable_notifications":%s}}}}]}`
+	for _, tc := range []struct{ name, body, want string }{
+		{"pid a string", fmt.Sprintf(app, `"abc"`, "true"), "unexpected answer: status.icingaapplication.app.pid is a string, not a number"},
+		{"pid an object", fmt.Sprintf(app, `{}`, "true"), "unexpected answer: status.icingaapplication.app.pid is an object, not a number"},
+		{"pid out of range", fmt.Sprintf(app, `1e400`, "true"), "unexpected answer: status.icingaapplication.app.pid is 1e400, out of range"},
+		{"flag a string", fmt.Sprintf(app, `1`, `"yes"`), "unexpected answer: status.icingaapplication.app.enable_notifications is a string, not true or false"},
+		{"results an object", `{"results":{}}`, "unexpected answer: results is an object, not an array"},
+		{"an array", `[]`, "unexpected answer: the answer is an array, not an object"},
+		{"cut short", `{"results":[`, "not JSON (at byte 12)"},
+		{"HTML", `<html>`, "not JSON (at byte 1)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tc.body) }))
+			defer srv.Close()
+			t.Setenv("HS_TEST_PW", "x")
+			code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc"))
+			want := "MONITORING UNKNOWN - Icinga 2 API " + srv.URL + "/v1/status/IcingaApplication: " + tc.want
+			if code != 3 || !strings.Contains(out, want) || strings.Contains(out, "Go struct") || strings.Contains(out, "float64") || strings.Contains(out, "json:") {
+				t.Errorf("exit %d, want 3 and %q:\n%s", code, want, out)
+			}
+		})
+	}
+}
+
 // A nagios_pid that is no pid is named as such, taken as no pid (the
 // engine not running), and the memory's perfdata stays.
 func TestNagiosBadPID(t *testing.T) {

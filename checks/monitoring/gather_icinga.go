@@ -337,9 +337,48 @@ func apiGet(ctx context.Context, client *http.Client, u, user, password string, 
 		return fmt.Errorf("%s: %s", u, resp.Status)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("%s: not the Icinga 2 API's JSON: %w", u, err)
+		return fmt.Errorf("%s: %s", u, jsonProblem(err))
 	}
 	return nil
+}
+
+// jsonProblem words a decoding error in the answer's terms, not Go's:
+// where in the JSON, what was there and what the check expects.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("not JSON (at byte %d)", syntax.Offset)
+	case errors.As(err, &typ):
+		// Every answer is {"results": [...]}: the path starts inside.
+		where := strings.TrimPrefix(typ.Field, "results.")
+		if where == "" {
+			where = "the answer"
+		}
+		want := jsonKind(typ.Type.Kind().String())
+		if num, ok := strings.CutPrefix(typ.Value, "number "); ok && want == "a number" {
+			return fmt.Sprintf("unexpected answer: %s is %s, out of range", where, num)
+		}
+		return fmt.Sprintf("unexpected answer: %s is %s, not %s", where, jsonKind(typ.Value), want)
+	}
+	return "not the Icinga 2 API's JSON: " + err.Error()
+}
+
+// jsonKind names a JSON value's kind, from encoding/json's word for it
+// ("string", "number 1e400") or the Go kind it was to be decoded into.
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "object", "struct", "map":
+		return "an object"
+	case "array", "slice":
+		return "an array"
+	}
+	return "a number" // the JSON "number" and "number N", Go's numeric kinds
 }
 
 // apiPassword reads the password from --api-password-file or the
