@@ -10,7 +10,7 @@ import (
 // remove the file when they stop. Anything else is ErrMalformed.
 func ParseLock(data []byte) (int, error) {
 	text := bytes.TrimSpace(data)
-	pid, ok := ParsePID(text)
+	pid, ok := parsePID(text)
 	if !ok {
 		return 0, fmt.Errorf("%w lock file: %s is no pid", ErrMalformed, quote(text))
 	}

@@ -209,7 +209,7 @@ func setProgram(p *Program, key, value []byte) {
 	switch string(key) {
 	case "nagios_pid":
 		p.PID, p.BadPID = 0, ""
-		if pid, ok := ParsePID(value); ok {
+		if pid, ok := parsePID(value); ok {
 			p.PID = pid
 		} else {
 			p.BadPID = quote(value)
@@ -266,10 +266,10 @@ func setObject(o *Object, key, value []byte) {
 
 // atoi reads a decimal integer; anything else is 0, as Nagios' own
 // readers (atoi, strtoul) take it.
-// ParsePID reads a process id: a decimal integer from 1 to 2^31-1 (the
+// parsePID reads a process id: a decimal integer from 1 to 2^31-1 (the
 // kernel's pid_t; pid_max is at most 2^22). Anything else, 0 and
 // negatives too (kill(2) reads those as groups), is no pid.
-func ParsePID(b []byte) (int, bool) {
+func parsePID(b []byte) (int, bool) {
 	n, err := strconv.ParseInt(string(b), 10, 32)
 	if err != nil || n <= 0 {
 		return 0, false
