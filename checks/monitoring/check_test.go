@@ -131,6 +131,9 @@ func TestNagiosLogRuns(t *testing.T) {
 				"log/nagios.log was rotated since the last run: what the engine logged from 2023-11-14 22:15:00Z to 2023-11-14 22:15:02Z is in the rotated file, not read"}},
 			[][]string{nil, {"notify-A"}}},
 		{"not rotated", []string{"first.log", "same-second.log"}, [][]string{{"notify-A"}, {"notify-B"}}, [][]string{nil, {"rotated"}}},
+		// A last second with no line counted is kept as such: a failure
+		// logged later in it is news.
+		{"nothing counted in the last second", []string{"quiet.log", "first.log"}, [][]string{{"0 notifications sent"}, {"notify-A"}}, [][]string{nil, {"rotated"}}},
 		// A log empty at the first run has no line to resume from.
 		{"empty at first", []string{"empty.log", "first.log"}, [][]string{{"0 notifications sent"}, {"notify-A"}}, [][]string{nil, {"rotated"}}},
 	}
@@ -155,6 +158,39 @@ func TestNagiosLogRuns(t *testing.T) {
 						t.Errorf("run %d (%s): output has %q:\n%s", i+1, name, w, out)
 					}
 				}
+			}
+		})
+	}
+}
+
+// A state file's log cursor, in the shape an older build wrote (no
+// hashes: "after that second") and in this build's: the first run after
+// an upgrade counts nothing again.
+func TestNagiosLogStateShapes(t *testing.T) {
+	tests := []struct {
+		state, log string // testdata/monitoring/state/*, log/*
+		want, not  string
+	}{
+		{"before-hashes.json", "first.log", "0 notifications sent, none failed", "notify-"},
+		{"before-hashes.json", "same-second.log", "0 notifications sent, none failed", "notify-"}, // as the older build read it
+		{"hashed.json", "first.log", "0 notifications sent, none failed", "notify-"},
+		{"hashed.json", "same-second.log", "MONITORING WARNING - 1 notification command failed: notify-B |", "notify-A"},
+		{"hashed-none-counted.json", "first.log", "MONITORING WARNING - 1 notification command failed: notify-A |", "rotated"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.state+"+"+tc.log, func(t *testing.T) {
+			dir := t.TempDir()
+			state := filepath.Join(dir, "state")
+			data, err := os.ReadFile(fixture("state/" + tc.state))
+			must(t, err)
+			must(t, os.WriteFile(state, data, 0o600))
+			log, err := os.ReadFile(fixture("log/" + tc.log))
+			must(t, err)
+			must(t, os.WriteFile(filepath.Join(dir, "nagios.log"), log, 0o644))
+			_, out := run(t, "--nagios-status", fixture("status.dat"), "--nagios-log", filepath.Join(dir, "nagios.log"),
+				"--procfs", fixture("proc"), "--state-file", state)
+			if !strings.Contains(out, tc.want) || strings.Contains(out, tc.not) {
+				t.Errorf("output lacks %q or has %q:\n%s", tc.want, tc.not, out)
 			}
 		})
 	}
@@ -311,6 +347,67 @@ func TestIcingaAPIBadURL(t *testing.T) {
 			t.Errorf("%s: exit %d, want 3 and %q:\n%s", api, code, want, out)
 		}
 	}
+	// Through the whole run too (the runtime's sanitiser included), no
+	// form of a password in a malformed value shows.
+	for _, api := range []string{"u:secretpw@127.0.0.1:5665", "https:u:secretpw@127.0.0.1:5665", "https:/u:secretpw@127.0.0.1:5665",
+		"//u:secretpw@127.0.0.1:5665", "https://u:secretpw@127.0.0.1:5665/%zz", "https://u:secretpw@127.0.0.1:5665"} {
+		code, out := run(t, "--icinga-api", api, "--api-password-env", "HS_TEST_PW", "--no-state-file")
+		if code != 3 || !strings.HasPrefix(out, "MONITORING UNKNOWN - invalid --icinga-api") || strings.Contains(out, "secretpw") {
+			t.Errorf("%s: exit %d, want 3, the option named and no password:\n%s", api, code, out)
+		}
+	}
+}
+
+// An answer of the wrong shape is worded in JSON's terms, where it is
+// wrong and how, never in Go's (struct fields, float64).
+func TestIcingaAPIBadAnswer(t *testing.T) {
+	const app = `{"results":[{"status":{"icingaapplication":{"app":{"version":"r2.13.6-1","pid":%s,"enable_notifications":%s}}}}]}`
+	for _, tc := range []struct{ name, body, want string }{
+		{"pid a string", fmt.Sprintf(app, `"abc"`, "true"), "unexpected answer: status.icingaapplication.app.pid is a string, not a number"},
+		{"pid an object", fmt.Sprintf(app, `{}`, "true"), "unexpected answer: status.icingaapplication.app.pid is an object, not a number"},
+		{"pid out of range", fmt.Sprintf(app, `1e400`, "true"), "unexpected answer: status.icingaapplication.app.pid is 1e400, out of range"},
+		{"flag a string", fmt.Sprintf(app, `1`, `"yes"`), "unexpected answer: status.icingaapplication.app.enable_notifications is a string, not true or false"},
+		{"results an object", `{"results":{}}`, "unexpected answer: results is an object, not an array"},
+		{"an array", `[]`, "unexpected answer: the answer is an array, not an object"},
+		{"cut short", `{"results":[`, "not JSON (at byte 12)"},
+		{"HTML", `<html>`, "not JSON (at byte 1)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tc.body) }))
+			defer srv.Close()
+			t.Setenv("HS_TEST_PW", "x")
+			code, out := run(t, "--icinga-api", srv.URL, "--api-password-env", "HS_TEST_PW", "--api-insecure", "--no-state-file", "--procfs", fixture("proc"))
+			want := "MONITORING UNKNOWN - Icinga 2 API " + srv.URL + "/v1/status/IcingaApplication: " + tc.want
+			if code != 3 || !strings.Contains(out, want) || strings.Contains(out, "Go struct") || strings.Contains(out, "float64") || strings.Contains(out, "json:") {
+				t.Errorf("exit %d, want 3 and %q:\n%s", code, want, out)
+			}
+		})
+	}
+}
+
+// A nagios_pid that is no pid is named as such, taken as no pid (the
+// engine not running), and the memory's perfdata stays.
+func TestNagiosBadPID(t *testing.T) {
+	data, err := os.ReadFile(fixture("status.dat"))
+	must(t, err)
+	for _, tc := range []struct{ line, want string }{
+		{"nagios_pid=-5", `gives no valid pid ("-5")`},
+		{"nagios_pid=0", `gives no valid pid ("0")`},
+		{"nagios_pid=99999999999999999999999", `gives no valid pid ("99999999999999999999999")`},
+		{"nagios_pid=2147483648", `gives no valid pid ("2147483648")`},
+		{"nagios_pid=1e300", `gives no valid pid ("1e300")`},
+		{"nagios_pid_gone=1", "gives no pid"},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			status := filepath.Join(t.TempDir(), "status.dat")
+			must(t, os.WriteFile(status, []byte(strings.Replace(string(data), "nagios_pid=1\n", tc.line+"\n", 1)), 0o644))
+			code, out := run(t, "--nagios-status", status, "--procfs", fixture("proc"), "--no-state-file")
+			want := "MONITORING CRITICAL - the engine is not running: the status file " + status + " " + tc.want
+			if code != 2 || !strings.Contains(out, want) || !strings.Contains(out, "engine_rss=U") || strings.Contains(out, "no process") {
+				t.Errorf("exit %d, want 2, %q and engine_rss=U:\n%s", code, want, out)
+			}
+		})
+	}
 }
 
 // With the API on loopback, the process at the pid it gives is measured
@@ -319,23 +416,31 @@ func TestIcingaAPIBadURL(t *testing.T) {
 func TestIcingaAPIProcess(t *testing.T) {
 	tests := []struct {
 		name   string
-		pid    int
+		pid    string // JSON
 		procfs string
 		want   []string
 		not    []string
 	}{
-		{"icinga2 here", 77, fixture("icinga/proc"), []string{"[OK] engine memory 80.0 MiB", "engine_rss=83886080B;;;0"}, []string{"not on this host"}},
-		{"another program at the pid", 1, fixture("icinga/proc"),
+		{"icinga2 here", "77", fixture("icinga/proc"), []string{"[OK] engine memory 80.0 MiB", "engine_rss=83886080B;;;0"}, []string{"not on this host"}},
+		{"another program at the pid", "1", fixture("icinga/proc"),
 			[]string{`the engine's process is not on this host (the API reached through a tunnel?): the API's pid 1 is "systemd" here, not icinga2; its memory is not known`,
 				"engine_rss=U engine_rss_growth=U"},
 			[]string{"engine memory", "12582912"}},
-		{"no process at the pid", 78, fixture("icinga/proc"), []string{"the API's pid 78 is not a process here (no process 78)", "engine_rss=U"}, []string{"engine memory"}},
+		{"no process at the pid", "78", fixture("icinga/proc"), []string{"the API's pid 78 is not a process here (no process 78)", "engine_rss=U"}, []string{"engine memory"}},
+		// A pid that is no pid is said to be, never converted, and the
+		// memory's perfdata stays.
+		{"absurd pid", "1e300", fixture("icinga/proc"), []string{"answers at", "; the API gives no valid pid (1e+300)",
+			"the engine's memory is not known: the API gives no valid pid (1e+300)", "engine_rss=U engine_rss_growth=U"}, []string{"(pid -", "9223372036854775808"}},
+		{"pid too big", "2147483648", fixture("icinga/proc"), []string{"the API gives no valid pid (2147483648)", "engine_rss=U"}, []string{"(pid "}},
+		{"negative pid", "-1", fixture("icinga/proc"), []string{"the API gives no valid pid (-1)", "engine_rss=U"}, []string{"(pid "}},
+		{"pid 0", "0", fixture("icinga/proc"), []string{"the API gives no valid pid (0)", "engine_rss=U"}, []string{"(pid "}},
+		{"fractional pid", "77.5", fixture("icinga/proc"), []string{"the API gives no valid pid (77.5)", "engine_rss=U"}, []string{"engine memory"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			mux := http.NewServeMux()
 			mux.HandleFunc("/v1/status/IcingaApplication", func(w http.ResponseWriter, r *http.Request) {
-				fmt.Fprintf(w, `{"results":[{"status":{"icingaapplication":{"app":{"version":"r2.13.6-1","pid":%d,`+
+				fmt.Fprintf(w, `{"results":[{"status":{"icingaapplication":{"app":{"version":"r2.13.6-1","pid":%s,`+
 					`"program_start":1699990000,"enable_notifications":true,"enable_host_checks":true,"enable_service_checks":true}}}}]}`, tc.pid)
 			})
 			mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, `{"results":[]}`) })

@@ -223,11 +223,17 @@ func readConfig(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs) 
 
 // readProc finds the engine's process by the pid in status.dat; a
 // process that started after the engine says it did is another one that
-// took the pid.
+// took the pid. Without a pid, Gone says what status.dat "gives".
 func readProc(ctx context.Context, env *plugin.Env, o *Options, prog nagiosstatus.Program) engineProc {
 	p := engineProc{PID: prog.PID}
-	if prog.PID <= 0 {
-		p.Gone = "no pid in the status file"
+	switch {
+	case prog.BadPID != "":
+		// An absurd pid (-5, 0, 1e300) is no pid: never read as another
+		// number, never cut.
+		p.PID, p.Gone = 0, "gives no valid pid ("+prog.BadPID+")"
+		return p
+	case prog.PID <= 0:
+		p.PID, p.Gone = 0, "gives no pid"
 		return p
 	}
 	pfs, err := proc.OpenDir(ctx, env.Files().Dir(ctx, o.Procfs))
@@ -304,11 +310,11 @@ func readLog(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, pre
 	if n.Log.Path == "" {
 		n.Log.Path = n.Config.LogFile
 	}
-	since, resumed := logSince(env.Now(), 0, nil)
+	since, last := logSince(env.Now(), 0, nil, false)
 	if prev != nil {
-		since, resumed = logSince(env.Now(), prev.LogNewest, prev.LogSeen)
+		since, last = logSince(env.Now(), prev.LogNewest, prev.LogSeen, prev.LogHashed)
 	}
-	n.Log = readNotifLog(ctx, env, n.Log.Path, "Nagios", since, resumed, nagiosstatus.ParseLog)
+	n.Log = readNotifLog(ctx, env, n.Log.Path, "Nagios", since, last, nagiosstatus.ParseLog)
 	if o.NagiosLog == "" && errors.Is(n.Log.Err, fs.ErrNotExist) {
 		// The configuration's log_file not there yet: the engine never
 		// ran here, which the status file already tells.
@@ -316,9 +322,10 @@ func readLog(ctx context.Context, env *plugin.Env, o *Options, n *nagiosObs, pre
 	}
 }
 
-// readNotifLog reads the end of the log at path with parse from since
-// (the last run's cursor when resumed); "" reads nothing.
-func readNotifLog(ctx context.Context, env *plugin.Env, path, engine string, since nagiosstatus.Cursor, resumed bool,
+// readNotifLog reads the end of the log at path with parse from since,
+// the last run's cursor when last (the newest second it read) is not 0;
+// "" reads nothing.
+func readNotifLog(ctx context.Context, env *plugin.Env, path, engine string, since nagiosstatus.Cursor, last int64,
 	parse func([]byte, nagiosstatus.Cursor) nagiosstatus.Log) notifLog {
 	nl := notifLog{Path: path}
 	if path == "" {
@@ -338,10 +345,10 @@ func readNotifLog(ctx context.Context, env *plugin.Env, path, engine string, sin
 		return nl
 	}
 	nl.Log, nl.Cut = &l, cut
-	if resumed && !cut && l.First > since.Time {
+	if last > 0 && !cut && l.First > last {
 		// The whole file was read and begins after the line the last
 		// run read last: it is a new file.
-		nl.Rotated = path + " was rotated since the last run: what the engine logged from " + stampText(since.Time) +
+		nl.Rotated = path + " was rotated since the last run: what the engine logged from " + stampText(last) +
 			" to " + stampText(l.First) + " is in the rotated file, not read"
 	}
 	return nl

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -150,11 +151,13 @@ func gatherIcinga(ctx context.Context, env *plugin.Env, o *Options, prev *saved)
 		return ic, nil
 	}
 	ic.App = status.Results[0].Status.App.App
-	if loopback(ic.URL) && ic.App.PID > 0 {
+	if pid, bad := apiPID(ic.App.PID); loopback(ic.URL) && bad != "" {
+		ic.Proc = &engineProc{Gone: bad}
+	} else if loopback(ic.URL) {
 		// On this host the pid the API gives is the daemon's: its memory
 		// is judged as a Nagios engine's is.
 		done := env.Begin("reading the engine's process in " + o.Procfs)
-		p := readProc(ctx, env, o, nagiosstatus.Program{PID: int(ic.App.PID), Start: int64(ic.App.ProgramStart)})
+		p := readProc(ctx, env, o, nagiosstatus.Program{PID: pid, Start: int64(ic.App.ProgramStart)})
 		done()
 		if p.Found && p.Comm != icingaComm {
 			// Loopback is not this host when it is a tunnel to another:
@@ -249,11 +252,25 @@ func readIcingaLog(ctx context.Context, env *plugin.Env, o *Options, ic *icingaO
 			path = defaultIcingaLog
 		}
 	}
-	since, resumed := logSince(env.Now(), 0, nil)
+	since, last := logSince(env.Now(), 0, nil, false)
 	if prev != nil {
-		since, resumed = logSince(env.Now(), prev.IcingaLogNewest, prev.IcingaLogSeen)
+		since, last = logSince(env.Now(), prev.IcingaLogNewest, prev.IcingaLogSeen, prev.IcingaLogHashed)
 	}
-	ic.Log = readNotifLog(ctx, env, path, "Icinga 2", since, resumed, icingalog.Parse)
+	ic.Log = readNotifLog(ctx, env, path, "Icinga 2", since, last, icingalog.Parse)
+}
+
+// apiPID reads the pid the API gives: a whole number from 1 to 2^31-1
+// (the kernel's pid_t). Anything else (1e300, -1, 0, 1.5) is no pid:
+// bad says so, with the value, never converted into another number.
+func apiPID(f float64) (pid int, bad string) {
+	if f != math.Trunc(f) || f < 1 || f > math.MaxInt32 {
+		text := strconv.FormatFloat(f, 'g', -1, 64)
+		if math.Abs(f) < 1e21 {
+			text = strconv.FormatFloat(f, 'f', -1, 64) // as JSON writes it: 2147483648, not 2.147483648e+09
+		}
+		return 0, "the API gives no valid pid (" + text + ")"
+	}
+	return int(f), ""
 }
 
 // loopback reports whether the API's URL names this host.
@@ -320,9 +337,48 @@ func apiGet(ctx context.Context, client *http.Client, u, user, password string, 
 		return fmt.Errorf("%s: %s", u, resp.Status)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("%s: not the Icinga 2 API's JSON: %w", u, err)
+		return fmt.Errorf("%s: %s", u, jsonProblem(err))
 	}
 	return nil
+}
+
+// jsonProblem words a decoding error in the answer's terms, not Go's:
+// where in the JSON, what was there and what the check expects.
+func jsonProblem(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("not JSON (at byte %d)", syntax.Offset)
+	case errors.As(err, &typ):
+		// Every answer is {"results": [...]}: the path starts inside.
+		where := strings.TrimPrefix(typ.Field, "results.")
+		if where == "" {
+			where = "the answer"
+		}
+		want := jsonKind(typ.Type.Kind().String())
+		if num, ok := strings.CutPrefix(typ.Value, "number "); ok && want == "a number" {
+			return fmt.Sprintf("unexpected answer: %s is %s, out of range", where, num)
+		}
+		return fmt.Sprintf("unexpected answer: %s is %s, not %s", where, jsonKind(typ.Value), want)
+	}
+	return "not the Icinga 2 API's JSON: " + err.Error()
+}
+
+// jsonKind names a JSON value's kind, from encoding/json's word for it
+// ("string", "number 1e400") or the Go kind it was to be decoded into.
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "object", "struct", "map":
+		return "an object"
+	case "array", "slice":
+		return "an array"
+	}
+	return "a number" // the JSON "number" and "number N", Go's numeric kinds
 }
 
 // apiPassword reads the password from --api-password-file or the

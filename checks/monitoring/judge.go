@@ -145,6 +145,8 @@ func judgeProc(n *nagiosObs, name string) (plugin.State, string) {
 	switch {
 	case p.Err != nil:
 		return plugin.UNKNOWN, "the engine's process cannot be read: " + p.Err.Error()
+	case !p.Found && p.PID <= 0:
+		return plugin.CRITICAL, "the engine is not running: the status file " + n.StatusPath + " " + p.Gone
 	case !p.Found:
 		text := "the engine (pid " + pid + " in " + n.StatusPath + ") is not running: " + p.Gone
 		if v := victimOf(n, p.PID); v != "" {
@@ -523,9 +525,11 @@ func failureText(f nagiosstatus.Failure) string {
 }
 
 // judgeMemory reports the engine's resident memory and its growth since
-// the last run of the same process.
+// the last run of the same process. No process, no measure: U, which
+// keeps the graph's series.
 func judgeMemory(o *Options, obs observations, p engineProc, res *plugin.Result) {
 	if !p.Alive() {
+		res.AddPerf(plugin.NewPerf("engine_rss", math.NaN(), "B"), plugin.NewPerf("engine_rss_growth", math.NaN(), "B"))
 		return
 	}
 	mib := float64(p.RSS) / (1 << 20)

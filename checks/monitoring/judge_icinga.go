@@ -38,9 +38,16 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 	if app.Version != "" {
 		text += " " + app.Version
 	}
-	text += " (pid " + strconv.Itoa(int(app.PID)) + ") answers at " + ic.URL
+	pid, badPID := apiPID(app.PID)
+	if badPID == "" {
+		text += " (pid " + strconv.Itoa(pid) + ")"
+	}
+	text += " answers at " + ic.URL
 	if app.ProgramStart > 0 {
 		text += ", up " + human.Duration(obs.Now.Sub(floatTime(app.ProgramStart)))
+	}
+	if badPID != "" {
+		text += "; " + badPID
 	}
 	res.Add(plugin.OK, text)
 	oks = append(oks, text)
@@ -107,15 +114,22 @@ func judgeIcinga(o *Options, obs observations, ic *icingaObs, res *plugin.Result
 	if t := judgeLog(o, ic.Log, "", prefix, res); t != "" {
 		oks = append(oks, t)
 	}
-	if p := ic.Proc; p != nil && obs.Nagios == nil {
-		judgeIcingaMemory(o, obs, *p, res)
+	if obs.Nagios == nil {
+		// Not on this host, the engine's memory is not measured: its
+		// perfdata is U all the same, as when it cannot be.
+		p := engineProc{}
+		if ic.Proc != nil {
+			p = *ic.Proc
+		}
+		judgeIcingaMemory(o, obs, p, res)
 	}
 	return oks
 }
 
 // judgeIcingaMemory measures the process at the API's pid when it is
-// Icinga 2's; when it is not, or not there, RSS is U in perfdata, which
-// keeps the graph's series.
+// Icinga 2's; when it is not, or not there, or the API gives no valid
+// pid, or is on another host (p zero), RSS is U in perfdata, which keeps
+// the graph's series.
 func judgeIcingaMemory(o *Options, obs observations, p engineProc, res *plugin.Result) {
 	switch {
 	case p.Alive():
@@ -127,6 +141,10 @@ func judgeIcingaMemory(o *Options, obs observations, p engineProc, res *plugin.R
 		res.Note("the engine's process is not on this host (the API reached through a tunnel?): the API's " + p.Gone + "; its memory is not known")
 	case p.Found:
 		res.Note("the engine's memory is not known: its process (the API's pid " + strconv.Itoa(p.PID) + ") is dead (a zombie)")
+	case p.Gone == "":
+		// Not measured: the API is not on this host.
+	case p.PID <= 0:
+		res.Note("the engine's memory is not known: " + p.Gone)
 	default:
 		res.Note("the engine's memory is not known: the API's pid " + strconv.Itoa(p.PID) + " is not a process here (" + p.Gone + ")")
 	}

@@ -292,7 +292,10 @@ func TestValidate(t *testing.T) {
 		args []string
 		want string // in the error
 	}{
-		{[]string{"--stale-factor", "0"}, "--stale-factor"},
+		{[]string{"--stale-factor", "0"}, "invalid --stale-factor 0: must be 1 or more"},
+		{[]string{"--stale-factor", "1e-300"}, "invalid --stale-factor 1e-300: must be 1 or more"},
+		{[]string{"--stale-factor", "0.99"}, "invalid --stale-factor 0.99: must be 1 or more"},
+		{[]string{"--stale-factor", "-3"}, "must be 1 or more"},
 		{[]string{"--api-password-file", "/x", "--api-password-env", "X"}, "give one"},
 		{[]string{"--icinga-api", "ftp://x"}, "must be https://"},
 		{[]string{"--icinga-api", "https://root:pw@127.0.0.1:5665"}, "no credentials in the URL"},
@@ -308,13 +311,37 @@ func TestValidate(t *testing.T) {
 		{[]string{"--icinga-api", "https://:5665"}, "no host"},
 		{[]string{"--icinga-api", "https:127.0.0.1"}, "want https://HOST:PORT"},
 		{[]string{"--icinga-api", "127.0.0.1:5665"}, "want https://HOST:PORT"},
+		// Credentials in a value that is no URL are masked, never echoed.
+		{[]string{"--icinga-api", "u:secretpw@127.0.0.1:5665"}, `invalid --icinga-api "***@127.0.0.1:5665": want https://HOST:PORT`},
+		{[]string{"--icinga-api", "https:u:secretpw@127.0.0.1:5665"}, `invalid --icinga-api "***@127.0.0.1:5665": want https://HOST:PORT`},
+		{[]string{"--icinga-api", "https:/u:secretpw@127.0.0.1:5665"}, `invalid --icinga-api "***@127.0.0.1:5665": want https://HOST:PORT`},
+		{[]string{"--icinga-api", "//u:secretpw@127.0.0.1:5665"}, `invalid --icinga-api "//***@127.0.0.1:5665": must be https://`},
+		{[]string{"--icinga-api", "https://u:secretpw@127.0.0.1:5665/%zz"}, `invalid --icinga-api "https://***@127.0.0.1:5665/%zz": want https://HOST:PORT`},
+		{[]string{"--icinga-api", "ftp://u:se/cret#pw@127.0.0.1"}, `invalid --icinga-api "ftp://***@127.0.0.1": `},
+		{[]string{"--icinga-api", "https://u:secretpw@127.0.0.1:5665"}, "no credentials in the URL"},
 	} {
 		parser, check, _ := plugin.NewParser(Plugin)
 		if _, err := parser.ParseArgs(tc.args); err != nil {
 			t.Fatalf("%q: %v", tc.args, err)
 		}
-		if err := check.(*Options).Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+		err := check.(*Options).Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: got %v, want %q", tc.args, err, tc.want)
+		} else if strings.Contains(err.Error(), "secretpw") || strings.Contains(err.Error(), "cret") {
+			t.Errorf("%q: the password shows: %v", tc.args, err)
+		}
+	}
+}
+
+// --stale-factor from 1 up is a multiple of an interval.
+func TestValidateStaleFactor(t *testing.T) {
+	for _, f := range []string{"1", "1.5", "3", "1e300"} {
+		parser, check, _ := plugin.NewParser(Plugin)
+		if _, err := parser.ParseArgs([]string{"--stale-factor", f}); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := check.(*Options).Validate(); err != nil {
+			t.Errorf("--stale-factor %s: %v", f, err)
 		}
 	}
 }

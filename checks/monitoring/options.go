@@ -23,7 +23,7 @@ type Options struct {
 	APIPasswordEnv     string             `long:"api-password-env" value-name:"VAR" description:"Environment variable holding the API user's password" unquote:"false"`
 	APICA              string             `long:"api-ca" value-name:"FILE" description:"CA certificate(s) the API's certificate must chain to (Icinga's ca.crt)" unquote:"false"`
 	APIInsecure        bool               `long:"api-insecure" description:"Do not verify the API's certificate"`
-	StaleFactor        threshold.Number   `long:"stale-factor" default:"3" value-name:"N" description:"A check is late when its last run is older than N times its interval" unquote:"false"`
+	StaleFactor        threshold.Number   `long:"stale-factor" default:"3" value-name:"N" description:"A check is late when its last run is older than N times its interval, the status file when older than N rewrites; N is 1 or more (below, a check on time is late)" unquote:"false"`
 	StaleWarning       threshold.Range    `long:"stale-warning" default:"0" value-name:"RANGE" description:"Warning threshold on late active checks, in percent of all" unquote:"false"`
 	StaleCritical      threshold.Range    `long:"stale-critical" default:"10" value-name:"RANGE" description:"Critical threshold on late active checks, in percent of all" unquote:"false"`
 	NotifyFailWarning  threshold.Range    `long:"notify-fail-warning" default:"0" value-name:"RANGE" description:"Warning threshold on notification commands failed since the last run" unquote:"false"`
@@ -42,8 +42,10 @@ type Options struct {
 // Validate rejects what go-flags cannot see.
 func (o *Options) Validate() error {
 	switch {
-	case o.StaleFactor <= 0:
-		return errors.New("invalid --stale-factor: must be above 0")
+	case !(o.StaleFactor >= 1): // NaN too
+		// Under one interval every check on time is late, and the
+		// message's "late by over 0x" says nothing.
+		return fmt.Errorf("invalid --stale-factor %s: must be 1 or more (times the interval)", strconv.FormatFloat(float64(o.StaleFactor), 'g', -1, 64))
 	case o.Kmsg == "":
 		return errors.New("--kmsg: empty path")
 	case o.APIPasswordFile != "" && o.APIPasswordEnv != "":
@@ -65,7 +67,7 @@ func (o *Options) Validate() error {
 // a path if any (the API behind a reverse proxy), no credentials, query
 // or fragment (the check adds its own paths and queries).
 func apiBase(raw string) (*url.URL, error) {
-	bad := func(why string) error { return fmt.Errorf("invalid --icinga-api %q: %s", raw, why) }
+	bad := func(why string) error { return fmt.Errorf("invalid --icinga-api %q: %s", maskUserinfo(raw), why) }
 	u, err := url.Parse(raw)
 	if err != nil || u.Opaque != "" || u.Host == "" {
 		return nil, bad("want https://HOST:PORT")
@@ -89,6 +91,41 @@ func apiBase(raw string) (*url.URL, error) {
 		}
 	}
 	return u, nil
+}
+
+// maskUserinfo hides what may be credentials in a value that did not
+// parse as a URL (or parsed oddly): everything before its last '@' except
+// a leading "scheme://". The runtime's sanitiser masks only well-formed
+// scheme://user:pass@, and "u:pw@host", "https:u:pw@host" or "//u:pw@host"
+// are not. The last '@' of the whole value, not of the authority, because
+// a password may hold '/', '?' or '#': masking a path's '@' too is the
+// lesser harm.
+func maskUserinfo(raw string) string {
+	at := strings.LastIndexByte(raw, '@')
+	if at < 0 {
+		return raw
+	}
+	keep := 0
+	if i := strings.Index(raw, "://"); i > 0 && i < at && isScheme(raw[:i]) {
+		keep = i + len("://")
+	} else if strings.HasPrefix(raw, "//") {
+		keep = len("//")
+	}
+	return raw[:keep] + "***" + raw[at:]
+}
+
+// isScheme reports whether s is a URL scheme (RFC 3986: a letter, then
+// letters, digits, '+', '-' or '.').
+func isScheme(s string) bool {
+	for i, c := range s {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // apiURL is the API's path under base (a base path kept), with query.

@@ -26,12 +26,21 @@ type saved struct {
 	RSS     int64 `json:"rss,omitempty"`     // bytes
 	At      int64 `json:"at"`                // when this run looked, Unix seconds
 	// LogNewest and LogSeen are the Nagios log's cursor: the newest
-	// second read and the hashes of that second's lines counted.
+	// second read and the hashes of that second's lines counted. LogHashed
+	// says LogSeen is kept: the lines of LogNewest not in it are news.
+	// Without it (a file of a build before the hashes, same version so
+	// that its cursor is not lost) LogNewest means "read after that
+	// second", as that build meant it: that second's lines counted
+	// already. The flag, not an empty LogSeen, tells the two apart: a
+	// second read with no line counted has no hashes either.
 	LogNewest int64    `json:"log_newest,omitempty"`
 	LogSeen   []uint64 `json:"log_seen,omitempty"`
-	// IcingaLogNewest and IcingaLogSeen are Icinga 2's log's.
+	LogHashed bool     `json:"log_hashed,omitempty"`
+	// IcingaLogNewest, IcingaLogSeen and IcingaLogHashed are Icinga 2's
+	// log's.
 	IcingaLogNewest int64    `json:"icinga_log_newest,omitempty"`
 	IcingaLogSeen   []uint64 `json:"icinga_log_seen,omitempty"`
+	IcingaLogHashed bool     `json:"icinga_log_hashed,omitempty"`
 	Comm            string   `json:"comm,omitempty"`
 	// OOMKills is the kernel's count of OOM kills when OOMCounted, in
 	// the boot BootID names.
@@ -72,7 +81,7 @@ func nextState(obs observations) saved {
 			next.PID, next.Started, next.RSS, next.Comm = p.PID, p.Started, p.RSS, p.Comm
 		}
 		if l := n.Log.Log; l != nil {
-			next.LogNewest, next.LogSeen = l.Next.Time, l.Next.Seen
+			next.LogNewest, next.LogSeen, next.LogHashed = l.Next.Time, l.Next.Seen, true
 		}
 		if c := n.OOMCount; c.Known {
 			next.OOMKills, next.OOMCounted, next.BootID = c.Total, true, c.BootID
@@ -83,23 +92,30 @@ func nextState(obs observations) saved {
 		next.PID, next.Started, next.RSS, next.Comm = p.PID, p.Started, p.RSS, p.Comm
 	}
 	if ic := obs.Icinga; ic != nil && ic.Log.Log != nil {
-		next.IcingaLogNewest, next.IcingaLogSeen = ic.Log.Log.Next.Time, ic.Log.Log.Next.Seen
+		next.IcingaLogNewest, next.IcingaLogSeen, next.IcingaLogHashed = ic.Log.Log.Next.Time, ic.Log.Log.Next.Seen, true
 	}
-	// A log not read this time is read from where the last run stopped.
+	// A log not read this time is read from where the last run stopped,
+	// in the format it was kept in.
 	if obs.Prev != nil && next.LogNewest == 0 {
-		next.LogNewest, next.LogSeen = obs.Prev.LogNewest, obs.Prev.LogSeen
+		next.LogNewest, next.LogSeen, next.LogHashed = obs.Prev.LogNewest, obs.Prev.LogSeen, obs.Prev.LogHashed
 	}
 	if obs.Prev != nil && next.IcingaLogNewest == 0 {
-		next.IcingaLogNewest, next.IcingaLogSeen = obs.Prev.IcingaLogNewest, obs.Prev.IcingaLogSeen
+		next.IcingaLogNewest, next.IcingaLogSeen, next.IcingaLogHashed = obs.Prev.IcingaLogNewest, obs.Prev.IcingaLogSeen, obs.Prev.IcingaLogHashed
 	}
 	return next
 }
 
 // logSince is where a log is read from: the last run's cursor, or back
-// firstRunLookBack on a first run (resumed false).
-func logSince(now time.Time, newest int64, seen []uint64) (since nagiosstatus.Cursor, resumed bool) {
-	if newest > 0 {
-		return nagiosstatus.Cursor{Time: newest, Seen: seen}, true
+// firstRunLookBack on a first run (last 0); last is the newest second
+// the last run read. A cursor without hashes (hashed false, an older
+// build's) is "after newest": from the next second, nothing of newest's
+// is news.
+func logSince(now time.Time, newest int64, seen []uint64, hashed bool) (since nagiosstatus.Cursor, last int64) {
+	switch {
+	case newest > 0 && hashed:
+		return nagiosstatus.Cursor{Time: newest, Seen: seen}, newest
+	case newest > 0:
+		return nagiosstatus.Cursor{Time: newest + 1}, newest
 	}
-	return nagiosstatus.Cursor{Time: now.Add(-firstRunLookBack).Unix()}, false
+	return nagiosstatus.Cursor{Time: now.Add(-firstRunLookBack).Unix()}, 0
 }

@@ -3,7 +3,6 @@ package nagiosstatus
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 )
 
 // ParseLock reads the pid in the engine's lock file (lock_file in
@@ -11,8 +10,8 @@ import (
 // remove the file when they stop. Anything else is ErrMalformed.
 func ParseLock(data []byte) (int, error) {
 	text := bytes.TrimSpace(data)
-	pid, err := strconv.Atoi(string(text))
-	if err != nil || pid <= 0 {
+	pid, ok := parsePID(text)
+	if !ok {
 		return 0, fmt.Errorf("%w lock file: %s is no pid", ErrMalformed, quote(text))
 	}
 	return pid, nil

@@ -25,7 +25,8 @@ var ErrMalformed = errors.New("malformed")
 type Program struct {
 	Created       int64  // info: when the file was written (Unix seconds)
 	Version       string // info
-	PID           int    // nagios_pid
+	PID           int    // nagios_pid; 0 when none or not a pid
+	BadPID        string // nagios_pid, quoted, when it is there but no pid (-5, 0, 1e300): PID is then 0
 	Start         int64  // program_start (also reset by a reload)
 	Notifications bool   // enable_notifications
 	ActiveService bool   // active_service_checks_enabled
@@ -207,7 +208,12 @@ func setInfo(p *Program, key, value []byte) {
 func setProgram(p *Program, key, value []byte) {
 	switch string(key) {
 	case "nagios_pid":
-		p.PID = int(atoi(value))
+		p.PID, p.BadPID = 0, ""
+		if pid, ok := parsePID(value); ok {
+			p.PID = pid
+		} else {
+			p.BadPID = quote(value)
+		}
 	case "program_start":
 		p.Start = atoi(value)
 	case "enable_notifications":
@@ -260,6 +266,17 @@ func setObject(o *Object, key, value []byte) {
 
 // atoi reads a decimal integer; anything else is 0, as Nagios' own
 // readers (atoi, strtoul) take it.
+// parsePID reads a process id: a decimal integer from 1 to 2^31-1 (the
+// kernel's pid_t; pid_max is at most 2^22). Anything else, 0 and
+// negatives too (kill(2) reads those as groups), is no pid.
+func parsePID(b []byte) (int, bool) {
+	n, err := strconv.ParseInt(string(b), 10, 32)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return int(n), true
+}
+
 func atoi(b []byte) int64 {
 	var n int64
 	neg := false

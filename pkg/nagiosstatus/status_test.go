@@ -341,6 +341,39 @@ func BenchmarkParse10k(b *testing.B) {
 	}
 }
 
+// nagios_pid is a pid or nothing: an absurd one is kept as text (BadPID)
+// for the message, never cut or wrapped into another number.
+func TestParsePID(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		pid   int
+		bad   string
+	}{
+		{"4242", 4242, ""},
+		{"2147483647", 2147483647, ""},
+		{"2147483648", 0, `"2147483648"`},
+		{"99999999999999999999999", 0, `"99999999999999999999999"`},
+		{"-5", 0, `"-5"`},
+		{"0", 0, `"0"`},
+		{"1e300", 0, `"1e300"`},
+		{"", 0, `""`},
+		{"12abc", 0, `"12abc"`},
+	} {
+		st, err := Parse(strings.NewReader("info {\n\tcreated=1\n\t}\nprogramstatus {\n\tnagios_pid="+tc.value+"\n\t}\n"), 0)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.value, err)
+		}
+		if p := st.Program; p.PID != tc.pid || p.BadPID != tc.bad {
+			t.Errorf("nagios_pid=%s: got %d, %q; want %d, %q", tc.value, p.PID, p.BadPID, tc.pid, tc.bad)
+		}
+	}
+	// No nagios_pid at all is no pid, and nothing bad.
+	st, err := Parse(strings.NewReader("info {\n\tcreated=1\n\t}\nprogramstatus {\n\tprogram_start=1\n\t}\n"), 0)
+	if err != nil || st.Program.PID != 0 || st.Program.BadPID != "" {
+		t.Errorf("no nagios_pid: %+v, %v", st.Program, err)
+	}
+}
+
 func TestParseLock(t *testing.T) {
 	for _, tc := range []struct {
 		data string
@@ -353,6 +386,9 @@ func TestParseLock(t *testing.T) {
 		{"-3\n", 0},
 		{"4242\n4243\n", 0},
 		{"nagios\n", 0},
+		{"2147483647\n", 2147483647},
+		{"2147483648\n", 0},
+		{"99999999999999999999999\n", 0},
 	} {
 		pid, err := ParseLock([]byte(tc.data))
 		if pid != tc.pid || (err == nil) != (tc.pid > 0) {
