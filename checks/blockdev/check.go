@@ -61,7 +61,7 @@ Examples:
 // StateSpec says where the state lives and what is lost without it.
 func (c *Check) StateSpec() plugin.StateSpec {
 	return plugin.StateSpec{
-		Path:    c.statePath(),
+		Path:    plugin.StatePath(c.StateFile, false, stateKind, c.stateKey()...),
 		Kind:    stateKind,
 		Version: stateVersion,
 		Lost:    "stall, error-growth, gone-device and kernel log detection across runs",

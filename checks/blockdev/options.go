@@ -1,8 +1,6 @@
 package blockdev
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,7 +9,6 @@ import (
 
 	"github.com/hindsight-plugins/hindsight/pkg/mounts"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/pkg/state"
 	"github.com/hindsight-plugins/hindsight/pkg/threshold"
 )
 
@@ -40,7 +37,7 @@ type Check struct {
 	WriteTests     []string           `long:"write-test" value-name:"DIR" description:"Create, write, fsync and remove a small file in DIR, bounded; repeatable" unquote:"false"`
 	ReadTests      []string           `long:"read-test" value-name:"FILE" description:"Read the first block of FILE (a regular file or a block device) with O_DIRECT, past the cache, bounded; repeatable" unquote:"false"`
 	ForgetMissing  bool               `long:"forget-missing" description:"Forget devices that have gone since the last run (after removing one on purpose)"`
-	StateFile      string             `long:"state-file" value-name:"FILE" description:"Where I/O counters, devices and the kernel log position are kept between runs (default: per user under /var/tmp)" unquote:"false"`
+	StateFile      plugin.StateFile   `long:"state-file" value-name:"FILE" description:"Where I/O counters, devices and the kernel log position are kept between runs (default: per user under /var/tmp)" unquote:"false"`
 	Kmsg           string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to read I/O errors from: a character device or a file of records (needs root where dmesg_restrict=1)" unquote:"false"`
 	NoKmsg         bool               `long:"no-kmsg" description:"Do not read the kernel log: I/O error and filesystem error lines are then not seen"`
 }
@@ -67,6 +64,9 @@ func (c *Check) Validate() error {
 			return fmt.Errorf("%s: empty path", opt.name)
 		}
 	}
+	if err := c.StateFile.Check(); err != nil {
+		return fmt.Errorf("invalid --state-file: %w (use --state-file /dev/null to keep none)", err)
+	}
 	for _, d := range c.Devices {
 		if strings.TrimSpace(d) == "" {
 			return errors.New("-d: empty device name")
@@ -75,23 +75,19 @@ func (c *Check) Validate() error {
 	return nil
 }
 
-// statePath is the state file: one per selection, so two services with
-// different -d/-p on one host do not consume each other's history.
-func (c *Check) statePath() string {
-	if c.StateFile != "" {
-		return c.StateFile
+// stateKey names the default state file: one per selection, so two
+// services with different -d/-p on one host do not consume each other's
+// history. The default selection keeps the plain name (no key).
+func (c *Check) stateKey() []string {
+	if len(c.Devices) == 0 && len(c.Paths) == 0 && len(c.IncludeTypes) == 0 && !c.All && c.Procfs == "/proc" && c.Sysfs == "/sys" {
+		return nil
 	}
 	key := append([]string{c.Procfs, c.Sysfs, fmt.Sprint(c.All)}, c.Devices...)
 	key = append(key, "--")
 	key = append(key, c.Paths...)
 	key = append(key, c.IncludeTypes...)
-	sorted := append([]string(nil), key...)
-	sort.Strings(sorted[3:])
-	if len(c.Devices) == 0 && len(c.Paths) == 0 && len(c.IncludeTypes) == 0 && !c.All && c.Procfs == "/proc" && c.Sysfs == "/sys" {
-		return state.DefaultPath("check_blockdev")
-	}
-	sum := sha256.Sum256([]byte(strings.Join(sorted, "\x00")))
-	return state.DefaultPath("check_blockdev-" + hex.EncodeToString(sum[:4]))
+	sort.Strings(key[3:]) // -d b -d a and -d a -d b share one file
+	return key
 }
 
 // wantType reports whether a mount of m's type is checked by default:

@@ -19,7 +19,7 @@ type Options struct {
 	PSICritical    []PSIThreshold     `long:"psi-critical" value-name:"RESOURCE[:LINE][:WINDOW]=RANGE" description:"Critical threshold on pressure stall information, in percent (repeatable)" unquote:"false"`
 	OOMWarning     threshold.Range    `long:"oom-warning" default:"0" value-name:"RANGE" description:"Warning threshold on the OOM kills since the last run: 0 warns at the first, ~: never" unquote:"false"`
 	OOMCritical    threshold.Range    `long:"oom-critical" value-name:"RANGE" description:"Critical threshold on the OOM kills since the last run" unquote:"false"`
-	StateFile      string             `long:"state-file" value-name:"PATH" description:"Where the OOM kill count is kept between runs (default: per user and set of options under /var/tmp)" unquote:"false"`
+	StateFile      plugin.StateFile   `long:"state-file" value-name:"PATH" description:"Where the OOM kill count is kept between runs (default: per user and set of options under /var/tmp)" unquote:"false"`
 	NoStateFile    bool               `long:"no-state-file" description:"Keep no state between runs: OOM kills are then not judged"`
 	Kmsg           string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to name OOM-killed processes from, read only when the count grew (needs root where dmesg_restrict=1)" unquote:"false"`
 	plugin.ProcRoot
@@ -33,6 +33,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Kmsg == "" {
 		return fmt.Errorf("--kmsg: empty path")
+	}
+	if err := o.StateFile.Check(); err != nil {
+		return fmt.Errorf("invalid --state-file: %w (use --no-state-file to keep none)", err)
 	}
 	return nil
 }

@@ -1,14 +1,9 @@
 package load
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"os"
 	"strconv"
-	"strings"
 
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/pkg/state"
 )
 
 const (
@@ -27,25 +22,23 @@ type saved struct {
 
 // StateSpec is where the runtime keeps the OOM kill count between runs.
 func (o *Options) StateSpec() plugin.StateSpec {
-	spec := plugin.StateSpec{Kind: stateKind, Version: stateVersion, Lost: "counting OOM kills since the last run"}
-	if !o.NoStateFile {
-		spec.Path = o.statePath()
+	return plugin.StateSpec{
+		Path:    plugin.StatePath(o.StateFile, o.NoStateFile, stateKind, o.stateKey()...),
+		Kind:    stateKind,
+		Version: stateVersion,
+		Lost:    "counting OOM kills since the last run",
 	}
-	return spec
 }
 
 // keepsState reports whether runs are compared: not with --no-state-file
 // or --state-file /dev/null.
-func (o *Options) keepsState() bool { return !o.NoStateFile && o.StateFile != os.DevNull }
+func (o *Options) keepsState() bool { return plugin.KeepsState(o.StateFile, o.NoStateFile) }
 
-// statePath is the state file: by default one per set of options, so
+// stateKey names the default state file: one per set of options, so
 // that two services running check_load as one user (the load, and PSI
 // with other thresholds) each see every OOM kill instead of the first to
 // run taking the news from the other.
-func (o *Options) statePath() string {
-	if o.StateFile != "" {
-		return o.StateFile
-	}
+func (o *Options) stateKey() []string {
 	key := []string{o.Procfs, o.Sysfs, o.Warning.String(), o.Critical.String(), strconv.FormatBool(o.PerCPU),
 		strconv.Itoa(o.ProcsToShow), o.OOMWarning.String(), o.OOMCritical.String()}
 	for _, t := range o.PSIWarning {
@@ -54,6 +47,5 @@ func (o *Options) statePath() string {
 	for _, t := range o.PSICritical {
 		key = append(key, "c", t.String())
 	}
-	sum := sha256.Sum256([]byte(strings.Join(key, "\x00")))
-	return state.DefaultPath("check_load-" + hex.EncodeToString(sum[:4]))
+	return key
 }

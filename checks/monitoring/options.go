@@ -33,7 +33,7 @@ type Options struct {
 	RSSCritical        threshold.Range    `long:"rss-critical" value-name:"RANGE" description:"Critical threshold on the engine's resident memory, in MiB" unquote:"false"`
 	GrowthWarning      threshold.Range    `long:"rss-growth-warning" value-name:"RANGE" description:"Warning threshold on the engine's memory growth, in MiB per hour since the last run" unquote:"false"`
 	GrowthCritical     threshold.Range    `long:"rss-growth-critical" value-name:"RANGE" description:"Critical threshold on the engine's memory growth, in MiB per hour" unquote:"false"`
-	StateFile          string             `long:"state-file" value-name:"PATH" description:"Where the engine's memory and the log position are kept between runs (default: per user and set of options under /var/tmp)" unquote:"false"`
+	StateFile          plugin.StateFile   `long:"state-file" value-name:"PATH" description:"Where the engine's memory and the log position are kept between runs (default: per user and set of options under /var/tmp)" unquote:"false"`
 	NoStateFile        bool               `long:"no-state-file" description:"Keep no state between runs: memory growth is not judged, the log is read back one hour"`
 	Kmsg               string             `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log, read to tell whether a dead engine was OOM-killed (needs root where dmesg_restrict=1)" unquote:"false"`
 	plugin.ProcRoot
@@ -48,6 +48,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("invalid --stale-factor %s: must be 1 or more (times the interval)", strconv.FormatFloat(float64(o.StaleFactor), 'g', -1, 64))
 	case o.Kmsg == "":
 		return errors.New("--kmsg: empty path")
+	case o.StateFile.Check() != nil:
+		return fmt.Errorf("invalid --state-file: %w (use --no-state-file to keep none)", o.StateFile.Check())
 	case o.APIPasswordFile != "" && o.APIPasswordEnv != "":
 		return errors.New("--api-password-file and --api-password-env: give one")
 	case o.APIInsecure && o.APICA != "":

@@ -1,15 +1,10 @@
 package monitoring
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/hindsight-plugins/hindsight/pkg/nagiosstatus"
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/pkg/state"
 )
 
 const (
@@ -51,25 +46,22 @@ type saved struct {
 
 // StateSpec is where the runtime keeps it.
 func (o *Options) StateSpec() plugin.StateSpec {
-	spec := plugin.StateSpec{Kind: stateKind, Version: stateVersion, Lost: "memory growth, notification failures and OOM kills since the last run"}
-	if !o.NoStateFile {
-		spec.Path = o.statePath()
+	return plugin.StateSpec{
+		Path:    plugin.StatePath(o.StateFile, o.NoStateFile, stateKind, o.stateKey()...),
+		Kind:    stateKind,
+		Version: stateVersion,
+		Lost:    "memory growth, notification failures and OOM kills since the last run",
 	}
-	return spec
 }
 
 // keepsState reports whether runs are compared.
-func (o *Options) keepsState() bool { return !o.NoStateFile && o.StateFile != os.DevNull }
+func (o *Options) keepsState() bool { return plugin.KeepsState(o.StateFile, o.NoStateFile) }
 
-// statePath is one file per engine watched, so that two services
-// watching two engines as one user do not mix their histories.
-func (o *Options) statePath() string {
-	if o.StateFile != "" {
-		return o.StateFile
-	}
-	key := strings.Join([]string{o.NagiosConfig, o.NagiosStatus, o.NagiosLog, o.IcingaAPI, o.IcingaLog, o.APIUser, o.Procfs}, "\x00")
-	sum := sha256.Sum256([]byte(key))
-	return state.DefaultPath("check_monitoring-" + hex.EncodeToString(sum[:4]))
+// stateKey names the default state file: one per engine watched, so
+// that two services watching two engines as one user do not mix their
+// histories.
+func (o *Options) stateKey() []string {
+	return []string{o.NagiosConfig, o.NagiosStatus, o.NagiosLog, o.IcingaAPI, o.IcingaLog, o.APIUser, o.Procfs}
 }
 
 // nextState is what this run leaves: the engine process, if one was

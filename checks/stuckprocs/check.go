@@ -13,7 +13,6 @@ import (
 	"reflect"
 
 	"github.com/hindsight-plugins/hindsight/pkg/plugin"
-	"github.com/hindsight-plugins/hindsight/pkg/state"
 )
 
 // Plugin is check_stuck_procs.
@@ -65,15 +64,12 @@ Examples:
 
 // StateSpec is where the runtime keeps what one run leaves for the next.
 func (c *Check) StateSpec() plugin.StateSpec {
-	spec := plugin.StateSpec{Kind: stateKind, Version: stateVersion, Lost: "durations in D across runs and hung-task growth"}
-	switch {
-	case c.NoStateFile:
-	case c.StateFile != "":
-		spec.Path = c.StateFile
-	default:
-		spec.Path = state.DefaultPath("check_stuck_procs")
+	return plugin.StateSpec{
+		Path:    plugin.StatePath(c.StateFile, c.NoStateFile, stateKind),
+		Kind:    stateKind,
+		Version: stateVersion,
+		Lost:    "durations in D across runs and hung-task growth",
 	}
-	return spec
 }
 
 // Run gathers and judges. The state file is written only when it

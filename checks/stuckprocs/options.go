@@ -59,9 +59,9 @@ type Check struct {
 	ZombieParentWarning  threshold.Range `long:"zombie-parent-warning" value-name:"RANGE" description:"Range for the zombies of any one parent, e.g. 5" unquote:"false"`
 	ZombieParentCritical threshold.Range `long:"zombie-parent-critical" value-name:"RANGE" description:"Critical range for the zombies of any one parent" unquote:"false"`
 
-	StateFile   string `long:"state-file" value-name:"PATH" description:"Where to remember since when tasks are in D and the kernel's hung-task count (default /var/tmp/hindsight-UID/check_stuck_procs.json)" unquote:"false"`
-	NoStateFile bool   `long:"no-state-file" description:"Keep no state between runs (durations then rest on the scheduler clock alone)"`
-	Kmsg        string `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to quote hung-task reports from (needs root where dmesg_restrict=1)" unquote:"false"`
+	StateFile   plugin.StateFile `long:"state-file" value-name:"PATH" description:"Where to remember since when tasks are in D and the kernel's hung-task count (default /var/tmp/hindsight-UID/check_stuck_procs.json)" unquote:"false"`
+	NoStateFile bool             `long:"no-state-file" description:"Keep no state between runs (durations then rest on the scheduler clock alone)"`
+	Kmsg        string           `long:"kmsg" default:"/dev/kmsg" value-name:"PATH" description:"Kernel log to quote hung-task reports from (needs root where dmesg_restrict=1)" unquote:"false"`
 }
 
 // selection is the parsed form of the selecting options.
@@ -89,6 +89,9 @@ const knownFlags = "RSDZTtXIWKP<Nsl+L"
 
 // Validate checks the options; errors name the option.
 func (c *Check) Validate() error {
+	if err := c.StateFile.Check(); err != nil {
+		return fmt.Errorf("invalid --state-file: %w (use --no-state-file to keep none)", err)
+	}
 	_, err := c.selection()
 	return err
 }

@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -143,3 +145,52 @@ func splitLast(path string) (dir, name string) {
 	}
 	return path[:i], path[i+1:]
 }
+
+// StateFile is the value of a check's --state-file option. It records
+// that the option was given, so that an explicitly empty path, which
+// would otherwise read as "not given" and quietly mean the default, can
+// be refused.
+type StateFile struct {
+	Path string
+	Set  bool
+}
+
+// UnmarshalFlag implements flags.Unmarshaler.
+func (f *StateFile) UnmarshalFlag(s string) error {
+	*f = StateFile{Path: s, Set: true}
+	return nil
+}
+
+// MarshalFlag implements flags.Marshaler.
+func (f StateFile) MarshalFlag() (string, error) { return f.Path, nil }
+
+// Check reports an option given with an empty path; the check names its
+// option and the way to keep no state in the message.
+func (f StateFile) Check() error {
+	if f.Set && f.Path == "" {
+		return errors.New("empty path")
+	}
+	return nil
+}
+
+// StatePath is a check's StateSpec.Path: the path given, "" with none
+// (no state this run), or else the per-user default for name. Key parts
+// name the default: a check whose runs with different options must not
+// share one history passes the option values that tell them apart, and
+// gets name-HASH; with no key parts the file is plain name.
+func StatePath(f StateFile, none bool, name string, key ...string) string {
+	switch {
+	case none:
+		return ""
+	case f.Path != "":
+		return f.Path
+	case len(key) == 0:
+		return state.DefaultPath(name)
+	}
+	sum := sha256.Sum256([]byte(strings.Join(key, "\x00")))
+	return state.DefaultPath(name + "-" + hex.EncodeToString(sum[:4]))
+}
+
+// KeepsState reports whether runs are compared: not with none (the
+// check's --no-state-file) nor with the path /dev/null.
+func KeepsState(f StateFile, none bool) bool { return !none && f.Path != os.DevNull }

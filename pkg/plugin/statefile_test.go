@@ -4,9 +4,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/jessevdk/go-flags"
+
+	"github.com/hindsight-plugins/hindsight/pkg/state"
 )
 
 // counter counts its runs in a state file the runtime keeps.
@@ -127,5 +132,86 @@ func TestStateFileDirMissing(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); err == nil {
 		t.Error("the directory was created")
+	}
+}
+
+// StatePath gives every check the default path its own code gave before
+// the runtime made it: existing users' state files must still be found.
+// The key parts are what each check passes for the options shown; the
+// names were computed by the checks' former statePath.
+func TestStatePathDefaults(t *testing.T) {
+	for _, tt := range []struct {
+		name, check string
+		key         []string
+		want        string
+	}{
+		{"load defaults", "check_load", []string{"/proc", "/sys", "", "", "false", "0", "0", ""}, "check_load-2cfabf8a"},
+		{"load -w 4,3,2 -c 8,6,4 -r -n 3 --psi-warning cpu=10 --psi-critical memory=5 --oom-warning 1 --procfs /x/proc", "check_load",
+			[]string{"/x/proc", "/sys", "4,3,2", "8,6,4", "true", "3", "1", "", "w", "cpu:some:avg60=10", "c", "memory:some:avg60=5"}, "check_load-d53bfc85"},
+		{"blockdev defaults", "check_blockdev", nil, "check_blockdev"},
+		{"blockdev -d sdb -d nvme0n1 -p /srv -p /mnt/a -N nfs4 --procfs /x/proc", "check_blockdev",
+			[]string{"/x/proc", "/sys", "false", "--", "/mnt/a", "/srv", "nfs4", "nvme0n1", "sdb"}, "check_blockdev-aaf71f91"},
+		{"monitoring defaults", "check_monitoring", []string{"", "", "", "", "", "root", "/proc"}, "check_monitoring-fa3e523a"},
+		{"monitoring --nagios-status --nagios-log", "check_monitoring",
+			[]string{"", "/var/lib/nagios4/status.dat", "/var/log/nagios4/nagios.log", "", "", "root", "/proc"}, "check_monitoring-c9f1a809"},
+		{"stuck_procs", "check_stuck_procs", nil, "check_stuck_procs"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			want := filepath.Join(state.BaseDir, "hindsight-"+strconv.Itoa(os.Geteuid()), tt.want+".json")
+			if got := StatePath(StateFile{}, false, tt.check, tt.key...); got != want {
+				t.Errorf("StatePath = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// An explicit path wins, none keeps no state whatever is given, and
+// /dev/null is a path that keeps none too.
+func TestStatePathExplicit(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		file       StateFile
+		none       bool
+		want       string
+		keepsState bool
+	}{
+		{"given", StateFile{Path: "/srv/s.json", Set: true}, false, "/srv/s.json", true},
+		{"none", StateFile{}, true, "", false},
+		{"none wins over a path", StateFile{Path: "/srv/s.json", Set: true}, true, "", false},
+		{"dev null", StateFile{Path: os.DevNull, Set: true}, false, os.DevNull, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := StatePath(tt.file, tt.none, "check_x", "k"); got != tt.want {
+				t.Errorf("StatePath = %q, want %q", got, tt.want)
+			}
+			if got := KeepsState(tt.file, tt.none); got != tt.keepsState {
+				t.Errorf("KeepsState = %v, want %v", got, tt.keepsState)
+			}
+		})
+	}
+}
+
+// Given empty is told from not given: go-flags sets the field only when
+// the option is on the command line.
+func TestStateFileEmptyGiven(t *testing.T) {
+	var opts struct {
+		StateFile StateFile `long:"state-file" unquote:"false"`
+	}
+	for _, tt := range []struct {
+		args    []string
+		wantErr bool
+	}{
+		{nil, false},
+		{[]string{"--state-file", "/srv/s.json"}, false},
+		{[]string{"--state-file", ""}, true},
+		{[]string{"--state-file="}, true},
+	} {
+		opts.StateFile = StateFile{}
+		if _, err := flags.NewParser(&opts, flags.None).ParseArgs(tt.args); err != nil {
+			t.Fatalf("%q: %v", tt.args, err)
+		}
+		if err := opts.StateFile.Check(); (err != nil) != tt.wantErr {
+			t.Errorf("%q: Check() = %v, want error %v", tt.args, err, tt.wantErr)
+		}
 	}
 }
