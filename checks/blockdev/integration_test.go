@@ -503,7 +503,10 @@ func TestRealPathTestsOnHungMount(t *testing.T) {
 				}
 				return out
 			}
-			r := c.hungRun(t, mnt, subst(tc.first)...)
+			// A longer budget for the run that must leave a child stuck:
+			// the FUSE server, starved on a loaded machine, must take the
+			// request before the child is killed (see hungRun).
+			r := c.hungRun(t, mnt, append(subst(tc.first), "-t", "6", "--mount-timeout", "3s")...)
 			wantRun(t, r, 2)
 			if n := stuckProbesOn(t, c.bin, mnt); n != 1 {
 				t.Fatalf("%d probe children stuck after the first run, want 1", n)
