@@ -433,16 +433,15 @@ func blockedThread(t *testing.T, pid int, want string) int {
 	return 0
 }
 
-// A worker thread of a multi-threaded process blocked on a hung FUSE
-// mount sleeps in S while its leader sleeps elsewhere: reported like a
-// df blocked there, named by pid and thread.
-func TestRealThreadOnHungFUSE(t *testing.T) {
-	if why := fusetest.Available(); why != "" {
-		t.Skip(why)
-	}
-	bin := testutil.Binary(t, "check_stuck_procs")
+// statfsThreadOnHungFUSE mounts a FUSE filesystem whose statfs hangs and
+// starts the statfs helper on it; it returns once a worker thread (tid)
+// of the helper waits there. The cleanup answers the statfs and ends the
+// helper.
+func statfsThreadOnHungFUSE(t *testing.T) (fs *fusetest.FS, mnt string, cmd *exec.Cmd, tid int) {
+	t.Helper()
 	dir := t.TempDir()
-	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
+	backing := filepath.Join(dir, "backing")
+	mnt = filepath.Join(dir, "mnt")
 	os.Mkdir(backing, 0o755)
 	os.Mkdir(mnt, 0o755)
 	fs, err := fusetest.Mount(backing, mnt)
@@ -450,7 +449,7 @@ func TestRealThreadOnHungFUSE(t *testing.T) {
 		t.Fatalf("mount: %v", err)
 	}
 	fs.Set(fusetest.OpStatfs, fusetest.Hang)
-	cmd := exec.Command(os.Args[0], statfsThreadArg, mnt)
+	cmd = exec.Command(os.Args[0], statfsThreadArg, mnt)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -459,8 +458,19 @@ func TestRealThreadOnHungFUSE(t *testing.T) {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
+	return fs, mnt, cmd, blockedThread(t, cmd.Process.Pid, "request_wait_answer")
+}
+
+// A worker thread of a multi-threaded process blocked on a hung FUSE
+// mount sleeps in S while its leader sleeps elsewhere: reported like a
+// df blocked there, named by pid and thread.
+func TestRealThreadOnHungFUSE(t *testing.T) {
+	if why := fusetest.Available(); why != "" {
+		t.Skip(why)
+	}
+	bin := testutil.Binary(t, "check_stuck_procs")
+	_, mnt, cmd, tid := statfsThreadOnHungFUSE(t)
 	pid := cmd.Process.Pid
-	tid := blockedThread(t, pid, "request_wait_answer")
 	time.Sleep(100 * time.Millisecond) // blocked longer than the 1ms thresholds below
 	res := runBin(t, bin, "--no-state-file", "--d-warning", "1ms", "--d-critical", "2ms", "--zombie-warning", "20", "-t", "10")
 	expect(t, res, 2, fmt.Sprintf("(pid %d thread %d, user root) blocked ", pid, tid),
@@ -479,25 +489,8 @@ func TestRealKilledWithThreadInD(t *testing.T) {
 		t.Skip(why)
 	}
 	bin := testutil.Binary(t, "check_stuck_procs")
-	dir := t.TempDir()
-	backing, mnt := filepath.Join(dir, "backing"), filepath.Join(dir, "mnt")
-	os.Mkdir(backing, 0o755)
-	os.Mkdir(mnt, 0o755)
-	fs, err := fusetest.Mount(backing, mnt)
-	if err != nil {
-		t.Fatalf("mount: %v", err)
-	}
-	fs.Set(fusetest.OpStatfs, fusetest.Hang)
-	cmd := exec.Command(os.Args[0], statfsThreadArg, mnt)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		fs.Close()
-		cmd.Wait()
-	})
+	fs, _, cmd, tid := statfsThreadOnHungFUSE(t)
 	pid := cmd.Process.Pid
-	tid := blockedThread(t, pid, "request_wait_answer")
 	if !fs.WaitHeld(1, 10*time.Second) { // taken: a kill now leaves the thread in D
 		t.Fatal("the filesystem never took the statfs")
 	}
